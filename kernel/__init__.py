@@ -1,0 +1,23 @@
+"""WebOS: a distributed microkernel for Python back ends.
+
+The names module authors use every day are re-exported here::
+
+    from kernel import bus, registry, on, service, hookimpl, ModuleContext, ModuleSettings, ThisModule, Event
+"""
+
+from kernel.bus import Event, bus, on
+from kernel.hooks import hookimpl
+from kernel.modules import ModuleContext, ModuleSettings, ThisModule
+from kernel.registry import registry, service
+
+__all__ = [
+    "Event",
+    "ModuleContext",
+    "ModuleSettings",
+    "bus",
+    "hookimpl",
+    "on",
+    "registry",
+    "service",
+    "ThisModule",
+]

@@ -1,0 +1,289 @@
+"""The event bus: FastStream's NATS broker, plus the conventions WebOS adds on top of it."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pydantic_core
+from faststream.nats import NatsBroker
+from faststream.nats.message import NatsMessage
+from nats.errors import SlowConsumerError
+
+from kernel.bus._event import (
+    HEADER_CONTENT_TYPE,
+    HEADER_EVENT_ID,
+    HEADER_MSG_ID,
+    HEADER_SOURCE,
+    HEADER_TIME,
+    HEADER_TRACEPARENT,
+    JSON_CONTENT_TYPE,
+    Event,
+)
+from kernel.bus._handlers import Handler, Invoker, PayloadError, Subscription, build_invoker, on
+from kernel.bus._subjects import normalize_subject
+from kernel.context import current_module, current_traceparent
+from kernel.errors import WebOSError
+
+log = logging.getLogger("webos.bus")
+_QUEUE_UNSAFE = re.compile(r"[^A-Za-z0-9_\-.]")
+
+
+class BusNotConnected(WebOSError, RuntimeError):
+    """``emit`` was called before the kernel connected the bus (or after it stopped)."""
+
+
+@dataclass(slots=True)
+class HandlerStats:
+    handled: int = 0
+    failed: int = 0
+    rejected: int = 0
+
+
+@dataclass(slots=True)
+class BoundHandler:
+    """A handler bound to the module that declared it, with its delivery counters."""
+
+    module: str
+    subject: str
+    name: str
+    queue: str | None
+    invoker: Invoker
+    stats: HandlerStats = field(default_factory=HandlerStats)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "module": self.module,
+            "subject": self.subject,
+            "handler": self.name,
+            "queue": self.queue,
+            "handled": self.stats.handled,
+            "failed": self.stats.failed,
+            "rejected": self.stats.rejected,
+        }
+
+
+async def _keep_message(message: Any) -> Any:
+    # Hand the message itself to our consumer: validation happens once, against the handler's
+    # own parameter type, instead of FastStream decoding JSON and then pydantic validating it.
+    return message
+
+
+class Bus:
+    """Publish and subscribe to events on NATS subjects.
+
+    One instance per process is exposed as ``kernel.bus``; tests build a fresh kernel, which
+    calls :meth:`reset` so that nothing leaks from one kernel to the next.
+    """
+
+    #: ``@bus.on(...)`` marks a handler; it is the same function as ``kernel.bus.on``.
+    on = staticmethod(on)
+
+    def __init__(self) -> None:
+        self._broker: NatsBroker | None = None
+        self._handlers: list[BoundHandler] = []
+        self._started_subscribers = 0
+        self.published = 0
+        self.dropped = 0
+        self._event_log = False
+
+    # -- wiring (kernel only) -------------------------------------------------------------
+
+    def add_handler(self, module: str, func: Handler, subscription: Subscription) -> BoundHandler:
+        """Bind ``func`` to ``module``; it starts receiving when the bus connects."""
+        name = f"{func.__module__}.{func.__qualname__}"
+        queue = None
+        if not subscription.broadcast:
+            queue = _QUEUE_UNSAFE.sub("_", f"{module}.{func.__qualname__}")
+        bound = BoundHandler(module, subscription.subject, name, queue, build_invoker(func))
+        self._handlers.append(bound)
+        if self._broker is not None:
+            self._subscribe(bound)
+        return bound
+
+    async def connect(self, url: str, *, client_name: str, event_log: bool = False) -> None:
+        if self._broker is not None:
+            raise RuntimeError("the bus is already connected")
+        self._event_log = event_log
+        self._broker = NatsBroker(
+            url,
+            name=client_name,
+            apply_types=False,
+            logger=logging.getLogger("webos.faststream"),
+            # FastStream logs every message at this level; keep it below INFO by default.
+            log_level=logging.INFO if event_log else logging.DEBUG,
+            error_cb=self._on_nats_error,
+            connect_timeout=3,
+            max_reconnect_attempts=-1,
+        )
+        for bound in self._handlers:
+            self._subscribe(bound)
+        await self._broker.start()
+
+    async def start_late_subscribers(self) -> None:
+        """Start subscribers added after :meth:`connect` (FastStream starts the rest)."""
+        if self._broker is None:
+            return
+        for subscriber in self._broker.subscribers:
+            if not subscriber.running:
+                await subscriber.start()
+
+    def _subscribe(self, bound: BoundHandler) -> None:
+        assert self._broker is not None
+        subscriber = self._broker.subscriber(bound.subject, queue=bound.queue or "")
+        subscriber(self._consumer(bound), decoder=_keep_message)
+
+    async def close(self) -> None:
+        broker, self._broker = self._broker, None
+        if broker is not None:
+            await broker.stop()
+
+    def reset(self) -> None:
+        """Forget handlers and counters. Only valid while disconnected."""
+        if self._broker is not None:
+            raise RuntimeError("close the bus before resetting it")
+        self._handlers.clear()
+        self.published = self.dropped = 0
+
+    # -- public API ------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        broker = self._broker
+        if broker is None:
+            return False
+        connection = broker.config.connection_state.connection
+        return connection is not None and connection.is_connected
+
+    @property
+    def nats(self) -> Any:
+        """The underlying nats-py client, for kernel parts that speak NATS directly."""
+        if self._broker is None:
+            raise BusNotConnected("the event bus is not connected")
+        return self._broker.config.connection_state.connection
+
+    @property
+    def broker(self) -> NatsBroker:
+        if self._broker is None:
+            raise BusNotConnected("the event bus is not connected")
+        return self._broker
+
+    async def emit(
+        self,
+        subject: str,
+        payload: Any = None,
+        *,
+        source: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        event_id: str | None = None,
+    ) -> str:
+        """Publish ``payload`` as JSON on ``subject``; return the event id.
+
+        The body is the plain JSON payload; metadata travels in NATS headers so that any NATS
+        client can read the events without knowing WebOS.
+        """
+        broker = self._broker
+        if broker is None:
+            raise BusNotConnected(f"cannot emit {subject!r}: the event bus is not connected")
+        subject = normalize_subject(subject)
+        event_id = event_id or uuid.uuid4().hex
+        meta = {
+            HEADER_CONTENT_TYPE: JSON_CONTENT_TYPE,
+            HEADER_EVENT_ID: event_id,
+            HEADER_MSG_ID: event_id,
+            HEADER_TIME: datetime.now(UTC).isoformat(),
+        }
+        origin = source or current_module.get()
+        if origin:
+            meta[HEADER_SOURCE] = origin
+        traceparent = current_traceparent.get()
+        if traceparent:
+            meta[HEADER_TRACEPARENT] = traceparent
+        if headers:
+            meta.update(headers)
+        await broker.publish(pydantic_core.to_json(payload), subject, headers=meta)
+        self.published += 1
+        return event_id
+
+    def handlers(self) -> list[dict[str, Any]]:
+        return [bound.describe() for bound in self._handlers]
+
+    def stats(self) -> dict[str, Any]:
+        totals = HandlerStats()
+        for bound in self._handlers:
+            totals.handled += bound.stats.handled
+            totals.failed += bound.stats.failed
+            totals.rejected += bound.stats.rejected
+        return {
+            "connected": self.connected,
+            "published": self.published,
+            "handled": totals.handled,
+            "failed": totals.failed,
+            "rejected": totals.rejected,
+            "dropped": self.dropped,
+            "handlers": self.handlers(),
+        }
+
+    # -- delivery --------------------------------------------------------------------------
+
+    def _consumer(self, bound: BoundHandler) -> Handler:
+        stats = bound.stats
+
+        async def consume(message: NatsMessage) -> None:
+            raw = message.raw_message
+            event = Event.from_message(raw.subject, raw.data, raw.headers)
+            module_token = current_module.set(bound.module)
+            trace_token = current_traceparent.set(event.traceparent)
+            try:
+                await bound.invoker(event)
+            except PayloadError as error:
+                stats.rejected += 1
+                log.warning(
+                    "event rejected: subject=%s id=%s handler=%s reason=%s",
+                    event.subject,
+                    event.id,
+                    bound.name,
+                    error,
+                )
+            except Exception:
+                stats.failed += 1
+                log.exception(
+                    "event handler failed: subject=%s id=%s handler=%s",
+                    event.subject,
+                    event.id,
+                    bound.name,
+                )
+            else:
+                stats.handled += 1
+                if self._event_log:
+                    log.info("event handled: subject=%s id=%s handler=%s", *_ids(event, bound))
+            finally:
+                current_traceparent.reset(trace_token)
+                current_module.reset(module_token)
+
+        consume.__name__ = consume.__qualname__ = bound.name
+        return consume
+
+    async def _on_nats_error(self, error: Exception) -> None:
+        if isinstance(error, SlowConsumerError):
+            # nats-py drops the message when a subscription's pending buffer is full; say so
+            # loudly (first, then every 1000th) rather than losing events without a trace.
+            self.dropped += 1
+            if self.dropped == 1 or self.dropped % 1000 == 0:
+                log.error(
+                    "slow consumer: events on %s are being dropped (%d so far); use "
+                    "durable handlers for guaranteed delivery or add replicas",
+                    error.subject,
+                    self.dropped,
+                )
+            return
+        log.warning("NATS error: %s", error)
+
+
+def _ids(event: Event, bound: BoundHandler) -> tuple[str, str, str]:
+    return event.subject, event.id, bound.name

@@ -1,0 +1,48 @@
+"""What travels with an event besides its payload: NATS headers that plain subscribers ignore."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+HEADER_EVENT_ID = "webos-event-id"
+HEADER_SOURCE = "webos-source"
+HEADER_TIME = "webos-time"
+HEADER_TRACEPARENT = "traceparent"
+HEADER_CONTENT_TYPE = "content-type"
+# JetStream deduplicates re-publishes by this header; plain subscribers never see a difference.
+HEADER_MSG_ID = "Nats-Msg-Id"
+JSON_CONTENT_TYPE = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """An event as a handler sees it. Declare a parameter of this type to receive it."""
+
+    id: str
+    subject: str
+    source: str | None
+    time: str | None
+    data: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def traceparent(self) -> str | None:
+        return self.headers.get(HEADER_TRACEPARENT)
+
+    def json(self) -> Any:
+        return json.loads(self.data)
+
+    @classmethod
+    def from_message(cls, subject: str, data: bytes, headers: Mapping[str, str] | None) -> Event:
+        headers = headers or {}
+        return cls(
+            id=headers.get(HEADER_EVENT_ID) or headers.get(HEADER_MSG_ID) or "",
+            subject=subject,
+            source=headers.get(HEADER_SOURCE),
+            time=headers.get(HEADER_TIME),
+            data=data,
+            headers=headers,
+        )

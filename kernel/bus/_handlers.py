@@ -1,0 +1,104 @@
+"""Event handlers: the ``@on`` marker and how a marked function is called with a message.
+
+The marker only records intent on the function; nothing subscribes until the module loader hands
+the function to a running bus. That keeps ``import events`` free of side effects.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, get_type_hints
+
+from pydantic import TypeAdapter
+
+from kernel.bus._event import Event
+from kernel.bus._subjects import normalize_subject
+
+MARKER = "__webos_events__"
+
+Handler = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """What ``@on`` asked for; the loader binds it to a module."""
+
+    subject: str
+    broadcast: bool = False
+
+
+def on(subject: str, *, broadcast: bool = False) -> Callable[[Handler], Handler]:
+    """Mark an async function as a handler of ``subject`` (wildcards ``*`` and ``>`` allowed).
+
+    By default each module gets each event once, however many replicas run (a queue group per
+    module and handler); ``broadcast=True`` delivers to every running instance instead.
+    """
+    normalized = normalize_subject(subject, allow_wildcards=True)
+
+    def mark(func: Handler) -> Handler:
+        if not inspect.iscoroutinefunction(func):
+            raise TypeError(f"event handler {func.__qualname__} must be 'async def'")
+        marks = [*getattr(func, MARKER, ()), Subscription(normalized, broadcast)]
+        setattr(func, MARKER, tuple(marks))
+        return func
+
+    return mark
+
+
+def marked_subscriptions(func: object) -> tuple[Subscription, ...]:
+    return tuple(getattr(func, MARKER, ()))
+
+
+class PayloadError(ValueError):
+    """The payload could not be decoded or validated for the handler's parameter."""
+
+
+@dataclass(frozen=True, slots=True)
+class Invoker:
+    """Calls a handler with what its signature asks for, validating the payload once."""
+
+    func: Handler
+    payload_parser: Callable[[bytes], Any] | None
+    wants_event: str | None
+    payload_name: str | None
+
+    async def __call__(self, event: Event) -> Any:
+        kwargs: dict[str, Any] = {}
+        if self.payload_parser is not None and self.payload_name is not None:
+            try:
+                kwargs[self.payload_name] = self.payload_parser(event.data)
+            except ValueError as error:  # pydantic's ValidationError and JSONDecodeError
+                raise PayloadError(str(error)) from error
+        if self.wants_event is not None:
+            kwargs[self.wants_event] = event
+        return await self.func(**kwargs)
+
+
+def _json_loads(data: bytes) -> Any:
+    return json.loads(data)
+
+
+def build_invoker(func: Handler) -> Invoker:
+    """Inspect the signature once so that each message costs one validation and one call."""
+    hints = get_type_hints(func)
+    payload_name = event_name = None
+    parser: Callable[[bytes], Any] | None = None
+    for name, param in inspect.signature(func).parameters.items():
+        annotation = hints.get(name, param.annotation)
+        if annotation is Event:
+            event_name = name
+        elif payload_name is None:
+            payload_name = name
+            if annotation in (inspect.Parameter.empty, Any, dict, object):
+                parser = _json_loads
+            else:
+                parser = TypeAdapter(annotation).validate_json
+        else:
+            raise TypeError(
+                f"event handler {func.__qualname__} takes one payload parameter and optionally "
+                f"one parameter annotated Event; {name!r} is neither"
+            )
+    return Invoker(func, parser, event_name, payload_name)

@@ -1,0 +1,140 @@
+"""``webos new module NAME``: a module that runs and a test that passes, to edit from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kernel.errors import ModuleError
+from kernel.modules import MANIFEST_NAME, check_module_name
+
+MANIFEST = '''# {name}: the manifest is read before any of the module's code is imported.
+name = "{name}"
+version = "0.1.0"
+description = "Describe what {name} does."
+# Modules that must start before this one (in this process or, later, as live instances).
+depends = []
+# Subjects this module publishes: the contract catalog and NATS permissions are built from it.
+emits = ["{name}.item_created"]
+'''
+
+ROUTER = '''from litestar import get, post
+from litestar.params import JSONBody
+from pydantic import BaseModel, Field
+
+from kernel import ThisModule
+
+
+class NewItem(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+
+
+@get("/ping", sync_to_thread=False)
+def ping() -> dict[str, str]:
+    """Served at GET /api/{name}/ping."""
+    return {{"module": "{name}", "status": "ok"}}
+
+
+@post("/items")
+async def create_item(data: JSONBody[NewItem], module: ThisModule) -> dict[str, str]:
+    """Served at POST /api/{name}/items; announces the item on the bus."""
+    event_id = await module.emit("{name}.item_created", data.model_dump())
+    return {{"name": data.name, "event_id": event_id}}
+'''
+
+EVENTS = '''from pydantic import BaseModel
+
+from kernel import on, registry
+
+
+class ItemCreated(BaseModel):
+    name: str
+
+
+@on("{name}.item_created")
+async def count_item(event: ItemCreated) -> None:
+    """Each module gets each event once, however many replicas of it run."""
+    registry.get("{name}_counter").add(event.name)
+'''
+
+SERVICES = '''from kernel import service
+
+
+@service("{name}_counter")
+class ItemCounter:
+    """Registered as "{name}_counter"; other modules use registry.get("{name}_counter")."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def add(self, name: str) -> None:
+        self.names.append(name)
+'''
+
+HOOKS = '''from kernel import ModuleContext, hookimpl
+
+
+@hookimpl
+async def webos_startup(module: ModuleContext) -> None:
+    module.log.info("{name} started")
+'''
+
+TEST = '''import asyncio
+
+from kernel import registry
+from kernel.testing import KernelHarness
+
+
+async def test_item_is_created_and_announced(webos: KernelHarness) -> None:
+    app = await webos.start(["{name}"])
+    events = await app.subscribe("{name}.>")
+
+    response = await app.client.post("/api/{name}/items", json={{"name": "lamp"}})
+
+    assert response.status_code == 201, response.text
+    event = await events.next()
+    assert event.subject == "{name}.item_created"
+    assert event.json() == {{"name": "lamp"}}
+    counter = registry.get("{name}_counter")
+    for _ in range(100):
+        if counter.names:
+            break
+        await asyncio.sleep(0.02)
+    assert counter.names == ["lamp"]
+
+
+async def test_ping(webos: KernelHarness) -> None:
+    app = await webos.start(["{name}"])
+
+    response = await app.client.get("/api/{name}/ping")
+
+    assert response.json() == {{"module": "{name}", "status": "ok"}}
+'''
+
+FILES = {
+    MANIFEST_NAME: MANIFEST,
+    "__init__.py": '"""The {name} module."""\n',
+    "router.py": ROUTER,
+    "events.py": EVENTS,
+    "services.py": SERVICES,
+    "hooks.py": HOOKS,
+    "tests/__init__.py": "",
+    "tests/test_{name}.py": TEST,
+}
+
+
+def scaffold_module(modules_path: Path, name: str) -> list[Path]:
+    """Write the new module's files; refuse to overwrite anything."""
+    try:
+        check_module_name(name)
+    except ValueError as error:
+        raise ModuleError(str(error), modules=(name,)) from None
+    folder = modules_path / name
+    if folder.exists():
+        raise ModuleError(f"{folder} already exists: choose another name", modules=(name,))
+    written = []
+    for relative, template in FILES.items():
+        path = folder / relative.format(name=name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(template.format(name=name), encoding="utf-8")
+        written.append(path)
+    return written

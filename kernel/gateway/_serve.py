@@ -1,0 +1,100 @@
+"""``webos run``: the embedded NATS server (when no URL is set) around the gateway's HTTP server."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import uvicorn
+
+from kernel.errors import StartupError
+from kernel.gateway._app import create_app
+from kernel.logs import configure_logging
+from kernel.runtime import Kernel
+from kernel.natsserver import EmbeddedNats, port_is_free
+from kernel.settings import KernelSettings, load_settings
+
+log = logging.getLogger("webos.run")
+
+
+@contextmanager
+def nats_for(settings: KernelSettings) -> Iterator[str]:
+    """Yield the NATS URL to use, running the embedded server for the duration if needed."""
+    if not settings.embedded_nats:
+        yield settings.effective_nats_url
+        return
+    server = EmbeddedNats(
+        settings.nats_port,
+        settings.data_dir / "nats",
+        monitor_port=settings.nats_monitor_port,
+    )
+    server.start()
+    log.info("embedded nats-server (JetStream) on %s, data in %s", server.url, server.data_dir)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+        log.info("embedded nats-server stopped")
+
+
+@contextmanager
+def _sigterm_returns() -> Iterator[None]:
+    # uvicorn re-raises the signal it caught once it has shut down; with the default SIGTERM
+    # action that would kill us before the embedded nats-server is stopped.
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def app_from_environment() -> Any:
+    """uvicorn factory for ``--reload``: every reloaded worker builds its app from settings."""
+    settings = load_settings()
+    configure_logging(settings)
+    return create_app(Kernel(settings))
+
+
+def run_gateway(settings: KernelSettings, *, reload: bool = False) -> int:
+    """Serve the gateway until SIGINT/SIGTERM; return the process exit code."""
+    settings.validate_for_start()
+    if not port_is_free(settings.host, settings.port):
+        raise StartupError(
+            f"cannot serve HTTP on {settings.host}:{settings.port}: the port is in use. "
+            "Set WEBOS_PORT to a free port"
+        )
+    kernel = Kernel(settings)
+    app = create_app(kernel)  # loads modules: bad manifests stop us before NATS starts
+    with nats_for(settings) as nats_url:
+        if reload:
+            os.environ["WEBOS_NATS_URL"] = nats_url
+            uvicorn.run(
+                "kernel.gateway._serve:app_from_environment",
+                factory=True,
+                host=settings.host,
+                port=settings.port,
+                reload=True,
+                reload_dirs=[str(settings.modules_path)],
+                log_config=None,
+            )
+            return 0
+        config = uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            lifespan="on",
+            timeout_graceful_shutdown=settings.shutdown_timeout,
+        )
+        server = uvicorn.Server(config)
+        with _sigterm_returns():
+            server.run()
+        if not server.started:
+            failed = [m for m in kernel.modules.values() if m.error]
+            detail = "; ".join(f"{m.name}: {m.error}" for m in failed) or "see the log above"
+            raise StartupError(f"the gateway did not start: {detail}")
+    return 0

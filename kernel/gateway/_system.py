@@ -1,0 +1,58 @@
+"""Routes every gateway serves: liveness, readiness and the system views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Response, Router, get
+from litestar.di import NamedDependency
+
+from kernel.gateway._problems import PROBLEM_JSON
+from kernel.runtime import Kernel
+
+
+@get("/health", sync_to_thread=False, tags=["system"])
+def health() -> dict[str, str]:
+    """Liveness: the process is up and serving HTTP."""
+    return {"status": "ok"}
+
+
+@get("/ready", sync_to_thread=False, tags=["system"])
+def ready(kernel: NamedDependency[Kernel]) -> Response[dict[str, Any]]:
+    """Readiness: 200 when NATS is connected and every module started, else 503 with reasons."""
+    is_ready, reasons = kernel.readiness()
+    if is_ready:
+        return Response({"status": "ready", "modules": len(kernel.modules)})
+    return Response(
+        {
+            "type": "about:blank",
+            "title": "Service Unavailable",
+            "status": 503,
+            "detail": "; ".join(reasons),
+            "reasons": reasons,
+        },
+        status_code=503,
+        media_type=PROBLEM_JSON,
+    )
+
+
+@get("/modules", sync_to_thread=False)
+def modules(kernel: NamedDependency[Kernel]) -> list[dict[str, Any]]:
+    """The modules this process runs: name, version, depends, convention files, state."""
+    return kernel.describe_modules()
+
+
+@get("/bus", sync_to_thread=False)
+def bus_stats(kernel: NamedDependency[Kernel]) -> dict[str, Any]:
+    """Events published, handled, failed, rejected and dropped, per handler."""
+    return kernel.bus.stats()
+
+
+@get("/services", sync_to_thread=False)
+def services(kernel: NamedDependency[Kernel]) -> list[dict[str, Any]]:
+    """Services registered in this process."""
+    return kernel.registry.describe()
+
+
+system_router = Router("/api/system", route_handlers=[modules, bus_stats, services], tags=["system"])
+probe_handlers = [health, ready]

@@ -1,0 +1,108 @@
+"""What a module's code is handed by the kernel: its name, settings, logger and the shared parts."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from litestar.di import NamedDependency
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kernel.bus import Bus
+from kernel.modules._discovery import ModuleSpec
+from kernel.modules._manifest import Manifest
+from kernel.registry import Registry
+from kernel.settings import settings_error
+
+
+class ModuleSettings(BaseSettings):
+    """Base class for a module's ``settings.py``.
+
+    Values come from ``WEBOS_MOD_<MODULE>_<FIELD>`` (and ``.env``): a prefix the kernel's own
+    ``WEBOS_*`` settings never use, so a module cannot shadow a kernel setting by accident.
+    """
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+
+def module_env_prefix(module_name: str) -> str:
+    return f"WEBOS_MOD_{module_name.upper()}_"
+
+
+def load_module_settings(cls: type[ModuleSettings], module_name: str) -> ModuleSettings:
+    prefix = module_env_prefix(module_name)
+    try:
+        return cls(_env_prefix=prefix)  # type: ignore[call-arg]
+    except ValidationError as error:
+        raise settings_error(error, prefix) from None
+
+
+class ModuleState(StrEnum):
+    DISCOVERED = "discovered"
+    LOADED = "loaded"
+    STARTING = "starting"
+    STARTED = "started"
+    FAILED = "failed"
+    STOPPED = "stopped"
+
+
+@dataclass
+class ModuleContext:
+    """Handed to hooks and injectable into a module's route handlers as ``module``."""
+
+    name: str
+    manifest: Manifest
+    bus: Bus
+    registry: Registry
+    data_dir: Path
+    settings: ModuleSettings | None = None
+    log: logging.Logger = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.log = logging.getLogger(f"webos.module.{self.name}")
+
+    async def emit(self, subject: str, payload: Any = None) -> str:
+        """Emit an event with this module as its source."""
+        return await self.bus.emit(subject, payload, source=self.name)
+
+
+@dataclass
+class LoadedModule:
+    """A module as the kernel tracks it from discovery to shutdown."""
+
+    spec: ModuleSpec
+    context: ModuleContext
+    state: ModuleState = ModuleState.DISCOVERED
+    error: str | None = None
+    route_handlers: list[Any] = field(default_factory=list)
+    services: list[str] = field(default_factory=list)
+    subscriptions: list[str] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def describe(self) -> dict[str, Any]:
+        manifest = self.spec.manifest
+        return {
+            "name": self.name,
+            "version": manifest.version,
+            "description": manifest.description,
+            "depends": list(manifest.depends),
+            "emits": list(manifest.emits),
+            "files": list(self.spec.files),
+            "origin": self.spec.origin,
+            "state": self.state.value,
+            "error": self.error,
+            "services": self.services,
+            "subscriptions": self.subscriptions,
+        }
+
+
+#: Annotate a route handler parameter ``module: ThisModule`` to receive the module's context.
+ThisModule = NamedDependency[ModuleContext]

@@ -1,0 +1,148 @@
+"""The service registry: modules find each other's services by name or by type."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar, overload
+
+from kernel.errors import WebOSError
+
+T = TypeVar("T")
+MARKER = "__webos_service__"
+
+
+class ServiceNotFound(WebOSError, LookupError):
+    """No service is registered under the requested name or type."""
+
+
+class ServiceAlreadyRegistered(WebOSError, ValueError):
+    """Two modules tried to register a service under the same name."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceEntry:
+    name: str
+    instance: Any
+    module: str | None
+    types: tuple[type, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceDeclaration:
+    """What ``@service`` recorded on a class or factory in ``services.py``."""
+
+    name: str
+    provides: tuple[type, ...]
+
+
+def service(
+    name: str | None = None, *, provides: type | tuple[type, ...] = ()
+) -> Callable[[T], T]:
+    """Mark a class (instantiated with no arguments) or a factory in ``services.py``.
+
+    The module loader registers it under ``name`` (default: the snake_case class name) and under
+    every type in ``provides``; the decorator itself registers nothing.
+    """
+
+    def mark(target: T) -> T:
+        if not callable(target):
+            raise TypeError("@service marks a class or a factory function")
+        declared = name or _snake_case(getattr(target, "__name__", "service"))
+        types = provides if isinstance(provides, tuple) else (provides,)
+        setattr(target, MARKER, ServiceDeclaration(declared, types))
+        return target
+
+    return mark
+
+
+def declared_service(target: object) -> ServiceDeclaration | None:
+    declaration = getattr(target, MARKER, None)
+    return declaration if isinstance(declaration, ServiceDeclaration) else None
+
+
+def _snake_case(name: str) -> str:
+    out = []
+    for index, char in enumerate(name):
+        if char.isupper() and index and not name[index - 1].isupper():
+            out.append("_")
+        out.append(char.lower())
+    return "".join(out)
+
+
+class Registry:
+    """Name -> service. ``get`` also accepts a type, matched against what was registered."""
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, ServiceEntry] = {}
+
+    def register(
+        self,
+        name: str | type,
+        instance: Any,
+        *,
+        module: str | None = None,
+        provides: tuple[type, ...] = (),
+        replace: bool = False,
+    ) -> None:
+        if isinstance(name, type):
+            provides = (name, *provides)
+            name = _snake_case(name.__name__)
+        if not name or not isinstance(name, str):
+            raise ValueError("a service name must be a non-empty string")
+        existing = self._by_name.get(name)
+        if existing is not None and not replace:
+            owner = f" by module {existing.module!r}" if existing.module else ""
+            raise ServiceAlreadyRegistered(f"service {name!r} is already registered{owner}")
+        self._by_name[name] = ServiceEntry(name, instance, module, provides)
+
+    def unregister(self, name: str) -> None:
+        self._by_name.pop(name, None)
+
+    @overload
+    def get(self, key: type[T]) -> T: ...
+    @overload
+    def get(self, key: str) -> Any: ...
+    def get(self, key: str | type[T]) -> Any:
+        if isinstance(key, str):
+            entry = self._by_name.get(key)
+            if entry is not None:
+                return entry.instance
+        else:
+            for entry in self._by_name.values():
+                if key in entry.types or isinstance(entry.instance, key):
+                    return entry.instance
+        raise ServiceNotFound(self._missing_message(key))
+
+    def _missing_message(self, key: str | type) -> str:
+        wanted = key if isinstance(key, str) else f"of type {key.__qualname__}"
+        known = ", ".join(sorted(self._by_name)) or "none"
+        return f"no service {wanted!r} is registered. Registered: {known}"
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key in self._by_name
+
+    def names(self) -> list[str]:
+        return sorted(self._by_name)
+
+    def entries(self) -> list[ServiceEntry]:
+        return list(self._by_name.values())
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": entry.name,
+                "module": entry.module,
+                "type": type(entry.instance).__qualname__,
+                "methods": sorted(
+                    attr
+                    for attr, value in inspect.getmembers(entry.instance, callable)
+                    if not attr.startswith("_")
+                ),
+            }
+            for entry in self._by_name.values()
+        ]
+
+    def clear(self) -> None:
+        self._by_name.clear()

@@ -1,0 +1,27 @@
+"""Test helpers for WebOS users (and WebOS itself): real NATS, real HTTP, a fresh kernel per test.
+
+The pytest plugin in :mod:`kernel.testing.plugin` is registered automatically; it provides the
+``nats_server`` (session) and ``webos`` (per test) fixtures.
+"""
+
+from kernel.testing._harness import (
+    KernelHarness,
+    MessageCollector,
+    ReceivedMessage,
+    RunningKernel,
+    forget_modules,
+    purge_jetstream,
+    running_kernel,
+    write_module,
+)
+
+__all__ = [
+    "KernelHarness",
+    "MessageCollector",
+    "ReceivedMessage",
+    "RunningKernel",
+    "forget_modules",
+    "purge_jetstream",
+    "running_kernel",
+    "write_module",
+]

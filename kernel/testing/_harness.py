@@ -1,0 +1,201 @@
+"""Boot real kernels for tests: a real nats-server, real Litestar over HTTP, fresh state each time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import sys
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import nats
+import uvicorn
+
+from kernel.gateway import create_app
+from kernel.runtime import Kernel
+from kernel.settings import KernelSettings
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    subject: str
+    data: bytes
+    headers: Mapping[str, str]
+
+    def json(self) -> Any:
+        return json.loads(self.data)
+
+
+class MessageCollector:
+    """A raw NATS subscription that queues what it receives, for assertions."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[ReceivedMessage] = asyncio.Queue()
+        self.subscription: Any = None
+
+    async def _receive(self, msg: Any) -> None:
+        await self.queue.put(ReceivedMessage(msg.subject, msg.data, dict(msg.headers or {})))
+
+    async def next(self, timeout: float = 5.0) -> ReceivedMessage:
+        """The next message; raises TimeoutError if none arrives (a failure bound, not a SLO)."""
+        return await asyncio.wait_for(self.queue.get(), timeout)
+
+    def drain(self) -> list[ReceivedMessage]:
+        items = []
+        while not self.queue.empty():
+            items.append(self.queue.get_nowait())
+        return items
+
+
+@dataclass
+class RunningKernel:
+    """A started kernel with its HTTP server; ``client`` talks to it over real HTTP."""
+
+    kernel: Kernel
+    url: str
+    client: httpx.AsyncClient
+    nats: Any
+    _server: uvicorn.Server
+    _task: asyncio.Task[None]
+    _subscriptions: list[Any] = field(default_factory=list)
+    _stopped: bool = False
+
+    async def subscribe(self, subject: str) -> MessageCollector:
+        collector = MessageCollector()
+        collector.subscription = await self.nats.subscribe(subject, cb=collector._receive)
+        await self.nats.flush()
+        self._subscriptions.append(collector.subscription)
+        return collector
+
+    async def stop(self) -> None:
+        """Stop HTTP and the kernel (hooks, bus). Safe to call twice."""
+        if self._stopped:
+            return
+        self._stopped = True
+        await self.client.aclose()
+        self._server.should_exit = True
+        await self._task
+        await self.nats.close()
+
+
+def _listening_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def write_module(root: Path, name: str, files: Mapping[str, str], *, manifest: str | None = None) -> Path:
+    """Write a module folder (``module.toml`` plus the given files) for a test."""
+    folder = root / name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "module.toml").write_text(manifest if manifest is not None else f'name = "{name}"\n')
+    (folder / "__init__.py").write_text("")
+    for filename, text in files.items():
+        (folder / filename).write_text(text)
+    return folder
+
+
+def forget_modules(modules_path: Path) -> None:
+    """Drop imported module packages under ``modules_path`` so the next kernel imports afresh."""
+    root = str(modules_path.resolve())
+    for name, loaded in list(sys.modules.items()):
+        origin = getattr(loaded, "__file__", None) or ""
+        if origin.startswith(root) and ".tests" not in name and not name.startswith("test"):
+            del sys.modules[name]
+
+
+class KernelHarness:
+    """Builds kernels against one NATS server; everything it started stops in :meth:`close`."""
+
+    def __init__(self, nats_url: str, data_dir: Path, modules_path: Path | None = None) -> None:
+        self.nats_url = nats_url
+        self.data_dir = data_dir
+        self.modules_path = modules_path or KernelSettings().modules_path
+        self._running: list[RunningKernel] = []
+
+    def settings(
+        self,
+        modules: Sequence[str] | None = None,
+        *,
+        modules_path: Path | None = None,
+        exclude: Sequence[str] = (),
+        **overrides: Any,
+    ) -> KernelSettings:
+        return KernelSettings(
+            nats_url=self.nats_url,
+            data_dir=self.data_dir,
+            modules_path=modules_path or self.modules_path,
+            only=list(modules or []),
+            exclude=list(exclude),
+            **overrides,
+        )
+
+    async def start(
+        self,
+        modules: Sequence[str] | None = None,
+        *,
+        modules_path: Path | None = None,
+        exclude: Sequence[str] = (),
+        **overrides: Any,
+    ) -> RunningKernel:
+        """Start a gateway kernel with the chosen modules and serve it on a free port."""
+        settings = self.settings(modules, modules_path=modules_path, exclude=exclude, **overrides)
+        forget_modules(settings.modules_path)
+        kernel = Kernel(settings)
+        app = create_app(kernel)
+        sock = _listening_socket()
+        port = sock.getsockname()[1]
+        server = uvicorn.Server(
+            uvicorn.Config(app, log_config=None, lifespan="on", timeout_graceful_shutdown=5)
+        )
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        while not server.started:
+            if task.done():
+                sock.close()
+                task.result()  # surfaces an exception from serve()
+                raise RuntimeError(_startup_failure(kernel))
+            await asyncio.sleep(0.01)
+        url = f"http://127.0.0.1:{port}"
+        client = httpx.AsyncClient(base_url=url, timeout=10)
+        raw = await nats.connect(self.nats_url)
+        running = RunningKernel(kernel, url, client, raw, server, task)
+        self._running.append(running)
+        return running
+
+    async def close(self) -> None:
+        for running in reversed(self._running):
+            await running.stop()
+        self._running.clear()
+        await purge_jetstream(self.nats_url)
+
+
+def _startup_failure(kernel: Kernel) -> str:
+    failed = [f"{m.name}: {m.error}" for m in kernel.modules.values() if m.error]
+    return "kernel did not start: " + ("; ".join(failed) or "see the log")
+
+
+async def purge_jetstream(nats_url: str) -> None:
+    """Delete every stream (KV buckets included) so no state leaks into the next test."""
+    client = await nats.connect(nats_url)
+    try:
+        stream = client.jetstream()
+        with contextlib.suppress(Exception):
+            for info in await stream.streams_info():
+                await stream.delete_stream(info.config.name)
+    finally:
+        await client.close()
+
+
+@contextlib.asynccontextmanager
+async def running_kernel(harness: KernelHarness, **kwargs: Any) -> AsyncIterator[RunningKernel]:
+    running = await harness.start(**kwargs)
+    try:
+        yield running
+    finally:
+        await running.stop()

@@ -1,0 +1,46 @@
+"""pytest plugin (auto-loaded when webos is installed): ``nats_server`` and ``webos`` fixtures.
+
+    async def test_greeting(webos):
+        app = await webos.start(["greeter"])
+        events = await app.subscribe("greeter.>")
+        await app.client.post("/api/greeter/hello", json={"name": "Ada"})
+        assert (await events.next()).json()["name"] == "Ada"
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from kernel.natsserver import EmbeddedNats
+from kernel.testing._harness import KernelHarness
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedNats]:
+    """One real nats-server (JetStream on) per test session, on a free loopback port."""
+    server = EmbeddedNats(_free_port(), tmp_path_factory.mktemp("nats"), server_name="webos-test")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def webos(nats_server: EmbeddedNats, tmp_path: Path) -> AsyncIterator[KernelHarness]:
+    """Start kernels with chosen modules; all are stopped and JetStream is purged afterwards."""
+    harness = KernelHarness(nats_server.url, tmp_path / ".webos")
+    try:
+        yield harness
+    finally:
+        await harness.close()

@@ -1,0 +1,25 @@
+import json
+
+from kernel import Event, on, registry
+
+# Kernel traffic, replies and NATS's own APIs are not application events.
+_IGNORED_PREFIXES = ("webos.", "_INBOX.", "$")
+
+
+@on(">")
+async def record(event: Event) -> None:
+    if event.subject.startswith(_IGNORED_PREFIXES):
+        return
+    try:
+        payload = json.loads(event.data)
+    except ValueError:
+        payload = event.data.decode("utf-8", errors="replace")
+    registry.get("audit_log").record(
+        {
+            "id": event.id,
+            "subject": event.subject,
+            "source": event.source,
+            "time": event.time,
+            "payload": payload,
+        }
+    )

@@ -1,0 +1,26 @@
+from typing import Annotated
+
+from litestar import post
+from litestar.params import JSONBody
+from pydantic import BaseModel, Field, StringConstraints
+
+from kernel import ThisModule, registry
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class HelloRequest(BaseModel):
+    name: Name
+
+
+class HelloResponse(BaseModel):
+    greeting: str
+    event_id: str = Field(description="Id of the greeter.greeted event this call emitted.")
+
+
+@post("/hello", status_code=200)
+async def hello(data: JSONBody[HelloRequest], module: ThisModule) -> HelloResponse:
+    """Greet someone and emit ``greeter.greeted`` with their name."""
+    greeting = await registry.get("greeter").greet(data.name)
+    event_id = await module.emit("greeter.greeted", {"name": data.name, "greeting": greeting})
+    return HelloResponse(greeting=greeting, event_id=event_id)
