@@ -2,7 +2,8 @@
 
 The names module authors use every day are re-exported here::
 
-    from kernel import bus, registry, on, service, hookimpl, ModuleContext, ModuleSettings, ThisModule, Event
+    from kernel import bus, registry, on, service, hookimpl
+    from kernel import Event, ModuleContext, ModuleSettings, ThisModule
 """
 
 from kernel.bus import Event, bus, on
@@ -14,10 +15,10 @@ __all__ = [
     "Event",
     "ModuleContext",
     "ModuleSettings",
+    "ThisModule",
     "bus",
     "hookimpl",
     "on",
     "registry",
     "service",
-    "ThisModule",
 ]

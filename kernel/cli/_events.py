@@ -17,7 +17,9 @@ async def tail_events(
 ) -> int:
     """Print each message with its headers until interrupted (or ``limit`` messages)."""
     subject = normalize_subject(subject, allow_wildcards=True)
-    client = await nats.connect(url, name="webos-cli-tail", connect_timeout=3, max_reconnect_attempts=0)
+    client = await nats.connect(
+        url, name="webos-cli-tail", connect_timeout=3, max_reconnect_attempts=0
+    )
     done = asyncio.Event()
     seen = 0
 

@@ -5,7 +5,6 @@ import json
 import sys
 from collections.abc import Callable
 from functools import wraps
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -51,7 +50,9 @@ def main() -> None:
 @click.option("--port", type=int, help="Listen port (WEBOS_PORT).")
 @click.option("--reload", is_flag=True, help="Restart when module code changes (development).")
 @_friendly_errors
-def run(only: str | None, exclude: str | None, host: str | None, port: int | None, reload: bool) -> None:
+def run(
+    only: str | None, exclude: str | None, host: str | None, port: int | None, reload: bool
+) -> None:
     """Run the gateway (and an embedded nats-server when WEBOS_NATS_URL is unset)."""
     from kernel.gateway import run_gateway
     from kernel.logs import configure_logging
@@ -104,7 +105,9 @@ def new_module(name: str) -> None:
     settings = _settings()
     for path in scaffold_module(settings.modules_path, name):
         click.echo(f"created {path}")
-    click.echo(f"restart 'webos run' to load it; test it with: pytest {settings.modules_path / name}")
+    click.echo(
+        f"restart 'webos run' to load it; test it with: pytest {settings.modules_path / name}"
+    )
 
 
 @main.group()
@@ -122,11 +125,15 @@ def events_tail(subject: str, count: int | None) -> None:
 
     settings = _settings()
     try:
-        asyncio.run(tail_events(settings.effective_nats_url, subject, limit=count, write=click.echo))
+        asyncio.run(
+            tail_events(settings.effective_nats_url, subject, limit=count, write=click.echo)
+        )
     except KeyboardInterrupt:
         pass
     except OSError as error:
-        raise click.ClickException(f"cannot reach NATS at {settings.effective_nats_url}: {error}") from None
+        raise click.ClickException(
+            f"cannot reach NATS at {settings.effective_nats_url}: {error}"
+        ) from None
 
 
 @events.command("emit")
@@ -145,5 +152,7 @@ def events_emit(subject: str, payload: str) -> None:
     try:
         event_id = asyncio.run(emit_event(settings.effective_nats_url, subject, data))
     except OSError as error:
-        raise click.ClickException(f"cannot reach NATS at {settings.effective_nats_url}: {error}") from None
+        raise click.ClickException(
+            f"cannot reach NATS at {settings.effective_nats_url}: {error}"
+        ) from None
     click.echo(event_id)

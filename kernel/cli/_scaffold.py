@@ -7,7 +7,7 @@ from pathlib import Path
 from kernel.errors import ModuleError
 from kernel.modules import MANIFEST_NAME, check_module_name
 
-MANIFEST = '''# {name}: the manifest is read before any of the module's code is imported.
+MANIFEST = """# {name}: the manifest is read before any of the module's code is imported.
 name = "{name}"
 version = "0.1.0"
 description = "Describe what {name} does."
@@ -15,7 +15,7 @@ description = "Describe what {name} does."
 depends = []
 # Subjects this module publishes: the contract catalog and NATS permissions are built from it.
 emits = ["{name}.item_created"]
-'''
+"""
 
 ROUTER = '''from litestar import get, post
 from litestar.params import JSONBody
@@ -70,18 +70,22 @@ class ItemCounter:
         self.names.append(name)
 '''
 
-HOOKS = '''from kernel import ModuleContext, hookimpl
+HOOKS = """from kernel import ModuleContext, hookimpl
 
 
 @hookimpl
 async def webos_startup(module: ModuleContext) -> None:
     module.log.info("{name} started")
-'''
+"""
 
-TEST = '''import asyncio
+TEST = """import asyncio
+
+import pytest
 
 from kernel import registry
 from kernel.testing import KernelHarness
+
+pytestmark = pytest.mark.asyncio
 
 
 async def test_item_is_created_and_announced(webos: KernelHarness) -> None:
@@ -108,7 +112,7 @@ async def test_ping(webos: KernelHarness) -> None:
     response = await app.client.get("/api/{name}/ping")
 
     assert response.json() == {{"module": "{name}", "status": "ok"}}
-'''
+"""
 
 FILES = {
     MANIFEST_NAME: MANIFEST,

@@ -71,7 +71,7 @@ def _lifespan(kernel: Kernel) -> Any:
     return lifespan
 
 
-def base_config(kernel: Kernel) -> AppConfig:
+def base_config(kernel: Kernel, *, manage_kernel: bool = True) -> AppConfig:
     settings = kernel.settings
     routers = [module_router(m) for m in kernel.modules.values() if m.route_handlers]
     cors = CORSConfig(allow_origins=settings.cors_origins) if settings.cors_origins else None
@@ -81,17 +81,21 @@ def base_config(kernel: Kernel) -> AppConfig:
         exception_handlers=dict(exception_handlers),
         middleware=[_trace_context],
         cors_config=cors,
-        lifespan=[_lifespan(kernel)],
+        lifespan=[_lifespan(kernel)] if manage_kernel else [],
         openapi_config=OpenAPIConfig(title="WebOS gateway", version="0.1.0"),
         request_max_body_size=settings.max_body_size,
         debug=False,
     )
 
 
-def create_app(kernel: Kernel) -> Litestar:
-    """Build the gateway app: load modules, let hooks adjust the config, then construct."""
+def create_app(kernel: Kernel, *, manage_kernel: bool = True) -> Litestar:
+    """Build the gateway app: load modules, let hooks adjust the config, then construct.
+
+    With ``manage_kernel`` the app's lifespan starts and stops the kernel; test harnesses turn it
+    off to start the kernel themselves and see its errors directly.
+    """
     kernel.load()
-    config = base_config(kernel)
+    config = base_config(kernel, manage_kernel=manage_kernel)
     for module in kernel.modules.values():
         if has_hook(kernel.plugins, "webos_configure_app", module.name):
             config = _configure(kernel, module, config)

@@ -20,7 +20,9 @@ log = logging.getLogger("webos.gateway")
 PROBLEM_JSON = "application/problem+json"
 
 
-def problem(status: int, detail: str, *, instance: str | None = None, **extra: Any) -> Response[Any]:
+def problem(
+    status: int, detail: str, *, instance: str | None = None, **extra: Any
+) -> Response[Any]:
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,

@@ -14,8 +14,8 @@ import uvicorn
 from kernel.errors import StartupError
 from kernel.gateway._app import create_app
 from kernel.logs import configure_logging
-from kernel.runtime import Kernel
 from kernel.natsserver import EmbeddedNats, port_is_free
+from kernel.runtime import Kernel
 from kernel.settings import KernelSettings, load_settings
 
 log = logging.getLogger("webos.run")
@@ -42,14 +42,17 @@ def nats_for(settings: KernelSettings) -> Iterator[str]:
 
 
 @contextmanager
-def _sigterm_returns() -> Iterator[None]:
-    # uvicorn re-raises the signal it caught once it has shut down; with the default SIGTERM
-    # action that would kill us before the embedded nats-server is stopped.
-    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+def _stop_signals_return() -> Iterator[None]:
+    # uvicorn re-raises the signal it caught once it has shut down gracefully; with the default
+    # actions that would kill us (SIGTERM) or unwind as an error (SIGINT) before the embedded
+    # nats-server is stopped. Once shut down, a stop signal is a normal exit.
+    stop_signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, lambda *_: None) for sig in stop_signals}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def app_from_environment() -> Any:
@@ -91,7 +94,7 @@ def run_gateway(settings: KernelSettings, *, reload: bool = False) -> int:
             timeout_graceful_shutdown=settings.shutdown_timeout,
         )
         server = uvicorn.Server(config)
-        with _sigterm_returns():
+        with _stop_signals_return():
             server.run()
         if not server.started:
             failed = [m for m in kernel.modules.values() if m.error]

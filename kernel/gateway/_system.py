@@ -54,5 +54,7 @@ def services(kernel: NamedDependency[Kernel]) -> list[dict[str, Any]]:
     return kernel.registry.describe()
 
 
-system_router = Router("/api/system", route_handlers=[modules, bus_stats, services], tags=["system"])
+system_router = Router(
+    "/api/system", route_handlers=[modules, bus_stats, services], tags=["system"]
+)
 probe_handlers = [health, ready]

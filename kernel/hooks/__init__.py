@@ -1,6 +1,11 @@
 """Lifecycle hooks over pluggy: ``@hookimpl async def webos_startup(module): ...``."""
 
-from kernel.hooks._manager import call_module_hook, has_hook, new_plugin_manager, register_module_hooks
+from kernel.hooks._manager import (
+    call_module_hook,
+    has_hook,
+    new_plugin_manager,
+    register_module_hooks,
+)
 from kernel.hooks._specs import LifecycleSpecs, hookimpl, hookspec
 
 __all__ = [

@@ -15,7 +15,9 @@ def new_plugin_manager() -> pluggy.PluginManager:
     return manager
 
 
-def register_module_hooks(manager: pluggy.PluginManager, module_name: str, hooks: ModuleType) -> None:
+def register_module_hooks(
+    manager: pluggy.PluginManager, module_name: str, hooks: ModuleType
+) -> None:
     """Register a module's ``hooks.py`` under the module's name; pluggy checks the signatures."""
     manager.register(hooks, name=module_name)
     manager.check_pending()

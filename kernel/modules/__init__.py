@@ -32,6 +32,7 @@ __all__ = [
     "ModuleSettings",
     "ModuleSpec",
     "ModuleState",
+    "ThisModule",
     "check_module_name",
     "default_conventions",
     "defined_here",
@@ -40,5 +41,4 @@ __all__ = [
     "module_env_prefix",
     "read_manifest",
     "start_order",
-    "ThisModule",
 ]

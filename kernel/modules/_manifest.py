@@ -1,4 +1,4 @@
-"""``module.toml``: the one manifest format, for modules in a folder and installed packages alike."""
+"""``module.toml``: one manifest format for modules in a folder and installed packages alike."""
 
 from __future__ import annotations
 
@@ -84,4 +84,6 @@ def read_manifest(text: str, *, default_name: str, where: str) -> Manifest:
 
 
 def read_manifest_file(path: Path, default_name: str) -> Manifest:
-    return read_manifest(path.read_text(encoding="utf-8"), default_name=default_name, where=str(path))
+    return read_manifest(
+        path.read_text(encoding="utf-8"), default_name=default_name, where=str(path)
+    )

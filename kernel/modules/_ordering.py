@@ -8,7 +8,9 @@ from kernel.errors import ModuleError
 
 
 def start_order(
-    depends: Mapping[str, Sequence[str]], *, available_elsewhere: set[str] | frozenset[str] = frozenset()
+    depends: Mapping[str, Sequence[str]],
+    *,
+    available_elsewhere: set[str] | frozenset[str] = frozenset(),
 ) -> list[str]:
     """Topologically sort ``depends`` (module -> its dependencies), alphabetically within a rank.
 

@@ -102,12 +102,12 @@ class EmbeddedNats:
         ]
         if self.monitor_port:
             command += ["--http_port", str(self.monitor_port)]
-        self._process = subprocess.Popen(  # noqa: S603 - fixed binary, argv list
+        self._process = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, safe after fork
+            preexec_fn=_die_with_parent,
         )
         self._wait_until_listening(timeout, log_path)
 
@@ -116,10 +116,17 @@ class EmbeddedNats:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                stderr = self._process.stderr.read().decode(errors="replace") if self._process.stderr else ""
+                stderr = (
+                    self._process.stderr.read().decode(errors="replace")
+                    if self._process.stderr
+                    else ""
+                )
                 tail = log_path.read_text(errors="replace")[-800:] if log_path.exists() else ""
                 raise StartupError(f"nats-server exited at start:\n{stderr}{tail}".rstrip())
-            with contextlib.suppress(OSError), socket.create_connection((self.host, self.port), 0.2):
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection((self.host, self.port), 0.2),
+            ):
                 return
             time.sleep(0.02)
         self.stop()

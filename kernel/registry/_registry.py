@@ -37,9 +37,7 @@ class ServiceDeclaration:
     provides: tuple[type, ...]
 
 
-def service(
-    name: str | None = None, *, provides: type | tuple[type, ...] = ()
-) -> Callable[[T], T]:
+def service(name: str | None = None, *, provides: type | tuple[type, ...] = ()) -> Callable[[T], T]:
     """Mark a class (instantiated with no arguments) or a factory in ``services.py``.
 
     The module loader registers it under ``name`` (default: the snake_case class name) and under

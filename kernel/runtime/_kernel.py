@@ -80,6 +80,7 @@ class Kernel:
             self.bus.reset()
             self.registry.clear()
             self.discovery = discover(self.settings.modules_path)
+            self._refuse_broken_modules()
             chosen = self._choose(self.discovery.modules)
             self.external = {
                 need
@@ -97,9 +98,27 @@ class Kernel:
         finally:
             self._loading = False
 
+    def _refuse_broken_modules(self) -> None:
+        settings = self.settings
+        wanted = [
+            problem
+            for problem in self.discovery.problems
+            if not problem.modules
+            or not any(
+                name in settings.exclude or (settings.only and name not in settings.only)
+                for name in problem.modules
+            )
+        ]
+        if wanted:
+            names = tuple(name for problem in wanted for name in problem.modules)
+            raise ModuleError("; ".join(str(problem) for problem in wanted), modules=names)
+
     def _choose(self, found: dict[str, ModuleSpec]) -> dict[str, ModuleSpec]:
         settings = self.settings
-        for option, names in (("WEBOS_ONLY (--only)", settings.only), ("WEBOS_EXCLUDE (--exclude)", settings.exclude)):
+        for option, names in (
+            ("WEBOS_ONLY (--only)", settings.only),
+            ("WEBOS_EXCLUDE (--exclude)", settings.exclude),
+        ):
             unknown = [name for name in names if name not in found]
             if unknown:
                 installed = ", ".join(sorted(found)) or "none"
@@ -164,7 +183,9 @@ class Kernel:
         for module in self.modules.values():
             module.state = ModuleState.STARTING
             try:
-                await call_module_hook(self.plugins, "webos_startup", module.name, module=module.context)
+                await call_module_hook(
+                    self.plugins, "webos_startup", module.name, module=module.context
+                )
             except Exception as error:
                 module.state = ModuleState.FAILED
                 module.error = f"{type(error).__name__}: {error}"
@@ -187,7 +208,9 @@ class Kernel:
             if module.state not in (ModuleState.STARTED, ModuleState.STARTING):
                 continue
             try:
-                await call_module_hook(self.plugins, "webos_shutdown", module.name, module=module.context)
+                await call_module_hook(
+                    self.plugins, "webos_shutdown", module.name, module=module.context
+                )
             except Exception:
                 log.exception("module %r failed to shut down cleanly", module.name)
             module.state = ModuleState.STOPPED

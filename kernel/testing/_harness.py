@@ -1,4 +1,4 @@
-"""Boot real kernels for tests: a real nats-server, real Litestar over HTTP, fresh state each time."""
+"""Boot real kernels for tests: a real nats-server, real Litestar over HTTP, fresh state."""
 
 from __future__ import annotations
 
@@ -80,6 +80,7 @@ class RunningKernel:
         await self.client.aclose()
         self._server.should_exit = True
         await self._task
+        await self.kernel.stop()
         await self.nats.close()
 
 
@@ -90,7 +91,9 @@ def _listening_socket() -> socket.socket:
     return sock
 
 
-def write_module(root: Path, name: str, files: Mapping[str, str], *, manifest: str | None = None) -> Path:
+def write_module(
+    root: Path, name: str, files: Mapping[str, str], *, manifest: str | None = None
+) -> Path:
     """Write a module folder (``module.toml`` plus the given files) for a test."""
     folder = root / name
     folder.mkdir(parents=True, exist_ok=True)
@@ -102,8 +105,11 @@ def write_module(root: Path, name: str, files: Mapping[str, str], *, manifest: s
 
 
 def forget_modules(modules_path: Path) -> None:
-    """Drop imported module packages under ``modules_path`` so the next kernel imports afresh."""
+    """Drop imported module packages under ``modules_path`` (and its ``sys.path`` entry) so the
+    next kernel imports afresh and no test sees another test's modules."""
     root = str(modules_path.resolve())
+    while root in sys.path:
+        sys.path.remove(root)
     for name, loaded in list(sys.modules.items()):
         origin = getattr(loaded, "__file__", None) or ""
         if origin.startswith(root) and ".tests" not in name and not name.startswith("test"):
@@ -118,6 +124,7 @@ class KernelHarness:
         self.data_dir = data_dir
         self.modules_path = modules_path or KernelSettings().modules_path
         self._running: list[RunningKernel] = []
+        self._paths: set[Path] = set()
 
     def settings(
         self,
@@ -147,8 +154,12 @@ class KernelHarness:
         """Start a gateway kernel with the chosen modules and serve it on a free port."""
         settings = self.settings(modules, modules_path=modules_path, exclude=exclude, **overrides)
         forget_modules(settings.modules_path)
+        self._paths.add(settings.modules_path)
         kernel = Kernel(settings)
-        app = create_app(kernel)
+        app = create_app(kernel, manage_kernel=False)
+        # Started here rather than in the app's lifespan: uvicorn turns a lifespan failure into
+        # SystemExit, which would end the test session instead of failing one test.
+        await kernel.start()
         sock = _listening_socket()
         port = sock.getsockname()[1]
         server = uvicorn.Server(
@@ -158,8 +169,9 @@ class KernelHarness:
         while not server.started:
             if task.done():
                 sock.close()
-                task.result()  # surfaces an exception from serve()
-                raise RuntimeError(_startup_failure(kernel))
+                await kernel.stop()
+                task.result()
+                raise RuntimeError("the HTTP server stopped while starting")
             await asyncio.sleep(0.01)
         url = f"http://127.0.0.1:{port}"
         client = httpx.AsyncClient(base_url=url, timeout=10)
@@ -172,12 +184,9 @@ class KernelHarness:
         for running in reversed(self._running):
             await running.stop()
         self._running.clear()
+        for path in self._paths:
+            forget_modules(path)
         await purge_jetstream(self.nats_url)
-
-
-def _startup_failure(kernel: Kernel) -> str:
-    failed = [f"{m.name}: {m.error}" for m in kernel.modules.values() if m.error]
-    return "kernel did not start: " + ("; ".join(failed) or "see the log")
 
 
 async def purge_jetstream(nats_url: str) -> None:

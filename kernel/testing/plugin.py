@@ -1,10 +1,10 @@
 """pytest plugin (auto-loaded when webos is installed): ``nats_server`` and ``webos`` fixtures.
 
-    async def test_greeting(webos):
-        app = await webos.start(["greeter"])
-        events = await app.subscribe("greeter.>")
-        await app.client.post("/api/greeter/hello", json={"name": "Ada"})
-        assert (await events.next()).json()["name"] == "Ada"
+async def test_greeting(webos):
+    app = await webos.start(["greeter"])
+    events = await app.subscribe("greeter.>")
+    await app.client.post("/api/greeter/hello", json={"name": "Ada"})
+    assert (await events.next()).json()["name"] == "Ada"
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from kernel.natsserver import EmbeddedNats
 from kernel.testing._harness import KernelHarness
@@ -36,7 +37,7 @@ def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedNa
         server.stop()
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def webos(nats_server: EmbeddedNats, tmp_path: Path) -> AsyncIterator[KernelHarness]:
     """Start kernels with chosen modules; all are stopped and JetStream is purged afterwards."""
     harness = KernelHarness(nats_server.url, tmp_path / ".webos")

@@ -29,5 +29,9 @@ def _matches(pattern: str, subject: str) -> bool:
     wanted, tokens = pattern.split("."), subject.split(".")
     if wanted[-1] == ">":
         head = wanted[:-1]
-        return len(tokens) > len(head) and all(w in ("*", t) for w, t in zip(head, tokens))
-    return len(wanted) == len(tokens) and all(w in ("*", t) for w, t in zip(wanted, tokens))
+        return len(tokens) > len(head) and all(
+            w in ("*", t) for w, t in zip(head, tokens, strict=False)
+        )
+    return len(wanted) == len(tokens) and all(
+        w in ("*", t) for w, t in zip(wanted, tokens, strict=True)
+    )

@@ -1,0 +1,52 @@
+"""The audit module sees application events from any module and serves the newest first."""
+
+import asyncio
+
+from kernel import bus
+from kernel.testing import KernelHarness
+
+
+async def _events(app, **params) -> list[dict]:
+    for _ in range(100):
+        found = (await app.client.get("/api/audit/events", params=params)).json()
+        if found:
+            return found
+        await asyncio.sleep(0.02)
+    return []
+
+
+async def test_greeting_is_recorded(webos: KernelHarness) -> None:
+    app = await webos.start(["greeter", "audit"])
+
+    await app.client.post("/api/greeter/hello", json={"name": "Ada"})
+
+    [entry] = await _events(app)
+    assert entry["subject"] == "greeter.greeted"
+    assert entry["source"] == "greeter"
+    assert entry["payload"]["name"] == "Ada"
+
+
+async def test_newest_first_with_subject_filter_and_limit(webos: KernelHarness) -> None:
+    app = await webos.start(["audit"])
+    for subject in ("shop.sold", "user.created", "shop.refunded", "webos.node.up"):
+        await bus.emit(subject, {"s": subject})
+
+    for _ in range(100):
+        everything = (await app.client.get("/api/audit/events")).json()
+        if len(everything) == 3:
+            break
+        await asyncio.sleep(0.02)
+    assert [e["subject"] for e in everything] == ["shop.refunded", "user.created", "shop.sold"]
+    shop = (await app.client.get("/api/audit/events", params={"subject": "shop.*"})).json()
+    assert [e["subject"] for e in shop] == ["shop.refunded", "shop.sold"]
+    one = (await app.client.get("/api/audit/events", params={"limit": 1})).json()
+    assert len(one) == 1
+
+
+async def test_bad_query_is_a_400_problem(webos: KernelHarness) -> None:
+    app = await webos.start(["audit"])
+    too_many = await app.client.get("/api/audit/events", params={"limit": 5000})
+    bad_subject = await app.client.get("/api/audit/events", params={"subject": "a..b"})
+    assert too_many.status_code == 400
+    assert bad_subject.status_code == 400
+    assert "a..b" in bad_subject.json()["detail"]

@@ -1,0 +1,93 @@
+"""The other ``webos`` commands: new module, modules, events emit and tail."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from kernel.testing import write_module
+from tests.cli.conftest import WEBOS, Gateway
+
+
+def test_new_module_is_listed_after_restart_and_its_test_passes(
+    make_gateway, tmp_path: Path
+) -> None:
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    gateway = make_gateway(modules)
+
+    created = gateway.command("new", "module", "shop")
+    assert created.returncode == 0, created.stderr
+    manifest = (modules / "shop" / "module.toml").read_text()
+    for field in ("name", "version", "description", "depends", "emits"):
+        assert f"{field} =" in manifest
+
+    gateway.start()
+    gateway.wait_ready()
+    names = [m["name"] for m in httpx.get(f"{gateway.url}/api/system/modules").json()]
+    assert names == ["shop"]
+    assert httpx.get(f"{gateway.url}/api/shop/ping").json()["status"] == "ok"
+    gateway.stop()
+
+    generated_test = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(modules / "shop")],
+        cwd=tmp_path,
+        env=gateway.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert generated_test.returncode == 0, generated_test.stdout + generated_test.stderr
+    assert "2 passed" in generated_test.stdout
+
+
+def test_new_module_refuses_bad_names_and_existing_folders(make_gateway, tmp_path: Path) -> None:
+    modules = tmp_path / "modules"
+    write_module(modules, "shop", {})
+    gateway = make_gateway(modules)
+    assert "already exists" in gateway.command("new", "module", "shop").stderr
+    bad = gateway.command("new", "module", "Bad-Name")
+    assert bad.returncode != 0
+    assert "invalid module name" in bad.stderr
+
+
+def test_modules_command_lists_modules_and_problems(make_gateway, tmp_path: Path) -> None:
+    modules = tmp_path / "modules"
+    write_module(modules, "shop", {"router.py": ""}, manifest='name="shop"\nversion="3.1.0"\n')
+    write_module(modules, "broken", {}, manifest="name = [")
+    result = make_gateway(modules).command("modules")
+    assert "shop" in result.stdout and "3.1.0" in result.stdout and "router" in result.stdout
+    assert "broken" in result.stderr and "not valid TOML" in result.stderr
+    assert result.returncode == 1
+
+
+def test_events_emit_is_seen_by_tail(gateway: Gateway) -> None:
+    gateway.start()
+    gateway.wait_ready()
+    tail = subprocess.Popen(
+        [WEBOS, "events", "tail", "shop.>", "--count", "1"],
+        cwd=gateway.workdir,
+        env=gateway.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    line = tail.stdout.readline()
+    assert "listening" in line
+    emitted = gateway.command("events", "emit", "shop:sold", '{"sku": "lamp"}')
+    assert emitted.returncode == 0, emitted.stderr
+    event_id = emitted.stdout.strip()
+    output, _ = tail.communicate(timeout=20)
+    assert "shop.sold" in output
+    assert f"webos-event-id={event_id}" in output
+    assert '{"sku": "lamp"}' in output
+    recorded = httpx.get(f"{gateway.url}/api/audit/events").json()
+    assert recorded[0]["payload"] == {"sku": "lamp"}
+    assert recorded[0]["source"] == "cli"
+
+
+def test_events_emit_rejects_bad_json(gateway: Gateway) -> None:
+    result = gateway.command("events", "emit", "shop.sold", "{oops")
+    assert result.returncode != 0
+    assert "not valid JSON" in result.stderr

@@ -1,0 +1,122 @@
+"""``webos run`` as a user runs it: a real process with the embedded nats-server."""
+
+import asyncio
+import json
+import signal
+from pathlib import Path
+
+import httpx
+import nats
+import pytest
+
+from kernel.testing import write_module
+from tests.cli.conftest import Gateway, processes_mentioning
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_stops_gateway_and_embedded_nats(gateway: Gateway, sig: int) -> None:
+    gateway.start()
+    gateway.wait_ready()
+    assert processes_mentioning(str(gateway.data_dir)), "the embedded nats-server should run"
+
+    code = gateway.stop(sig, timeout=10)
+
+    assert code == 0, gateway.process.stdout.read()
+    assert processes_mentioning(str(gateway.data_dir)) == []
+
+
+def test_quick_tour(gateway: Gateway) -> None:
+    """The README's tour: hello, a raw NATS subscriber sees it, audit lists it."""
+    gateway.start()
+    gateway.wait_ready()
+
+    async def tour() -> tuple[httpx.Response, bytes]:
+        client = await nats.connect(f"nats://127.0.0.1:{gateway.nats_port}")
+        received: asyncio.Queue[bytes] = asyncio.Queue()
+
+        async def keep(msg) -> None:
+            await received.put(msg.data)
+
+        await client.subscribe("greeter.>", cb=keep)
+        await client.flush()
+        async with httpx.AsyncClient(base_url=gateway.url) as http:
+            response = await http.post("/api/greeter/hello", content=b'{"name":"Ada"}')
+        data = await asyncio.wait_for(received.get(), 10)
+        await client.close()
+        return response, data
+
+    response, data = asyncio.run(tour())
+    assert response.status_code == 200
+    assert json.loads(data)["name"] == "Ada"
+    events = httpx.get(f"{gateway.url}/api/audit/events").json()
+    assert events[0]["subject"] == "greeter.greeted"
+    assert events[0]["payload"]["name"] == "Ada"
+
+
+def test_missing_dependency_stops_start_up(make_gateway, tmp_path: Path) -> None:
+    modules = tmp_path / "mods"
+    write_module(modules, "billing", {}, manifest='name = "billing"\ndepends = ["payments"]\n')
+    gateway = make_gateway(modules)
+
+    result = gateway.command("run", timeout=30)
+
+    assert result.returncode != 0
+    assert "'billing' depends on 'payments', which is not installed" in result.stderr
+    assert processes_mentioning(str(gateway.data_dir)) == []
+
+
+def test_dependency_cycle_stops_start_up(make_gateway, tmp_path: Path) -> None:
+    modules = tmp_path / "mods"
+    write_module(modules, "left", {}, manifest='name = "left"\ndepends = ["right"]\n')
+    write_module(modules, "right", {}, manifest='name = "right"\ndepends = ["left"]\n')
+    gateway = make_gateway(modules)
+
+    result = gateway.command("run", timeout=30)
+
+    assert result.returncode != 0
+    assert "cycle" in result.stderr
+    assert "left" in result.stderr and "right" in result.stderr
+
+
+def test_failing_startup_hook_exits_non_zero_and_stops_nats(make_gateway, tmp_path: Path) -> None:
+    modules = tmp_path / "mods"
+    hooks = (
+        "from kernel import hookimpl\n\n"
+        "@hookimpl\nasync def webos_startup():\n    raise RuntimeError('no disk')\n"
+    )
+    write_module(modules, "fragile", {"hooks.py": hooks})
+    gateway = make_gateway(modules)
+
+    result = gateway.command("run", timeout=30)
+
+    assert result.returncode != 0
+    assert "fragile" in result.stderr and "no disk" in result.stderr
+    assert processes_mentioning(str(gateway.data_dir)) == []
+
+
+def test_busy_nats_port_is_a_clear_error(make_gateway, tmp_path: Path) -> None:
+    import socket
+
+    gateway = make_gateway(tmp_path / "mods")
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", gateway.nats_port))
+        blocker.listen()
+        result = gateway.command("run", timeout=30)
+    assert result.returncode != 0
+    assert f"127.0.0.1:{gateway.nats_port} is already in use" in result.stderr
+    assert "WEBOS_NATS_PORT" in result.stderr
+
+
+def test_bad_setting_names_the_variable(make_gateway, tmp_path: Path) -> None:
+    gateway = make_gateway(tmp_path / "mods", WEBOS_NATS_PORT="not-a-port")
+    result = gateway.command("run", timeout=30)
+    assert result.returncode != 0
+    assert "WEBOS_NATS_PORT" in result.stderr
+
+
+def test_only_and_exclude(gateway: Gateway) -> None:
+    gateway.start("--exclude", "audit")
+    gateway.wait_ready()
+    names = [m["name"] for m in httpx.get(f"{gateway.url}/api/system/modules").json()]
+    assert names == ["greeter"]
+    assert httpx.get(f"{gateway.url}/api/audit/events").status_code == 404

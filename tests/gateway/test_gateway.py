@@ -1,0 +1,135 @@
+"""The gateway over real HTTP: probes, system views, OpenAPI, one error shape, CORS."""
+
+from pathlib import Path
+
+from kernel.testing import KernelHarness, write_module
+
+ROUTER = """
+from litestar import get, post
+from litestar.exceptions import NotAuthorizedException
+from litestar.params import JSONBody
+from pydantic import BaseModel
+
+class Order(BaseModel):
+    quantity: int
+
+@get("/items/{item_id:int}", sync_to_thread=False)
+def item(item_id: int) -> dict:
+    return {"id": item_id}
+
+@post("/orders", sync_to_thread=False)
+def order(data: JSONBody[Order]) -> dict:
+    return {"quantity": data.quantity}
+
+@get("/crash", sync_to_thread=False)
+def crash() -> dict:
+    raise RuntimeError("secret internal detail")
+
+@get("/denied", sync_to_thread=False)
+def denied() -> dict:
+    raise NotAuthorizedException("token expired")
+"""
+
+
+async def _shop(webos: KernelHarness, tmp_path: Path, **overrides):
+    write_module(tmp_path, "shop", {"router.py": ROUTER}, manifest='name="shop"\nversion="1.4.0"\n')
+    return await webos.start(modules_path=tmp_path, **overrides)
+
+
+async def test_health_and_ready(webos: KernelHarness, tmp_path: Path) -> None:
+    app = await _shop(webos, tmp_path)
+    assert (await app.client.get("/health")).json() == {"status": "ok"}
+    ready = await app.client.get("/ready")
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "ready"
+
+
+async def test_ready_is_503_with_reason_while_a_dependency_is_missing(
+    webos: KernelHarness, tmp_path: Path
+) -> None:
+    write_module(tmp_path, "billing", {})
+    write_module(tmp_path, "shop", {}, manifest='name="shop"\ndepends=["billing"]\n')
+    app = await webos.start(modules_path=tmp_path, exclude=["billing"])
+
+    ready = await app.client.get("/ready")
+
+    assert ready.status_code == 503
+    assert "billing" in ready.json()["detail"]
+
+
+async def test_module_routes_are_mounted_under_api_name(
+    webos: KernelHarness, tmp_path: Path
+) -> None:
+    app = await _shop(webos, tmp_path)
+    assert (await app.client.get("/api/shop/items/3")).json() == {"id": 3}
+
+
+async def test_system_modules_lists_each_module(webos: KernelHarness, tmp_path: Path) -> None:
+    app = await _shop(webos, tmp_path)
+    [shop] = (await app.client.get("/api/system/modules")).json()
+    assert shop["name"] == "shop"
+    assert shop["version"] == "1.4.0"
+    assert shop["files"] == ["router"]
+    assert shop["state"] == "started"
+    assert shop["depends"] == []
+
+
+async def test_openapi_includes_module_routes(webos: KernelHarness, tmp_path: Path) -> None:
+    app = await _shop(webos, tmp_path)
+    schema = (await app.client.get("/schema/openapi.json")).json()
+    assert "/api/shop/items/{item_id}" in schema["paths"]
+    assert "/api/system/modules" in schema["paths"]
+
+
+async def test_errors_share_one_problem_shape(webos: KernelHarness, tmp_path: Path) -> None:
+    app = await _shop(webos, tmp_path)
+    missing = await app.client.get("/api/shop/nothing-here")
+    invalid = await app.client.post("/api/shop/orders", json={"quantity": "many"})
+    malformed = await app.client.post(
+        "/api/shop/orders", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    denied = await app.client.get("/api/shop/denied")
+    crashed = await app.client.get("/api/shop/crash")
+
+    for response, status in (
+        (missing, 404),
+        (invalid, 400),
+        (malformed, 400),
+        (denied, 401),
+        (crashed, 500),
+    ):
+        assert response.status_code == status
+        assert response.headers["content-type"].startswith("application/problem+json")
+        body = response.json()
+        assert body["status"] == status
+        assert body["title"] and body["detail"]
+    assert "quantity" in str(invalid.json()["errors"])
+    assert denied.json()["detail"] == "token expired"
+    assert "secret internal detail" not in crashed.text
+
+
+async def test_cors_origins_setting(webos: KernelHarness, tmp_path: Path) -> None:
+    app = await _shop(webos, tmp_path, cors_origins=["https://app.example"])
+    response = await app.client.options(
+        "/api/shop/items/1",
+        headers={"origin": "https://app.example", "access-control-request-method": "GET"},
+    )
+    assert response.headers["access-control-allow-origin"] == "https://app.example"
+    other = await app.client.get("/api/shop/items/1", headers={"origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in other.headers
+
+
+async def test_events_emitted_in_a_request_carry_its_module_and_trace(
+    webos: KernelHarness,
+) -> None:
+    app = await webos.start(["greeter"])
+    events = await app.subscribe("greeter.>")
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+    await app.client.post(
+        "/api/greeter/hello", json={"name": "Ada"}, headers={"traceparent": traceparent}
+    )
+
+    event = await events.next()
+    assert event.headers["traceparent"] == traceparent
+    assert event.headers["webos-source"] == "greeter"
