@@ -13,6 +13,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from pymongo.errors import DuplicateKeyError
 
 from kernel.bus import InvalidSubject
 
@@ -55,6 +56,16 @@ def _unhandled(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     return problem(500, "Internal Server Error: the error was logged", instance=request.url.path)
 
 
+def _duplicate(request: Request[Any, Any, Any], exc: DuplicateKeyError) -> Response[Any]:
+    # Both the real server and the embedded store report the clashing key; name its fields only,
+    # never the values (they may be personal data).
+    fields = sorted(
+        (exc.details or {}).get("keyValue", {}) or (exc.details or {}).get("keyPattern", {})
+    )
+    detail = "a record with the same " + (", ".join(fields) or "unique key") + " already exists"
+    return problem(409, detail, instance=request.url.path, fields=fields)
+
+
 def _bad_subject(request: Request[Any, Any, Any], exc: InvalidSubject) -> Response[Any]:
     return problem(400, str(exc), instance=request.url.path)
 
@@ -62,6 +73,7 @@ def _bad_subject(request: Request[Any, Any, Any], exc: InvalidSubject) -> Respon
 exception_handlers = {
     HTTPException: _http_exception,
     InvalidSubject: _bad_subject,
+    DuplicateKeyError: _duplicate,
     Exception: _unhandled,
 }
 

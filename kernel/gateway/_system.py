@@ -17,10 +17,10 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/ready", sync_to_thread=False, tags=["system"])
-def ready(kernel: NamedDependency[Kernel]) -> Response[dict[str, Any]]:
-    """Readiness: 200 when NATS is connected and every module started, else 503 with reasons."""
-    is_ready, reasons = kernel.readiness()
+@get("/ready", tags=["system"])
+async def ready(kernel: NamedDependency[Kernel]) -> Response[dict[str, Any]]:
+    """Readiness: 200 when NATS, subsystems and every module are up, else 503 with reasons."""
+    is_ready, reasons = await kernel.readiness()
     if is_ready:
         return Response({"status": "ready", "modules": len(kernel.modules)})
     return Response(

@@ -30,12 +30,13 @@ from kernel.modules import (
     ModuleContext,
     ModuleSpec,
     ModuleState,
-    default_conventions,
     discover,
     start_order,
 )
 from kernel.registry import Registry
 from kernel.registry import registry as default_registry
+from kernel.runtime._defaults import kernel_conventions, kernel_subsystems
+from kernel.runtime._subsystem import Subsystem
 from kernel.settings import KernelSettings
 
 log = logging.getLogger("webos.kernel")
@@ -51,12 +52,18 @@ class Kernel:
         bus: Bus | None = None,
         registry: Registry | None = None,
         conventions: Sequence[Convention] | None = None,
+        subsystems: Sequence[Subsystem] | None = None,
         role: str = "gateway",
     ) -> None:
         self.settings = settings
         self.bus = bus if bus is not None else default_bus
         self.registry = registry if registry is not None else default_registry
-        self.conventions: list[Convention] = list(conventions or default_conventions())
+        self.conventions: list[Convention] = list(
+            conventions if conventions is not None else kernel_conventions()
+        )
+        self.subsystems: list[Subsystem] = list(
+            subsystems if subsystems is not None else kernel_subsystems()
+        )
         self.role = role
         self.node_id = f"{socket.gethostname()}-{os.getpid()}-{role}"
         self.plugins: pluggy.PluginManager = new_plugin_manager()
@@ -66,6 +73,7 @@ class Kernel:
         self._loading = False
         self._loaded = False
         self._started = False
+        self._open: list[Subsystem] = []
 
     # -- phases 1-3 ------------------------------------------------------------------------
 
@@ -180,6 +188,14 @@ class Kernel:
             raise StartupError(
                 f"cannot connect to NATS at {self.settings.effective_nats_url}: {error}"
             ) from error
+        for subsystem in self.subsystems:
+            self._open.append(subsystem)
+            try:
+                await subsystem.start(self)
+            except Exception as error:
+                log.exception("subsystem %r failed to start", subsystem.name)
+                await self.stop()
+                raise StartupError(f"{subsystem.name} failed to start: {error}") from error
         for module in self.modules.values():
             module.state = ModuleState.STARTING
             try:
@@ -214,13 +230,23 @@ class Kernel:
             except Exception:
                 log.exception("module %r failed to shut down cleanly", module.name)
             module.state = ModuleState.STOPPED
+        for subsystem in reversed(self._open):
+            try:
+                await subsystem.stop()
+            except Exception:
+                log.exception("subsystem %r failed to stop cleanly", subsystem.name)
+        self._open = []
         await self.bus.close()
         self._started = False
 
     # -- views -----------------------------------------------------------------------------
 
-    def readiness(self) -> tuple[bool, list[str]]:
+    async def readiness(self) -> tuple[bool, list[str]]:
         reasons = []
+        for subsystem in self._open:
+            problem = await subsystem.check()
+            if problem:
+                reasons.append(problem)
         if not self.bus.connected:
             reasons.append("not connected to NATS")
         for module in self.modules.values():

@@ -48,6 +48,10 @@ class KernelSettings(BaseSettings):
     nats_monitor_port: int | None = Field(
         None, ge=1, le=65535, description="HTTP monitoring port of the embedded nats-server."
     )
+    mongo_url: str | None = Field(
+        None, description="MongoDB URL; unset uses the embedded document store under data_dir."
+    )
+    mongo_db: str = Field("webos", min_length=1, description="Database name.")
     data_dir: Path = Field(Path(".webos"), description="Where embedded services keep their data.")
     modules_path: Path = Field(Path("modules"), description="Folder scanned for modules.")
     only: CsvList = Field(default_factory=list, description="Run only these modules.")

@@ -115,7 +115,7 @@ def test_bad_setting_names_the_variable(make_gateway, tmp_path: Path) -> None:
 
 
 def test_only_and_exclude(gateway: Gateway) -> None:
-    gateway.start("--exclude", "audit")
+    gateway.start("--only", "greeter,audit", "--exclude", "audit")
     gateway.wait_ready()
     names = [m["name"] for m in httpx.get(f"{gateway.url}/api/system/modules").json()]
     assert names == ["greeter"]

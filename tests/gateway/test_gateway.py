@@ -7,14 +7,14 @@ from kernel.testing import KernelHarness, write_module
 ROUTER = """
 from litestar import get, post
 from litestar.exceptions import NotAuthorizedException
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 from pydantic import BaseModel
 
 class Order(BaseModel):
     quantity: int
 
 @get("/items/{item_id:int}", sync_to_thread=False)
-def item(item_id: int) -> dict:
+def item(item_id: FromPath[int]) -> dict:
     return {"id": item_id}
 
 @post("/orders", sync_to_thread=False)

@@ -1,0 +1,1 @@
+"""Example module: Beanie documents in models.py, served over HTTP."""

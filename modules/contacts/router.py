@@ -1,0 +1,68 @@
+from typing import Annotated
+
+from beanie import PydanticObjectId
+from litestar import delete, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, JSONBody, Parameter
+from pydantic import BaseModel, EmailStr, Field
+
+from kernel import ThisModule
+
+from .models import Contact
+
+
+class NewContact(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr
+
+
+class ContactOut(BaseModel):
+    id: str
+    name: str
+    email: str
+
+
+def _out(contact: Contact) -> ContactOut:
+    return ContactOut(id=str(contact.id), name=contact.name, email=contact.email)
+
+
+@post("/")
+async def create_contact(data: JSONBody[NewContact], module: ThisModule) -> ContactOut:
+    """Store a contact; an email already stored (in any letter case) is a 409."""
+    contact = Contact(name=data.name, email=str(data.email), email_key=str(data.email).lower())
+    await contact.insert()
+    await module.emit("contacts.created", {"id": str(contact.id), "email": contact.email})
+    return _out(contact)
+
+
+@get("/")
+async def list_contacts(
+    limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
+    skip: Annotated[int, Parameter(ge=0)] = 0,
+) -> list[ContactOut]:
+    """Contacts by name."""
+    found = await Contact.find_all().sort("+name").skip(skip).limit(limit).to_list()
+    return [_out(contact) for contact in found]
+
+
+@get("/{contact_id:str}")
+async def get_contact(contact_id: FromPath[str]) -> ContactOut:
+    return _out(await _find(contact_id))
+
+
+@delete("/{contact_id:str}")
+async def delete_contact(contact_id: FromPath[str], module: ThisModule) -> None:
+    contact = await _find(contact_id)
+    await contact.delete()
+    await module.emit("contacts.deleted", {"id": contact_id})
+
+
+async def _find(contact_id: str) -> Contact:
+    try:
+        object_id = PydanticObjectId(contact_id)
+    except Exception:
+        raise NotFoundException(f"no contact {contact_id!r}") from None
+    contact = await Contact.get(object_id)
+    if contact is None:
+        raise NotFoundException(f"no contact {contact_id!r}")
+    return contact

@@ -1,0 +1,59 @@
+"""Documents from models.py are stored and read back through the module's routes."""
+
+from kernel.testing import KernelHarness
+
+
+async def test_contact_round_trip(webos: KernelHarness) -> None:
+    app = await webos.start(["contacts"])
+    events = await app.subscribe("contacts.>")
+
+    created = await app.client.post(
+        "/api/contacts/", json={"name": "Ada", "email": "ada@example.org"}
+    )
+
+    assert created.status_code == 201, created.text
+    contact_id = created.json()["id"]
+    fetched = await app.client.get(f"/api/contacts/{contact_id}")
+    assert fetched.json() == {"id": contact_id, "name": "Ada", "email": "ada@example.org"}
+    assert (await events.next()).json()["id"] == contact_id
+    listed = await app.client.get("/api/contacts/")
+    assert [c["name"] for c in listed.json()] == ["Ada"]
+
+
+async def test_duplicate_email_in_any_case_is_a_409_problem(webos: KernelHarness) -> None:
+    app = await webos.start(["contacts"])
+    await app.client.post("/api/contacts/", json={"name": "Ada", "email": "ada@example.org"})
+
+    duplicate = await app.client.post(
+        "/api/contacts/", json={"name": "A", "email": "ADA@example.org"}
+    )
+
+    assert duplicate.status_code == 409
+    assert duplicate.headers["content-type"].startswith("application/problem+json")
+    assert duplicate.json()["fields"] == ["email_key"]
+    assert len((await app.client.get("/api/contacts/")).json()) == 1
+
+
+async def test_data_survives_a_restart(webos: KernelHarness) -> None:
+    first = await webos.start(["contacts"])
+    await first.client.post("/api/contacts/", json={"name": "Ada", "email": "ada@example.org"})
+    await first.stop()
+
+    second = await webos.start(["contacts"])
+
+    assert [c["name"] for c in (await second.client.get("/api/contacts/")).json()] == ["Ada"]
+
+
+async def test_unknown_contact_and_bad_email(webos: KernelHarness) -> None:
+    app = await webos.start(["contacts"])
+    missing = await app.client.get("/api/contacts/0123456789abcdef01234567")
+    garbage = await app.client.get("/api/contacts/not-an-id")
+    bad = await app.client.post("/api/contacts/", json={"name": "X", "email": "nope"})
+    assert (missing.status_code, garbage.status_code, bad.status_code) == (404, 404, 400)
+
+
+async def test_ready_reports_the_database(webos: KernelHarness) -> None:
+    app = await webos.start(["contacts"])
+    assert (await app.client.get("/ready")).status_code == 200
+    database = next(s for s in app.kernel.subsystems if s.name == "database")
+    assert database.client is not None
