@@ -10,12 +10,14 @@ from kernel.bus import Event, bus, on
 from kernel.hooks import hookimpl
 from kernel.modules import ModuleContext, ModuleSettings, ThisModule
 from kernel.registry import registry, service
+from kernel.storage import afs
 
 __all__ = [
     "Event",
     "ModuleContext",
     "ModuleSettings",
     "ThisModule",
+    "afs",
     "bus",
     "hookimpl",
     "on",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import uuid
@@ -33,6 +34,13 @@ from kernel.errors import WebOSError
 
 log = logging.getLogger("webos.bus")
 _QUEUE_UNSAFE = re.compile(r"[^A-Za-z0-9_\-.]")
+# nats-py runs a subscription's callbacks back to back while its queue is not empty, so a
+# handler that never awaits real I/O starves the socket reader: the backlog then piles up in
+# nats-server, which disconnects the whole connection as a slow consumer once 64 MB are pending,
+# losing those events without any client-side count. Yielding every few events lets the reader
+# keep up, so a backlog is held (and, past the subscription's pending limits, counted in
+# ``Bus.dropped``) by this process instead.
+_YIELD_EVERY = 16
 
 
 class BusNotConnected(WebOSError, RuntimeError):
@@ -239,8 +247,10 @@ class Bus:
 
     def _consumer(self, bound: BoundHandler) -> Handler:
         stats = bound.stats
+        since_yield = 0
 
         async def consume(message: NatsMessage) -> None:
+            nonlocal since_yield
             raw = message.raw_message
             event = Event.from_message(raw.subject, raw.data, raw.headers)
             module_token = current_module.set(bound.module)
@@ -271,6 +281,10 @@ class Bus:
             finally:
                 current_traceparent.reset(trace_token)
                 current_module.reset(module_token)
+            since_yield += 1
+            if since_yield >= _YIELD_EVERY:
+                since_yield = 0
+                await asyncio.sleep(0)  # let the socket reader run (see _YIELD_EVERY)
 
         consume.__name__ = consume.__qualname__ = bound.name
         return consume

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from litestar.config.app import AppConfig
 
     from kernel.modules import ModuleContext
+    from kernel.storage import BackendKinds
 
 PROJECT = "webos"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -35,3 +36,10 @@ class LifecycleSpecs:
     @hookspec
     def webos_configure_app(self, app_config: AppConfig, module: ModuleContext) -> AppConfig:
         """Adjust the gateway's Litestar ``AppConfig`` before the app is built; return it."""
+
+    @hookspec
+    def webos_storage_backends(self, kinds: BackendKinds) -> None:
+        """Add storage backend kinds: ``kinds.register_backend_kind("ftp", factory)``.
+
+        Called once when storage starts, before mounts are built from settings.
+        """

@@ -5,6 +5,7 @@ from __future__ import annotations
 from kernel.db import DatabaseSubsystem, ModelsConvention
 from kernel.modules import Convention, default_conventions
 from kernel.runtime._subsystem import Subsystem
+from kernel.storage import StorageSubsystem
 
 
 def kernel_conventions() -> list[Convention]:
@@ -14,4 +15,4 @@ def kernel_conventions() -> list[Convention]:
 
 
 def kernel_subsystems() -> list[Subsystem]:
-    return [DatabaseSubsystem()]
+    return [DatabaseSubsystem(), StorageSubsystem()]

@@ -1,0 +1,129 @@
+"""Auth primitives of the kernel: passwords, tokens, principals, permissions, signed identities.
+
+A pure library: nothing here talks to the network or a database. The gateway uses it to log people
+in and to sign the identity that follows each request onto the bus; modules use it to check
+permissions and to verify that identity. See ``docs/auth.md``.
+"""
+
+from kernel.auth._apikeys import (
+    API_KEY_PREFIX,
+    GeneratedApiKey,
+    constant_time_equals,
+    generate_api_key,
+    hash_api_key,
+    parse_api_key,
+    verify_api_key,
+)
+from kernel.auth._context import current_principal, get_principal, use_principal
+from kernel.auth._errors import AuthError, InvalidToken, WeakPassword
+from kernel.auth._identity import (
+    IDENTITY_AUDIENCE,
+    IDENTITY_HEADER,
+    IDENTITY_ISSUER,
+    IDENTITY_TTL,
+    reattest,
+    sign_identity,
+    verify_identity,
+)
+from kernel.auth._keys import (
+    Signing,
+    load_identity_private_key,
+    load_identity_public_key,
+    load_or_create_dev_secret,
+    load_or_create_identity_keys,
+    resolve_signing,
+)
+from kernel.auth._passwords import (
+    MIN_PASSWORD_LENGTH,
+    check_password_policy,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from kernel.auth._pem import load_private_key, load_public_key
+from kernel.auth._permissions import (
+    ANONYMOUS,
+    DEFAULT_ROLES,
+    Principal,
+    PrincipalKind,
+    RoleMap,
+    can_assign_roles,
+    has_permission,
+    is_valid_permission,
+    permission_matches,
+    permissions_for,
+    system_principal,
+)
+from kernel.auth._ratelimit import LoginLimiter
+from kernel.auth._refresh import (
+    RefreshRecord,
+    RefreshVerdict,
+    hash_refresh_token,
+    issue_refresh_token,
+    new_refresh_token,
+    refresh_verdict,
+)
+from kernel.auth._tokens import (
+    ALGORITHMS,
+    TokenConfig,
+    decode_access_token,
+    issue_access_token,
+)
+
+__all__ = [
+    "ALGORITHMS",
+    "ANONYMOUS",
+    "API_KEY_PREFIX",
+    "DEFAULT_ROLES",
+    "IDENTITY_AUDIENCE",
+    "IDENTITY_HEADER",
+    "IDENTITY_ISSUER",
+    "IDENTITY_TTL",
+    "MIN_PASSWORD_LENGTH",
+    "AuthError",
+    "GeneratedApiKey",
+    "InvalidToken",
+    "LoginLimiter",
+    "Principal",
+    "PrincipalKind",
+    "RefreshRecord",
+    "RefreshVerdict",
+    "RoleMap",
+    "Signing",
+    "TokenConfig",
+    "WeakPassword",
+    "can_assign_roles",
+    "check_password_policy",
+    "constant_time_equals",
+    "current_principal",
+    "decode_access_token",
+    "generate_api_key",
+    "get_principal",
+    "has_permission",
+    "hash_api_key",
+    "hash_password",
+    "hash_refresh_token",
+    "is_valid_permission",
+    "issue_access_token",
+    "issue_refresh_token",
+    "load_identity_private_key",
+    "load_identity_public_key",
+    "load_or_create_dev_secret",
+    "load_or_create_identity_keys",
+    "load_private_key",
+    "load_public_key",
+    "needs_rehash",
+    "new_refresh_token",
+    "parse_api_key",
+    "permission_matches",
+    "permissions_for",
+    "reattest",
+    "refresh_verdict",
+    "resolve_signing",
+    "sign_identity",
+    "system_principal",
+    "use_principal",
+    "verify_api_key",
+    "verify_identity",
+    "verify_password",
+]

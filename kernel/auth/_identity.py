@@ -1,0 +1,170 @@
+"""The signed identity that travels with events, remote calls, forwarded requests and tasks.
+
+Only the gateway holds the Ed25519 private key; module processes get the public key. A module can
+therefore check who a message acts for but cannot mint an identity, and a client with publish
+rights on NATS cannot make a hand-written message act for someone: without a valid signature the
+header reads as ``ANONYMOUS``. The token is a compact JWS (EdDSA) carried in the
+``webos-identity`` header.
+
+Lifetimes are short (five minutes) because a token in a header can be copied. Deliveries that may
+come later than that keep their principal in one of two ways:
+
+* the kernel re-signs it with ``reattest`` when it redelivers a durable event or retries a task
+  from a process that holds the private key (the principal is kept as it was; only ``iat``,
+  ``exp`` and ``jti`` are fresh), or
+* the consumer verifies with ``now=`` set to the time the stream stored the message (JetStream's
+  server-side timestamp, which a publisher cannot choose): the identity is judged as of the moment
+  it was accepted, and the signature still guarantees it was not altered.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from kernel.auth._clock import time_problem, timestamp
+from kernel.auth._permissions import ANONYMOUS, PRINCIPAL_KINDS, Principal
+
+IDENTITY_HEADER = "webos-identity"
+IDENTITY_ALGORITHM = "EdDSA"
+IDENTITY_ISSUER = "webos-gateway"
+IDENTITY_AUDIENCE = "webos-identity"
+IDENTITY_TTL = timedelta(minutes=5)
+MAX_IDENTITY_LENGTH = 16384
+
+_REQUIRED = ("sub", "kind", "iat", "exp", "iss", "aud", "jti")
+_DECODE_OPTIONS: Any = {
+    "verify_signature": True,
+    "verify_exp": False,
+    "verify_nbf": False,
+    "verify_iat": False,
+    "verify_aud": True,
+    "verify_iss": True,
+    "strict_aud": True,
+    "require": list(_REQUIRED),
+}
+
+_log = logging.getLogger("kernel.auth.identity")
+
+
+def sign_identity(
+    principal: Principal,
+    private_key: Ed25519PrivateKey,
+    *,
+    ttl: timedelta = IDENTITY_TTL,
+    now: datetime | None = None,
+) -> str:
+    """The value of the identity header for ``principal``, valid for ``ttl``."""
+    if not isinstance(private_key, Ed25519PrivateKey):
+        raise TypeError("identities are signed with an Ed25519 private key")
+    issued = int(timestamp(now))
+    claims = {
+        "sub": principal.id,
+        "kind": principal.kind,
+        "email": principal.email,
+        "roles": sorted(principal.roles),
+        "perms": sorted(principal.permissions),
+        "iss": IDENTITY_ISSUER,
+        "aud": IDENTITY_AUDIENCE,
+        "iat": issued,
+        "exp": issued + max(1, int(ttl.total_seconds())),
+        "jti": secrets.token_urlsafe(12),
+    }
+    return jwt.encode(claims, private_key, algorithm=IDENTITY_ALGORITHM)
+
+
+def reattest(
+    principal: Principal,
+    private_key: Ed25519PrivateKey,
+    *,
+    ttl: timedelta = IDENTITY_TTL,
+    now: datetime | None = None,
+) -> str:
+    """Re-sign the identity of a late delivery (a redelivered event, a retried task).
+
+    The principal is kept exactly as it was verified when the work was first accepted; roles and
+    permissions are not looked up again, so a retry neither gains nor loses rights it had.
+    """
+    return sign_identity(principal, private_key, ttl=ttl, now=now)
+
+
+def _strings(value: Any) -> frozenset[str] | None:
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return frozenset(value)
+    return None
+
+
+def _principal(claims: Mapping[str, Any]) -> Principal | str:
+    kind, subject, email = claims["kind"], claims["sub"], claims.get("email")
+    roles, perms = _strings(claims.get("roles", [])), _strings(claims.get("perms", []))
+    if kind not in PRINCIPAL_KINDS or not isinstance(subject, str) or not subject:
+        return "malformed"
+    if roles is None or perms is None or not (email is None or isinstance(email, str)):
+        return "malformed"
+    if kind == "anonymous":
+        return ANONYMOUS
+    return Principal(id=subject, kind=kind, email=email, roles=roles, permissions=perms)
+
+
+def _verify(
+    token: str | bytes, public_key: Ed25519PublicKey, leeway: float, now: float
+) -> Principal | str:
+    if isinstance(token, bytes):
+        try:
+            token = token.decode("ascii")
+        except UnicodeDecodeError:
+            return "malformed"
+    if len(token) > MAX_IDENTITY_LENGTH:
+        return "malformed"
+    try:
+        claims = jwt.decode(
+            token,
+            public_key,
+            algorithms=[IDENTITY_ALGORITHM],
+            audience=IDENTITY_AUDIENCE,
+            issuer=IDENTITY_ISSUER,
+            options=_DECODE_OPTIONS,
+        )
+    except jwt.InvalidAlgorithmError:
+        return "algorithm not allowed"
+    except jwt.InvalidSignatureError:
+        return "bad signature"
+    except jwt.MissingRequiredClaimError as error:
+        return f"missing claim {error.claim}"
+    except jwt.InvalidAudienceError:
+        return "wrong audience"
+    except jwt.InvalidIssuerError:
+        return "wrong issuer"
+    except jwt.InvalidTokenError:
+        return "malformed"
+    return time_problem(claims, now, leeway) or _principal(claims)
+
+
+def verify_identity(
+    token: str | bytes | None,
+    public_key: Ed25519PublicKey,
+    *,
+    leeway: float = 10.0,
+    now: datetime | None = None,
+) -> Principal:
+    """The principal an identity header vouches for; ``ANONYMOUS`` when it vouches for nobody.
+
+    A missing header is ordinary (anonymous work); a present one that is malformed, expired,
+    signed by another key or with another algorithm is logged as a warning, then also treated as
+    anonymous, so a forgery never gains more than no header at all.
+    """
+    if not isinstance(public_key, Ed25519PublicKey):
+        raise TypeError("identities are verified with an Ed25519 public key")
+    if not token:
+        return ANONYMOUS
+    result = _verify(token, public_key, leeway, timestamp(now))
+    if isinstance(result, Principal):
+        return result
+    _log.warning("ignored an invalid %s header (%s): acting as anonymous", IDENTITY_HEADER, result)
+    return ANONYMOUS

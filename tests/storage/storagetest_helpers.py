@@ -1,0 +1,73 @@
+"""Helpers shared by the storage tests (a module, not conftest, so tests can import them)."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kernel.storage import S3Backend
+
+SECRET = "test-presign-secret-0123456789abcdef"
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class MotoS3:
+    endpoint: str  # host:port
+    access_key: str
+    secret_key: str
+
+    def backend(self, bucket: str, *, mount: str = "s3", **options: Any) -> S3Backend:
+        return S3Backend(
+            self.endpoint, bucket, self.access_key, self.secret_key, mount=mount, **options
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file below ``folder`` (symlinks not followed) with its content."""
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and not path.is_symlink()
+    }
+
+
+async def pattern(
+    size: int, *, seed: int = 7, chunk: int = MiB, digest: Any = None
+) -> AsyncIterator[bytes]:
+    """Deterministic pseudo-random bytes, ``chunk`` at a time; feeds ``digest`` if given."""
+    rng = random.Random(seed)
+    left = size
+    while left:
+        data = rng.randbytes(min(chunk, left))
+        left -= len(data)
+        if digest is not None:
+            digest.update(data)
+        yield data
+
+
+def pattern_bytes(size: int, *, seed: int = 7) -> bytes:
+    rng = random.Random(seed)
+    out = bytearray()
+    while len(out) < size:
+        out += rng.randbytes(min(MiB, size - len(out)))
+    return bytes(out)
+
+
+async def sha256_of(chunks: AsyncIterator[bytes]) -> tuple[str, int]:
+    digest, total = hashlib.sha256(), 0
+    async for chunk in chunks:
+        digest.update(chunk)
+        total += len(chunk)
+    return digest.hexdigest(), total
