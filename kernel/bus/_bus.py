@@ -6,10 +6,10 @@ import asyncio
 import logging
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, Protocol
 
 import pydantic_core
 from faststream import AckPolicy
@@ -41,6 +41,24 @@ _QUEUE_UNSAFE = re.compile(r"[^A-Za-z0-9_\-.]")
 # keep up, so a backlog is held (and, past the subscription's pending limits, counted in
 # ``Bus.dropped``) by this process instead.
 _YIELD_EVERY = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What became of one event in one handler."""
+
+    outcome: Literal["handled", "rejected", "failed"]
+    error: str | None = None
+
+
+class Envelope(Protocol):
+    """Adds context to outgoing events and restores it around handlers (identity, tracing)."""
+
+    def outgoing(self) -> Mapping[str, str] | None:
+        """Headers to add to an event being emitted now."""
+
+    def incoming(self, event: Event) -> Callable[[], None] | None:
+        """Restore context for a handler of ``event``; return how to undo it."""
 
 
 class BusNotConnected(WebOSError, RuntimeError):
@@ -100,6 +118,8 @@ class Bus:
         self.published = 0
         self.dropped = 0
         self._event_log = False
+        #: Context that travels with events; subsystems (auth) add theirs at start.
+        self.envelopes: list[Envelope] = []
 
     # -- wiring (kernel only) -------------------------------------------------------------
 
@@ -133,6 +153,9 @@ class Bus:
         for bound in self._handlers:
             self._subscribe(bound)
         await self._broker.start()
+        # A round trip makes the server register our subscriptions before start-up completes:
+        # "started" then means "receiving", even for events another connection emits next.
+        await self.nats.flush()
 
     async def start_late_subscribers(self) -> None:
         """Start subscribers added after :meth:`connect` (FastStream starts the rest)."""
@@ -141,6 +164,7 @@ class Bus:
         for subscriber in self._broker.subscribers:
             if not subscriber.running:
                 await subscriber.start()
+        await self.nats.flush()
 
     def _subscribe(self, bound: BoundHandler) -> None:
         assert self._broker is not None
@@ -218,6 +242,10 @@ class Bus:
         traceparent = current_traceparent.get()
         if traceparent:
             meta[HEADER_TRACEPARENT] = traceparent
+        for envelope in self.envelopes:
+            extra = envelope.outgoing()
+            if extra:
+                meta.update(extra)
         if headers:
             meta.update(headers)
         await broker.publish(pydantic_core.to_json(payload), subject, headers=meta)
@@ -246,41 +274,12 @@ class Bus:
     # -- delivery --------------------------------------------------------------------------
 
     def _consumer(self, bound: BoundHandler) -> Handler:
-        stats = bound.stats
         since_yield = 0
 
         async def consume(message: NatsMessage) -> None:
             nonlocal since_yield
             raw = message.raw_message
-            event = Event.from_message(raw.subject, raw.data, raw.headers)
-            module_token = current_module.set(bound.module)
-            trace_token = current_traceparent.set(event.traceparent)
-            try:
-                await bound.invoker(event)
-            except PayloadError as error:
-                stats.rejected += 1
-                log.warning(
-                    "event rejected: subject=%s id=%s handler=%s reason=%s",
-                    event.subject,
-                    event.id,
-                    bound.name,
-                    error,
-                )
-            except Exception:
-                stats.failed += 1
-                log.exception(
-                    "event handler failed: subject=%s id=%s handler=%s",
-                    event.subject,
-                    event.id,
-                    bound.name,
-                )
-            else:
-                stats.handled += 1
-                if self._event_log:
-                    log.info("event handled: subject=%s id=%s handler=%s", *_ids(event, bound))
-            finally:
-                current_traceparent.reset(trace_token)
-                current_module.reset(module_token)
+            await self.deliver(bound, Event.from_message(raw.subject, raw.data, raw.headers))
             since_yield += 1
             if since_yield >= _YIELD_EVERY:
                 since_yield = 0
@@ -288,6 +287,46 @@ class Bus:
 
         consume.__name__ = consume.__qualname__ = bound.name
         return consume
+
+    async def deliver(self, bound: BoundHandler, event: Event) -> Delivery:
+        """Run one handler for one event with its context restored; never raises.
+
+        Core subscriptions ignore the outcome; durable ones ack, retry or dead-letter by it.
+        """
+        stats = bound.stats
+        module_token = current_module.set(bound.module)
+        trace_token = current_traceparent.set(event.traceparent)
+        undo = [restore for envelope in self.envelopes if (restore := envelope.incoming(event))]
+        try:
+            await bound.invoker(event)
+        except PayloadError as error:
+            stats.rejected += 1
+            log.warning(
+                "event rejected: subject=%s id=%s handler=%s reason=%s",
+                event.subject,
+                event.id,
+                bound.name,
+                error,
+            )
+            return Delivery("rejected", f"PayloadError: {error}")
+        except Exception as error:
+            stats.failed += 1
+            log.exception(
+                "event handler failed: subject=%s id=%s handler=%s",
+                event.subject,
+                event.id,
+                bound.name,
+            )
+            return Delivery("failed", f"{type(error).__name__}: {error}")
+        finally:
+            for restore in reversed(undo):
+                restore()
+            current_traceparent.reset(trace_token)
+            current_module.reset(module_token)
+        stats.handled += 1
+        if self._event_log:
+            log.info("event handled: subject=%s id=%s handler=%s", *_ids(event, bound))
+        return Delivery("handled")
 
     async def _on_nats_error(self, error: Exception) -> None:
         if isinstance(error, SlowConsumerError):

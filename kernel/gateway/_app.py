@@ -96,6 +96,11 @@ def create_app(kernel: Kernel, *, manage_kernel: bool = True) -> Litestar:
     """
     kernel.load()
     config = base_config(kernel, manage_kernel=manage_kernel)
+    for subsystem in kernel.subsystems:
+        # Optional: a subsystem that shapes HTTP (auth adds its middleware and guards).
+        configure = getattr(subsystem, "configure_app", None)
+        if configure is not None:
+            config = configure(config, kernel)
     for module in kernel.modules.values():
         if has_hook(kernel.plugins, "webos_configure_app", module.name):
             config = _configure(kernel, module, config)

@@ -1,5 +1,8 @@
 """The seam for kernel subsystems that own a connection or a resource (database, storage, ...).
 
+A subsystem may also define ``configure_app(app_config, kernel) -> AppConfig``, called once when
+the gateway app is built (before start), to add middleware, guards or routes.
+
 A subsystem starts after the bus and before module startup hooks (so hooks can use it), stops
 after them, and reports readiness. The kernel holds a list of them; adding one is a constructor
 argument, not an edit of the kernel.

@@ -26,7 +26,7 @@ from ._local import DEFAULT_LOCAL_ROOT, LocalBackend
 from ._presign import PRESIGNED_PATH, sign_presigned, verify_presigned, verify_presigned_claims
 from ._s3 import S3Backend
 from ._settings import StorageSettings
-from ._subsystem import AFSNotStarted, CurrentAFS, StorageSubsystem, afs
+from ._subsystem import AFSNotStarted, CurrentAFS, StorageSubsystem, afs, presign_secret
 from ._urn import URN, parse_urn, validate_mount, validate_path
 
 __all__ = [
@@ -61,6 +61,7 @@ __all__ = [
     "build_afs",
     "default_backend_kinds",
     "parse_urn",
+    "presign_secret",
     "sign_presigned",
     "validate_mount",
     "validate_path",

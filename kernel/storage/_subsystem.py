@@ -50,7 +50,9 @@ def _acting_principal() -> str | None:
     return current_module.get()
 
 
-def _presign_secret(kernel: Kernel) -> str:
+def presign_secret(kernel: Kernel) -> str:
+    """The secret local presigned tokens are signed with: WEBOS_SECRET_KEY, else the dev secret
+    kept in the data folder (shared by every process started from the same directory)."""
     from kernel.auth import load_or_create_dev_secret
 
     configured = kernel.settings.secret_key
@@ -80,7 +82,7 @@ class StorageSubsystem:
             settings,
             emit=kernel.bus.emit,
             principal_provider=_acting_principal,
-            secret=_presign_secret(kernel),
+            secret=presign_secret(kernel),
             kinds=kinds,
         )
         await self.afs.start()

@@ -1,0 +1,1 @@
+"""The files module: AFS (``kernel.storage``) over HTTP under ``/api/files``."""
