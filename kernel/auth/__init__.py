@@ -1,6 +1,7 @@
 """Auth primitives of the kernel: passwords, tokens, principals, permissions, signed identities.
 
-A pure library: nothing here talks to the network or a database. The gateway uses it to log people
+The primitives are a pure library (no network, no database); ``SecuritySubsystem`` wires them
+into the kernel (bus identity, HTTP authentication and guards). The gateway uses it to log people
 in and to sign the identity that follows each request onto the bus; modules use it to check
 permissions and to verify that identity. See ``docs/auth.md``.
 """
@@ -15,7 +16,18 @@ from kernel.auth._apikeys import (
     verify_api_key,
 )
 from kernel.auth._context import current_principal, get_principal, use_principal
-from kernel.auth._errors import AuthError, InvalidToken, WeakPassword
+from kernel.auth._envelope import IdentityEnvelope
+from kernel.auth._errors import AuthError, InvalidToken, PermissionDenied, WeakPassword
+from kernel.auth._guards import (
+    PUBLIC,
+    CurrentPrincipal,
+    deny_anonymous,
+    is_public,
+    principal_of,
+    public,
+    require_permission,
+    requires,
+)
 from kernel.auth._identity import (
     IDENTITY_AUDIENCE,
     IDENTITY_HEADER,
@@ -63,6 +75,12 @@ from kernel.auth._refresh import (
     new_refresh_token,
     refresh_verdict,
 )
+from kernel.auth._subsystem import (
+    ClaimsOnly,
+    Credentials,
+    SecuritySubsystem,
+    active_security,
+)
 from kernel.auth._tokens import (
     ALGORITHMS,
     TokenConfig,
@@ -80,29 +98,39 @@ __all__ = [
     "IDENTITY_ISSUER",
     "IDENTITY_TTL",
     "MIN_PASSWORD_LENGTH",
+    "PUBLIC",
     "AuthError",
+    "ClaimsOnly",
+    "Credentials",
+    "CurrentPrincipal",
     "GeneratedApiKey",
+    "IdentityEnvelope",
     "InvalidToken",
     "LoginLimiter",
+    "PermissionDenied",
     "Principal",
     "PrincipalKind",
     "RefreshRecord",
     "RefreshVerdict",
     "RoleMap",
+    "SecuritySubsystem",
     "Signing",
     "TokenConfig",
     "WeakPassword",
+    "active_security",
     "can_assign_roles",
     "check_password_policy",
     "constant_time_equals",
     "current_principal",
     "decode_access_token",
+    "deny_anonymous",
     "generate_api_key",
     "get_principal",
     "has_permission",
     "hash_api_key",
     "hash_password",
     "hash_refresh_token",
+    "is_public",
     "is_valid_permission",
     "issue_access_token",
     "issue_refresh_token",
@@ -117,8 +145,12 @@ __all__ = [
     "parse_api_key",
     "permission_matches",
     "permissions_for",
+    "principal_of",
+    "public",
     "reattest",
     "refresh_verdict",
+    "require_permission",
+    "requires",
     "resolve_signing",
     "sign_identity",
     "system_principal",

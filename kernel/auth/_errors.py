@@ -28,3 +28,17 @@ class InvalidToken(AuthError):
     ``not yet valid``, ``wrong audience``, ``wrong issuer``, ``wrong type`` and
     ``missing claim <name>``; the gateway can put them in the 401 body as they are.
     """
+
+
+class PermissionDenied(AuthError):
+    """The principal of the work in progress lacks ``permission`` (``require_permission``).
+
+    Over HTTP the gateway answers 403, or 401 when nobody is signed in (``authenticated`` False).
+    """
+
+    def __init__(self, permission: str, *, authenticated: bool = True) -> None:
+        super().__init__(
+            f"missing permission {permission}" if authenticated else "authentication required"
+        )
+        self.permission = permission
+        self.authenticated = authenticated

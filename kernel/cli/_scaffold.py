@@ -22,21 +22,22 @@ from litestar.params import JSONBody
 from pydantic import BaseModel, Field
 
 from kernel import ThisModule
+from kernel.auth import PUBLIC, requires
 
 
 class NewItem(BaseModel):
     name: str = Field(min_length=1, max_length=200)
 
 
-@get("/ping", sync_to_thread=False)
+@get("/ping", sync_to_thread=False, opt=PUBLIC)
 def ping() -> dict[str, str]:
-    """Served at GET /api/{name}/ping."""
+    """Served at GET /api/{name}/ping to anyone: routes are closed unless marked PUBLIC."""
     return {{"module": "{name}", "status": "ok"}}
 
 
-@post("/items")
+@post("/items", guards=[requires("{name}.write")])
 async def create_item(data: JSONBody[NewItem], module: ThisModule) -> dict[str, str]:
-    """Served at POST /api/{name}/items; announces the item on the bus."""
+    """POST /api/{name}/items for callers with {name}.write; announces the item on the bus."""
     event_id = await module.emit("{name}.item_created", data.model_dump())
     return {{"name": data.name, "event_id": event_id}}
 '''
@@ -92,8 +93,11 @@ async def test_item_is_created_and_announced(webos: KernelHarness) -> None:
     app = await webos.start(["{name}"])
     events = await app.subscribe("{name}.>")
 
-    response = await app.client.post("/api/{name}/items", json={{"name": "lamp"}})
+    anonymous = await app.client.post("/api/{name}/items", json={{"name": "lamp"}})
+    headers = app.auth_headers(roles=["admin"])  # a test token signed by the kernel's own keys
+    response = await app.client.post("/api/{name}/items", json={{"name": "lamp"}}, headers=headers)
 
+    assert anonymous.status_code == 401
     assert response.status_code == 201, response.text
     event = await events.next()
     assert event.subject == "{name}.item_created"

@@ -7,17 +7,18 @@ from typing import Any
 from litestar import Response, Router, get
 from litestar.di import NamedDependency
 
+from kernel.auth import PUBLIC, requires
 from kernel.gateway._problems import PROBLEM_JSON
 from kernel.runtime import Kernel
 
 
-@get("/health", sync_to_thread=False, tags=["system"])
+@get("/health", sync_to_thread=False, tags=["system"], opt=PUBLIC)
 def health() -> dict[str, str]:
     """Liveness: the process is up and serving HTTP."""
     return {"status": "ok"}
 
 
-@get("/ready", tags=["system"])
+@get("/ready", tags=["system"], opt=PUBLIC)
 async def ready(kernel: NamedDependency[Kernel]) -> Response[dict[str, Any]]:
     """Readiness: 200 when NATS, subsystems and every module are up, else 503 with reasons."""
     is_ready, reasons = await kernel.readiness()
@@ -48,6 +49,13 @@ def bus_stats(kernel: NamedDependency[Kernel]) -> dict[str, Any]:
     return kernel.bus.stats()
 
 
+@get("/nodes", sync_to_thread=False)
+def nodes(kernel: NamedDependency[Kernel]) -> list[dict[str, Any]]:
+    """Live processes (gateway, module processes, workers) from their heartbeats."""
+    table = kernel.subsystem("nodes").table
+    return [node.model_dump() for node in table.nodes()]
+
+
 @get("/services", sync_to_thread=False)
 def services(kernel: NamedDependency[Kernel]) -> list[dict[str, Any]]:
     """Services registered in this process."""
@@ -55,6 +63,9 @@ def services(kernel: NamedDependency[Kernel]) -> list[dict[str, Any]]:
 
 
 system_router = Router(
-    "/api/system", route_handlers=[modules, bus_stats, services], tags=["system"]
+    "/api/system",
+    route_handlers=[modules, bus_stats, nodes, services],
+    tags=["system"],
+    guards=[requires("system.read")],
 )
 probe_handlers = [health, ready]

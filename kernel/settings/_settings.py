@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -64,12 +64,53 @@ class KernelSettings(BaseSettings):
     log_level: str = Field("INFO", description="Root log level.")
     event_log: bool = Field(False, description="Log every event handled at INFO (costly).")
     request_timeout: float = Field(5.0, gt=0, description="Seconds to wait for NATS replies.")
+    heartbeat_interval: float = Field(
+        2.0, gt=0, le=60, description="Seconds between node heartbeats (dropped after 3 missed)."
+    )
+    durable_max_deliver: int = Field(
+        5, ge=1, le=1000, description="Deliveries of a durable event before it is dead-lettered."
+    )
+    durable_backoff: float = Field(1.0, gt=0, description="First retry delay, seconds (doubles).")
+    durable_backoff_max: float = Field(60.0, gt=0, description="Longest retry delay, seconds.")
+    durable_ack_wait: float = Field(
+        30.0, gt=0, description="Seconds a durable handler may run before redelivery."
+    )
     shutdown_timeout: float = Field(8.0, gt=0, description="Seconds granted to drain on stop.")
+    # -- auth (docs/auth.md) -------------------------------------------------------------
+    jwt_algorithm: Literal["HS256", "RS256", "EdDSA"] = Field(
+        "HS256", description="Algorithm of access tokens (pinned; never read from a token)."
+    )
+    jwt_private_key_file: str | None = Field(None, description="RS256/EdDSA signing key.")
+    jwt_public_key_file: str | None = Field(None, description="RS256/EdDSA verification key.")
+    identity_private_key_file: str | None = Field(None, description="Ed25519 identity key.")
+    identity_public_key_file: str | None = Field(None, description="Ed25519 public key.")
+    access_token_ttl: float = Field(900, ge=1, description="Access token lifetime, seconds.")
+    refresh_token_ttl: float = Field(
+        14 * 24 * 3600, ge=60, description="Refresh token lifetime, seconds."
+    )
+    jwt_leeway: float = Field(10, ge=0, le=300, description="Clock skew allowed, seconds.")
+    admin_email: str | None = Field(None, description="First admin, created on first start.")
+    admin_password: SecretStr | None = Field(None, description="Password of the first admin.")
+    self_registration: bool = Field(False, description="Allow POST /api/auth/register.")
+    roles: str | None = Field(None, description='Role map as JSON: {"editor": ["posts.*"]}.')
+    login_max_per_account: int = Field(5, ge=1, description="Failed logins per account/15 min.")
+    login_max_per_address: int = Field(20, ge=1, description="Failed logins per address/15 min.")
 
     @field_validator("only", "exclude", "cors_origins", mode="before")
     @classmethod
     def _csv(cls, value: Any) -> Any:
         return _split_csv(value)
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, value: str | None) -> str | None:
+        from kernel.auth import RoleMap
+
+        try:
+            RoleMap.from_json(value, setting="role map")
+        except ConfigError as error:
+            raise ValueError(str(error)) from None
+        return value
 
     @field_validator("log_level")
     @classmethod

@@ -14,10 +14,12 @@ from kernel.testing._harness import (
     running_kernel,
     write_module,
 )
+from kernel.testing._processes import ModuleProcess
 
 __all__ = [
     "KernelHarness",
     "MessageCollector",
+    "ModuleProcess",
     "ReceivedMessage",
     "RunningKernel",
     "forget_modules",

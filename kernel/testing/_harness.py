@@ -19,6 +19,7 @@ import uvicorn
 from kernel.gateway import create_app
 from kernel.runtime import Kernel
 from kernel.settings import KernelSettings
+from kernel.testing._processes import ModuleProcess, module_env
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,16 @@ class RunningKernel:
     _task: asyncio.Task[None]
     _subscriptions: list[Any] = field(default_factory=list)
     _stopped: bool = False
+
+    def auth_headers(
+        self, roles: Sequence[str] = ("admin",), *, subject: str = "test-user"
+    ) -> dict[str, str]:
+        """``Authorization`` for a caller with ``roles``, signed by this kernel's own keys."""
+        from kernel.auth import issue_access_token
+
+        config = self.kernel.subsystem("security").signing.token_config
+        token = issue_access_token(config, subject, roles=list(roles))
+        return {"Authorization": f"Bearer {token}"}
 
     async def subscribe(self, subject: str) -> MessageCollector:
         collector = MessageCollector()
@@ -125,6 +136,34 @@ class KernelHarness:
         self.modules_path = modules_path or KernelSettings().modules_path
         self._running: list[RunningKernel] = []
         self._paths: set[Path] = set()
+        self._processes: list[ModuleProcess] = []
+        self._roles: tuple[str, ...] | None = None
+
+    def sign_in_as(self, *roles: str) -> None:
+        """Kernels started from now on get a ``client`` that sends a token with ``roles``."""
+        self._roles = roles
+
+    async def run_module(
+        self,
+        *names: str,
+        modules_path: Path | None = None,
+        wait: bool = True,
+        **env: str,
+    ) -> ModuleProcess:
+        """Start ``webos module run NAMES`` against this harness's NATS (a real subprocess)."""
+        path = Path(modules_path or self.modules_path)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        process = ModuleProcess(
+            names,
+            module_env(self.nats_url, self.data_dir, path, **env),
+            cwd=self.data_dir.parent,
+            log=self.data_dir / f"module-{'-'.join(names)}-{len(self._processes)}.log",
+        )
+        process.start()
+        self._processes.append(process)
+        if wait:
+            await process.wait_visible(self.nats_url)
+        return process
 
     def settings(
         self,
@@ -134,6 +173,7 @@ class KernelHarness:
         exclude: Sequence[str] = (),
         **overrides: Any,
     ) -> KernelSettings:
+        overrides.setdefault("heartbeat_interval", 0.5)  # node up/down within a second or two
         return KernelSettings(
             nats_url=self.nats_url,
             data_dir=self.data_dir,
@@ -177,10 +217,15 @@ class KernelHarness:
         client = httpx.AsyncClient(base_url=url, timeout=10)
         raw = await nats.connect(self.nats_url)
         running = RunningKernel(kernel, url, client, raw, server, task)
+        if self._roles is not None:
+            client.headers.update(running.auth_headers(self._roles))
         self._running.append(running)
         return running
 
     async def close(self) -> None:
+        for process in self._processes:
+            process.kill()
+        self._processes.clear()
         for running in reversed(self._running):
             await running.stop()
         self._running.clear()

@@ -26,6 +26,7 @@ from litestar.types import Guard
 from pydantic import BaseModel, Field
 
 from kernel import afs
+from kernel.auth import PUBLIC, require_permission, requires
 from kernel.runtime import Kernel
 from kernel.storage import (
     URN,
@@ -53,8 +54,8 @@ from ._http import (
 )
 from ._multipart import store_file_part
 
-READ_GUARDS: list[Guard] = []  # files.read, when kernel auth lands
-WRITE_GUARDS: list[Guard] = []  # files.write, when kernel auth lands
+READ_GUARDS: list[Guard] = [requires("files.read")]
+WRITE_GUARDS: list[Guard] = [requires("files.write")]
 
 OBJECT = "/{mount:str}/{path:path}"
 OBJECT_PATHS = ["/{mount:str}", OBJECT]  # the bare mount is its root folder
@@ -243,11 +244,12 @@ class PresignAnswer(BaseModel):
     headers: dict[str, str]
 
 
-# A GET presign needs files.read and a PUT files.write: when auth lands, guard this route with
-# READ_GUARDS and check files.write in the handler for method == "PUT".
+# A GET presign needs files.read (the guard) and a PUT files.write (checked below).
 @post("/presign", guards=READ_GUARDS, status_code=200)
 async def presign(data: JSONBody[PresignRequest], request: Request[Any, Any, Any]) -> PresignAnswer:
     """A URL that lets a client without credentials GET or PUT one object until it expires."""
+    if data.method == "PUT":
+        require_permission("files.write")
     expires = timedelta(seconds=data.expires_seconds)
     with storage_errors():
         urn = parse_urn(data.urn)
@@ -290,7 +292,7 @@ async def _token_claims(
     return urn, content_type
 
 
-@get("/presigned")
+@get("/presigned", opt=PUBLIC)
 async def presigned_get(
     request: Request[Any, Any, Any], kernel: NamedDependency[Kernel], token: FromQuery[str]
 ) -> Response[Any]:
@@ -299,7 +301,7 @@ async def presigned_get(
     return await _serve(request, urn, body=True)
 
 
-@head("/presigned")
+@head("/presigned", opt=PUBLIC)
 async def presigned_head(
     request: Request[Any, Any, Any], kernel: NamedDependency[Kernel], token: FromQuery[str]
 ) -> Response[None]:
@@ -307,7 +309,7 @@ async def presigned_head(
     return await _serve(request, urn, body=False)
 
 
-@put("/presigned", request_max_body_size=None, status_code=201)
+@put("/presigned", request_max_body_size=None, status_code=201, opt=PUBLIC)
 async def presigned_put(
     request: Request[Any, Any, Any], kernel: NamedDependency[Kernel], token: FromQuery[str]
 ) -> Response[Stat]:

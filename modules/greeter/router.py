@@ -5,6 +5,7 @@ from litestar.params import JSONBody
 from pydantic import BaseModel, Field, StringConstraints
 
 from kernel import ThisModule, registry
+from kernel.auth import PUBLIC
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
@@ -18,7 +19,8 @@ class HelloResponse(BaseModel):
     event_id: str = Field(description="Id of the greeter.greeted event this call emitted.")
 
 
-@post("/hello", status_code=200)
+# Public: the README tour greets anonymously (docs/auth.md, "Public routes").
+@post("/hello", status_code=200, opt=PUBLIC)
 async def hello(data: JSONBody[HelloRequest], module: ThisModule) -> HelloResponse:
     """Greet someone and emit ``greeter.greeted`` with their name."""
     greeting = await registry.get("greeter").greet(data.name)

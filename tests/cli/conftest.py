@@ -82,6 +82,13 @@ class Gateway:
         )
         return self.process
 
+    def admin_headers(self) -> dict[str, str]:
+        """A token signed with the gateway's development secret (shared through data_dir)."""
+        from kernel.auth import TokenConfig, issue_access_token, load_or_create_dev_secret
+
+        config = TokenConfig(signing_key=load_or_create_dev_secret(self.data_dir))
+        return {"Authorization": f"Bearer {issue_access_token(config, 'ops', roles=['admin'])}"}
+
     def wait_ready(self, timeout: float = 30) -> httpx.Response:
         deadline = time.monotonic() + timeout
         last: Exception | None = None

@@ -9,23 +9,24 @@ from litestar import get, post
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath, JSONBody
 from pydantic import BaseModel
+from kernel.auth import PUBLIC
 
 class Order(BaseModel):
     quantity: int
 
-@get("/items/{item_id:int}", sync_to_thread=False)
+@get("/items/{item_id:int}", sync_to_thread=False, opt=PUBLIC)
 def item(item_id: FromPath[int]) -> dict:
     return {"id": item_id}
 
-@post("/orders", sync_to_thread=False)
+@post("/orders", sync_to_thread=False, opt=PUBLIC)
 def order(data: JSONBody[Order]) -> dict:
     return {"quantity": data.quantity}
 
-@get("/crash", sync_to_thread=False)
+@get("/crash", sync_to_thread=False, opt=PUBLIC)
 def crash() -> dict:
     raise RuntimeError("secret internal detail")
 
-@get("/denied", sync_to_thread=False)
+@get("/denied", sync_to_thread=False, opt=PUBLIC)
 def denied() -> dict:
     raise NotAuthorizedException("token expired")
 """
@@ -66,7 +67,9 @@ async def test_module_routes_are_mounted_under_api_name(
 
 async def test_system_modules_lists_each_module(webos: KernelHarness, tmp_path: Path) -> None:
     app = await _shop(webos, tmp_path)
-    [shop] = (await app.client.get("/api/system/modules")).json()
+    anonymous = await app.client.get("/api/system/modules")
+    [shop] = (await app.client.get("/api/system/modules", headers=app.auth_headers())).json()
+    assert anonymous.status_code == 401
     assert shop["name"] == "shop"
     assert shop["version"] == "1.4.0"
     assert shop["files"] == ["router"]

@@ -79,8 +79,9 @@ async def test_configure_app_hook_adjusts_the_gateway(webos: KernelHarness, tmp_
     hooks = """
 from litestar import get
 from kernel import hookimpl
+from kernel.auth import PUBLIC
 
-@get("/extra", sync_to_thread=False)
+@get("/extra", sync_to_thread=False, opt=PUBLIC)
 def extra() -> dict:
     return {"added": "by hook"}
 

@@ -93,6 +93,13 @@ def _no_stray_storage_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WEBOS_STORAGE_MOUNTS", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _signed_in(webos: KernelHarness) -> None:
+    # Every route but the presigned ones needs files.read / files.write; test_files_guards.py
+    # checks that, the other tests act as an admin.
+    webos.sign_in_as("admin")
+
+
 @pytest.fixture
 async def app(webos: KernelHarness) -> RunningKernel:
     """A kernel running only the files module (local mount only unless ``s3`` is requested)."""

@@ -60,7 +60,8 @@ async def _raw(
 ) -> httpx.Response:
     """Send ``raw_path`` byte for byte: httpx normalises even ``raw_path`` (``a/../b`` -> ``b``),
     so the body and headers come from httpx and the request goes out through httpcore."""
-    built = httpx.Request(method, app.url, **kwargs)  # type: ignore[arg-type]
+    headers = {**app.client.headers, **kwargs.pop("headers", {})}  # type: ignore[dict-item]
+    built = httpx.Request(method, app.url, headers=headers, **kwargs)  # type: ignore[arg-type]
     body = built.read()
     url = httpx.URL(app.url)
     async with httpcore.AsyncConnectionPool() as pool:

@@ -1,0 +1,113 @@
+"""HTTP authentication: turn the request's credentials into the principal of the request.
+
+Credentials, tried in this order (sending more than one kind is refused as ambiguous):
+
+* ``Authorization: Bearer <access token>`` (a JWT from ``POST /api/auth/login``);
+* ``Authorization: ApiKey wos_...`` or ``X-API-Key: wos_...``.
+
+No credential gives ``ANONYMOUS`` (the app-wide guard then refuses every non-public route); a bad
+one answers 401 with the reason as ``detail``, on public routes too, so a client with an expired
+token learns to refresh instead of silently acting as nobody.
+
+Seam for the console's session cookie (planned, not built): add an ``Authenticator`` to
+``SecuritySubsystem.authenticators`` that reads an HttpOnly, SameSite=Strict cookie and checks a
+CSRF token on unsafe methods; it runs after the header authenticators when they found nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from litestar.exceptions import NotAuthorizedException
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from kernel.auth._context import current_principal
+from kernel.auth._errors import InvalidToken
+from kernel.auth._permissions import ANONYMOUS, Principal
+from kernel.auth._tokens import decode_access_token
+
+if TYPE_CHECKING:
+    from kernel.auth._subsystem import SecuritySubsystem
+
+#: ``async (scope, security) -> Principal | None``: None when the request carries no credential
+#: of this kind; raise ``InvalidToken(reason)`` when it carries a bad one.
+Authenticator = Callable[[Scope, "SecuritySubsystem"], Awaitable[Principal | None]]
+
+
+def _headers(scope: Scope, name: bytes) -> list[str]:
+    return [value.decode("latin-1") for key, value in scope["headers"] if key == name]
+
+
+def _authorization(scope: Scope) -> tuple[str, str] | None:
+    values = _headers(scope, b"authorization")
+    if not values:
+        return None
+    if len(values) > 1:
+        raise InvalidToken("more than one Authorization header")
+    scheme, _, credential = values[0].strip().partition(" ")
+    return scheme.lower(), credential.strip()
+
+
+async def bearer_token(scope: Scope, security: SecuritySubsystem) -> Principal | None:
+    found = _authorization(scope)
+    if found is None or found[0] != "bearer":
+        return None
+    claims = decode_access_token(security.signing.token_config, found[1])
+    return await security.credentials.principal_for_token(claims)
+
+
+async def api_key(scope: Scope, security: SecuritySubsystem) -> Principal | None:
+    keys = _headers(scope, b"x-api-key")
+    found = _authorization(scope)
+    if found is not None and found[0] == "apikey":
+        keys.append(found[1])
+    if not keys:
+        return None
+    if len(keys) > 1:
+        raise InvalidToken("more than one API key")
+    return await security.credentials.principal_for_api_key(keys[0].strip())
+
+
+INVALID_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="webos", error="invalid_token"'}
+DEFAULT_AUTHENTICATORS: tuple[Authenticator, ...] = (bearer_token, api_key)
+
+
+async def authenticate(scope: Scope, security: SecuritySubsystem) -> Principal:
+    """The principal of a request; raises ``InvalidToken`` for bad or ambiguous credentials."""
+    found = _authorization(scope)
+    if found is not None and found[0] not in {"bearer", "apikey"}:
+        raise InvalidToken("unsupported authorization scheme")
+    if found is not None and found[0] == "bearer" and _headers(scope, b"x-api-key"):
+        raise InvalidToken("send one credential, not several")
+    for authenticator in security.authenticators:
+        principal = await authenticator(scope, security)
+        if principal is not None:
+            return principal
+    return ANONYMOUS
+
+
+def authentication_middleware(security: SecuritySubsystem) -> Callable[..., ASGIApp]:
+    """ASGI middleware (outermost): sets ``scope["user"]`` and ``current_principal``."""
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] not in ("http", "websocket"):
+                await app(scope, receive, send)
+                return
+            try:
+                principal = await authenticate(scope, security)
+            except InvalidToken as error:
+                raise NotAuthorizedException(error.reason, headers=INVALID_CHALLENGE) from None
+            state: Any = scope
+            state["user"] = principal
+            state["auth"] = principal.kind
+            token = current_principal.set(principal)
+            try:
+                await app(scope, receive, send)
+            finally:
+                current_principal.reset(token)
+
+        return middleware
+
+    return wrap

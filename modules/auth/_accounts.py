@@ -1,0 +1,139 @@
+"""Account logic shared by the routes, the startup hook and ``webos users create``."""
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from beanie import PydanticObjectId
+
+from kernel.auth import (
+    InvalidToken,
+    Principal,
+    RoleMap,
+    SecuritySubsystem,
+    check_password_policy,
+    has_permission,
+    hash_password,
+    hash_refresh_token,
+    issue_access_token,
+    issue_refresh_token,
+    parse_api_key,
+    permissions_for,
+    verify_api_key,
+)
+
+from .models import ApiKey, RefreshToken, User, email_key
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def find_user(user_id: str) -> User | None:
+    try:
+        return await User.get(PydanticObjectId(user_id))
+    except Exception:  # not an ObjectId: nobody
+        return None
+
+
+async def find_by_email(email: str) -> User | None:
+    return await User.find_one(User.email_key == email_key(email))
+
+
+async def create_user(email: str, password: str, roles: Iterable[str] = ("user",)) -> User:
+    """Check the password policy, hash it, insert; a taken e-mail raises DuplicateKeyError."""
+    check_password_policy(password, email=email)
+    user = User(email=email.strip(), password_hash=hash_password(password), roles=sorted(roles))
+    await user.insert()
+    return user
+
+
+def principal_for(user: User, role_map: RoleMap) -> Principal:
+    roles = frozenset(user.roles)
+    return Principal(
+        id=str(user.id),
+        kind="user",
+        email=user.email,
+        roles=roles,
+        permissions=permissions_for(roles, role_map),
+    )
+
+
+async def issue_tokens(user: User, security: SecuritySubsystem, family: str | None = None) -> dict:
+    """An access token and a refresh token (stored as a hash) for ``user``."""
+    config = security.signing.token_config
+    access = issue_access_token(
+        config,
+        str(user.id),
+        roles=user.roles,
+        extra_claims={"email": user.email, "ver": user.token_version},
+    )
+    ttl = timedelta(seconds=security.refresh_token_ttl)
+    refresh, record = issue_refresh_token(str(user.id), family=family, ttl=ttl)
+    await RefreshToken(
+        token_hash=record.token_hash,
+        family=record.family,
+        user_id=record.subject,
+        expires_at=record.expires_at,
+    ).insert()
+    return {
+        "access_token": access,
+        "token_type": "bearer",
+        "expires_in": int(config.access_ttl.total_seconds()),
+        "refresh_token": refresh,
+        "refresh_expires_in": int(ttl.total_seconds()),
+    }
+
+
+async def revoke_family(family: str) -> None:
+    await RefreshToken.find(RefreshToken.family == family).update({"$set": {"revoked": True}})
+
+
+async def end_sessions(user: User) -> None:
+    """Refuse every access and refresh token issued so far to ``user``."""
+    user.token_version += 1
+    await user.save()
+    await RefreshToken.find(RefreshToken.user_id == str(user.id)).update(
+        {"$set": {"revoked": True}}
+    )
+
+
+async def claim_refresh(token: str) -> RefreshToken | None:
+    """Mark the token used, atomically: of two concurrent refreshes only one wins."""
+    token_hash = hash_refresh_token(token)
+    result = await RefreshToken.get_pymongo_collection().update_one(
+        {"token_hash": token_hash, "used_at": None, "revoked": False},
+        {"$set": {"used_at": now()}},
+    )
+    found = await RefreshToken.find_one(RefreshToken.token_hash == token_hash)
+    return found if result.modified_count == 1 else None
+
+
+class StoredCredentials:
+    """``kernel.auth.Credentials`` backed by this module's documents."""
+
+    def __init__(self, role_map: RoleMap) -> None:
+        self.role_map = role_map
+
+    async def principal_for_token(self, claims: Mapping[str, Any]) -> Principal:
+        user = await find_user(str(claims["sub"]))
+        if user is None or not user.active:
+            raise InvalidToken("account disabled")
+        if claims.get("ver") != user.token_version:
+            raise InvalidToken("token revoked")
+        return principal_for(user, self.role_map)
+
+    async def principal_for_api_key(self, plain: str) -> Principal:
+        parsed = parse_api_key(plain)
+        if parsed is None:
+            raise InvalidToken("malformed API key")
+        key = await ApiKey.find_one(ApiKey.prefix == parsed[0])
+        if key is None or key.revoked or not verify_api_key(plain, key.key_hash):
+            raise InvalidToken("unknown or revoked API key")
+        owner = await find_user(key.user_id)
+        if owner is None or not owner.active:
+            raise InvalidToken("account disabled")
+        # Never more than the owner holds today: a demoted owner's keys shrink with them.
+        held = principal_for(owner, self.role_map)
+        granted = frozenset(p for p in key.permissions if has_permission(held, p))
+        return Principal(id=str(key.id), kind="api_key", email=owner.email, permissions=granted)

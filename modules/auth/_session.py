@@ -1,0 +1,175 @@
+"""Signing in and out: login, refresh, logout, me, own password, optional self-registration."""
+
+import math
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.exceptions import (
+    ClientException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    TooManyRequestsException,
+)
+from litestar.params import JSONBody
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from kernel import ThisModule
+from kernel.auth import (
+    PUBLIC,
+    CurrentPrincipal,
+    WeakPassword,
+    active_security,
+    check_password_policy,
+    hash_password,
+    hash_refresh_token,
+    needs_rehash,
+    refresh_verdict,
+    use_principal,
+    verify_password,
+)
+
+from ._accounts import (
+    claim_refresh,
+    create_user,
+    end_sessions,
+    find_by_email,
+    find_user,
+    issue_tokens,
+    principal_for,
+    revoke_family,
+)
+from .models import RefreshToken
+
+Password = Field(min_length=1, max_length=1024)
+WRONG = "wrong e-mail or password"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Login(Strict):
+    email: str = Field(min_length=1, max_length=320)
+    password: str = Password
+
+
+class Refresh(Strict):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+class PasswordChange(Strict):
+    current_password: str = Password
+    new_password: str = Password
+
+
+class Registration(Strict):  # no roles: extra fields are refused
+    email: EmailStr
+    password: str = Password
+
+
+def weak(error: WeakPassword) -> ClientException:
+    return ClientException(error.reason, status_code=422)
+
+
+@post("/login", opt=PUBLIC, status_code=200)
+async def login(data: JSONBody[Login], request: Request[Any, Any, Any], module: ThisModule) -> dict:
+    """E-mail and password -> access and refresh tokens. Rate limited per account and address."""
+    security = active_security()
+    address = request.client.host if request.client else None
+    wait = security.limiter.check(data.email, address)
+    if wait is not None:
+        raise TooManyRequestsException(
+            "too many failed logins; try again later",
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        )
+    user = await find_by_email(data.email)
+    stored = user.password_hash if user is not None and user.active else None
+    if not verify_password(stored, data.password):
+        security.limiter.record_failure(data.email, address)
+        raise NotAuthorizedException(WRONG)
+    assert user is not None
+    security.limiter.reset(data.email)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(data.password)
+        await user.save()
+    tokens = await issue_tokens(user, security)
+    with use_principal(principal_for(user, security.role_map)):
+        await module.emit("auth.logged_in", {"id": str(user.id), "email": user.email})
+    return tokens
+
+
+@post("/refresh", opt=PUBLIC, status_code=200)
+async def refresh(data: JSONBody[Refresh]) -> dict:
+    """Rotate a refresh token; presenting a used one again revokes its whole family."""
+    security = active_security()
+    claimed = await claim_refresh(data.refresh_token)
+    if claimed is None:
+        found = await RefreshToken.find_one(
+            RefreshToken.token_hash == hash_refresh_token(data.refresh_token)
+        )
+        verdict = refresh_verdict(found.record() if found else None)
+        if found is not None and verdict == "reused":
+            await revoke_family(found.family)
+            raise NotAuthorizedException("refresh token reused: its sessions were revoked")
+        raise NotAuthorizedException(f"refresh token {verdict}")
+    verdict = refresh_verdict(claimed.model_copy(update={"used_at": None}).record())
+    user = await find_user(claimed.user_id)
+    if verdict != "ok" or user is None or not user.active:
+        await revoke_family(claimed.family)
+        raise NotAuthorizedException(f"refresh token {'expired' if verdict != 'ok' else 'revoked'}")
+    return await issue_tokens(user, security, family=claimed.family)
+
+
+@post("/logout", opt=PUBLIC, status_code=204)
+async def logout(data: JSONBody[Refresh], module: ThisModule) -> None:
+    """Revoke the refresh token's family (that login on every device it was refreshed on)."""
+    found = await RefreshToken.find_one(
+        RefreshToken.token_hash == hash_refresh_token(data.refresh_token)
+    )
+    if found is not None:
+        await revoke_family(found.family)
+        await module.emit("auth.logged_out", {"id": found.user_id})
+
+
+@get("/me", sync_to_thread=False)
+def me(principal: CurrentPrincipal) -> dict:
+    """Who is calling: id, kind, e-mail, roles and resolved permissions."""
+    return {
+        "id": principal.id,
+        "kind": principal.kind,
+        "email": principal.email,
+        "roles": sorted(principal.roles),
+        "permissions": sorted(principal.permissions),
+    }
+
+
+@post("/password", status_code=204)
+async def change_password(
+    data: JSONBody[PasswordChange], principal: CurrentPrincipal, module: ThisModule
+) -> None:
+    """Change one's own password (needs the current one); every session of the account ends."""
+    user = await find_user(principal.id) if principal.kind == "user" else None
+    if user is None:
+        raise PermissionDeniedException("only users have passwords")
+    if not verify_password(user.password_hash, data.current_password):
+        raise NotAuthorizedException("wrong current password")
+    try:
+        check_password_policy(data.new_password, email=user.email)
+    except WeakPassword as error:
+        raise weak(error) from None
+    user.password_hash = hash_password(data.new_password)
+    await end_sessions(user)
+    await module.emit("auth.password_changed", {"id": str(user.id)})
+
+
+@post("/register", opt=PUBLIC, status_code=201)
+async def register(data: JSONBody[Registration], module: ThisModule) -> dict:
+    """Self-registration (WEBOS_SELF_REGISTRATION=true): always the plain ``user`` role."""
+    if not active_security().settings.self_registration:
+        raise PermissionDeniedException("self-registration is disabled")
+    try:
+        user = await create_user(str(data.email), data.password, roles=["user"])
+    except WeakPassword as error:
+        raise weak(error) from None
+    await module.emit("auth.user_created", {"id": str(user.id), "roles": user.roles})
+    return {"id": str(user.id), "email": user.email, "roles": user.roles}

@@ -1,0 +1,100 @@
+"""Login, refresh (rotating, reuse detection), logout, me, own password, rate limits."""
+
+from kernel.auth import IDENTITY_HEADER
+from kernel.testing import KernelHarness
+
+from .helpers import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, add_user, bearer, login, start
+from .helpers import security as security_of
+
+
+async def _login(app, email=ADMIN_EMAIL, password=ADMIN_PASSWORD):
+    return await app.client.post("/api/auth/login", json={"email": email, "password": password})
+
+
+async def test_login_me_refresh_logout(webos: KernelHarness) -> None:
+    app = await start(webos, [])
+    events = await app.subscribe("auth.>")
+    tokens = (await _login(app, ADMIN_EMAIL.upper())).json()
+    assert tokens["token_type"] == "bearer" and tokens["expires_in"] == 900
+
+    me = await app.client.get("/api/auth/me", headers=bearer(tokens["access_token"]))
+    assert me.json()["email"] == ADMIN_EMAIL and me.json()["roles"] == ["admin"]
+    event = await events.next()
+    assert event.subject == "auth.logged_in"
+    assert set(event.json()) == {"id", "email"}  # no secrets in payloads
+    assert IDENTITY_HEADER in event.headers  # the event acts as the user who logged in
+
+    rotated = await app.client.post(
+        "/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+    assert rotated.status_code == 200
+    fresh = rotated.json()
+    assert fresh["refresh_token"] != tokens["refresh_token"]
+    assert (await app.client.get("/api/auth/me", headers=bearer(fresh["access_token"]))).is_success
+
+    out = await app.client.post("/api/auth/logout", json={"refresh_token": fresh["refresh_token"]})
+    assert out.status_code == 204
+    again = await app.client.post(
+        "/api/auth/refresh", json={"refresh_token": fresh["refresh_token"]}
+    )
+    assert again.status_code == 401 and again.json()["detail"] == "refresh token revoked"
+
+
+async def test_reusing_a_refresh_token_revokes_its_family(webos: KernelHarness) -> None:
+    app = await start(webos, [])
+    first = (await _login(app)).json()["refresh_token"]
+    other_login = (await _login(app)).json()["refresh_token"]
+    second = (await app.client.post("/api/auth/refresh", json={"refresh_token": first})).json()
+
+    reuse = await app.client.post("/api/auth/refresh", json={"refresh_token": first})
+    assert reuse.status_code == 401
+    assert "reused" in reuse.json()["detail"]
+    # The thief's (or victim's) successor is dead too; another login's family is untouched.
+    successor = await app.client.post(
+        "/api/auth/refresh", json={"refresh_token": second["refresh_token"]}
+    )
+    assert successor.status_code == 401
+    unrelated = await app.client.post("/api/auth/refresh", json={"refresh_token": other_login})
+    assert unrelated.status_code == 200
+    unknown = await app.client.post("/api/auth/refresh", json={"refresh_token": "nope"})
+    assert unknown.json()["detail"] == "refresh token unknown"
+
+
+async def test_wrong_email_or_password_get_one_generic_answer(webos: KernelHarness) -> None:
+    app = await start(webos, [])
+    wrong_password = await _login(app, password="not the password at all")
+    unknown_email = await _login(app, email="nobody@example.org")
+    assert wrong_password.status_code == unknown_email.status_code == 401
+    assert wrong_password.json()["detail"] == unknown_email.json()["detail"]
+
+
+async def test_failed_logins_are_rate_limited(webos: KernelHarness) -> None:
+    app = await start(webos, [], login_max_per_account=2)
+    for _ in range(2):
+        assert (await _login(app, password="wrong password here")).status_code == 401
+    limited = await _login(app)  # even the right password waits
+    assert limited.status_code == 429
+    assert int(limited.headers["retry-after"]) > 0
+    assert limited.headers["content-type"].startswith("application/problem+json")
+    assert security_of(app).limiter.check(ADMIN_EMAIL, "127.0.0.1") is not None
+
+
+async def test_changing_ones_password_ends_every_session(webos: KernelHarness) -> None:
+    app = await start(webos, [])
+    admin = await login(app)
+    _, token = await add_user(app, admin, "bob@example.org")
+    body = {"current_password": "wrong one, surely", "new_password": "another long passphrase"}
+    wrong = await app.client.post("/api/auth/password", json=body, headers=bearer(token))
+    assert wrong.status_code == 401
+    weak = {"current_password": PASSWORD, "new_password": "short"}
+    assert (
+        await app.client.post("/api/auth/password", json=weak, headers=bearer(token))
+    ).status_code == 422
+
+    body["current_password"] = PASSWORD
+    changed = await app.client.post("/api/auth/password", json=body, headers=bearer(token))
+    assert changed.status_code == 204
+    old = await app.client.get("/api/auth/me", headers=bearer(token))
+    assert old.status_code == 401 and old.json()["detail"] == "token revoked"
+    assert (await _login(app, "bob@example.org", PASSWORD)).status_code == 401
+    assert (await _login(app, "bob@example.org", "another long passphrase")).status_code == 200

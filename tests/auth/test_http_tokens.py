@@ -1,0 +1,89 @@
+"""Access tokens through real HTTP: every kind of bad token is a 401 naming the reason."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from kernel.auth import TokenConfig, issue_access_token
+from kernel.testing import KernelHarness
+from tests.auth import forge
+from tests.auth.web import bearer, login, security, start
+
+
+async def _me(app, token: str) -> tuple[int, str]:
+    response = await app.client.get("/api/auth/me", headers=bearer(token))
+    assert response.headers["content-type"].startswith("application/problem+json") or (
+        response.status_code == 200
+    )
+    return response.status_code, response.json().get("detail", "")
+
+
+async def test_a_real_token_works_and_forgeries_are_401(webos: KernelHarness) -> None:
+    app = await start(webos, [])
+    token = await login(app)
+    config = security(app).signing.token_config
+    claims = forge.unverified_payload(token)
+    secret = config.signing_key if isinstance(config.signing_key, bytes) else b""
+    past = datetime.now(UTC) - timedelta(hours=1)
+    future = datetime.now(UTC) + timedelta(hours=1)
+    extra = {"email": claims["email"], "ver": claims["ver"]}
+
+    def issued(cfg: TokenConfig, now: datetime | None = None) -> str:
+        return issue_access_token(cfg, claims["sub"], roles=["admin"], extra_claims=extra, now=now)
+
+    cases = {
+        "expired": issued(config, past),
+        "not yet valid": issued(config, future),
+        "bad signature": forge.with_payload(token, {**claims, "roles": ["admin", "x"]}),
+        "algorithm not allowed": forge.alg_none(claims),
+        "wrong audience": issued(TokenConfig(signing_key=secret, audience="elsewhere")),
+        "wrong issuer": issued(TokenConfig(signing_key=secret, issuer="someone-else")),
+    }
+    assert await _me(app, token) == (200, "")
+    for reason, bad in cases.items():
+        status, detail = await _me(app, bad)
+        assert (status, detail) == (401, reason), reason
+    assert await _me(app, forge.flip_signature(token)) == (401, "bad signature")
+    assert await _me(app, forge.hs256_with(b"guessed-secret-guessed-secret-32", claims)) == (
+        401,
+        "bad signature",
+    )
+
+
+@pytest.mark.parametrize(
+    ("headers", "detail"),
+    [
+        ({"Authorization": "Bearer not-a-jwt"}, "malformed"),
+        ({"Authorization": "Basic cm9vdDpyb290"}, "unsupported authorization scheme"),
+        ({"X-API-Key": "wos_nope"}, "malformed API key"),
+        ({"Authorization": "ApiKey wos_0123456789ab_" + "a" * 43}, "unknown or revoked API key"),
+    ],
+)
+async def test_bad_credentials_are_401_even_on_public_routes(
+    webos: KernelHarness, headers: dict[str, str], detail: str
+) -> None:
+    app = await start(webos, ["greeter"])
+    response = await app.client.post("/api/greeter/hello", json={"name": "Ada"}, headers=headers)
+    assert response.status_code == 401
+    assert response.json()["detail"] == detail
+    assert "invalid_token" in response.headers["www-authenticate"]
+    anonymous = await app.client.post("/api/greeter/hello", json={"name": "Ada"})
+    assert anonymous.status_code == 200
+
+
+async def test_token_of_a_disabled_user_stops_working(webos: KernelHarness) -> None:
+    app = await start(webos, [])
+    admin = await login(app)
+    created = await app.client.post(
+        "/api/auth/users/",
+        json={"email": "bob@example.org", "password": "a long enough passphrase"},
+        headers=bearer(admin),
+    )
+    bob = await login(app, "bob@example.org", "a long enough passphrase")
+    assert (await app.client.get("/api/auth/me", headers=bearer(bob))).status_code == 200
+
+    await app.client.delete(f"/api/auth/users/{created.json()['id']}", headers=bearer(admin))
+
+    assert await _me(app, bob) == (401, "account disabled")
