@@ -17,6 +17,7 @@ from faststream.nats import NatsBroker
 from faststream.nats.message import NatsMessage
 from nats.errors import SlowConsumerError
 
+from kernel.bus._durable import DurableConsumer, DurableSettings, consumer_name, ensure_consumer
 from kernel.bus._event import (
     HEADER_CONTENT_TYPE,
     HEADER_EVENT_ID,
@@ -28,6 +29,7 @@ from kernel.bus._event import (
     Event,
 )
 from kernel.bus._handlers import Handler, Invoker, PayloadError, Subscription, build_invoker, on
+from kernel.bus._streams import ensure_streams
 from kernel.bus._subjects import normalize_subject
 from kernel.context import current_module, current_traceparent
 from kernel.errors import WebOSError
@@ -82,6 +84,9 @@ class BoundHandler:
     queue: str | None
     invoker: Invoker
     stats: HandlerStats = field(default_factory=HandlerStats)
+    durable: bool = False
+    #: The JetStream consumer of a durable handler (stable across restarts and replicas).
+    consumer: str | None = None
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -89,6 +94,8 @@ class BoundHandler:
             "subject": self.subject,
             "handler": self.name,
             "queue": self.queue,
+            "durable": self.durable,
+            "consumer": self.consumer,
             "handled": self.stats.handled,
             "failed": self.stats.failed,
             "rejected": self.stats.rejected,
@@ -120,6 +127,8 @@ class Bus:
         self._event_log = False
         #: Context that travels with events; subsystems (auth) add theirs at start.
         self.envelopes: list[Envelope] = []
+        self._consumers: list[DurableConsumer] = []
+        self._declared: list[tuple[str, str]] = []
 
     # -- wiring (kernel only) -------------------------------------------------------------
 
@@ -130,12 +139,29 @@ class Bus:
         if not subscription.broadcast:
             queue = _QUEUE_UNSAFE.sub("_", f"{module}.{func.__qualname__}")
         bound = BoundHandler(module, subscription.subject, name, queue, build_invoker(func))
+        bound.durable = subscription.durable
+        if subscription.durable:
+            bound.consumer = consumer_name(module, func.__qualname__)
         self._handlers.append(bound)
-        if self._broker is not None:
+        if subscription.durable:
+            if self._broker is not None:
+                raise RuntimeError("durable handlers must be added before the bus connects")
+        elif self._broker is not None:
             self._subscribe(bound)
         return bound
 
-    async def connect(self, url: str, *, client_name: str, event_log: bool = False) -> None:
+    def declare_durable(self, module: str, func: Handler, subscription: Subscription) -> None:
+        """A durable handler of a module running elsewhere: keep its events while it is away."""
+        self._declared.append((consumer_name(module, func.__qualname__), subscription.subject))
+
+    async def connect(
+        self,
+        url: str,
+        *,
+        client_name: str,
+        event_log: bool = False,
+        durable: DurableSettings | None = None,
+    ) -> None:
         if self._broker is not None:
             raise RuntimeError("the bus is already connected")
         self._event_log = event_log
@@ -151,11 +177,27 @@ class Bus:
             max_reconnect_attempts=-1,
         )
         for bound in self._handlers:
-            self._subscribe(bound)
+            if not bound.durable:
+                self._subscribe(bound)
         await self._broker.start()
+        await self._start_durable(durable or DurableSettings())
         # A round trip makes the server register our subscriptions before start-up completes:
         # "started" then means "receiving", even for events another connection emits next.
         await self.nats.flush()
+
+    async def _start_durable(self, settings: DurableSettings) -> None:
+        durable = [bound for bound in self._handlers if bound.durable]
+        if not durable and not self._declared:
+            return
+        js = self.nats.jetstream()
+        subjects = [bound.subject for bound in durable] + [s for _, s in self._declared]
+        await ensure_streams(js, subjects, max_age=settings.max_age)
+        for name, subject in self._declared:
+            await ensure_consumer(js, name, subject, settings)
+        for bound in durable:
+            consumer = DurableConsumer(self, bound, settings)
+            await consumer.start(js)
+            self._consumers.append(consumer)
 
     async def start_late_subscribers(self) -> None:
         """Start subscribers added after :meth:`connect` (FastStream starts the rest)."""
@@ -171,12 +213,19 @@ class Bus:
         # Core NATS messages have nothing to acknowledge (FastStream marks them acked on arrival)
         # and the consumer catches every handler error itself; MANUAL only drops FastStream's
         # per-message acknowledgement middleware, a measurable share of delivery cost.
+        # no_reply: an event handler never answers. Without it FastStream replies (empty) to
+        # any message that has a reply subject, so a `>` handler would answer service calls
+        # and forwarded HTTP requests meant for other processes.
         subscriber = self._broker.subscriber(
-            bound.subject, queue=bound.queue or "", ack_policy=AckPolicy.MANUAL
+            bound.subject, queue=bound.queue or "", ack_policy=AckPolicy.MANUAL, no_reply=True
         )
         subscriber(self._consumer(bound), decoder=_keep_message)
 
-    async def close(self) -> None:
+    async def close(self, timeout: float = 8.0) -> None:
+        """Stop taking messages, let in-flight handlers finish (bounded), then disconnect."""
+        consumers, self._consumers = self._consumers, []
+        for consumer in consumers:
+            await consumer.stop(timeout)
         broker, self._broker = self._broker, None
         if broker is not None:
             await broker.stop()
@@ -186,6 +235,7 @@ class Bus:
         if self._broker is not None:
             raise RuntimeError("close the bus before resetting it")
         self._handlers.clear()
+        self._declared.clear()
         self.published = self.dropped = 0
 
     # -- public API ------------------------------------------------------------------------

@@ -38,6 +38,8 @@ class Event:
     @classmethod
     def from_message(cls, subject: str, data: bytes, headers: Mapping[str, str] | None) -> Event:
         headers = headers or {}
+        # A replayed dead letter travels on a replay subject but is the original event.
+        subject = headers.get("webos-original-subject", subject)
         return cls(
             id=headers.get(HEADER_EVENT_ID) or headers.get(HEADER_MSG_ID) or "",
             subject=subject,

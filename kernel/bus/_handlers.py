@@ -28,20 +28,27 @@ class Subscription:
 
     subject: str
     broadcast: bool = False
+    durable: bool = False
 
 
-def on(subject: str, *, broadcast: bool = False) -> Callable[[Handler], Handler]:
+def on(
+    subject: str, *, broadcast: bool = False, durable: bool = False
+) -> Callable[[Handler], Handler]:
     """Mark an async function as a handler of ``subject`` (wildcards ``*`` and ``>`` allowed).
 
     By default each module gets each event once, however many replicas run (a queue group per
     module and handler); ``broadcast=True`` delivers to every running instance instead.
+    ``durable=True`` consumes through JetStream: at least once, retried with backoff, kept in
+    the dead letters when it keeps failing, and delivered after the module was away.
     """
     normalized = normalize_subject(subject, allow_wildcards=True)
+    if broadcast and durable:
+        raise TypeError("a handler is either broadcast (every instance) or durable, not both")
 
     def mark(func: Handler) -> Handler:
         if not inspect.iscoroutinefunction(func):
             raise TypeError(f"event handler {func.__qualname__} must be 'async def'")
-        marks = [*getattr(func, MARKER, ()), Subscription(normalized, broadcast)]
+        marks = [*getattr(func, MARKER, ()), Subscription(normalized, broadcast, durable)]
         setattr(func, MARKER, tuple(marks))
         return func
 

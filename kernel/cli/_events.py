@@ -7,9 +7,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import nats
-
 from kernel.bus import Bus, normalize_subject
+from kernel.natsserver import connect_once
 
 
 async def tail_events(
@@ -17,9 +16,7 @@ async def tail_events(
 ) -> int:
     """Print each message with its headers until interrupted (or ``limit`` messages)."""
     subject = normalize_subject(subject, allow_wildcards=True)
-    client = await nats.connect(
-        url, name="webos-cli-tail", connect_timeout=3, max_reconnect_attempts=0
-    )
+    client = await connect_once(url, "webos-cli-tail")
     done = asyncio.Event()
     seen = 0
 

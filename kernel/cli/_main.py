@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 
 import click
 
+from kernel.cli._dlq import dlq
+from kernel.cli._users import users
 from kernel.errors import WebOSError
 from kernel.settings import KernelSettings, load_settings
 
@@ -60,6 +62,47 @@ def run(
     settings = _settings(only=_csv(only), exclude=_csv(exclude), host=host, port=port)
     configure_logging(settings)
     sys.exit(run_gateway(settings, reload=reload))
+
+
+@main.group()
+def module() -> None:
+    """Run modules in a process of their own."""
+
+
+@module.command("run")
+@click.argument("names", nargs=-1, required=True)
+@_friendly_errors
+def module_run(names: tuple[str, ...]) -> None:
+    """Run NAMES as one process, connected to WEBOS_NATS_URL (default: the gateway's NATS)."""
+    from kernel.gateway import run_modules
+    from kernel.logs import configure_logging
+
+    settings = _settings(only=list(names), exclude=[])
+    configure_logging(settings)
+    sys.exit(run_modules(settings))
+
+
+@main.command()
+@click.option("--wait", type=float, default=1.0, help="Seconds to collect answers.")
+@_friendly_errors
+def ps(wait: float) -> None:
+    """List live nodes (gateway, module processes, workers) and their modules."""
+    from kernel.nodes import snapshot
+
+    settings = _settings()
+    try:
+        nodes = asyncio.run(snapshot(settings.effective_nats_url, wait=wait))
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot reach NATS at {settings.effective_nats_url}: {error}"
+        ) from None
+    click.echo(f"{'NODE':<44} {'ROLE':<8} {'PID':>7}  {'HOST':<16} MODULES")
+    for node in nodes:
+        modules = ", ".join(f"{m.name}@{m.version}" for m in node.modules) or "-"
+        click.echo(f"{node.node_id:<44} {node.role:<8} {node.pid:>7}  {node.host:<16} {modules}")
+    if not nodes:
+        click.echo("no live nodes answered", err=True)
+        sys.exit(1)
 
 
 @main.command("modules")
@@ -156,3 +199,7 @@ def events_emit(subject: str, payload: str) -> None:
             f"cannot reach NATS at {settings.effective_nats_url}: {error}"
         ) from None
     click.echo(event_id)
+
+
+main.add_command(users)
+main.add_command(dlq)

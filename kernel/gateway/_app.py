@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,10 +15,11 @@ from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from kernel.context import current_module, current_traceparent
+from kernel.gateway._forward import make_forwarder
 from kernel.gateway._problems import exception_handlers
 from kernel.gateway._system import probe_handlers, system_router
 from kernel.hooks import has_hook
-from kernel.modules import LoadedModule
+from kernel.modules import LoadedModule, RouterConvention
 from kernel.runtime import Kernel
 
 
@@ -40,8 +42,11 @@ def _trace_context(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-def module_router(module: LoadedModule) -> Router:
-    """Mount a module's handlers under ``/api/<module>`` with its context injectable."""
+def module_router(module: LoadedModule, *, forward: Any = None) -> Router:
+    """Mount a module's handlers under ``/api/<module>`` with its context injectable.
+
+    With ``forward`` (a module running elsewhere) every request is answered by it instead.
+    """
     context = module.context
 
     def provide_context() -> Any:
@@ -54,9 +59,24 @@ def module_router(module: LoadedModule) -> Router:
         path=f"/api/{module.name}",
         route_handlers=module.route_handlers,
         dependencies={"module": Provide(provide_context, sync_to_thread=False)},
-        before_request=enter_module,
+        before_request=forward or enter_module,
         tags=[module.name],
     )
+
+
+def remote_routers(kernel: Kernel) -> list[Router]:
+    """Routers for modules that run in other processes, forwarded over NATS."""
+    routers = []
+    for spec in kernel.elsewhere.values():
+        if "router" not in spec.files:
+            continue
+        module = kernel.describe_elsewhere(spec)
+        RouterConvention().collect(
+            module, importlib.import_module(f"{spec.package}.router"), kernel
+        )
+        if module.route_handlers:
+            routers.append(module_router(module, forward=make_forwarder(kernel, spec.name)))
+    return routers
 
 
 def _lifespan(kernel: Kernel) -> Any:
@@ -74,6 +94,8 @@ def _lifespan(kernel: Kernel) -> Any:
 def base_config(kernel: Kernel, *, manage_kernel: bool = True) -> AppConfig:
     settings = kernel.settings
     routers = [module_router(m) for m in kernel.modules.values() if m.route_handlers]
+    if kernel.role == "gateway":
+        routers += remote_routers(kernel)
     cors = CORSConfig(allow_origins=settings.cors_origins) if settings.cors_origins else None
     return AppConfig(
         route_handlers=[*probe_handlers, system_router, *routers],

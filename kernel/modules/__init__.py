@@ -9,7 +9,12 @@ from kernel.modules._context import (
     load_module_settings,
     module_env_prefix,
 )
-from kernel.modules._conventions import Convention, default_conventions, defined_here
+from kernel.modules._conventions import (
+    Convention,
+    RouterConvention,
+    default_conventions,
+    defined_here,
+)
 from kernel.modules._discovery import (
     CONVENTION_FILES,
     ENTRY_POINT_GROUP,
@@ -32,6 +37,7 @@ __all__ = [
     "ModuleSettings",
     "ModuleSpec",
     "ModuleState",
+    "RouterConvention",
     "ThisModule",
     "check_module_name",
     "default_conventions",

@@ -74,6 +74,11 @@ class Registry:
 
     def __init__(self) -> None:
         self._by_name: dict[str, ServiceEntry] = {}
+        self._remote: dict[str, Any] = {}
+
+    def declare_remote(self, name: str, proxy: Any) -> None:
+        """Return ``proxy`` from ``get(name)`` while no local instance is registered."""
+        self._remote[name] = proxy
 
     def register(
         self,
@@ -107,6 +112,9 @@ class Registry:
             entry = self._by_name.get(key)
             if entry is not None:
                 return entry.instance
+            remote = self._remote.get(key)
+            if remote is not None:
+                return remote
         else:
             for entry in self._by_name.values():
                 if key in entry.types or isinstance(entry.instance, key):
@@ -115,7 +123,7 @@ class Registry:
 
     def _missing_message(self, key: str | type) -> str:
         wanted = key if isinstance(key, str) else f"of type {key.__qualname__}"
-        known = ", ".join(sorted(self._by_name)) or "none"
+        known = ", ".join(sorted({*self._by_name, *self._remote})) or "none"
         return f"no service {wanted!r} is registered. Registered: {known}"
 
     def __contains__(self, key: object) -> bool:
@@ -142,5 +150,9 @@ class Registry:
             for entry in self._by_name.values()
         ]
 
+    def remote_names(self) -> list[str]:
+        return sorted(set(self._remote) - set(self._by_name))
+
     def clear(self) -> None:
         self._by_name.clear()
+        self._remote.clear()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from kernel.auth import SecuritySubsystem
 from kernel.db import DatabaseSubsystem, ModelsConvention
 from kernel.modules import Convention, default_conventions
+from kernel.nodes import NodesSubsystem
+from kernel.registry import ServicesSubsystem
 from kernel.runtime._subsystem import Subsystem
 from kernel.storage import StorageSubsystem
 
@@ -15,4 +18,11 @@ def kernel_conventions() -> list[Convention]:
 
 
 def kernel_subsystems() -> list[Subsystem]:
-    return [DatabaseSubsystem(), StorageSubsystem()]
+    # Security first: keys and the bus identity are in place before anything else starts.
+    return [
+        SecuritySubsystem(),
+        NodesSubsystem(),
+        DatabaseSubsystem(),
+        StorageSubsystem(),
+        ServicesSubsystem(),
+    ]

@@ -14,12 +14,13 @@ import importlib.util
 import logging
 import os
 import socket
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 import pluggy
 
-from kernel.bus import Bus
+from kernel.bus import Bus, DurableSettings, declare_durable_handlers
 from kernel.bus import bus as default_bus
 from kernel.errors import ConfigError, ModuleError, StartupError
 from kernel.hooks import call_module_hook, new_plugin_manager
@@ -33,7 +34,7 @@ from kernel.modules import (
     discover,
     start_order,
 )
-from kernel.registry import Registry
+from kernel.registry import Registry, declare_remote_services
 from kernel.registry import registry as default_registry
 from kernel.runtime._defaults import kernel_conventions, kernel_subsystems
 from kernel.runtime._subsystem import Subsystem
@@ -65,11 +66,15 @@ class Kernel:
             subsystems if subsystems is not None else kernel_subsystems()
         )
         self.role = role
-        self.node_id = f"{socket.gethostname()}-{os.getpid()}-{role}"
+        # pid alone is not unique: tests run several kernels in one process.
+        self.node_id = f"{role}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.plugins: pluggy.PluginManager = new_plugin_manager()
         self.discovery = Discovery()
         self.modules: dict[str, LoadedModule] = {}
         self.external: set[str] = set()
+        #: Discovered modules that run in other processes: their services are proxied and
+        #: (in the gateway) their routes forwarded.
+        self.elsewhere: dict[str, ModuleSpec] = {}
         self._loading = False
         self._loaded = False
         self._started = False
@@ -102,6 +107,12 @@ class Kernel:
                 self.modules[name] = self._new_module(chosen[name])
             for module in self.modules.values():
                 self._import_conventions(module)
+            self.elsewhere = {
+                name: spec for name, spec in self.discovery.modules.items() if name not in chosen
+            }
+            for spec in self.elsewhere.values():
+                declare_remote_services(self, spec)
+                declare_durable_handlers(self.bus, spec.name, spec.package)
             self._loaded = True
         finally:
             self._loading = False
@@ -149,6 +160,16 @@ class Kernel:
         )
         return LoadedModule(spec=spec, context=context)
 
+    def describe_elsewhere(self, spec: ModuleSpec) -> LoadedModule:
+        """A module of another process, as this one sees it (for routes and schemas only)."""
+        return self._new_module(spec)
+
+    def subsystem(self, name: str) -> Any:
+        for subsystem in self.subsystems:
+            if subsystem.name == name:
+                return subsystem
+        raise LookupError(f"no subsystem {name!r} in this kernel")
+
     def _import_conventions(self, module: LoadedModule) -> None:
         package = module.spec.package
         for convention in self.conventions:
@@ -182,6 +203,12 @@ class Kernel:
                 self.settings.effective_nats_url,
                 client_name=self.node_id,
                 event_log=self.settings.event_log,
+                durable=DurableSettings(
+                    max_deliver=self.settings.durable_max_deliver,
+                    backoff=self.settings.durable_backoff,
+                    backoff_max=self.settings.durable_backoff_max,
+                    ack_wait=self.settings.durable_ack_wait,
+                ),
             )
         except Exception as error:
             self._started = False
@@ -236,7 +263,7 @@ class Kernel:
             except Exception:
                 log.exception("subsystem %r failed to stop cleanly", subsystem.name)
         self._open = []
-        await self.bus.close()
+        await self.bus.close(self.settings.shutdown_timeout)
         self._started = False
 
     # -- views -----------------------------------------------------------------------------
@@ -252,8 +279,6 @@ class Kernel:
         for module in self.modules.values():
             if module.state is not ModuleState.STARTED:
                 reasons.append(f"module {module.name!r} is {module.state.value}")
-        for name in sorted(self.external):
-            reasons.append(f"dependency {name!r} is not running in this process")
         return not reasons, reasons
 
     def describe_modules(self) -> list[dict[str, Any]]:

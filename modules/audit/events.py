@@ -14,7 +14,7 @@ async def record(event: Event) -> None:
         payload = json.loads(event.data)
     except ValueError:
         payload = event.data.decode("utf-8", errors="replace")
-    registry.get("audit_log").record(
+    await registry.get("audit_log").record(
         {
             "id": event.id,
             "subject": event.subject,

@@ -11,10 +11,10 @@ class AuditLog:
     def __init__(self, module: ModuleContext) -> None:
         self._entries: deque[dict[str, Any]] = deque(maxlen=module.settings.keep)
 
-    def record(self, entry: dict[str, Any]) -> None:
+    async def record(self, entry: dict[str, Any]) -> None:
         self._entries.appendleft(entry)
 
-    def recent(self, limit: int, subject: str | None = None) -> list[dict[str, Any]]:
+    async def recent(self, limit: int, subject: str | None = None) -> list[dict[str, Any]]:
         found = []
         for entry in self._entries:
             if subject is None or _matches(subject, entry["subject"]):

@@ -131,15 +131,14 @@ def test_only_naming_an_unknown_module_is_a_config_error(tmp_path: Path) -> None
         _kernel(tmp_path, only=["zzz"]).load()
 
 
-async def test_excluded_dependency_is_waited_for_not_refused(tmp_path: Path) -> None:
+def test_excluded_dependency_is_waited_for_not_refused(tmp_path: Path) -> None:
     write_module(tmp_path, "billing", {})
     write_module(tmp_path, "shop", {}, manifest='name = "shop"\ndepends = ["billing"]\n')
     kernel = _kernel(tmp_path, exclude=["billing"])
     kernel.load()
     assert list(kernel.modules) == ["shop"]
-    ready, reasons = await kernel.readiness()
-    assert not ready
-    assert any("billing" in reason for reason in reasons)
+    assert kernel.external == {"billing"}
+    assert list(kernel.elsewhere) == ["billing"]
 
 
 def test_module_settings_use_their_own_prefix(

@@ -1,0 +1,44 @@
+"""``webos module run NAME...``: the same modules, in a process of their own.
+
+The process joins the bus, announces itself, serves its services over NATS and answers the
+gateway's forwarded HTTP requests. SIGTERM/SIGINT stop it gracefully: no new messages are taken,
+in-flight handlers finish (bounded by WEBOS_SHUTDOWN_TIMEOUT), then it leaves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from kernel.gateway._app import create_app
+from kernel.gateway._responder import HttpResponder
+from kernel.runtime import Kernel
+from kernel.settings import KernelSettings
+
+log = logging.getLogger("webos.module")
+
+
+async def serve_modules(settings: KernelSettings) -> None:
+    kernel = Kernel(settings, role="module")
+    app = create_app(kernel, manage_kernel=False)
+    await kernel.start()
+    responder = HttpResponder(kernel, app)
+    await responder.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("modules %s running as node %s", ", ".join(kernel.modules), kernel.node_id)
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping: finishing in-flight work")
+        await responder.stop()
+        await kernel.stop()
+
+
+def run_modules(settings: KernelSettings) -> int:
+    settings.validate_for_start()
+    asyncio.run(serve_modules(settings))
+    return 0

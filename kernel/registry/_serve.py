@@ -1,0 +1,80 @@
+"""Serving local services to other processes through the NATS services protocol (nats.micro).
+
+Each module gets one micro service ``webos-<module>``, so ``$SRV.PING``/``$SRV.INFO``/
+``$SRV.STATS`` and standard NATS tooling list, ping and count it; replicas share the load
+through the queue group ``webos.svc.<service>``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from nats.micro import add_service
+from nats.micro.request import Request
+from nats.micro.service import Service
+
+from kernel.context import current_traceparent
+from kernel.registry._remote import MethodContract, method_contracts, method_subject
+
+log = logging.getLogger("webos.registry")
+
+
+def _handler(instance: Any, service: str, contract: MethodContract) -> Any:
+    method = getattr(instance, contract.name)
+
+    async def handle(request: Request) -> None:
+        token = current_traceparent.set((request.headers or {}).get("traceparent"))
+        try:
+            raw = json.loads(request.data or b"{}").get("args", {})
+            result = await method(**contract.load_args(raw))
+            body = {"result": contract.result.dump_python(result, mode="json")}
+        except Exception as error:
+            log.info(
+                "remote call %s.%s raised %s: %s",
+                service,
+                contract.name,
+                type(error).__name__,
+                error,
+            )
+            body = {"error": {"type": type(error).__name__, "message": str(error)}}
+            await request.respond_error(
+                "500", f"{type(error).__name__}: {error}", json.dumps(body).encode()
+            )
+            return
+        finally:
+            current_traceparent.reset(token)
+        await request.respond(json.dumps(body).encode())
+
+    return handle
+
+
+async def serve_module_services(
+    nats: Any,
+    module: str,
+    version: str,
+    services: dict[str, Any],
+    *,
+    strict: bool,
+) -> Service | None:
+    """Expose ``services`` (name -> instance) of ``module``; None when it has none."""
+    if not services:
+        return None
+    micro = await add_service(
+        nats,
+        name=f"webos-{module}",
+        version=version if version.count(".") == 2 else "0.0.0",
+        description=f"services of the WebOS module {module}",
+        metadata={"module": module},
+    )
+    for name, instance in services.items():
+        for contract in method_contracts(type(instance), strict=strict).values():
+            await micro.add_endpoint(
+                name=f"{name}-{contract.name}",
+                subject=method_subject(name, contract.name),
+                queue_group=f"webos.svc.{name}",
+                handler=_handler(instance, name, contract),
+                metadata={"service": name, "method": contract.name},
+            )
+    return micro

@@ -1,0 +1,82 @@
+"""Services across processes: serve this process's services, and proxy those that live elsewhere."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import logging
+from typing import TYPE_CHECKING, Any
+
+from kernel.registry._registry import declared_service
+from kernel.registry._remote import RemoteServiceProxy, method_contracts
+from kernel.registry._serve import serve_module_services
+
+if TYPE_CHECKING:
+    from kernel.modules import ModuleSpec
+    from kernel.runtime import Kernel
+
+log = logging.getLogger("webos.registry")
+
+
+def declare_remote_services(kernel: Kernel, spec: ModuleSpec) -> list[str]:
+    """Make ``registry.get`` return proxies for the services a module elsewhere declares.
+
+    Importing ``services.py`` only reads its ``@service`` markers: importing a convention file
+    has no side effects, so this is safe for a module that runs in another process.
+    """
+    qualified = f"{spec.package}.services"
+    if importlib.util.find_spec(qualified) is None:
+        return []
+    source = importlib.import_module(qualified)
+    declared = []
+    for value in vars(source).values():
+        declaration = declared_service(value)
+        if declaration is None or not isinstance(value, type):
+            continue
+        proxy = RemoteServiceProxy(
+            declaration.name,
+            method_contracts(value, strict=False),
+            connection=lambda: kernel.bus.nats,
+            timeout=lambda: kernel.settings.request_timeout,
+        )
+        kernel.registry.declare_remote(declaration.name, proxy)
+        declared.append(declaration.name)
+    return declared
+
+
+class ServicesSubsystem:
+    """Serves each loaded module's services over NATS (the NATS services protocol)."""
+
+    name = "services"
+
+    def __init__(self) -> None:
+        self._micro: list[Any] = []
+
+    async def start(self, kernel: Kernel) -> None:
+        strict = kernel.role != "gateway"
+        for module in kernel.modules.values():
+            services = {name: kernel.registry.get(name) for name in module.services}
+            try:
+                micro = await serve_module_services(
+                    kernel.bus.nats,
+                    module.name,
+                    module.spec.manifest.version,
+                    services,
+                    strict=strict,
+                )
+            except TypeError as error:
+                raise RuntimeError(
+                    f"module {module.name!r} cannot run standalone: {error}"
+                ) from error
+            if micro is not None:
+                self._micro.append(micro)
+
+    async def stop(self) -> None:
+        for micro in self._micro:
+            with contextlib.suppress(Exception):
+                await micro.stop()
+        self._micro = []
+
+    async def check(self) -> str | None:
+        return None

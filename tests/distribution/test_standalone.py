@@ -1,0 +1,225 @@
+"""One module, many processes: the same code in-process and as `webos module run`."""
+
+import asyncio
+import json
+import signal
+from pathlib import Path
+
+import nats
+import pytest
+
+from kernel.registry import RemoteServiceError, ServiceUnavailable
+from kernel.testing import KernelHarness, write_module
+
+WORKER_EVENTS = """
+import os
+from kernel import bus, on
+
+@on("work.item")
+async def work(payload: dict) -> None:
+    await bus.emit("work.done", {"id": payload["id"], "pid": os.getpid()})
+"""
+
+WORKER_ROUTER = """
+import os
+from litestar import get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import JSONBody
+from kernel import ThisModule
+from kernel.auth import PUBLIC
+
+@get("/whoami", sync_to_thread=False, opt=PUBLIC)
+def whoami() -> dict:
+    return {"pid": os.getpid()}
+
+@post("/echo", opt=PUBLIC)
+async def echo(data: JSONBody[dict], module: ThisModule) -> dict:
+    await module.emit("work.echoed", data)
+    return {"echo": data, "module": module.name}
+
+@get("/missing", sync_to_thread=False, opt=PUBLIC)
+def missing() -> dict:
+    raise NotFoundException("nothing here")
+"""
+
+WORKER_SERVICES = """
+from pydantic import BaseModel
+from kernel import service
+
+class Sum(BaseModel):
+    total: int
+
+@service("calculator")
+class Calculator:
+    async def add(self, a: int, b: int) -> Sum:
+        return Sum(total=a + b)
+
+    async def divide(self, a: int, b: int) -> float:
+        return a / b
+"""
+
+
+@pytest.fixture
+def modules_path(tmp_path: Path) -> Path:
+    root = tmp_path / "mods"
+    write_module(
+        root,
+        "worker",
+        {"events.py": WORKER_EVENTS, "router.py": WORKER_ROUTER, "services.py": WORKER_SERVICES},
+        manifest='name = "worker"\nversion = "1.0.0"\nemits = ["work.done", "work.echoed"]\n',
+    )
+    return root
+
+
+@pytest.fixture(params=["in-process", "standalone"])
+async def deployment(request, webos: KernelHarness, modules_path: Path):
+    if request.param == "in-process":
+        return await webos.start(modules_path=modules_path)
+    gateway = await webos.start(modules_path=modules_path, exclude=["worker"])
+    await webos.run_module("worker", modules_path=modules_path)
+    return gateway
+
+
+async def test_same_http_behaviour(deployment) -> None:
+    events = await deployment.subscribe("work.echoed")
+
+    response = await deployment.client.post("/api/worker/echo", json={"x": 1})
+    missing = await deployment.client.get("/api/worker/missing")
+
+    assert response.status_code == 201, response.text
+    assert response.json() == {"echo": {"x": 1}, "module": "worker"}
+    event = await events.next()
+    assert event.json() == {"x": 1}
+    assert event.headers["webos-source"] == "worker"
+    assert missing.status_code == 404
+    assert missing.json()["detail"] == "nothing here"
+
+
+async def test_same_event_behaviour(deployment) -> None:
+    done = await deployment.subscribe("work.done")
+    await deployment.kernel.bus.emit("work.item", {"id": 7})
+    assert (await done.next()).json()["id"] == 7
+
+
+async def test_same_service_behaviour(deployment) -> None:
+    calculator = deployment.kernel.registry.get("calculator")
+    assert (await calculator.add(2, 3)).total == 5
+    with pytest.raises((ZeroDivisionError, RemoteServiceError)) as caught:
+        await calculator.divide(1, 0)
+    if isinstance(caught.value, RemoteServiceError):
+        assert caught.value.remote_type == "ZeroDivisionError"
+
+
+async def test_openapi_lists_remote_module_routes(webos: KernelHarness, modules_path: Path) -> None:
+    gateway = await webos.start(modules_path=modules_path, exclude=["worker"])
+    schema = (await gateway.client.get("/schema/openapi.json")).json()
+    assert "/api/worker/echo" in schema["paths"]
+
+
+async def test_replicas_share_events_each_handled_once(
+    webos: KernelHarness, modules_path: Path
+) -> None:
+    gateway = await webos.start(modules_path=modules_path, exclude=["worker"])
+    first = await webos.run_module("worker", modules_path=modules_path)
+    second = await webos.run_module("worker", modules_path=modules_path)
+    done = await gateway.subscribe("work.done")
+
+    for i in range(40):
+        await gateway.kernel.bus.emit("work.item", {"id": i})
+
+    results = [(await done.next()).json() for _ in range(40)]
+    await asyncio.sleep(0.3)
+    assert done.drain() == [], "no event may be handled twice"
+    assert sorted(r["id"] for r in results) == list(range(40))
+    assert {r["pid"] for r in results} <= {first.pid, second.pid}
+
+
+async def test_no_instance_gives_503_and_service_unavailable(
+    webos: KernelHarness, modules_path: Path
+) -> None:
+    gateway = await webos.start(modules_path=modules_path, exclude=["worker"])
+
+    response = await gateway.client.get("/api/worker/whoami")
+
+    assert response.status_code == 503
+    assert "no live instance of module 'worker'" in response.json()["detail"]
+    with pytest.raises(ServiceUnavailable, match="calculator"):
+        await gateway.kernel.registry.get("calculator").add(1, 2)
+
+
+async def test_killed_module_goes_down_and_comes_back(
+    webos: KernelHarness, modules_path: Path
+) -> None:
+    gateway = await webos.start(modules_path=modules_path, exclude=["worker"])
+    node_events = await gateway.subscribe("webos.node.*")
+    process = await webos.run_module("worker", modules_path=modules_path)
+    assert (await gateway.client.get("/api/worker/whoami")).json()["pid"] == process.pid
+
+    process.kill()
+
+    down = await _next_with_subject(node_events, "webos.node.down", timeout=15)
+    assert down.json()["modules"] == ["worker"]
+    assert (await gateway.client.get("/api/worker/whoami")).status_code == 503
+    assert (await gateway.client.get("/health")).status_code == 200
+    again = await webos.run_module("worker", modules_path=modules_path)
+    assert (await gateway.client.get("/api/worker/whoami")).json()["pid"] == again.pid
+
+
+async def test_ready_waits_for_an_excluded_dependency(
+    webos: KernelHarness, modules_path: Path
+) -> None:
+    write_module(modules_path, "shop", {}, manifest='name = "shop"\ndepends = ["worker"]\n')
+    gateway = await webos.start(modules_path=modules_path, exclude=["worker"])
+    waiting = await gateway.client.get("/ready")
+    assert waiting.status_code == 503
+    assert "worker" in waiting.json()["detail"]
+
+    await webos.run_module("worker", modules_path=modules_path)
+
+    for _ in range(50):
+        if (await gateway.client.get("/ready")).status_code == 200:
+            break
+        await asyncio.sleep(0.1)
+    assert (await gateway.client.get("/ready")).status_code == 200
+
+
+async def test_module_services_speak_the_nats_services_protocol(
+    webos: KernelHarness, modules_path: Path
+) -> None:
+    await webos.start(modules_path=modules_path, exclude=["worker"])
+    process = await webos.run_module("worker", modules_path=modules_path)
+    client = await nats.connect(webos.nats_url)
+    try:
+        ping = json.loads((await client.request("$SRV.PING.webos-worker", b"", timeout=5)).data)
+        info = json.loads((await client.request("$SRV.INFO.webos-worker", b"", timeout=5)).data)
+    finally:
+        await client.close()
+    assert ping["name"] == "webos-worker"
+    assert ping["version"] == "1.0.0"
+    assert {e["subject"] for e in info["endpoints"]} == {
+        "webos.svc.calculator.add",
+        "webos.svc.calculator.divide",
+    }
+    assert await process.stop(signal.SIGTERM) == 0
+
+
+async def test_sync_service_method_refuses_to_run_standalone(
+    webos: KernelHarness, tmp_path: Path
+) -> None:
+    root = tmp_path / "sync"
+    services = (
+        "from kernel import service\n\n@service('clock')\nclass Clock:\n"
+        "    def now(self) -> float:\n        return 0.0\n"
+    )
+    write_module(root, "clock", {"services.py": services})
+    process = await webos.run_module("clock", modules_path=root, wait=False)
+    code = await asyncio.to_thread(process.process.wait, 30)
+    assert code != 0
+    assert "Clock.now must be 'async def'" in process.output()
+
+
+async def _next_with_subject(collector, subject: str, timeout: float):
+    while True:
+        message = await collector.next(timeout=timeout)
+        if message.subject == subject:
+            return message
