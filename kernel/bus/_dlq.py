@@ -91,7 +91,9 @@ async def list_dead_letters(js: Any, *, limit: int = 100) -> list[DeadLetter]:
     except NotFoundError:
         return []
     letters: list[DeadLetter] = []
-    for seq in range(state.first_seq, state.last_seq + 1):
+    if not state.messages:
+        return letters
+    for seq in range(max(state.first_seq, 1), state.last_seq + 1):
         if len(letters) >= limit:
             break
         try:

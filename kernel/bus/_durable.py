@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import BadRequestError
 
 from kernel.bus._event import HEADER_EVENT_ID, HEADER_MSG_ID, Event
 from kernel.bus._streams import DLQ_PREFIX, DLQ_STREAM, EVENTS_STREAM, REPLAY_PREFIX
@@ -76,11 +77,12 @@ def consumer_config(name: str, subject: str, settings: DurableSettings) -> Consu
 
 
 async def ensure_consumer(js: Any, name: str, subject: str, settings: DurableSettings) -> None:
-    """Create the consumer once; it then keeps events for the handler while it is away."""
-    with contextlib.suppress(Exception):
-        await js.consumer_info(EVENTS_STREAM, name)
-        return
-    await js.add_consumer(EVENTS_STREAM, config=consumer_config(name, subject, settings))
+    """Create the consumer (it then keeps events for the handler while it is away), or bring an
+    existing one's retry settings up to date: the server updates editable fields in place."""
+    try:
+        await js.add_consumer(EVENTS_STREAM, config=consumer_config(name, subject, settings))
+    except BadRequestError as error:
+        log.warning("durable consumer %s keeps its previous configuration: %s", name, error)
 
 
 class DurableConsumer:
