@@ -26,7 +26,7 @@ from litestar import get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import JSONBody
 from kernel import ThisModule
-from kernel.auth import PUBLIC
+from kernel.auth import PUBLIC, CurrentPrincipal, requires
 
 @get("/whoami", sync_to_thread=False, opt=PUBLIC)
 def whoami() -> dict:
@@ -36,6 +36,10 @@ def whoami() -> dict:
 async def echo(data: JSONBody[dict], module: ThisModule) -> dict:
     await module.emit("work.echoed", data)
     return {"echo": data, "module": module.name}
+
+@get("/me", guards=[requires("worker.read")], sync_to_thread=False)
+def me(principal: CurrentPrincipal) -> dict:
+    return {"id": principal.id, "roles": sorted(principal.roles)}
 
 @get("/missing", sync_to_thread=False, opt=PUBLIC)
 def missing() -> dict:
@@ -93,6 +97,17 @@ async def test_same_http_behaviour(deployment) -> None:
     assert event.headers["webos-source"] == "worker"
     assert missing.status_code == 404
     assert missing.json()["detail"] == "nothing here"
+
+
+async def test_guarded_route_sees_the_callers_identity(deployment) -> None:
+    headers = deployment.auth_headers(["admin"], subject="ada")
+
+    allowed = await deployment.client.get("/api/worker/me", headers=headers)
+    anonymous = await deployment.client.get("/api/worker/me")
+
+    assert allowed.status_code == 200, allowed.text
+    assert allowed.json() == {"id": "ada", "roles": ["admin"]}
+    assert anonymous.status_code == 401
 
 
 async def test_same_event_behaviour(deployment) -> None:
