@@ -59,7 +59,9 @@ class IdentityEnvelope:
 
     def incoming(self, event: Event) -> Callable[[], None]:
         token = event.headers.get(IDENTITY_HEADER)
-        principal = verify_identity(token, self.public_key, leeway=self.leeway)
+        # A durable redelivery is judged at the time JetStream stored the event, so a retry an
+        # hour later still runs as the original caller (the token was valid when it was sent).
+        principal = verify_identity(token, self.public_key, leeway=self.leeway, now=event.stored_at)
         forwarded = (token, principal) if token and principal.is_authenticated else None
         principal_token = current_principal.set(principal)
         received_token = received_identity.set(forwarded)

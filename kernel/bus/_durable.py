@@ -17,7 +17,7 @@ import contextlib
 import logging
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +54,12 @@ class DurableSettings:
 
     def delay(self, delivered: int) -> float:
         return min(self.backoff * 2 ** max(delivered - 1, 0), self.backoff_max)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
 
 
 def consumer_name(module: str, qualname: str) -> str:
@@ -126,7 +132,10 @@ class DurableConsumer:
     async def _handle(self, message: Any) -> None:
         headers = message.headers or {}
         subject = headers.get(HEADER_ORIGINAL_SUBJECT, message.subject)
-        event = Event.from_message(subject, message.data, headers)
+        event = replace(
+            Event.from_message(subject, message.data, headers),
+            stored_at=_aware(message.metadata.timestamp),
+        )
         delivered = message.metadata.num_delivered
         delivery = await self.bus.deliver(self.bound, event)
         try:

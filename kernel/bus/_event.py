@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 HEADER_EVENT_ID = "webos-event-id"
@@ -27,6 +28,9 @@ class Event:
     time: str | None
     data: bytes
     headers: Mapping[str, str] = field(default_factory=dict)
+    #: When JetStream stored it (durable handlers only): the server's clock, not the sender's,
+    #: so a redelivery hours later is judged by when the event was published.
+    stored_at: datetime | None = None
 
     @property
     def traceparent(self) -> str | None:

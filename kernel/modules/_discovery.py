@@ -129,7 +129,10 @@ def _installed_elsewhere(name: str, modules_path: Path) -> str | None:
     ours = str(modules_path.resolve())
     others = [entry for entry in sys.path if entry and str(Path(entry).resolve()) != ours]
     spec = importlib.machinery.PathFinder.find_spec(name, others)
-    return f"the installed package at {spec.origin}" if spec is not None else None
+    if spec is None:
+        return None
+    where = spec.origin or ", ".join(spec.submodule_search_locations or []) or "an unknown place"
+    return f"the package at {where}"
 
 
 def _ensure_importable(modules_path: Path) -> None:

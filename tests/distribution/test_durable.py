@@ -234,3 +234,49 @@ def test_dlq_replay_needs_an_id_or_all(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "give a dead letter ID or --all" in result.stderr
+
+
+async def test_durable_handler_runs_as_the_caller_even_when_redelivered_late(
+    webos: KernelHarness, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from kernel.auth import IDENTITY_HEADER, Principal, sign_identity
+    from kernel.bus import Event
+
+    events = (
+        "from kernel import on, registry\nfrom kernel.auth import current_principal\n\n"
+        "@on('doc.saved', durable=True)\nasync def saved(payload: dict) -> None:\n"
+        "    registry.get('seen').append(current_principal.get().id)\n"
+    )
+    services = "from kernel import service\n\n@service('seen')\ndef seen():\n    return []\n"
+    write_module(tmp_path / "m", "papers", {"events.py": events, "services.py": services})
+    app = await webos.start(modules_path=tmp_path / "m", **SETTINGS)
+    security = app.kernel.subsystem("security")
+    ada = Principal(id="ada", kind="user", roles={"user"}, permissions={"profile.read"})
+    private_key = security.signing.identity_private_key
+    token = sign_identity(ada, private_key)
+
+    await app.kernel.bus.emit("doc.saved", {}, headers={IDENTITY_HEADER: token})
+
+    async def seen() -> bool:
+        return app.kernel.registry.get("seen") == ["ada"]
+
+    await _until(seen, "the handler to run as ada")
+
+    # A retry an hour later: the identity is judged at the time JetStream stored the event.
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    late = sign_identity(ada, private_key, now=an_hour_ago)
+    envelope = security.envelope
+    stale = Event("1", "doc.saved", None, None, b"{}", {IDENTITY_HEADER: late})
+    stored = Event(
+        "1", "doc.saved", None, None, b"{}", {IDENTITY_HEADER: late}, stored_at=an_hour_ago
+    )
+    from kernel.auth import current_principal
+
+    undo = envelope.incoming(stale)
+    assert not current_principal.get().is_authenticated, "expired without a stored time"
+    undo()
+    undo = envelope.incoming(stored)
+    assert current_principal.get().id == "ada"
+    undo()
