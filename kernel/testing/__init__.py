@@ -15,6 +15,7 @@ from kernel.testing._harness import (
     write_module,
 )
 from kernel.testing._processes import ModuleProcess
+from kernel.testing._s3 import S3Server, moto_s3_server
 
 __all__ = [
     "KernelHarness",
@@ -22,7 +23,9 @@ __all__ = [
     "ModuleProcess",
     "ReceivedMessage",
     "RunningKernel",
+    "S3Server",
     "forget_modules",
+    "moto_s3_server",
     "purge_jetstream",
     "running_kernel",
     "write_module",

@@ -9,86 +9,27 @@ fail. A second, open server serves the presigned-URL tests (see ``moto_s3_open``
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from storagetest_helpers import SECRET, MotoS3, free_port
+from storagetest_helpers import SECRET, MotoS3
 
 from kernel.storage import AFS, LocalBackend
-
-ALLOW_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
+from kernel.testing import moto_s3_server
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: large streamed transfers (still run by default)")
 
 
-def _moto_binary() -> str:
-    beside = Path(sys.executable).parent / "moto_server"
-    found = str(beside) if beside.exists() else shutil.which("moto_server")
-    if not found:
-        pytest.fail("moto_server not found: install moto[server] into the test environment")
-    return found
-
-
 @contextmanager
 def _moto_server(log_dir: Path, *, enforce_auth: bool) -> Iterator[MotoS3]:
-    port = free_port()
-    log = (log_dir / "moto.log").open("wb")
-    env = dict(os.environ)
-    if enforce_auth:
-        env["INITIAL_NO_AUTH_ACTION_COUNT"] = "3"  # the three IAM calls below
-    proc = subprocess.Popen(
-        [_moto_binary(), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"moto_server exited with {proc.returncode}; see {log.name}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("moto_server did not start listening")
-                time.sleep(0.05)
-        if not enforce_auth:
-            yield MotoS3(f"127.0.0.1:{port}", "any-access-key", "any-secret-key")
-            return
-        iam = boto3.client(
-            "iam",
-            endpoint_url=f"http://127.0.0.1:{port}",
-            aws_access_key_id="bootstrap",
-            aws_secret_access_key="bootstrap",
-            region_name="us-east-1",
-        )
-        iam.create_user(UserName="webos")
-        iam.put_user_policy(UserName="webos", PolicyName="all", PolicyDocument=ALLOW_ALL)
-        key = iam.create_access_key(UserName="webos")["AccessKey"]
-        yield MotoS3(f"127.0.0.1:{port}", key["AccessKeyId"], key["SecretAccessKey"])
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    with moto_s3_server(log_dir, enforce_auth=enforce_auth) as server:
+        yield MotoS3(server.endpoint, server.access_key, server.secret_key)
 
 
 @pytest.fixture(scope="session")

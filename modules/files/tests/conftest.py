@@ -8,74 +8,22 @@ once its signature checks are on, and credentials are the storage suite's busine
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from kernel.testing import KernelHarness, RunningKernel
-
-
-@dataclass(frozen=True)
-class Moto:
-    endpoint: str  # host:port
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _moto_binary() -> str:
-    beside = Path(sys.executable).parent / "moto_server"
-    found = str(beside) if beside.exists() else shutil.which("moto_server")
-    if not found:
-        pytest.fail("moto_server not found: install moto[server] into the test environment")
-    return found
+from kernel.testing import KernelHarness, RunningKernel, S3Server, moto_s3_server
 
 
 @pytest.fixture(scope="session")
-def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Moto]:
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("files-moto") / "moto.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [_moto_binary(), "-H", "127.0.0.1", "-p", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                if proc.poll() is not None:
-                    pytest.fail(f"moto_server exited with {proc.returncode}; see {log_path}")
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        pytest.fail("moto_server did not start listening")
-                    time.sleep(0.05)
-            yield Moto(f"127.0.0.1:{port}")
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    with moto_s3_server(tmp_path_factory.mktemp("files-moto")) as server:
+        yield server
 
 
 @pytest.fixture
-def s3(moto: Moto, monkeypatch: pytest.MonkeyPatch) -> Moto:
+def s3(moto: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
     """Configure the kernel's ``s3`` mount (fresh bucket) for kernels started in this test."""
     monkeypatch.setenv("WEBOS_STORAGE_S3_ENDPOINT", moto.endpoint)
     monkeypatch.setenv("WEBOS_STORAGE_S3_ACCESS_KEY", "files-test-access")

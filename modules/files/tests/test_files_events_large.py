@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from kernel.testing import KernelHarness, RunningKernel
+from kernel.testing import S3Server as Moto
 
-from .conftest import Moto
 from .helpers import MiB, pattern
 
 

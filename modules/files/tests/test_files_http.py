@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from kernel.testing import KernelHarness, RunningKernel
+from kernel.testing import S3Server as Moto
 
-from .conftest import Moto
 from .helpers import pattern, pattern_bytes, sha256, storage_root
 
 MOUNTS = ["local", "s3"]

@@ -9,8 +9,8 @@ import httpx
 
 from kernel.storage import sign_presigned
 from kernel.testing import KernelHarness
+from kernel.testing import S3Server as Moto
 
-from .conftest import Moto
 from .helpers import pattern_bytes, sha256
 
 SECRET = "files-module-test-secret-0123456789"
