@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, get_type_hints
 
@@ -124,11 +124,13 @@ class RemoteServiceProxy:
         contracts: dict[str, MethodContract],
         connection: Callable[[], Any],
         timeout: Callable[[], float],
+        envelopes: Callable[[], Sequence[Any]] = tuple,
     ) -> None:
         self._name = name
         self._contracts = contracts
         self._connection = connection
         self._timeout = timeout
+        self._envelopes = envelopes
 
     def __repr__(self) -> str:
         return f"<remote service {self._name!r}: {', '.join(sorted(self._contracts))}>"
@@ -154,10 +156,12 @@ class RemoteServiceProxy:
         from nats.errors import TimeoutError as NatsTimeout
 
         body = json.dumps({"args": contract.dump_args(args, kwargs)}).encode()
-        headers = {}
+        headers: dict[str, str] = {}
         traceparent = current_traceparent.get()
         if traceparent:
             headers["traceparent"] = traceparent
+        for envelope in self._envelopes():  # the caller's identity, as on events
+            headers.update(envelope.outgoing() or {})
         subject = method_subject(self._name, contract.name)
         timeout = self._timeout()
         try:

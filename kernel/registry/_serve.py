@@ -9,23 +9,31 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from nats.micro import add_service
 from nats.micro.request import Request
 from nats.micro.service import Service
 
+from kernel.bus import Event
 from kernel.context import current_traceparent
 from kernel.registry._remote import MethodContract, method_contracts, method_subject
 
 log = logging.getLogger("webos.registry")
 
 
-def _handler(instance: Any, service: str, contract: MethodContract) -> Any:
+def _handler(
+    instance: Any, service: str, contract: MethodContract, envelopes: Sequence[Any]
+) -> Any:
     method = getattr(instance, contract.name)
 
     async def handle(request: Request) -> None:
-        token = current_traceparent.set((request.headers or {}).get("traceparent"))
+        headers = request.headers or {}
+        token = current_traceparent.set(headers.get("traceparent"))
+        # The caller's identity is restored exactly as for an event handler.
+        call = Event("", request.subject, None, None, request.data, headers)
+        undo = [restore for envelope in envelopes if (restore := envelope.incoming(call))]
         try:
             raw = json.loads(request.data or b"{}").get("args", {})
             result = await method(**contract.load_args(raw))
@@ -44,6 +52,8 @@ def _handler(instance: Any, service: str, contract: MethodContract) -> Any:
             )
             return
         finally:
+            for restore in reversed(undo):
+                restore()
             current_traceparent.reset(token)
         await request.respond(json.dumps(body).encode())
 
@@ -57,6 +67,7 @@ async def serve_module_services(
     services: dict[str, Any],
     *,
     strict: bool,
+    envelopes: Sequence[Any] = (),
 ) -> Service | None:
     """Expose ``services`` (name -> instance) of ``module``; None when it has none."""
     if not services:
@@ -74,7 +85,7 @@ async def serve_module_services(
                 name=f"{name}-{contract.name}",
                 subject=method_subject(name, contract.name),
                 queue_group=f"webos.svc.{name}",
-                handler=_handler(instance, name, contract),
+                handler=_handler(instance, name, contract, envelopes),
                 metadata={"service": name, "method": contract.name},
             )
     return micro

@@ -39,6 +39,7 @@ def declare_remote_services(kernel: Kernel, spec: ModuleSpec) -> list[str]:
             method_contracts(value, strict=False),
             connection=lambda: kernel.bus.nats,
             timeout=lambda: kernel.settings.request_timeout,
+            envelopes=lambda: kernel.bus.envelopes,
         )
         kernel.registry.declare_remote(declaration.name, proxy)
         declared.append(declaration.name)
@@ -64,6 +65,7 @@ class ServicesSubsystem:
                     module.spec.manifest.version,
                     services,
                     strict=strict,
+                    envelopes=kernel.bus.envelopes,
                 )
             except TypeError as error:
                 raise RuntimeError(

@@ -60,6 +60,11 @@ class Calculator:
 
     async def divide(self, a: int, b: int) -> float:
         return a / b
+
+    async def caller(self) -> str:
+        from kernel.auth import current_principal
+
+        return current_principal.get().id
 """
 
 
@@ -117,8 +122,14 @@ async def test_same_event_behaviour(deployment) -> None:
 
 
 async def test_same_service_behaviour(deployment) -> None:
+    from kernel.auth import Principal, use_principal
+
     calculator = deployment.kernel.registry.get("calculator")
     assert (await calculator.add(2, 3)).total == 5
+    ada = Principal(id="ada", kind="user", roles={"user"}, permissions={"profile.read"})
+    with use_principal(ada):
+        assert await calculator.caller() == "ada"
+    assert await calculator.caller() == "anonymous"
     with pytest.raises((ZeroDivisionError, RemoteServiceError)) as caught:
         await calculator.divide(1, 0)
     if isinstance(caught.value, RemoteServiceError):
@@ -214,6 +225,7 @@ async def test_module_services_speak_the_nats_services_protocol(
     assert {e["subject"] for e in info["endpoints"]} == {
         "webos.svc.calculator.add",
         "webos.svc.calculator.divide",
+        "webos.svc.calculator.caller",
     }
     assert await process.stop(signal.SIGTERM) == 0
 
