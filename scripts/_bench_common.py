@@ -10,8 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import signal
 import statistics
 import sys
+import time
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -58,6 +61,7 @@ class BenchContext:
     monitor_url: str
     tmp_dir: Path
     quick: bool = False
+    nats_pid: int | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
     def server_varz(self) -> dict[str, Any]:
@@ -174,3 +178,123 @@ async def serve_commands(handlers: dict[str, Any], ready: dict[str, Any]) -> Non
 def _reply(message: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(message) + "\n")
     sys.stdout.flush()
+
+
+# -- webos processes ------------------------------------------------------------------------
+
+
+class ChildProcess:
+    """A child that is not a :class:`Worker`, such as ``webos module run NAME`` or ``webos run``.
+
+    Its output goes to ``log``. :meth:`stop` sends SIGTERM (the graceful stop of both commands)
+    and kills it if it lingers; it dies with its parent too, as its stdin is closed.
+    """
+
+    def __init__(
+        self, label: str, argv: list[str], env: dict[str, str], cwd: Path, log: Path
+    ) -> None:
+        self.label = label
+        self.argv = argv
+        self.env = env
+        self.cwd = cwd
+        self.log_path = log
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self._log = self.log_path.open("ab")
+        self.process = await asyncio.create_subprocess_exec(
+            *self.argv,
+            cwd=self.cwd,
+            env=self.env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+
+    def check_alive(self) -> None:
+        if self.process is not None and self.process.returncode is not None:
+            raise RuntimeError(
+                f"{self.label} exited with {self.process.returncode}:\n"
+                + self.log_path.read_text(errors="replace")[-3000:]
+            )
+
+    async def stop(self, timeout: float = 15.0) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), timeout)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        self._log.close()
+
+
+def webos_command(*args: str, profile: Path | None = None) -> list[str]:
+    """argv of the ``webos`` CLI of this interpreter, optionally under cProfile (dumped at exit)."""
+    webos = str(Path(sys.executable).parent / "webos")
+    if profile is None:
+        return [webos, *args]
+    return [sys.executable, "-m", "cProfile", "-o", str(profile), webos, *args]
+
+
+def webos_env(nats_url: str, data_dir: Path, modules_path: Path, **extra: str) -> dict[str, str]:
+    """Environment of a webos process on the benchmark's NATS, with only the generated modules."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("WEBOS_")}
+    env.update(
+        WEBOS_NATS_URL=nats_url,
+        WEBOS_DATA_DIR=str(data_dir),
+        WEBOS_MODULES_PATH=str(modules_path.resolve()),
+        **extra,
+    )
+    return env
+
+
+# -- CPU accounting -------------------------------------------------------------------------
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds used so far by ``pid`` (Linux /proc); NaN when unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def machine_cpu_s() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, summed over cores."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return float("nan"), float("nan")
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields) - idle) / _TICKS, sum(fields) / _TICKS
+
+
+class CpuMeter:
+    """CPU used by named processes (and the whole machine) between :meth:`start` and :meth:`read`,
+    as a fraction of one core; 1.0 means one core fully busy."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self.start()
+
+    def start(self) -> None:
+        self._began = time.perf_counter()
+        self._before = {name: process_cpu_s(pid) for name, pid in self.pids.items()}
+        self._machine = machine_cpu_s()
+
+    def read(self) -> dict[str, float]:
+        elapsed = time.perf_counter() - self._began
+        usage = {
+            name: round((process_cpu_s(pid) - self._before[name]) / elapsed, 3)
+            for name, pid in self.pids.items()
+        }
+        busy, _ = machine_cpu_s()
+        usage["machine_busy_cores"] = round((busy - self._machine[0]) / elapsed, 3)
+        return usage

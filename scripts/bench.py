@@ -1,4 +1,4 @@
-"""WebOS benchmarks: ``python scripts/bench.py [bus|all] [--json out.json]``.
+"""WebOS benchmarks: ``python scripts/bench.py [bus|rpc|http|storage|all] [--json out.json]``.
 
 Each benchmark is one async function ``(BenchContext, argparse.Namespace) -> list[Figure]``
 registered in :data:`BENCHMARKS`; ``all`` runs them in order. Every figure compares WebOS (the
@@ -30,14 +30,20 @@ sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 from _bench_bus import run_bus
 from _bench_common import BenchContext, Figure
+from _bench_http import run_http
+from _bench_rpc import run_rpc
+from _bench_storage import run_storage
 
 from kernel.natsserver import EmbeddedNats
 
 Benchmark = Callable[[BenchContext, argparse.Namespace], Awaitable[list[Figure]]]
 
-#: name -> benchmark; add ``rpc``, ``http``, ``tasks``, ``storage``, ``startup`` here.
+#: name -> benchmark, in the order ``all`` runs them; add ``tasks``, ``startup`` here.
 BENCHMARKS: dict[str, Benchmark] = {
     "bus": run_bus,
+    "rpc": run_rpc,
+    "http": run_http,
+    "storage": run_storage,
 }
 
 
@@ -104,6 +110,7 @@ async def run(names: list[str], args: argparse.Namespace) -> tuple[list[Figure],
             monitor_url=f"http://127.0.0.1:{server.monitor_port}",
             tmp_dir=Path(tmp),
             quick=args.quick,
+            nats_pid=server.pid,
         )
         figures: list[Figure] = []
         try:
@@ -136,9 +143,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="EVENTS",
         help="also send one burst this long per variant to show slow-consumer losses (300000)",
     )
-    bus.add_argument(
-        "--profile-dir", help="also cProfile each subscriber process during one extra burst"
+    parser.add_argument(
+        "--profile-dir",
+        help="write cProfile files here: bus subscribers and rpc callers/service during one "
+        "extra run; http gateways and module process for the whole http run (slower figures)",
     )
+    rpc = parser.add_argument_group("rpc")
+    rpc.add_argument("--rpc-calls", type=int, default=0, help="calls per sequential run (8000)")
+    rpc.add_argument("--rpc-in-flight", type=int, default=16, help="concurrent calls in flight")
+    http = parser.add_argument_group("http")
+    http.add_argument("--http-seconds", type=float, default=4.0, help="length of a load run")
+    http.add_argument("--http-connections", type=int, default=16, help="concurrent connections")
+    http.add_argument(
+        "--http-client",
+        choices=("raw", "httpx"),
+        default="raw",
+        help="load generator client: a minimal keep-alive HTTP/1.1 client, or httpx (~1k req/s "
+        "per core, so it measures itself)",
+    )
+    storage = parser.add_argument_group("storage")
+    storage.add_argument("--storage-mb", type=int, default=64, help="object size, MB")
+    storage.add_argument("--storage-rounds", type=int, default=3, help="rounds (best of)")
     return parser.parse_args(argv)
 
 

@@ -40,5 +40,10 @@ async def serve_modules(settings: KernelSettings) -> None:
 
 def run_modules(settings: KernelSettings) -> int:
     settings.validate_for_start()
-    asyncio.run(serve_modules(settings))
+    try:
+        import uvloop  # the event loop uvicorn gives the gateway (litestar[standard])
+    except ImportError:
+        asyncio.run(serve_modules(settings))
+    else:
+        uvloop.run(serve_modules(settings))
     return 0
