@@ -10,14 +10,8 @@ plain file I/O. Its figure dicts become :class:`Figure` objects named
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import shutil
-import socket
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -25,72 +19,9 @@ sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 from _bench_common import BenchContext, Figure
 
-ALLOW_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
+from kernel.testing import moto_s3_server
+
 BASELINES = {"s3": "minio", "local": "file_io"}
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _moto_binary() -> str:
-    beside = Path(sys.executable).parent / "moto_server"
-    found = str(beside) if beside.exists() else shutil.which("moto_server")
-    if not found:
-        raise RuntimeError("moto_server not found: install moto[server] (the dev extra)")
-    return found
-
-
-@contextlib.contextmanager
-def moto_server(log_dir: Path) -> Iterator[tuple[str, str, str]]:
-    """A moto_server on loopback enforcing auth; yields (endpoint, access key, secret key)."""
-    import boto3
-
-    port = _free_port()
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log = (log_dir / "moto.log").open("wb")
-    env = dict(os.environ)
-    env["INITIAL_NO_AUTH_ACTION_COUNT"] = "3"  # the three IAM calls below
-    proc = subprocess.Popen(
-        [_moto_binary(), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        env=env,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"moto_server exited with {proc.returncode}; see {log.name}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("moto_server did not start listening") from None
-                time.sleep(0.05)
-        iam = boto3.client(
-            "iam",
-            endpoint_url=f"http://127.0.0.1:{port}",
-            aws_access_key_id="bootstrap",
-            aws_secret_access_key="bootstrap",
-            region_name="us-east-1",
-        )
-        iam.create_user(UserName="webos")
-        iam.put_user_policy(UserName="webos", PolicyName="all", PolicyDocument=ALLOW_ALL)
-        key = iam.create_access_key(UserName="webos")["AccessKey"]
-        yield f"127.0.0.1:{port}", key["AccessKeyId"], key["SecretAccessKey"]
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def figure_name(raw: str) -> str:
@@ -104,7 +35,10 @@ async def run_storage(ctx: BenchContext, args: argparse.Namespace) -> list[Figur
 
     size_mb = max(1, args.storage_mb // 4) if ctx.quick else args.storage_mb
     rounds = 1 if ctx.quick else args.storage_rounds
-    with moto_server(ctx.tmp_dir / "storage") as (endpoint, access_key, secret_key):
+    log_dir = ctx.tmp_dir / "storage"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with moto_s3_server(log_dir, enforce_auth=True) as server:
+        endpoint, access_key, secret_key = server.endpoint, server.access_key, server.secret_key
         started = time.perf_counter()
         raw = await run_storage_bench(endpoint, access_key, secret_key, size_mb, rounds=rounds)
         elapsed = time.perf_counter() - started
