@@ -33,6 +33,7 @@ from _bench_common import BenchContext, Figure
 from _bench_http import run_http
 from _bench_rpc import run_rpc
 from _bench_storage import run_storage
+from _bench_tasks import run_tasks
 
 from kernel.natsserver import EmbeddedNats
 
@@ -44,6 +45,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "rpc": run_rpc,
     "http": run_http,
     "storage": run_storage,
+    "tasks": run_tasks,
 }
 
 

@@ -1,0 +1,209 @@
+"""Task status and results in NATS KV, as JSON.
+
+One key per task in the ``WEBOS_TASK_STATUS`` bucket holds its whole record: state, progress,
+attempts, result or error. KV reads and writes are single JetStream API calls (direct get and
+publish); unlike taskiq-nats's object-store backend they create no consumer, so nothing piles up
+on the server however many results are read. Entries expire ``WEBOS_TASKS_RESULT_TTL`` seconds
+after their last write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import pydantic_core
+from nats.js.api import KeyValueConfig, StorageType
+from nats.js.errors import (
+    BadRequestError,
+    BucketNotFoundError,
+    KeyNotFoundError,
+    KeyWrongLastSequenceError,
+)
+from pydantic import BaseModel, Field
+from taskiq import AsyncResultBackend, TaskiqResult
+from taskiq.depends.progress_tracker import TaskProgress
+
+STATUS_BUCKET = "WEBOS_TASK_STATUS"
+_TASK_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+
+
+class TaskState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    RETRYING = "retrying"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class TaskStatus(BaseModel):
+    """What ``GET /api/system/tasks/{id}`` answers."""
+
+    id: str
+    task: str
+    state: TaskState
+    progress: float | None = None
+    message: str | None = None
+    result: Any = None
+    error: str | None = None
+    attempts: int = 0
+    max_attempts: int | None = None
+    correlation_id: str | None = None
+    traceparent: str | None = None
+    principal: str | None = Field(None, description="Id of the principal the task runs for.")
+    worker: str | None = None
+    queued_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.state in (TaskState.SUCCEEDED, TaskState.FAILED)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def valid_task_id(task_id: str) -> bool:
+    return bool(_TASK_ID.match(task_id))
+
+
+async def open_bucket(js: Any, bucket: str, *, ttl: float | None = None) -> Any:
+    """The KV bucket, created on first use (two processes racing both end up with it)."""
+    try:
+        return await js.key_value(bucket)
+    except BucketNotFoundError:
+        pass
+    config = KeyValueConfig(bucket=bucket, history=1, ttl=ttl, storage=StorageType.FILE)
+    try:
+        return await js.create_key_value(config)
+    except BadRequestError:
+        return await js.key_value(bucket)
+
+
+class StatusStore:
+    """Task records in NATS KV. Writers: the sender (queued, only if new) and the worker."""
+
+    def __init__(self, kv: Any) -> None:
+        self.kv = kv
+
+    @classmethod
+    async def open(cls, js: Any, *, ttl: float) -> StatusStore:
+        return cls(await open_bucket(js, STATUS_BUCKET, ttl=ttl))
+
+    async def get(self, task_id: str) -> TaskStatus | None:
+        if not valid_task_id(task_id):
+            return None
+        try:
+            entry = await self.kv.get(task_id)
+        except KeyNotFoundError:
+            return None
+        if not entry.value:
+            return None
+        return TaskStatus.model_validate_json(entry.value)
+
+    async def put(self, status: TaskStatus) -> None:
+        await self.kv.put(status.id, _dump(status))
+
+    async def create(self, status: TaskStatus) -> bool:
+        """Write ``status`` unless the task already has a record (the worker was quicker)."""
+        try:
+            await self.kv.create(status.id, _dump(status))
+        except KeyWrongLastSequenceError:
+            return False
+        return True
+
+    async def update(self, task_id: str, **changes: Any) -> TaskStatus | None:
+        status = await self.get(task_id)
+        if status is None:
+            return None
+        status = status.model_copy(update=changes)
+        await self.put(status)
+        return status
+
+
+def _dump(status: TaskStatus) -> bytes:
+    return status.model_dump_json(exclude_none=True).encode()
+
+
+def to_json_value(value: Any) -> Any:
+    """``value`` as plain JSON data (pydantic models and dataclasses included), or TypeError."""
+    try:
+        return pydantic_core.from_json(pydantic_core.to_json(value))
+    except pydantic_core.PydanticSerializationError as error:
+        raise TypeError(f"the task's result is not JSON-serialisable: {error}") from None
+
+
+class TaskError(Exception):
+    """The error a failed task recorded (its type and message, as text)."""
+
+
+class KvResultBackend(AsyncResultBackend[Any]):
+    """taskiq's result-backend interface over :class:`StatusStore` (for ``wait_result``)."""
+
+    def __init__(self, store: StatusStore) -> None:
+        self.store = store
+
+    async def set_result(self, task_id: str, result: TaskiqResult[Any]) -> None:
+        if result.is_err:
+            error = f"{type(result.error).__name__}: {result.error}"
+            await self.store.update(task_id, state=TaskState.FAILED, error=error, finished_at=now())
+        else:
+            await self.store.update(
+                task_id,
+                state=TaskState.SUCCEEDED,
+                result=to_json_value(result.return_value),
+                finished_at=now(),
+            )
+
+    async def is_result_ready(self, task_id: str) -> bool:
+        status = await self.store.get(task_id)
+        return status is not None and status.done
+
+    async def get_result(self, task_id: str, with_logs: bool = False) -> TaskiqResult[Any]:
+        status = await self.store.get(task_id)
+        if status is None or not status.done:
+            raise LookupError(f"task {task_id!r} has no result yet")
+        elapsed = 0.0
+        if status.started_at and status.finished_at:
+            elapsed = (status.finished_at - status.started_at).total_seconds()
+        failed = status.state is TaskState.FAILED
+        return TaskiqResult(
+            is_err=failed,
+            return_value=None if failed else status.result,
+            execution_time=round(elapsed, 3),
+            error=TaskError(status.error) if failed else None,
+        )
+
+    async def set_progress(self, task_id: str, progress: TaskProgress[Any]) -> None:
+        meta = progress.meta if isinstance(progress.meta, dict) else {}
+        await self.store.update(task_id, progress=meta.get("progress"), message=meta.get("message"))
+
+    async def get_progress(self, task_id: str) -> TaskProgress[Any] | None:
+        status = await self.store.get(task_id)
+        if status is None:
+            return None
+        return TaskProgress(
+            state=status.state.value,
+            meta={"progress": status.progress, "message": status.message},
+        )
+
+
+async def wait_for_status(
+    store: StatusStore, task_id: str, *, done: bool = True, timeout: float = 30.0
+) -> TaskStatus:
+    """Poll until the task finished (or just exists, with ``done=False``); a failure bound."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        status = await store.get(task_id)
+        if status is not None and (status.done or not done):
+            return status
+        if loop.time() > deadline:
+            raise TimeoutError(f"task {task_id} not finished within {timeout}s: {status}")
+        await asyncio.sleep(0.05)

@@ -1,0 +1,260 @@
+"""The tasks subsystem: binds every module's tasks to the broker, sends, and runs the worker
+and the scheduler where this process is meant to.
+
+Every kernel process can send (``await ref.kiq(...)``). The worker runs in ``webos worker``, and
+in the gateway when ``WEBOS_TASKS_WORKER`` is on (by default: on embedded defaults, i.e. when
+``WEBOS_NATS_URL`` is unset). The scheduler likewise runs in ``webos scheduler``, and in the
+gateway when ``WEBOS_TASKS_SCHEDULER`` is on (same default).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from taskiq import ScheduledTask
+from taskiq.kicker import AsyncKicker
+
+from kernel.errors import WebOSError
+from kernel.modules import LoadedModule, defined_here
+from kernel.tasks._broker import KernelTaskBroker
+from kernel.tasks._context import outgoing_labels
+from kernel.tasks._decorator import TaskRef
+from kernel.tasks._schedule import KvScheduleSource, Scheduler
+from kernel.tasks._store import StatusStore, TaskStatus
+from kernel.tasks._worker import BoundTask, Worker, WorkerSettings
+from kernel.telemetry._metrics import attributes, instruments
+from kernel.telemetry._spans import SpanKind, child_span
+
+if TYPE_CHECKING:
+    from kernel.runtime import Kernel
+
+log = logging.getLogger("webos.tasks")
+
+
+class TasksNotRunning(WebOSError, RuntimeError):
+    """A task was sent with no started kernel in this process."""
+
+
+class UnknownTask(WebOSError, LookupError):
+    """A task whose module this kernel does not know."""
+
+
+_active: list[TasksSubsystem] = []
+
+
+def active_tasks() -> TasksSubsystem:
+    """The started tasks subsystem of this process (``TaskRef.kiq`` sends through it)."""
+    if not _active:
+        raise TasksNotRunning(
+            "cannot send a task: no WebOS kernel is running in this process. Start one "
+            "(webos run, webos module run, webos worker, or the 'webos' test fixture), or call "
+            "the task function directly"
+        )
+    return _active[-1]
+
+
+class TasksConvention:
+    """``tasks.py``: collect the functions marked with ``@task``."""
+
+    stem = "tasks"
+
+    def collect(self, module: LoadedModule, source: ModuleType, kernel: Kernel) -> None:
+        refs = [value for _, value in defined_here(source) if isinstance(value, TaskRef)]
+        module.extras["tasks"] = refs
+
+
+class TasksSubsystem:
+    name = "tasks"
+
+    def __init__(self) -> None:
+        self.broker: KernelTaskBroker | None = None
+        self.store: StatusStore | None = None
+        self.worker: Worker | None = None
+        self.scheduler: Scheduler | None = None
+        self.tasks: dict[str, BoundTask] = {}
+        self._packages: dict[str, str] = {}
+        self._kernel: Kernel | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self, kernel: Kernel) -> None:
+        settings = kernel.settings
+        self._kernel = kernel
+        self._packages = {spec.package: name for name, spec in kernel.discovery.modules.items()}
+        js = kernel.bus.nats.jetstream()
+        self.store = await StatusStore.open(js, ttl=settings.tasks_result_ttl)
+        self.broker = KernelTaskBroker(kernel.bus.nats, self.store, max_age=settings.tasks_max_age)
+        self.tasks = {}
+        for module in kernel.modules.values():
+            for ref in module.extras.get("tasks", []):
+                bound = self._bind(module.name, ref)
+                # Not broker.register_task: taskiq renames the function and injects it into its
+                # module; the worker looks tasks up here instead.
+                self.tasks[bound.name] = bound
+        await self.broker.startup()
+        _active.append(self)
+        if self._runs_worker(kernel):
+            self.worker = Worker(
+                self.broker,
+                self.store,
+                self.tasks,
+                settings=WorkerSettings(
+                    concurrency=settings.tasks_concurrency,
+                    retries=settings.tasks_retries,
+                    backoff=settings.tasks_backoff,
+                    backoff_max=settings.tasks_backoff_max,
+                    ack_wait=settings.tasks_ack_wait,
+                    shutdown_timeout=settings.shutdown_timeout,
+                    leeway=settings.jwt_leeway,
+                ),
+                node_id=kernel.node_id,
+                public_key=_public_key(),
+            )
+            await self.worker.start(js)
+        if self._runs_scheduler(kernel):
+            self.scheduler = Scheduler(
+                self.broker,
+                KvScheduleSource(kernel.bus.nats, owner=kernel.node_id),
+                self.declared_schedules(),
+            )
+            await self.scheduler.start()
+
+    def _runs_worker(self, kernel: Kernel) -> bool:
+        if kernel.role == "worker":
+            return True
+        enabled = kernel.settings.tasks_worker
+        if enabled is None:
+            enabled = kernel.settings.embedded_nats
+        return kernel.role == "gateway" and enabled
+
+    def _runs_scheduler(self, kernel: Kernel) -> bool:
+        if kernel.role == "scheduler":
+            return True
+        enabled = kernel.settings.tasks_scheduler
+        if enabled is None:
+            enabled = kernel.settings.embedded_nats
+        return kernel.role == "gateway" and enabled
+
+    async def stop(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+            self.scheduler = None
+        if self.worker is not None:
+            await self.worker.stop()
+            self.worker = None
+        if self in _active:
+            _active.remove(self)
+        if self.broker is not None:
+            await self.broker.shutdown()
+            self.broker = None
+
+    async def check(self) -> str | None:
+        return None
+
+    # -- binding ---------------------------------------------------------------------------
+
+    def _bind(self, module: str, ref: TaskRef[Any, Any]) -> BoundTask:
+        settings = self._settings
+        options = ref.options
+        name = f"{module}.{ref.function_name}"
+        return BoundTask(
+            name=name,
+            module=module,
+            ref=ref,
+            retries=settings.tasks_retries if options.retries is None else options.retries,
+            backoff=settings.tasks_backoff if options.backoff is None else options.backoff,
+            schedule_id=f"{name}@declared" if options.scheduled else None,
+        )
+
+    @property
+    def _settings(self) -> Any:
+        if self._kernel is None:
+            raise TasksNotRunning("the tasks subsystem is not started")
+        return self._kernel.settings
+
+    def name_of(self, ref: TaskRef[Any, Any]) -> str:
+        """``<module>.<function>`` for a task of any discovered module (local or elsewhere)."""
+        package = ref.fn.__module__.rpartition(".")[0]
+        module = self._packages.get(package)
+        if module is None:
+            known = ", ".join(sorted(self._packages.values())) or "none"
+            raise UnknownTask(
+                f"{ref!r} is not in a module's tasks.py that this kernel discovered. "
+                f"Modules: {known}"
+            )
+        return f"{module}.{ref.function_name}"
+
+    def declared_schedules(self) -> list[ScheduledTask]:
+        schedules = []
+        for bound in self.tasks.values():
+            options = bound.ref.options
+            if bound.schedule_id is None:
+                continue
+            schedules.append(
+                ScheduledTask(
+                    schedule_id=bound.schedule_id,
+                    task_name=bound.name,
+                    labels=_static_labels(bound),
+                    args=[],
+                    kwargs={},
+                    cron=options.schedule,
+                    interval=timedelta(seconds=options.every.total_seconds())
+                    if options.every
+                    else None,
+                )
+            )
+        return schedules
+
+    # -- sending ---------------------------------------------------------------------------
+
+    async def send(self, ref: TaskRef[Any, Any], args: Any, kwargs: Any) -> Any:
+        """Queue ``ref`` with the caller's context; returns taskiq's ``AsyncTaskiqTask``."""
+        if self.broker is None or self._kernel is None:
+            raise TasksNotRunning("the tasks subsystem is not started")
+        name = self.name_of(ref)
+        bound = self.tasks.get(name)
+        # The producer span is current while the labels are taken: the task's traceparent names it.
+        with child_span(
+            f"{name} send", SpanKind.PRODUCER, {"messaging.system": "nats", "webos.task": name}
+        ) as span:
+            labels = outgoing_labels(self._kernel.bus)
+            if bound is not None:
+                labels.update(_static_labels(bound))
+            elif ref.options.timeout is not None:
+                labels["timeout"] = str(ref.options.timeout)
+            kicker: AsyncKicker[Any, Any] = AsyncKicker(name, self.broker, labels)
+            sent = await kicker.kiq(*args, **kwargs)
+            span.set_attribute("messaging.message.id", sent.task_id)
+        instruments().tasks_sent.add(1, attributes(task=name))
+        return sent
+
+    async def status(self, task_id: str) -> TaskStatus | None:
+        if self.store is None:
+            raise TasksNotRunning("the tasks subsystem is not started")
+        return await self.store.get(task_id)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "tasks": sorted(self.tasks),
+            "worker": None
+            if self.worker is None
+            else {"modules": self.worker.modules, **self.worker.counts},
+            "scheduler": self.scheduler is not None,
+        }
+
+
+def _static_labels(bound: BoundTask) -> dict[str, str]:
+    timeout = bound.ref.options.timeout
+    return {"timeout": str(timeout)} if timeout is not None else {}
+
+
+def _public_key() -> Any:
+    from kernel.auth import active_security
+
+    try:
+        return active_security().signing.identity_public_key
+    except WebOSError:
+        return None

@@ -1,0 +1,403 @@
+"""The worker: pulls tasks from JetStream, runs them with their context, retries, records.
+
+At least once. A task message is acknowledged only after its outcome is recorded; a worker that
+dies mid-task leaves it unacknowledged and JetStream hands it to another worker after
+``WEBOS_TASKS_ACK_WAIT`` seconds (a running task tells the server it is alive every third of
+that). A task that raises is retried, ``nak`` with a delay of ``backoff * 2**(attempt-1)``
+seconds (at most ``WEBOS_TASKS_BACKOFF_MAX``), until it has had ``retries + 1`` attempts; then it
+is recorded as failed with its error and terminated. Every redelivery is the original message, so
+a retry acts for the original principal.
+
+Execution itself is taskiq's ``Receiver.run_task`` (argument validation, dependencies, timeouts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from taskiq.receiver import Receiver
+
+from kernel.auth import current_principal, system_principal
+from kernel.tasks._broker import TASKS_STREAM, consumer_name, module_subjects
+from kernel.tasks._context import (
+    HEADER_CORRELATION,
+    HEADER_SCHEDULE,
+    HEADER_TICK,
+    HEADER_TRACEPARENT,
+    TaskInfo,
+    bind_run,
+    restore_context,
+)
+from kernel.tasks._store import StatusStore, TaskState, TaskStatus, now, to_json_value
+from kernel.telemetry._metrics import attributes, instruments
+from kernel.telemetry._spans import SpanKind, fail, received_span
+
+if TYPE_CHECKING:
+    from kernel.tasks._broker import KernelTaskBroker
+    from kernel.tasks._decorator import TaskRef
+
+log = logging.getLogger("webos.tasks")
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    concurrency: int = 8
+    retries: int = 3
+    backoff: float = 1.0
+    backoff_max: float = 60.0
+    ack_wait: float = 30.0
+    shutdown_timeout: float = 8.0
+    leeway: float = 10.0
+
+
+@dataclass(frozen=True)
+class BoundTask:
+    """A task registered in this kernel: its full name, module and options resolved."""
+
+    name: str
+    module: str
+    ref: TaskRef[Any, Any]
+    retries: int
+    backoff: float
+    schedule_id: str | None
+
+    @property
+    def max_attempts(self) -> int:
+        return self.retries + 1
+
+
+class Worker:
+    def __init__(
+        self,
+        broker: KernelTaskBroker,
+        store: StatusStore,
+        tasks: Mapping[str, BoundTask],
+        *,
+        settings: WorkerSettings,
+        node_id: str,
+        public_key: Any,
+    ) -> None:
+        self.broker = broker
+        self.store = store
+        self.tasks = dict(tasks)
+        self.settings = settings
+        self.node_id = node_id
+        self.public_key = public_key
+        self.receiver = Receiver(broker, run_startup=False, max_async_tasks=settings.concurrency)
+        self.modules = sorted({bound.module for bound in self.tasks.values()})
+        self._busy = 0
+        self._room = asyncio.Event()
+        self._room.set()
+        self._stopping = False
+        self._loops: list[asyncio.Task[None]] = []
+        self._running: set[asyncio.Task[None]] = set()
+        self._subscriptions: list[Any] = []
+        #: Outcomes counted since start (``/api/system/tasks`` shows them).
+        self.counts = {"succeeded": 0, "failed": 0, "retried": 0}
+
+    async def start(self, js: Any) -> None:
+        for module in self.modules:
+            name = consumer_name(module)
+            config = ConsumerConfig(
+                durable_name=name,
+                filter_subject=module_subjects(module),
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                ack_wait=self.settings.ack_wait,
+                max_deliver=-1,
+                max_ack_pending=max(1000, self.settings.concurrency * 4),
+            )
+            await js.add_consumer(TASKS_STREAM, config=config)
+            subscription = await js.pull_subscribe_bind(durable=name, stream=TASKS_STREAM)
+            self._subscriptions.append(subscription)
+            self._loops.append(
+                asyncio.create_task(self._fetch(subscription), name=f"webos-tasks-{module}")
+            )
+        log.info(
+            "task worker %s: modules %s, concurrency %d",
+            self.node_id,
+            ", ".join(self.modules) or "none",
+            self.settings.concurrency,
+        )
+
+    async def _fetch(self, subscription: Any) -> None:
+        while not self._stopping:
+            await self._room.wait()
+            room = self.settings.concurrency - self._busy
+            if room <= 0:
+                self._room.clear()
+                continue
+            try:
+                messages = await subscription.fetch(room, timeout=1)
+            except (NatsTimeout, TimeoutError):
+                continue
+            except Exception:
+                if self._stopping:
+                    return
+                log.exception("task worker: fetch failed; retrying")
+                await asyncio.sleep(1)
+                continue
+            for message in messages:
+                if self._stopping:
+                    with contextlib.suppress(Exception):
+                        await message.nak()
+                    continue
+                self._busy += 1
+                if self._busy >= self.settings.concurrency:
+                    self._room.clear()
+                running = asyncio.create_task(self._handle(message))
+                self._running.add(running)
+                running.add_done_callback(self._done)
+
+    def _done(self, running: asyncio.Task[None]) -> None:
+        self._running.discard(running)
+        self._busy -= 1
+        self._room.set()
+
+    async def _handle(self, message: Any) -> None:
+        try:
+            await self._execute(message)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await message.nak()
+        except Exception:
+            log.exception("task worker: could not settle a task message")
+
+    async def _execute(self, message: Any) -> None:
+        metadata = message.metadata
+        attempt = metadata.num_delivered
+        try:
+            taskiq_message = self.broker.formatter.loads(message.data)
+        except Exception as error:
+            log.error("task message on %s is not a taskiq message: %s", message.subject, error)
+            await message.term()
+            return
+        task_id, name = taskiq_message.task_id, taskiq_message.task_name
+        labels = {key: str(value) for key, value in (message.headers or {}).items()}
+        bound = self.tasks.get(name)
+        if bound is None:
+            known = ", ".join(sorted(self.tasks)) or "none"
+            await self._fail(task_id, name, attempt, f"unknown task {name!r}; known: {known}")
+            await message.term()
+            return
+        if attempt > bound.max_attempts:  # earlier attempts died with their worker
+            await self._fail(
+                task_id, name, attempt, f"gave up after {attempt - 1} deliveries", bound
+            )
+            await message.term()
+            return
+        scheduled = labels.get(HEADER_SCHEDULE)
+        restore_context(
+            labels,
+            module=bound.module,
+            principal=system_principal("scheduler")
+            if scheduled is not None and scheduled == bound.schedule_id
+            else None,
+            public_key=self.public_key,
+            accepted_at=metadata.timestamp,
+            leeway=self.settings.leeway,
+        )
+        started = time.perf_counter()
+        with received_span(
+            f"{name} process",
+            SpanKind.CONSUMER,
+            labels.get(HEADER_TRACEPARENT),
+            {
+                "messaging.system": "nats",
+                "messaging.message.id": task_id,
+                "webos.task": name,
+                "webos.task.attempt": attempt,
+            },
+        ) as span:
+            outcome, error = await self._run(message, taskiq_message, bound, labels, attempt)
+            if error is not None:
+                fail(span, error)
+        task_labels = attributes(task=name, outcome=outcome)
+        meters = instruments()
+        meters.task_runs.add(1, task_labels)
+        meters.task_duration.record(time.perf_counter() - started, task_labels)
+
+    async def _run(
+        self,
+        message: Any,
+        taskiq_message: Any,
+        bound: BoundTask,
+        labels: dict[str, str],
+        attempt: int,
+    ) -> tuple[str, str | None]:
+        """Run one attempt in its span; return its outcome and error."""
+        metadata = message.metadata
+        task_id, name = taskiq_message.task_id, taskiq_message.task_name
+        correlation = labels.get(HEADER_CORRELATION)
+        run = [self._running_status(task_id, name, attempt, bound, labels, metadata.timestamp)]
+        # "running" is written while the task starts; later writes wait for it (same order).
+        written = asyncio.create_task(self.store.put(run[0]))
+
+        async def report(fraction: float, text: str | None) -> None:
+            await written
+            run[0] = run[0].model_copy(update={"progress": fraction, "message": text})
+            await self.store.put(run[0])
+
+        tick = labels.get(HEADER_TICK)
+        info = TaskInfo(
+            task_id,
+            name,
+            attempt,
+            bound.max_attempts,
+            correlation,
+            int(tick) if tick and tick.isdigit() else None,
+        )
+        bind_run(info, report)
+        keep_alive = asyncio.create_task(self._keep_alive(message))
+        try:
+            result = await self.receiver.run_task(bound.ref.fn, taskiq_message)
+        finally:
+            keep_alive.cancel()
+            await written
+        status = run[0]
+        if self._stopping and isinstance(result.error, asyncio.CancelledError):
+            await self.store.put(status.model_copy(update={"state": TaskState.QUEUED}))
+            await message.nak()
+            return ("requeued", None)
+        if not result.is_err:
+            try:
+                value = to_json_value(result.return_value)
+            except TypeError as error:
+                await self._fail(task_id, name, attempt, str(error), bound, status)
+                await message.term()
+                return ("failed", str(error))
+            await self.store.put(
+                status.model_copy(
+                    update={
+                        "state": TaskState.SUCCEEDED,
+                        "result": value,
+                        "error": None,
+                        "finished_at": now(),
+                    }
+                )
+            )
+            self.counts["succeeded"] += 1
+            await message.ack()
+            return ("succeeded", None)
+        error = f"{type(result.error).__name__}: {result.error}"
+        if attempt < bound.max_attempts:
+            delay = min(bound.backoff * 2 ** (attempt - 1), self.settings.backoff_max)
+            await self.store.put(
+                status.model_copy(
+                    update={
+                        "state": TaskState.RETRYING,
+                        "error": error,
+                        "next_attempt_at": now() + timedelta(seconds=delay),
+                    }
+                )
+            )
+            self.counts["retried"] += 1
+            log.warning(
+                "task %s (%s) failed on attempt %d/%d, retrying in %.1fs: %s",
+                name,
+                task_id,
+                attempt,
+                bound.max_attempts,
+                delay,
+                error,
+            )
+            await message.nak(delay=delay)
+            return ("retrying", error)
+        await self._fail(task_id, name, attempt, error, bound, status)
+        await message.term()
+        return ("failed", error)
+
+    def _running_status(
+        self,
+        task_id: str,
+        name: str,
+        attempt: int,
+        bound: BoundTask,
+        labels: dict[str, str],
+        accepted_at: datetime,
+    ) -> TaskStatus:
+        # Built from the message alone (no read before the task starts): the stream's own
+        # timestamp is when the task was queued, the labels carry trace and correlation.
+        principal = current_principal.get()
+        return TaskStatus(
+            id=task_id,
+            task=name,
+            state=TaskState.RUNNING,
+            attempts=attempt,
+            max_attempts=bound.max_attempts,
+            correlation_id=labels.get(HEADER_CORRELATION),
+            traceparent=labels.get(HEADER_TRACEPARENT),
+            principal=principal.id if principal.is_authenticated else None,
+            worker=self.node_id,
+            queued_at=accepted_at,
+            started_at=now(),
+        )
+
+    async def _fail(
+        self,
+        task_id: str,
+        name: str,
+        attempt: int,
+        error: str,
+        bound: BoundTask | None = None,
+        status: TaskStatus | None = None,
+    ) -> None:
+        status = (
+            status
+            or await self.store.get(task_id)
+            or TaskStatus(id=task_id, task=name, state=TaskState.FAILED)
+        )
+        await self.store.put(
+            status.model_copy(
+                update={
+                    "state": TaskState.FAILED,
+                    "error": error,
+                    "attempts": attempt,
+                    "max_attempts": bound.max_attempts if bound else None,
+                    "finished_at": now(),
+                    "next_attempt_at": None,
+                }
+            )
+        )
+        self.counts["failed"] += 1
+        log.error("task %s (%s) failed after %d attempt(s): %s", name, task_id, attempt, error)
+
+    async def _keep_alive(self, message: Any) -> None:
+        interval = max(self.settings.ack_wait / 3, 0.2)
+        while True:
+            await asyncio.sleep(interval)
+            with contextlib.suppress(Exception):
+                await message.in_progress()
+
+    async def stop(self) -> None:
+        """Take no more tasks, let running ones finish (bounded), hand the rest back."""
+        self._stopping = True
+        self._room.set()
+        for loop in self._loops:
+            loop.cancel()
+        for loop in self._loops:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await loop
+        self._loops = []
+        if self._running:
+            _, pending = await asyncio.wait(
+                set(self._running), timeout=self.settings.shutdown_timeout
+            )
+            for running in pending:
+                running.cancel()
+            if pending:
+                log.warning("task worker: %d task(s) outlived shutdown; handed back", len(pending))
+                await asyncio.wait(pending, timeout=2)
+        for subscription in self._subscriptions:
+            with contextlib.suppress(Exception):
+                await subscription.unsubscribe()
+        self._subscriptions = []

@@ -1,0 +1,82 @@
+"""Results are JSON in NATS KV, read back without creating JetStream consumers."""
+
+import asyncio
+from pathlib import Path
+
+import nats
+import pytest
+
+from kernel.tasks import TasksNotRunning, TaskState
+from kernel.tasks._broker import TASKS_STREAM
+from kernel.testing import KernelHarness
+from tests.tasks._modules import jobs_module
+
+
+async def _consumers(url: str) -> dict[str, int]:
+    client = await nats.connect(url)
+    try:
+        return {
+            info.config.name: info.state.consumer_count
+            for info in await client.jetstream().streams_info()
+        }
+    finally:
+        await client.close()
+
+
+async def test_a_long_run_of_results_leaks_no_consumers(
+    webos: KernelHarness, tmp_path: Path
+) -> None:
+    modules = jobs_module(tmp_path / "mods")
+    await webos.start(["jobs"], modules_path=modules, tasks_worker=True)
+    from jobs.tasks import echo
+
+    warm = await echo.kiq(-1)
+    await warm.wait_result(timeout=10)
+    before = await _consumers(webos.nats_url)
+
+    sent = await asyncio.gather(*(echo.kiq(value) for value in range(300)))
+    results = [await item.wait_result(timeout=30, check_interval=0.01) for item in sent]
+    again = [await item.get_result() for item in sent]  # read each twice
+
+    assert [result.return_value for result in results] == [{"value": v} for v in range(300)]
+    assert [result.return_value for result in again] == [{"value": v} for v in range(300)]
+    after = await _consumers(webos.nats_url)
+    assert after == before
+    assert after[TASKS_STREAM] == 1  # the module's one durable consumer
+
+
+async def test_status_is_json_in_kv(webos: KernelHarness, tmp_path: Path) -> None:
+    modules = jobs_module(tmp_path / "mods")
+    app = await webos.start(["jobs"], modules_path=modules, tasks_worker=True)
+    from jobs.tasks import echo
+
+    sent = await echo.kiq(7)
+    await sent.wait_result(timeout=10)
+    entry = await app.kernel.subsystem("tasks").store.kv.get(sent.task_id)
+    assert entry.value.startswith(b"{") and b'"result":{"value":7}' in entry.value
+
+
+async def test_labels_travel_as_string_headers(webos: KernelHarness, tmp_path: Path) -> None:
+    modules = jobs_module(tmp_path / "mods")
+    app = await webos.start(["jobs"], modules_path=modules)
+    collector = await app.subscribe("webos.tasks.>")
+    from taskiq.kicker import AsyncKicker
+
+    broker = app.kernel.subsystem("tasks").broker
+    # taskiq's OpenTelemetry middleware adds float labels: they must not break sending.
+    await AsyncKicker("jobs.echo", broker, {"started": 1.5, "retry": 2}).kiq(1)
+
+    message = await collector.next()
+    assert message.headers["started"] == "1.5" and message.headers["retry"] == "2"
+    status = await app.kernel.subsystem("tasks").store.get(message.headers["Nats-Msg-Id"])
+    assert status.state is TaskState.QUEUED
+
+
+async def test_sending_without_a_kernel_says_so(tmp_path: Path) -> None:
+    from kernel.tasks import task
+
+    @task
+    async def lonely() -> None: ...
+
+    with pytest.raises(TasksNotRunning, match="no WebOS kernel is running"):
+        await lonely.kiq()
