@@ -1,0 +1,65 @@
+"""``webos nats-config``: the nats-server configuration generated from the module manifests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kernel.errors import WebOSError
+from kernel.settings import load_settings
+
+
+@click.command("nats-config")
+@click.option(
+    "--module",
+    "modules",
+    multiple=True,
+    help="A module run as its own process (repeatable); it gets its own user. Default: all.",
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
+@click.option("--listen", default="0.0.0.0:4222", show_default=True, help="Client address.")
+@click.option("--http", default="0.0.0.0:8222", show_default=True, help="Monitoring ('' off).")
+@click.option("--store-dir", default="/data", show_default=True, help="JetStream storage.")
+@click.option("--max-file-store", default="10GB", show_default=True, help="JetStream disk cap.")
+@click.option("--max-memory-store", default="256MB", show_default=True, help="JetStream memory.")
+def nats_config(
+    modules: tuple[str, ...],
+    out: Path | None,
+    listen: str,
+    http: str,
+    store_dir: str,
+    max_file_store: str,
+    max_memory_store: str,
+) -> None:
+    """Print a nats-server config: JetStream, limits, one user per process kind.
+
+    Users: gateway, worker, scheduler, cli, and module-NAME for each module run on its own, whose
+    rights come from its manifest (emits) and its handlers, services and durable consumers.
+    Passwords are read by nats-server from NATS_<USER>_PASSWORD environment variables.
+    """
+    from kernel.deploy import ServerOptions, inspect_modules, nats_users, render_nats_config
+
+    settings = load_settings()
+    try:
+        facts = inspect_modules(settings.modules_path)
+        users = nats_users(facts, modules or None)
+    except (WebOSError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    options = ServerOptions(
+        listen=listen,
+        http=http or None,
+        store_dir=store_dir,
+        max_file_store=max_file_store,
+        max_memory_store=max_memory_store,
+    )
+    text = render_nats_config(users, options)
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    out.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {out} with users: {', '.join(user.name for user in users)}", err=True)
+    click.echo(
+        "set in nats-server's environment: " + ", ".join(user.password_env for user in users),
+        err=True,
+    )

@@ -1,0 +1,30 @@
+"""Deployment helpers: NATS users and permissions generated from the module manifests."""
+
+from kernel.deploy._inspect import ModuleFacts, inspect_modules, module_facts
+from kernel.deploy._natsconf import ServerOptions, render_nats_config
+from kernel.deploy._permissions import (
+    CLI_PERMISSIONS,
+    NatsUser,
+    Permissions,
+    kernel_permissions,
+    module_permissions,
+    nats_users,
+    password_env,
+    user_name,
+)
+
+__all__ = [
+    "CLI_PERMISSIONS",
+    "ModuleFacts",
+    "NatsUser",
+    "Permissions",
+    "ServerOptions",
+    "inspect_modules",
+    "kernel_permissions",
+    "module_facts",
+    "module_permissions",
+    "nats_users",
+    "password_env",
+    "render_nats_config",
+    "user_name",
+]

@@ -1,0 +1,78 @@
+"""What a module needs from NATS, read from its manifest and its convention files' markers.
+
+Importing ``events.py`` and ``services.py`` has no side effects (decorators only mark), so this
+runs nothing: it is how the gateway already learns about modules that run elsewhere.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+from kernel.bus import marked_subscriptions
+from kernel.bus._durable import consumer_name
+from kernel.errors import ModuleError
+from kernel.modules import ModuleSpec, discover
+from kernel.registry import declared_service
+
+
+@dataclass(frozen=True)
+class ModuleFacts:
+    """The subjects one module publishes, listens on and serves."""
+
+    name: str
+    emits: tuple[str, ...]
+    handlers: tuple[str, ...]  # subjects of core (non-durable) handlers
+    consumers: tuple[str, ...]  # durable consumer names (<module>__<handler>)
+    services: tuple[str, ...]  # registry names served over webos.svc.<name>.<method>
+
+
+def _import(spec: ModuleSpec, stem: str) -> object | None:
+    qualified = f"{spec.package}.{stem}"
+    if importlib.util.find_spec(qualified) is None:
+        return None
+    try:
+        return importlib.import_module(qualified)
+    except Exception as error:
+        raise ModuleError(
+            f"module {spec.name!r} failed to load {stem}.py: {type(error).__name__}: {error}",
+            modules=(spec.name,),
+        ) from error
+
+
+def module_facts(spec: ModuleSpec) -> ModuleFacts:
+    handlers: set[str] = set()
+    consumers: set[str] = set()
+    events = _import(spec, "events")
+    for value in vars(events).values() if events else ():
+        for subscription in marked_subscriptions(value):
+            if subscription.durable:
+                consumers.add(consumer_name(spec.name, value.__qualname__))
+            else:
+                handlers.add(subscription.subject)
+    services: set[str] = set()
+    source = _import(spec, "services")
+    for value in vars(source).values() if source else ():
+        declaration = declared_service(value)
+        if declaration is not None and isinstance(value, type):
+            services.add(declaration.name)
+    return ModuleFacts(
+        name=spec.name,
+        emits=tuple(spec.manifest.emits),
+        handlers=tuple(sorted(handlers)),
+        consumers=tuple(sorted(consumers)),
+        services=tuple(sorted(services)),
+    )
+
+
+def inspect_modules(modules_path: Path) -> dict[str, ModuleFacts]:
+    """Every discovered module's facts; a broken module stops with its name."""
+    found = discover(modules_path)
+    if found.problems:
+        raise ModuleError(
+            "; ".join(str(problem) for problem in found.problems),
+            modules=tuple(name for problem in found.problems for name in problem.modules),
+        )
+    return {name: module_facts(spec) for name, spec in sorted(found.modules.items())}

@@ -1,0 +1,207 @@
+"""`webos nats-config`: rights generated from manifests, enforced by a real nats-server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import nats
+import pytest
+from click.testing import CliRunner
+
+from kernel.cli import main
+from kernel.deploy import inspect_modules, module_permissions, nats_users
+from kernel.deploy._permissions import HTTP_SUBJECT, TASK_STATUS_BUCKET, TASKS_STREAM
+from kernel.nodes import snapshot
+
+from .conftest import secured_nats
+
+ROOT = Path(__file__).resolve().parents[2]
+MODULES = ROOT / "modules"
+
+
+def test_committed_config_is_current(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("WEBOS_MODULES_PATH", str(MODULES))
+    result = CliRunner().invoke(main, ["nats-config", "--module", "audit"])
+    assert result.exit_code == 0, result.output
+    committed = (ROOT / "deploy/nats/nats.conf").read_text()
+    assert result.output == committed, (
+        "deploy/nats/nats.conf is stale: run `webos nats-config --module audit "
+        "--out deploy/nats/nats.conf`"
+    )
+
+
+def test_no_password_in_the_config() -> None:
+    text = (ROOT / "deploy/nats/nats.conf").read_text()
+    passwords = [line.split(":", 1)[1].strip() for line in text.splitlines() if "password:" in line]
+    assert passwords and all(value.startswith("$NATS_") for value in passwords)
+
+
+def test_unknown_module_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEBOS_MODULES_PATH", str(MODULES))
+    result = CliRunner().invoke(main, ["nats-config", "--module", "billing"])
+    assert result.exit_code != 0
+    assert "no module named 'billing'" in result.output and "greeter" in result.output
+
+
+def test_kernel_constants_agree() -> None:
+    from kernel.gateway._forward import HTTP_SUBJECT as forwarded
+
+    assert forwarded == HTTP_SUBJECT
+    tasks = pytest.importorskip("kernel.tasks._broker")
+    store = pytest.importorskip("kernel.tasks._store")
+    assert (TASKS_STREAM, TASK_STATUS_BUCKET) == (tasks.TASKS_STREAM, store.STATUS_BUCKET)
+
+
+def test_module_rights_come_from_its_manifest() -> None:
+    facts = inspect_modules(MODULES)
+    greeter = module_permissions(facts["greeter"])
+    assert "greeter.greeted" in greeter.publish
+    others = {s for name, f in facts.items() if name != "greeter" for s in f.emits}
+    assert not others & set(greeter.publish)
+    assert ">" not in greeter.publish and "_INBOX.>" not in greeter.publish
+    assert "webos.http.greeter" in greeter.subscribe
+    assert "webos.http.audit" not in greeter.subscribe
+    assert not any(s.startswith("$JS.API.CONSUMER") for s in greeter.publish)  # no durables
+
+
+def _write_shop(root: Path) -> Path:
+    """A module with a declared subject, a durable handler and a remotely callable service."""
+    folder = root / "modules" / "deploy_shop"
+    folder.mkdir(parents=True)
+    (folder / "__init__.py").write_text("")
+    (folder / "module.toml").write_text('name = "deploy_shop"\nemits = ["shop.booked"]\n')
+    (folder / "events.py").write_text(
+        textwrap.dedent(
+            """
+            from kernel import bus, on
+
+
+            @on("shop.ordered", durable=True)
+            async def book(order: dict) -> None:
+                await bus.emit("shop.booked", order)
+            """
+        )
+    )
+    (folder / "services.py").write_text(
+        textwrap.dedent(
+            """
+            from kernel import service
+
+
+            @service("shop_stock")
+            class Stock:
+                async def count(self, sku: str) -> int:
+                    return len(sku)
+            """
+        )
+    )
+    return folder.parent
+
+
+async def test_module_user_cannot_publish_outside_its_subjects(tmp_path: Path) -> None:
+    facts = inspect_modules(MODULES)
+    users = {user.name: user for user in nats_users(facts, ["greeter", "audit"])}
+    with secured_nats(list(users.values()), tmp_path) as server:
+        errors: list[Exception] = []
+
+        async def on_error(error: Exception) -> None:
+            errors.append(error)
+
+        watcher = await nats.connect(server.url(users["cli"]))
+        greeter = await nats.connect(server.url(users["module-greeter"]), error_cb=on_error)
+        audit = await nats.connect(server.url(users["module-audit"]), error_cb=on_error)
+        try:
+            seen = await watcher.subscribe(">")
+            await watcher.flush()
+            await greeter.publish("greeter.greeted", b'{"own": true}')
+            await greeter.publish("auth.logged_in", b'{"forged": true}')  # auth's subject
+            await greeter.publish("contacts.created", b'{"forged": true}')
+            await audit.publish("greeter.greeted", b'{"forged": true}')  # audit emits nothing
+            await audit.publish("webos.http.greeter", b"{}")  # not its HTTP subject
+            for client in (greeter, audit):  # a round trip: the server's -ERR arrives first
+                with contextlib.suppress(Exception):
+                    await client.flush(timeout=2)
+            delivered = []
+            while True:
+                try:
+                    msg = await seen.next_msg(timeout=0.5)
+                except nats.errors.TimeoutError:
+                    break
+                delivered.append((msg.subject, msg.data))
+        finally:
+            for client in (watcher, greeter, audit):
+                await client.close()
+        assert delivered == [("greeter.greeted", b'{"own": true}')]
+        text = " ".join(str(error) for error in errors).lower()
+        assert 'permissions violation for publish to "auth.logged_in"' in text
+        assert 'permissions violation for publish to "contacts.created"' in text
+        violations = " ".join(server.violations())
+        for subject in ("auth.logged_in", "contacts.created", "greeter.greeted"):
+            assert subject in violations
+        assert "webos.http.greeter" in violations
+
+
+async def test_module_process_works_under_its_own_user(tmp_path: Path) -> None:
+    """`webos module run` with durable handlers and services needs nothing beyond its rights."""
+    modules_path = _write_shop(tmp_path)
+    facts = inspect_modules(modules_path)
+    assert facts["deploy_shop"].consumers == ("deploy_shop__book",)
+    users = {user.name: user for user in nats_users(facts, ["deploy_shop"])}
+    with secured_nats(list(users.values()), tmp_path) as server:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WEBOS_")}
+        env.update(
+            WEBOS_NATS_URL=server.url(users["module-deploy_shop"]),
+            WEBOS_DATA_DIR=str(tmp_path / "data"),
+            WEBOS_MODULES_PATH=str(modules_path),
+            WEBOS_HEARTBEAT_INTERVAL="0.5",
+        )
+        log = (tmp_path / "shop.log").open("wb")
+        process = await asyncio.to_thread(
+            subprocess.Popen,
+            [str(Path(sys.executable).parent / "webos"), "module", "run", "deploy_shop"],
+            env=env,
+            cwd=tmp_path,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        cli_url = server.url(users["cli"])
+        try:
+            for _ in range(60):
+                assert process.poll() is None, (tmp_path / "shop.log").read_text()
+                if any(node.pid == process.pid for node in await snapshot(cli_url, wait=0.3)):
+                    break
+            else:
+                pytest.fail("shop never heartbeated:\n" + (tmp_path / "shop.log").read_text())
+            cli = await nats.connect(cli_url)
+            try:
+                booked = await cli.subscribe("shop.booked")
+                await cli.publish(
+                    "shop.ordered", b'{"sku": "lamp"}', headers={"Nats-Msg-Id": "order-1"}
+                )
+                msg = await booked.next_msg(timeout=10)
+                assert json.loads(msg.data) == {"sku": "lamp"}
+                reply = await cli.request(
+                    "webos.svc.shop_stock.count", b'{"args": {"sku": "lamp"}}', timeout=5
+                )
+                assert json.loads(reply.data) == {"result": 4}
+                pong = await cli.request("$SRV.PING.webos-deploy_shop", b"", timeout=5)
+                assert json.loads(pong.data)["name"] == "webos-deploy_shop"
+            finally:
+                await cli.close()
+        finally:
+            process.send_signal(signal.SIGTERM)
+            code = await asyncio.to_thread(process.wait, 15)
+            log.close()
+        output = (tmp_path / "shop.log").read_text()
+        assert server.violations() == [], output
+        assert "violation" not in output.lower(), output
+        assert code == 0, output
