@@ -1,0 +1,61 @@
+"""The Tasks view: queued, running (with progress), retrying, done and failed background tasks.
+
+Reads the task records the tasks subsystem keeps in NATS KV (``kernel.tasks``); the table is
+polled every two seconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.di import NamedDependency
+from nats.js.errors import NoKeysError
+
+from kernel.auth import CurrentPrincipal
+from kernel.console._pages import catalog_of
+from kernel.console._shell import SYSTEM_READ, html, page, render
+from kernel.runtime import Kernel
+
+READ = {"console_permission": SYSTEM_READ}
+#: The most records the view reads (newest first after sorting).
+LIMIT = 200
+ORDER = {"running": 0, "retrying": 1, "queued": 2, "failed": 3, "succeeded": 4}
+
+
+async def task_records(kernel: Kernel) -> list[Any]:
+    """Task statuses from the tasks subsystem's store, running first, then newest first."""
+    try:
+        tasks = kernel.subsystem("tasks")
+    except LookupError:
+        raise RuntimeError("this gateway runs without the tasks subsystem") from None
+    store = getattr(tasks, "store", None)
+    if store is None:
+        raise RuntimeError("the tasks subsystem is not started")
+    keys: list[str] = []
+    with contextlib.suppress(NoKeysError):
+        keys = await store.kv.keys()
+    records = [record for key in keys[-LIMIT:] if (record := await store.get(key)) is not None]
+    records.sort(key=lambda r: r.queued_at.timestamp() if r.queued_at else 0, reverse=True)
+    records.sort(key=lambda r: ORDER.get(str(r.state.value), 9))
+    return records
+
+
+@get("/tasks", include_in_schema=False, opt=READ)
+async def tasks_page(
+    request: Request[Any, Any, Any], kernel: NamedDependency[Kernel], principal: CurrentPrincipal
+) -> Response[str]:
+    return page(request, catalog_of(kernel), principal, "tasks.html", title="Tasks", active="tasks")
+
+
+@get("/tasks/table", include_in_schema=False, opt=READ)
+async def tasks_table(kernel: NamedDependency[Kernel]) -> Response[str]:
+    try:
+        records, error = await task_records(kernel), None
+    except Exception as problem:  # shown in the view: the console stays usable
+        records, error = [], f"{type(problem).__name__}: {problem}"
+    return html(render("tasks_table.html", records=records, error=error))
+
+
+task_handlers = [tasks_page, tasks_table]

@@ -1,0 +1,263 @@
+"""System views: nodes, services, the live event stream and the dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from kernel.auth import CurrentPrincipal
+from kernel.bus import (
+    DeadLetterNotFound,
+    InvalidSubject,
+    get_dead_letter,
+    is_kernel_subject,
+    list_dead_letters,
+    normalize_subject,
+    replay_dead_letter,
+)
+from kernel.console._pages import catalog_of
+from kernel.console._shell import DLQ_REPLAY, SYSTEM_READ, allowed, html, page, render
+from kernel.runtime import Kernel
+
+READ = {"console_permission": SYSTEM_READ}
+REPLAY = {"console_permission": DLQ_REPLAY}
+#: An event stream ends after this long; the browser's EventSource reconnects by itself.
+STREAM_LIFETIME = 300.0
+PING_EVERY = 15.0
+QUEUE_LIMIT = 500
+
+
+def _problem(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+# -- nodes and services -------------------------------------------------------------------------
+
+
+@get("/nodes", include_in_schema=False, opt=READ)
+async def nodes_page(
+    request: Request[Any, Any, Any], kernel: NamedDependency[Kernel], principal: CurrentPrincipal
+) -> Response[str]:
+    return page(request, catalog_of(kernel), principal, "nodes.html", title="Nodes", active="nodes")
+
+
+@get("/nodes/table", include_in_schema=False, opt=READ)
+async def nodes_table(kernel: NamedDependency[Kernel]) -> Response[str]:
+    """The node table, polled by the page every two seconds."""
+    try:
+        nodes = sorted(
+            kernel.subsystem("nodes").table.nodes(), key=lambda n: (n.role != "gateway", n.node_id)
+        )
+        error = None
+    except Exception as problem:
+        nodes, error = [], _problem(problem)
+    return html(render("nodes_table.html", nodes=nodes, error=error, now=time.time()))
+
+
+@get("/services", include_in_schema=False, opt=READ)
+async def services_page(
+    request: Request[Any, Any, Any], kernel: NamedDependency[Kernel], principal: CurrentPrincipal
+) -> Response[str]:
+    rows = []
+    for node in kernel.subsystem("nodes").table.nodes():
+        for module in node.modules:
+            rows.extend(
+                {"service": name, "module": module.name, "node": node.node_id, "role": node.role}
+                for name in module.services
+            )
+    rows.sort(key=lambda row: (row["service"], row["node"]))
+    return page(
+        request,
+        catalog_of(kernel),
+        principal,
+        "services.html",
+        title="Services",
+        active="services",
+        rows=rows,
+    )
+
+
+# -- events -------------------------------------------------------------------------------------
+
+
+@get("/events", include_in_schema=False, opt=READ)
+async def events_page(
+    request: Request[Any, Any, Any],
+    kernel: NamedDependency[Kernel],
+    principal: CurrentPrincipal,
+    subject: FromQuery[str] = ">",
+) -> Response[str]:
+    return page(
+        request,
+        catalog_of(kernel),
+        principal,
+        "events.html",
+        title="Events",
+        active="events",
+        subject=subject,
+    )
+
+
+def event_message(msg: Any) -> dict[str, Any]:
+    data: bytes = msg.data or b""
+    try:
+        payload: Any = json.loads(data) if data else None
+    except ValueError:
+        payload = data.decode("utf-8", errors="replace")
+    return {
+        "subject": msg.subject,
+        "headers": dict(msg.headers or {}),
+        "payload": payload,
+        "size": len(data),
+        "received": time.time(),
+    }
+
+
+@get("/events/stream", include_in_schema=False, opt=READ)
+async def events_stream(
+    kernel: NamedDependency[Kernel], subject: FromQuery[str] = ">"
+) -> Response[Any]:
+    """Server-sent events: every NATS message on ``subject`` (kernel subjects only if asked)."""
+    try:
+        wanted = normalize_subject(subject.strip(), allow_wildcards=True)
+    except InvalidSubject as error:
+        return html(render("error.html", detail=str(error)), status_code=400)
+    show_kernel = wanted.startswith("webos.") or wanted.startswith("$")
+    nats = kernel.bus.nats
+    closing = kernel.subsystem("console").closing
+
+    async def stream() -> AsyncIterator[ServerSentEventMessage]:
+        queue: asyncio.Queue[Any] = asyncio.Queue(QUEUE_LIMIT)
+        dropped = 0
+
+        async def receive(msg: Any) -> None:
+            nonlocal dropped
+            if msg.subject.startswith("_INBOX.") or (
+                not show_kernel and is_kernel_subject(msg.subject)
+            ):
+                return
+            try:
+                queue.put_nowait(msg)
+            except asyncio.QueueFull:
+                dropped += 1
+
+        subscription = await nats.subscribe(wanted, cb=receive)
+        try:
+            yield ServerSentEventMessage(event="ready", data=json.dumps({"subject": wanted}))
+            ends = time.monotonic() + STREAM_LIFETIME
+            last = time.monotonic()
+            while not closing.is_set() and time.monotonic() < ends:
+                try:
+                    msg = await asyncio.wait_for(queue.get(), 1.0)
+                except TimeoutError:
+                    if time.monotonic() - last > PING_EVERY:
+                        last = time.monotonic()
+                        yield ServerSentEventMessage(comment="ping")
+                    continue
+                last = time.monotonic()
+                yield ServerSentEventMessage(event="bus", data=json.dumps(event_message(msg)))
+                if dropped:
+                    yield ServerSentEventMessage(event="dropped", data=str(dropped))
+                    dropped = 0
+        finally:
+            with contextlib.suppress(Exception):
+                await subscription.unsubscribe()
+
+    return ServerSentEvent(stream(), headers={"Cache-Control": "no-store"})
+
+
+# -- dead letters -------------------------------------------------------------------------------
+
+
+@get("/dlq", include_in_schema=False, opt=READ)
+async def dlq_page(
+    request: Request[Any, Any, Any], kernel: NamedDependency[Kernel], principal: CurrentPrincipal
+) -> Response[str]:
+    return page(
+        request,
+        catalog_of(kernel),
+        principal,
+        "dlq.html",
+        title="Dead letters",
+        active="dlq",
+        can_replay=allowed(principal, DLQ_REPLAY),
+    )
+
+
+async def _dlq_list(kernel: Kernel, principal: Any, notice: str | None = None) -> Response[str]:
+    try:
+        letters = await list_dead_letters(kernel.bus.nats.jetstream(), limit=200)
+        error = None
+    except Exception as problem:
+        letters, error = [], _problem(problem)
+    return html(
+        render(
+            "dlq_list.html",
+            letters=letters,
+            error=error,
+            notice=notice,
+            can_replay=allowed(principal, DLQ_REPLAY),
+        )
+    )
+
+
+@get("/dlq/list", include_in_schema=False, opt=READ)
+async def dlq_list(kernel: NamedDependency[Kernel], principal: CurrentPrincipal) -> Response[str]:
+    return await _dlq_list(kernel, principal)
+
+
+@get("/dlq/{letter_id:int}", include_in_schema=False, opt=READ)
+async def dlq_detail(kernel: NamedDependency[Kernel], letter_id: FromPath[int]) -> Response[str]:
+    try:
+        letter = await get_dead_letter(kernel.bus.nats.jetstream(), letter_id)
+    except DeadLetterNotFound:
+        return html(render("error.html", detail=f"No dead letter {letter_id}."), status_code=404)
+    return html(render("dlq_detail.html", letter=letter))
+
+
+@post("/dlq/{letter_id:int}/replay", include_in_schema=False, opt=REPLAY, status_code=200)
+async def dlq_replay(
+    kernel: NamedDependency[Kernel], principal: CurrentPrincipal, letter_id: FromPath[int]
+) -> Response[str]:
+    try:
+        letter = await replay_dead_letter(kernel.bus.nats.jetstream(), letter_id)
+        notice = f"Replayed dead letter {letter.id} ({letter.subject}) to {letter.handler}."
+    except DeadLetterNotFound:
+        notice = f"Dead letter {letter_id} is gone (already replayed?)."
+    return await _dlq_list(kernel, principal, notice)
+
+
+@post("/dlq/replay-all", include_in_schema=False, opt=REPLAY, status_code=200)
+async def dlq_replay_all(
+    kernel: NamedDependency[Kernel], principal: CurrentPrincipal
+) -> Response[str]:
+    js = kernel.bus.nats.jetstream()
+    done = 0
+    for letter in await list_dead_letters(js, limit=100_000):
+        with contextlib.suppress(DeadLetterNotFound):
+            await replay_dead_letter(js, letter.id)
+            done += 1
+    return await _dlq_list(kernel, principal, f"Replayed {done} dead letter(s).")
+
+
+view_handlers = [
+    nodes_page,
+    nodes_table,
+    services_page,
+    events_page,
+    events_stream,
+    dlq_page,
+    dlq_list,
+    dlq_detail,
+    dlq_replay,
+    dlq_replay_all,
+]
