@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -168,3 +168,23 @@ def verify_identity(
         return result
     _log.warning("ignored an invalid %s header (%s): acting as anonymous", IDENTITY_HEADER, result)
     return ANONYMOUS
+
+
+def header_reattester(
+    public_key: Ed25519PublicKey, private_key: Ed25519PrivateKey, *, leeway: float = 10.0
+) -> Callable[[dict[str, str], datetime | None], dict[str, str]]:
+    """For ``kernel.bus.replay_dead_letter``: re-sign the identity header of a late replay.
+
+    The header is verified as of ``stored_at`` (when JetStream first stored the event); a valid
+    one is re-signed fresh, anything else is dropped, so a replay never vouches for more than
+    the original event did.
+    """
+
+    def reattest_headers(headers: dict[str, str], stored_at: datetime | None) -> dict[str, str]:
+        token = headers.pop(IDENTITY_HEADER, None)
+        principal = verify_identity(token, public_key, leeway=leeway, now=stored_at)
+        if principal.is_authenticated:
+            headers[IDENTITY_HEADER] = reattest(principal, private_key)
+        return headers
+
+    return reattest_headers

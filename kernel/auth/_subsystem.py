@@ -20,6 +20,7 @@ from litestar import Request, Response, Router
 from litestar.config.app import AppConfig
 from litestar.di import Provide
 
+from kernel.auth._cookies import session_cookie
 from kernel.auth._envelope import IdentityEnvelope
 from kernel.auth._errors import AuthError, InvalidToken, PermissionDenied
 from kernel.auth._guards import CHALLENGE, PUBLIC, deny_anonymous, principal_of
@@ -93,8 +94,8 @@ class SecuritySubsystem:
         self.limiter = LoginLimiter()
         self.envelope: IdentityEnvelope | None = None
         self.credentials: Credentials = ClaimsOnly(self.role_map)
-        #: Tried in order for each request; append the console's cookie session here.
-        self.authenticators: list[Authenticator] = list(DEFAULT_AUTHENTICATORS)
+        #: Tried in order for each request: headers first, then the console's session cookie.
+        self.authenticators: list[Authenticator] = [*DEFAULT_AUTHENTICATORS, session_cookie]
         self.refresh_token_ttl = 14 * 24 * 3600.0
         self._kernel: Kernel | None = None
 

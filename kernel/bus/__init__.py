@@ -4,6 +4,7 @@ from kernel.bus._bus import BoundHandler, Bus, BusNotConnected, Delivery, Envelo
 from kernel.bus._dlq import (
     DeadLetter,
     DeadLetterNotFound,
+    Reattest,
     get_dead_letter,
     list_dead_letters,
     replay_dead_letter,
@@ -26,6 +27,7 @@ __all__ = [
     "HandlerStats",
     "InvalidSubject",
     "PayloadError",
+    "Reattest",
     "Subscription",
     "bus",
     "declare_durable_handlers",

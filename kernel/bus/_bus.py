@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ from kernel.bus._streams import ensure_streams
 from kernel.bus._subjects import normalize_subject
 from kernel.context import current_module, current_traceparent
 from kernel.errors import WebOSError
+from kernel.telemetry._metrics import attributes, instruments
+from kernel.telemetry._spans import SpanKind, fail, received_span, start_span, traceparent_of
 
 log = logging.getLogger("webos.bus")
 _QUEUE_UNSAFE = re.compile(r"[^A-Za-z0-9_\-.]")
@@ -289,7 +292,17 @@ class Bus:
         origin = source or current_module.get()
         if origin:
             meta[HEADER_SOURCE] = origin
-        traceparent = current_traceparent.get()
+        span = start_span(
+            f"{subject} publish",
+            SpanKind.PRODUCER,
+            {
+                "messaging.system": "nats",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": subject,
+                "messaging.message.id": event_id,
+            },
+        )
+        traceparent = traceparent_of(span) or current_traceparent.get()
         if traceparent:
             meta[HEADER_TRACEPARENT] = traceparent
         for envelope in self.envelopes:
@@ -298,8 +311,16 @@ class Bus:
                 meta.update(extra)
         if headers:
             meta.update(headers)
-        await broker.publish(pydantic_core.to_json(payload), subject, headers=meta)
+        try:
+            await broker.publish(pydantic_core.to_json(payload), subject, headers=meta)
+        except Exception as error:
+            span.record_exception(error)
+            fail(span, f"{type(error).__name__}: {error}")
+            raise
+        finally:
+            span.end()
         self.published += 1
+        instruments().events_published.add(1, attributes(subject=subject))
         return event_id
 
     def handlers(self) -> list[dict[str, Any]]:
@@ -342,10 +363,34 @@ class Bus:
         """Run one handler for one event with its context restored; never raises.
 
         Core subscriptions ignore the outcome; durable ones ack, retry or dead-letter by it.
+        The handler runs in a consumer span, child of the span that published the event.
         """
+        started = time.perf_counter()
+        with received_span(
+            f"{event.subject} process",
+            SpanKind.CONSUMER,
+            event.traceparent,
+            {
+                "messaging.system": "nats",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": event.subject,
+                "messaging.message.id": event.id,
+                "messaging.consumer.group.name": bound.consumer or bound.queue or "",
+                "webos.handler": bound.name,
+            },
+        ) as span:
+            delivery = await self._run_handler(bound, event)
+            if delivery.error is not None:
+                fail(span, delivery.error)
+        labels = attributes(subject=bound.subject, handler=bound.name, outcome=delivery.outcome)
+        meters = instruments()
+        meters.events_handled.add(1, labels)
+        meters.event_duration.record(time.perf_counter() - started, labels)
+        return delivery
+
+    async def _run_handler(self, bound: BoundHandler, event: Event) -> Delivery:
         stats = bound.stats
         module_token = current_module.set(bound.module)
-        trace_token = current_traceparent.set(event.traceparent)
         undo = [restore for envelope in self.envelopes if (restore := envelope.incoming(event))]
         try:
             await bound.invoker(event)
@@ -371,7 +416,6 @@ class Bus:
         finally:
             for restore in reversed(undo):
                 restore()
-            current_traceparent.reset(trace_token)
             current_module.reset(module_token)
         stats.handled += 1
         if self._event_log:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from nats.js.errors import NotFoundError
@@ -15,6 +17,7 @@ from kernel.bus._durable import (
     HEADER_DLQ_ERROR,
     HEADER_DLQ_HANDLER,
     HEADER_DLQ_MODULE,
+    HEADER_DLQ_STORED_AT,
     HEADER_DLQ_TIME,
     HEADER_ORIGINAL_SUBJECT,
     replay_subject,
@@ -103,16 +106,26 @@ async def list_dead_letters(js: Any, *, limit: int = 100) -> list[DeadLetter]:
     return letters
 
 
-async def replay_dead_letter(js: Any, letter_id: int) -> DeadLetter:
+Reattest = Callable[[dict[str, str], datetime | None], dict[str, str]]
+
+
+async def replay_dead_letter(
+    js: Any, letter_id: int, *, reattest: Reattest | None = None
+) -> DeadLetter:
     """Deliver the event again to the handler that gave up on it (only that one), then forget it.
 
     The event keeps its id, so idempotent handlers can recognise it; the JetStream message id
-    is new, or the stream's duplicate window would swallow the replay.
+    is new, or the stream's duplicate window would swallow the replay. ``reattest`` (given by a
+    process that can sign identities) re-signs the original caller's identity, judged at the time
+    the event was first stored, so a replay days later still runs as that caller.
     """
     letter = await get_dead_letter(js, letter_id)
     headers = {
         key: value for key, value in letter.headers.items() if not key.startswith("webos-dlq-")
     }
+    if reattest is not None:
+        stored = letter.headers.get(HEADER_DLQ_STORED_AT)
+        headers = reattest(headers, datetime.fromisoformat(stored) if stored else None)
     headers[HEADER_ORIGINAL_SUBJECT] = letter.subject
     headers[HEADER_MSG_ID] = f"replay-{letter_id}-{uuid.uuid4().hex}"
     await js.publish(

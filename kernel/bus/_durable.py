@@ -41,6 +41,8 @@ HEADER_DLQ_MODULE = "webos-dlq-module"
 HEADER_DLQ_CONSUMER = "webos-dlq-consumer"
 HEADER_DLQ_DELIVERIES = "webos-dlq-deliveries"
 HEADER_DLQ_TIME = "webos-dlq-time"
+#: When JetStream first stored the event (server clock): a replay judges identity by it.
+HEADER_DLQ_STORED_AT = "webos-dlq-stored-at"
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,7 @@ class DurableConsumer:
             HEADER_DLQ_CONSUMER: self.name,
             HEADER_DLQ_DELIVERIES: str(delivered),
             HEADER_DLQ_TIME: datetime.now(UTC).isoformat(),
+            HEADER_DLQ_STORED_AT: event.stored_at.isoformat() if event.stored_at else "",
             HEADER_MSG_ID: f"dlq-{self.name}-{event.id or uuid.uuid4().hex}",
         }
         await self._js.publish(

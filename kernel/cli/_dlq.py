@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from kernel.bus import DeadLetterNotFound, get_dead_letter, list_dead_letters, replay_dead_letter
+from kernel.bus import (
+    DeadLetterNotFound,
+    Reattest,
+    get_dead_letter,
+    list_dead_letters,
+    replay_dead_letter,
+)
 from kernel.natsserver import connect_once
-from kernel.settings import load_settings
+from kernel.settings import load_settings, redact_url
 
 T = TypeVar("T")
 
@@ -28,7 +34,7 @@ def _with_jetstream(url: str, action: Callable[[Any], Awaitable[T]]) -> T:
     try:
         return asyncio.run(run())
     except OSError as error:
-        raise click.ClickException(f"cannot reach NATS at {url}: {error}") from None
+        raise click.ClickException(f"cannot reach NATS at {redact_url(url)}: {error}") from None
     except DeadLetterNotFound as error:
         raise click.ClickException(str(error)) from None
 
@@ -82,10 +88,51 @@ def dlq_replay(letter_id: int | None, replay_all: bool) -> None:
             else [letter.id for letter in await list_dead_letters(js, limit=1_000_000)]
         )
         for one in ids:
-            await replay_dead_letter(js, one)
+            await replay_dead_letter(js, one, reattest=reattest)
         return ids
 
+    reattest = _reattester()
     replayed = _with_jetstream(nats_url(), replay)
     click.echo(f"replayed {len(replayed)} dead letter(s): {', '.join(map(str, replayed))}")
-    if not replayed:
-        sys.exit(0)
+
+
+def _reattester() -> Reattest | None:
+    """Re-sign callers' identities when this machine holds the identity key (the gateway's data
+    folder in development, WEBOS_IDENTITY_PRIVATE_KEY_FILE in production)."""
+    from kernel.auth import header_reattester, resolve_signing
+    from kernel.auth._keys import IDENTITY_PRIVATE_FILE
+    from kernel.errors import ConfigError
+
+    settings = load_settings()
+    generated = Path(settings.data_dir) / IDENTITY_PRIVATE_FILE
+    if settings.identity_private_key_file is None and not generated.exists():
+        # Not the gateway's folder: generating a new key here would sign for nobody.
+        click.echo(
+            f"warning: no identity key at {generated} (run from the gateway's folder or set "
+            "WEBOS_IDENTITY_PRIVATE_KEY_FILE); replayed events older than the identity "
+            "lifetime will run as anonymous",
+            err=True,
+        )
+        return None
+    try:
+        signing = resolve_signing(
+            env=settings.env.value,
+            secret_key=settings.secret_key,
+            data_dir=settings.data_dir,
+            jwt_algorithm=settings.jwt_algorithm,
+            jwt_private_key_file=settings.jwt_private_key_file,
+            jwt_public_key_file=settings.jwt_public_key_file,
+            identity_private_key_file=settings.identity_private_key_file,
+            identity_public_key_file=settings.identity_public_key_file,
+        )
+    except ConfigError as error:
+        click.echo(
+            f"warning: cannot re-sign identities ({error}); replayed events older than the "
+            "identity lifetime will run as anonymous",
+            err=True,
+        )
+        return None
+    private = signing.identity_private_key
+    if private is None:
+        return None
+    return header_reattester(signing.identity_public_key, private, leeway=settings.jwt_leeway)

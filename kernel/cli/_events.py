@@ -9,6 +9,7 @@ from typing import Any
 
 from kernel.bus import Bus, normalize_subject
 from kernel.natsserver import connect_once
+from kernel.settings import redact_url
 
 
 async def tail_events(
@@ -32,7 +33,7 @@ async def tail_events(
 
     await client.subscribe(subject, cb=show)
     await client.flush()
-    write(f"listening on {subject!r} at {url} (Ctrl+C to stop)")
+    write(f"listening on {subject!r} at {redact_url(url)} (Ctrl+C to stop)")
     try:
         await done.wait()
     finally:

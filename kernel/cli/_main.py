@@ -9,7 +9,9 @@ from typing import Any, TypeVar
 
 import click
 
+from kernel.cli._deploy import nats_config
 from kernel.cli._dlq import dlq
+from kernel.cli._tasks import scheduler, worker
 from kernel.cli._users import users
 from kernel.errors import WebOSError
 from kernel.settings import KernelSettings, load_settings
@@ -94,7 +96,7 @@ def ps(wait: float) -> None:
         nodes = asyncio.run(snapshot(settings.effective_nats_url, wait=wait))
     except OSError as error:
         raise click.ClickException(
-            f"cannot reach NATS at {settings.effective_nats_url}: {error}"
+            f"cannot reach NATS at {settings.display_nats_url}: {error}"
         ) from None
     click.echo(f"{'NODE':<44} {'ROLE':<8} {'PID':>7}  {'HOST':<16} MODULES")
     for node in nodes:
@@ -175,7 +177,7 @@ def events_tail(subject: str, count: int | None) -> None:
         pass
     except OSError as error:
         raise click.ClickException(
-            f"cannot reach NATS at {settings.effective_nats_url}: {error}"
+            f"cannot reach NATS at {settings.display_nats_url}: {error}"
         ) from None
 
 
@@ -196,10 +198,13 @@ def events_emit(subject: str, payload: str) -> None:
         event_id = asyncio.run(emit_event(settings.effective_nats_url, subject, data))
     except OSError as error:
         raise click.ClickException(
-            f"cannot reach NATS at {settings.effective_nats_url}: {error}"
+            f"cannot reach NATS at {settings.display_nats_url}: {error}"
         ) from None
     click.echo(event_id)
 
 
 main.add_command(users)
 main.add_command(dlq)
+main.add_command(nats_config)
+main.add_command(worker)
+main.add_command(scheduler)

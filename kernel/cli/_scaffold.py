@@ -1,4 +1,4 @@
-"""``webos new module NAME``: a module that runs and a test that passes, to edit from."""
+"""``webos new module NAME``: a module that runs, shows in the console, and a passing test."""
 
 from __future__ import annotations
 
@@ -79,6 +79,31 @@ async def webos_startup(module: ModuleContext) -> None:
     module.log.info("{name} started")
 """
 
+UI = '''"""{name} in the console (/console): a sidebar app and a dashboard widget."""
+
+from litestar import Response, get
+
+from kernel import registry
+from kernel.console import App, Widget, escape, fragment
+
+app = App(name="items", title="{name}", icon="▤", route="/console", description="Items of {name}")
+widget = Widget(name="count", title="{name} items", url="/console/widget", refresh=5)
+
+
+@get("/console", include_in_schema=False)
+async def items_page() -> Response[str]:
+    """Shown in the console's content area: GET /api/{name}/console, an HTML fragment."""
+    names = registry.get("{name}_counter").names
+    rows = "".join(f"<li>{{escape(name)}}</li>" for name in names)
+    return fragment(f"<ul>{{rows}}</ul>" if rows else '<p class="empty">No items yet.</p>')
+
+
+@get("/console/widget", include_in_schema=False)
+async def count_widget() -> Response[str]:
+    count = len(registry.get("{name}_counter").names)
+    return fragment(f"<p><strong>{{count}}</strong> item(s) created</p>")
+'''
+
 TEST = """import asyncio
 
 import pytest
@@ -110,12 +135,16 @@ async def test_item_is_created_and_announced(webos: KernelHarness) -> None:
     assert counter.names == ["lamp"]
 
 
-async def test_ping(webos: KernelHarness) -> None:
+async def test_ping_and_console_widget(webos: KernelHarness) -> None:
     app = await webos.start(["{name}"])
 
     response = await app.client.get("/api/{name}/ping")
+    headers = app.auth_headers(roles=["admin"])
+    widget = await app.client.get("/api/{name}/console/widget", headers=headers)
 
     assert response.json() == {{"module": "{name}", "status": "ok"}}
+    assert widget.status_code == 200, widget.text
+    assert "0</strong> item(s)" in widget.text
 """
 
 FILES = {
@@ -125,6 +154,7 @@ FILES = {
     "events.py": EVENTS,
     "services.py": SERVICES,
     "hooks.py": HOOKS,
+    "ui.py": UI,
     "tests/__init__.py": "",
     "tests/test_{name}.py": TEST,
 }

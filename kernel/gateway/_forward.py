@@ -9,13 +9,17 @@ the handler. Bodies travel as one NATS message each way; larger ones are refused
 from __future__ import annotations
 
 import json
+import time
 from typing import TYPE_CHECKING, Any
 
 from litestar import Request, Response
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 
+from kernel.context import current_traceparent
 from kernel.gateway._problems import problem
+from kernel.telemetry._metrics import attributes, instruments
+from kernel.telemetry._spans import SpanKind, child_span, fail
 
 if TYPE_CHECKING:
     from kernel.runtime import Kernel
@@ -64,7 +68,34 @@ def make_forwarder(kernel: Kernel, module: str) -> Any:
                 f"most {limit} bytes through the gateway",
                 instance=path,
             )
-        headers = {META_HEADER: json.dumps(request_meta(dict(request.scope)))}
+        started = time.perf_counter()
+        status = 503
+        try:
+            with child_span(
+                f"forward {module}",
+                SpanKind.CLIENT,
+                {"webos.module": module, "http.request.method": request.method, "url.path": path},
+            ) as span:
+                reply = await _send(request, path, body)
+                status = reply.status_code
+                span.set_attribute("http.response.status_code", status)
+                if status >= 500:
+                    fail(span, f"HTTP {status}")
+        finally:
+            labels = attributes(module=module, status=str(status))
+            meters = instruments()
+            meters.forwarded.add(1, labels)
+            meters.forward_duration.record(time.perf_counter() - started, labels)
+        return reply
+
+    async def _send(request: Request[Any, Any, Any], path: str, body: bytes) -> Response[Any]:
+        meta = request_meta(dict(request.scope))
+        traceparent = current_traceparent.get()  # the forwarding span (see kernel.telemetry)
+        if traceparent:
+            # The module's server span is a child of the forwarding span, not of the caller's.
+            meta["headers"] = [p for p in meta["headers"] if p[0].lower() != "traceparent"]
+            meta["headers"].append(["traceparent", traceparent])
+        headers = {META_HEADER: json.dumps(meta)}
         timeout = kernel.settings.request_timeout
         try:
             reply = await kernel.bus.nats.request(subject, body, timeout=timeout, headers=headers)

@@ -125,3 +125,23 @@ class HttpResponder:
             with contextlib.suppress(Exception):
                 await subscription.drain()
         self._subscriptions = []
+
+
+def streaming_routes(app: Litestar, module: str) -> list[str]:
+    """Routes of ``module`` that stream a body, which one NATS message cannot carry: request
+    bodies without a size limit, and streamed responses (Stream, server-sent events, files)."""
+    from litestar.response import File, ServerSentEvent, Stream
+
+    streaming = (Stream, ServerSentEvent, File)
+    found = []
+    prefix = f"/api/{module}"
+    for route in app.routes:
+        if not route.path.startswith(prefix):
+            continue
+        for handler in getattr(route, "route_handlers", ()):
+            returns = handler.parsed_fn_signature.return_type.annotation
+            unlimited = getattr(handler, "request_max_body_size", ...) is None
+            if unlimited or (isinstance(returns, type) and issubclass(returns, streaming)):
+                methods = ",".join(sorted(handler.http_methods))
+                found.append(f"{methods} {route.path}")
+    return sorted(set(found))

@@ -11,8 +11,9 @@ import asyncio
 import logging
 import signal
 
+from kernel.errors import StartupError
 from kernel.gateway._app import create_app
-from kernel.gateway._responder import HttpResponder
+from kernel.gateway._responder import HttpResponder, streaming_routes
 from kernel.runtime import Kernel
 from kernel.settings import KernelSettings
 
@@ -22,6 +23,15 @@ log = logging.getLogger("webos.module")
 async def serve_modules(settings: KernelSettings) -> None:
     kernel = Kernel(settings, role="module")
     app = create_app(kernel, manage_kernel=False)
+    for name in kernel.modules:
+        refused = streaming_routes(app, name)
+        if refused:
+            raise StartupError(
+                f"module {name!r} cannot run standalone: the gateway forwards a request or "
+                "response as one NATS message, and these routes stream bodies: "
+                + "; ".join(refused)
+                + ". Run it in the gateway (webos run)."
+            )
     await kernel.start()
     responder = HttpResponder(kernel, app)
     await responder.start()

@@ -6,9 +6,10 @@ from typing import Any
 
 from litestar import Response, Router, get
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 
 from kernel.auth import PUBLIC, requires
-from kernel.gateway._problems import PROBLEM_JSON
+from kernel.gateway._problems import PROBLEM_JSON, problem
 from kernel.runtime import Kernel
 
 
@@ -62,9 +63,24 @@ def services(kernel: NamedDependency[Kernel]) -> list[dict[str, Any]]:
     return kernel.registry.describe()
 
 
+@get("/tasks")
+async def tasks_overview(kernel: NamedDependency[Kernel]) -> dict[str, Any]:
+    """Tasks this process knows, and its worker's counters when it runs one."""
+    return kernel.subsystem("tasks").describe()
+
+
+@get("/tasks/{task_id:str}")
+async def task_status(kernel: NamedDependency[Kernel], task_id: FromPath[str]) -> Response[Any]:
+    """One task: queued, running (with progress), retrying, succeeded (result) or failed (error)."""
+    status = await kernel.subsystem("tasks").status(task_id)
+    if status is None:
+        return problem(404, f"no task {task_id!r} (unknown, or its record expired)")
+    return Response(status.model_dump(mode="json", exclude_none=True))
+
+
 system_router = Router(
     "/api/system",
-    route_handlers=[modules, bus_stats, nodes, services],
+    route_handlers=[modules, bus_stats, nodes, services, tasks_overview, task_status],
     tags=["system"],
     guards=[requires("system.read")],
 )

@@ -27,4 +27,4 @@ async def connect_once(url: str, name: str) -> Any:
             error_cb=_quiet,
         )
     except nats.errors.NoServersError as error:
-        raise ConnectionError(f"no NATS server answered at {url}") from error
+        raise ConnectionError("no NATS server answered") from error

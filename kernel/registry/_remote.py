@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, get_type_hints
@@ -19,6 +20,8 @@ from pydantic.errors import PydanticSchemaGenerationError
 
 from kernel.context import current_traceparent
 from kernel.errors import WebOSError
+from kernel.telemetry._metrics import attributes, instruments
+from kernel.telemetry._spans import SpanKind, child_span, fail
 
 SUBJECT_PREFIX = "webos.svc"
 
@@ -152,12 +155,44 @@ class RemoteServiceProxy:
     async def _call(
         self, contract: MethodContract, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
+        body = json.dumps({"args": contract.dump_args(args, kwargs)}).encode()
+        started = time.perf_counter()
+        outcome = "unavailable"
+        try:
+            with child_span(
+                f"{self._name}/{contract.name}",
+                SpanKind.CLIENT,
+                {"rpc.system": "nats", "rpc.service": self._name, "rpc.method": contract.name},
+            ) as span:
+                answer = await self._request(contract, body)
+                outcome = "error" if "error" in answer else "ok"
+                if outcome == "error":
+                    fail(span, str(answer["error"].get("type", "Error")))
+        finally:
+            labels = attributes(
+                service=self._name, method=contract.name, side="client", outcome=outcome
+            )
+            meters = instruments()
+            meters.remote_calls.add(1, labels)
+            meters.remote_duration.record(time.perf_counter() - started, labels)
+        if "error" in answer:
+            error = answer["error"]
+            raise RemoteServiceError(
+                self._name, contract.name, error.get("type", "Error"), error.get("message", "")
+            )
+        try:
+            return contract.result.validate_python(answer.get("result"))
+        except ValidationError as error:
+            raise RemoteServiceError(
+                self._name, contract.name, "ValidationError", str(error)
+            ) from None
+
+    async def _request(self, contract: MethodContract, body: bytes) -> dict[str, Any]:
         from nats.errors import NoRespondersError
         from nats.errors import TimeoutError as NatsTimeout
 
-        body = json.dumps({"args": contract.dump_args(args, kwargs)}).encode()
         headers: dict[str, str] = {}
-        traceparent = current_traceparent.get()
+        traceparent = current_traceparent.get()  # the client span (see kernel.telemetry)
         if traceparent:
             headers["traceparent"] = traceparent
         for envelope in self._envelopes():  # the caller's identity, as on events
@@ -174,15 +209,4 @@ class RemoteServiceProxy:
             raise ServiceUnavailable(
                 f"service {self._name!r} did not answer {contract.name}() within {timeout}s"
             ) from None
-        answer = json.loads(reply.data)
-        if "error" in answer:
-            error = answer["error"]
-            raise RemoteServiceError(
-                self._name, contract.name, error.get("type", "Error"), error.get("message", "")
-            )
-        try:
-            return contract.result.validate_python(answer.get("result"))
-        except ValidationError as error:
-            raise RemoteServiceError(
-                self._name, contract.name, "ValidationError", str(error)
-            ) from None
+        return json.loads(reply.data)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,8 +18,9 @@ from nats.micro.request import Request
 from nats.micro.service import Service
 
 from kernel.bus import Event
-from kernel.context import current_traceparent
 from kernel.registry._remote import MethodContract, method_contracts, method_subject
+from kernel.telemetry._metrics import attributes, instruments
+from kernel.telemetry._spans import SpanKind, fail, received_span
 
 log = logging.getLogger("webos.registry")
 
@@ -27,10 +29,28 @@ def _handler(
     instance: Any, service: str, contract: MethodContract, envelopes: Sequence[Any]
 ) -> Any:
     method = getattr(instance, contract.name)
+    span_attributes = {"rpc.system": "nats", "rpc.service": service, "rpc.method": contract.name}
 
     async def handle(request: Request) -> None:
         headers = request.headers or {}
-        token = current_traceparent.set(headers.get("traceparent"))
+        started = time.perf_counter()
+        with received_span(
+            f"{service}/{contract.name}",
+            SpanKind.SERVER,
+            headers.get("traceparent"),
+            span_attributes,
+        ) as span:
+            ok = await answer(request, headers)
+            if not ok:
+                fail(span, "the method raised")
+        labels = attributes(
+            service=service, method=contract.name, side="server", outcome="ok" if ok else "error"
+        )
+        meters = instruments()
+        meters.remote_calls.add(1, labels)
+        meters.remote_duration.record(time.perf_counter() - started, labels)
+
+    async def answer(request: Request, headers: Any) -> bool:
         # The caller's identity is restored exactly as for an event handler.
         call = Event("", request.subject, None, None, request.data, headers)
         undo = [restore for envelope in envelopes if (restore := envelope.incoming(call))]
@@ -50,12 +70,12 @@ def _handler(
             await request.respond_error(
                 "500", f"{type(error).__name__}: {error}", json.dumps(body).encode()
             )
-            return
+            return False
         finally:
             for restore in reversed(undo):
                 restore()
-            current_traceparent.reset(token)
         await request.respond(json.dumps(body).encode())
+        return True
 
     return handle
 

@@ -213,7 +213,7 @@ class Kernel:
         except Exception as error:
             self._started = False
             raise StartupError(
-                f"cannot connect to NATS at {self.settings.effective_nats_url}: {error}"
+                f"cannot connect to NATS at {self.settings.display_nats_url}: {error}"
             ) from error
         for subsystem in self.subsystems:
             self._open.append(subsystem)
@@ -242,7 +242,7 @@ class Kernel:
             "kernel started: node=%s modules=%s nats=%s",
             self.node_id,
             ", ".join(self.modules) or "none",
-            self.settings.effective_nats_url,
+            self.settings.display_nats_url,
         )
 
     async def stop(self) -> None:

@@ -1,5 +1,11 @@
 """Kernel settings, read from ``WEBOS_*`` environment variables and ``.env``."""
 
-from kernel.settings._settings import Environment, KernelSettings, load_settings, settings_error
+from kernel.settings._settings import (
+    Environment,
+    KernelSettings,
+    load_settings,
+    redact_url,
+    settings_error,
+)
 
-__all__ = ["Environment", "KernelSettings", "load_settings", "settings_error"]
+__all__ = ["Environment", "KernelSettings", "load_settings", "redact_url", "settings_error"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -63,6 +64,13 @@ class KernelSettings(BaseSettings):
     )
     log_level: str = Field("INFO", description="Root log level.")
     event_log: bool = Field(False, description="Log every event handled at INFO (costly).")
+    metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Serve this process's Prometheus metrics on WEBOS_HOST:PORT/metrics, "
+        "unauthenticated (docs/observability.md); the gateway also has a guarded /metrics.",
+    )
     request_timeout: float = Field(5.0, gt=0, description="Seconds to wait for NATS replies.")
     heartbeat_interval: float = Field(
         2.0, gt=0, le=60, description="Seconds between node heartbeats (dropped after 3 missed)."
@@ -76,6 +84,29 @@ class KernelSettings(BaseSettings):
         30.0, gt=0, description="Seconds a durable handler may run before redelivery."
     )
     shutdown_timeout: float = Field(8.0, gt=0, description="Seconds granted to drain on stop.")
+    # -- tasks (docs/tasks.md) -----------------------------------------------------------
+    tasks_worker: bool | None = Field(
+        None, description="Run a task worker inside the gateway (unset: only with embedded NATS)."
+    )
+    tasks_scheduler: bool | None = Field(
+        None,
+        description="Run the task scheduler inside the gateway (unset: only with embedded NATS).",
+    )
+    tasks_concurrency: int = Field(8, ge=1, le=10000, description="Tasks a worker runs at once.")
+    tasks_retries: int = Field(3, ge=0, le=100, description="Retries of a failing task (default).")
+    tasks_backoff: float = Field(
+        1.0, gt=0, description="First task retry delay, seconds (doubles)."
+    )
+    tasks_backoff_max: float = Field(300.0, gt=0, description="Longest task retry delay, seconds.")
+    tasks_ack_wait: float = Field(
+        30.0, ge=0.5, description="Seconds without a sign of life before a task is redelivered."
+    )
+    tasks_result_ttl: float = Field(
+        7 * 24 * 3600, ge=1, description="Seconds task status and results are kept."
+    )
+    tasks_max_age: float = Field(
+        7 * 24 * 3600, ge=1, description="Seconds a queued task waits for a worker at most."
+    )
     # -- auth (docs/auth.md) -------------------------------------------------------------
     jwt_algorithm: Literal["HS256", "RS256", "EdDSA"] = Field(
         "HS256", description="Algorithm of access tokens (pinned; never read from a token)."
@@ -128,6 +159,11 @@ class KernelSettings(BaseSettings):
     def effective_nats_url(self) -> str:
         return self.nats_url or f"nats://127.0.0.1:{self.nats_port}"
 
+    @property
+    def display_nats_url(self) -> str:
+        """The NATS URL for logs and messages: credentials never leave the process."""
+        return redact_url(self.effective_nats_url)
+
     def validate_for_start(self) -> None:
         """Checks that need the whole picture rather than one field."""
         if self.env is Environment.PROD and self.secret_key is None:
@@ -135,6 +171,17 @@ class KernelSettings(BaseSettings):
                 "WEBOS_SECRET_KEY must be set when WEBOS_ENV=prod: the kernel refuses to run in "
                 "production with a generated development secret"
             )
+
+
+def redact_url(url: str) -> str:
+    """``nats://user:secret@host:4222`` -> ``nats://user:***@host:4222``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
 def settings_error(error: ValidationError, prefix: str = ENV_PREFIX) -> ConfigError:

@@ -46,8 +46,11 @@ afs = CurrentAFS()
 
 
 def _acting_principal() -> str | None:
-    # Replaced by the signed principal once auth is wired; until then, the acting module.
-    return current_module.get()
+    """The signed-in caller; for work nobody signed in for, the module doing it."""
+    from kernel.auth import current_principal
+
+    principal = current_principal.get()
+    return principal.id if principal.is_authenticated else current_module.get()
 
 
 def presign_secret(kernel: Kernel) -> str:

@@ -20,6 +20,7 @@ from kernel.gateway import create_app
 from kernel.runtime import Kernel
 from kernel.settings import KernelSettings
 from kernel.testing._processes import ModuleProcess, module_env
+from kernel.testing._workers import start_worker
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,10 @@ class KernelHarness:
         if wait:
             await process.wait_visible(self.nats_url)
         return process
+
+    async def run_worker(self, *modules: str, **options: Any) -> ModuleProcess:
+        """Start ``webos worker --modules MODULES`` as a real subprocess (see _workers.py)."""
+        return await start_worker(self, self._processes, modules, **options)
 
     def settings(
         self,

@@ -219,7 +219,11 @@ async def test_stopping_a_module_mid_stream_loses_nothing(
 
 async def _webos(harness: KernelHarness, *args: str) -> str:
     webos = str(Path(sys.executable).parent / "webos")
-    env = {**os.environ, "WEBOS_NATS_URL": harness.nats_url}
+    env = {
+        **os.environ,
+        "WEBOS_NATS_URL": harness.nats_url,
+        "WEBOS_DATA_DIR": str(harness.data_dir),
+    }
     result = await asyncio.to_thread(
         subprocess.run, [webos, *args], capture_output=True, text=True, timeout=60, env=env
     )

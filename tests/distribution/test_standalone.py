@@ -250,3 +250,13 @@ async def _next_with_subject(collector, subject: str, timeout: float):
         message = await collector.next(timeout=timeout)
         if message.subject == subject:
             return message
+
+
+async def test_a_module_with_streaming_routes_refuses_to_run_standalone(
+    webos: KernelHarness,
+) -> None:
+    process = await webos.run_module("files", wait=False)
+    code = await asyncio.to_thread(process.process.wait, 60)
+    assert code != 0
+    assert "module 'files' cannot run standalone" in process.output()
+    assert "PUT /api/files/{mount:str}/{path:path}" in process.output()

@@ -33,7 +33,7 @@ async def test_uploads_and_deletes_emit_storage_events(webos: KernelHarness) -> 
         "size": 5,
         "etag": put.json()["etag"],
         "content_type": "text/plain",
-        "principal": "files",  # the acting module, until auth supplies the user
+        "principal": "test-user",  # the signed-in caller (webos.sign_in_as in conftest)
     }
     assert created.headers["webos-source"] == "files"
     assert created_by_form.json()["urn"] == "fs://local/ev/b.bin"
