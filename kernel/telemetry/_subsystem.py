@@ -25,12 +25,13 @@ class TelemetrySubsystem:
     def configure_app(self, app_config: AppConfig, kernel: Kernel) -> AppConfig:
         from kernel.auth import requires
 
-        self.telemetry = setup_telemetry(kernel.role)
-        if self.telemetry.enabled:
+        telemetry = self.telemetry = setup_telemetry(kernel.role)
+        recording = telemetry.tracer_provider is not None or telemetry.meter_provider is not None
+        if recording:
             app_config.plugins.append(opentelemetry_plugin())
             # Last, so innermost: it runs after routing and after the plain traceparent copy.
             app_config.middleware.append(sync_server_span)
-        if kernel.role == "gateway":
+        if kernel.role == "gateway" and telemetry.meter_provider is not None:
             app_config.route_handlers.append(metrics_handler([requires("system.read")]))
         return app_config
 

@@ -62,6 +62,11 @@ async def scrape(app: RunningKernel) -> str:
     return response.text
 
 
+@pytest.fixture(autouse=True)
+def _metrics_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEBOS_METRICS", "on")  # metrics are recorded when asked for
+
+
 @pytest.fixture
 def pinger(tmp_path: Path) -> Path:
     root = tmp_path / "mods"
@@ -127,3 +132,15 @@ async def test_counts_go_up_with_requests_events_and_tasks(
     family = "http_server_duration_milliseconds"
     if 'otel_metric_overflow="true"' not in after:
         assert total(after, family, **http) >= total(before, family, **http) + 3
+
+
+def test_metrics_and_spans_stay_off_unless_asked_for() -> None:
+    from kernel.telemetry._setup import _exporter_names, _metrics_wanted, _tracing_forced
+
+    assert not _metrics_wanted({})
+    assert not _tracing_forced({})
+    assert _exporter_names({}, "OTEL_TRACES_EXPORTER", "TRACES") == []
+    assert _metrics_wanted({"WEBOS_METRICS": "on"})
+    assert _metrics_wanted({"WEBOS_METRICS_PORT": "9464"})
+    endpoint = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"}
+    assert _exporter_names(endpoint, "OTEL_TRACES_EXPORTER", "TRACES") == ["otlp"]
