@@ -30,6 +30,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcess
 
 from kernel.errors import ConfigError
 from kernel.telemetry._export import FileSpanExporter, SwitchboardProcessor
+from kernel.telemetry._spans import enable_recording
 
 log = logging.getLogger("webos.telemetry")
 
@@ -153,6 +154,7 @@ def _install_tracing(telemetry: Telemetry, resource: Resource | None) -> None:
     tracer_provider.add_span_processor(telemetry.switchboard)
     trace.set_tracer_provider(tracer_provider)
     telemetry.tracer_provider = tracer_provider
+    enable_recording()
 
 
 def _resource(role: str, environ: Mapping[str, str]) -> Resource:

@@ -38,6 +38,14 @@ __all__ = [
 _PROPAGATOR = TraceContextTextMapPropagator()
 # A proxy until the SDK is set up; it then delegates to the real tracer.
 _tracer = trace.get_tracer("webos")
+_recording = False
+
+
+def enable_recording() -> None:
+    """Called once the SDK records spans; until then the helpers below skip OpenTelemetry
+    entirely (no context attach, no parent extraction) and only carry the traceparent along."""
+    global _recording
+    _recording = True
 
 
 def traceparent_of(span: Span) -> str | None:
@@ -64,6 +72,8 @@ def _sending_parent() -> Context | None:
 
 def start_span(name: str, kind: SpanKind, attributes: Mapping[str, Any] | None = None) -> Span:
     """A span that sends work, not made current: end it yourself (``span.end()``)."""
+    if not _recording:
+        return trace.INVALID_SPAN
     return _tracer.start_span(name, _sending_parent(), kind, attributes)
 
 
@@ -72,6 +82,9 @@ def child_span(
     name: str, kind: SpanKind, attributes: Mapping[str, Any] | None = None
 ) -> Iterator[Span]:
     """A current span that sends work (producer, client), child of the active one."""
+    if not _recording:
+        yield trace.INVALID_SPAN
+        return
     with (
         _tracer.start_as_current_span(name, _sending_parent(), kind, attributes) as span,
         _synced(span),
@@ -87,6 +100,13 @@ def received_span(
     attributes: Mapping[str, Any] | None = None,
 ) -> Iterator[Span]:
     """A current span for work received (consumer, server), child of ``traceparent``."""
+    if not _recording:
+        token = current_traceparent.set(traceparent)
+        try:
+            yield trace.INVALID_SPAN
+        finally:
+            current_traceparent.reset(token)
+        return
     with (
         _tracer.start_as_current_span(name, remote_context(traceparent), kind, attributes) as span,
         _synced(span, traceparent),
