@@ -81,6 +81,7 @@ from kernel.auth._subsystem import (
     Credentials,
     SecuritySubsystem,
     active_security,
+    signing_from_settings,
 )
 from kernel.auth._tokens import (
     ALGORITHMS,
@@ -155,6 +156,7 @@ __all__ = [
     "requires",
     "resolve_signing",
     "sign_identity",
+    "signing_from_settings",
     "system_principal",
     "use_principal",
     "verify_api_key",

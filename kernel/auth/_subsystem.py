@@ -76,6 +76,23 @@ class NotStarted(AuthError):
 _active: list[SecuritySubsystem] = []
 
 
+def signing_from_settings(settings: KernelSettings, *, signer: bool) -> Signing:
+    """Token config and identity keys as the kernel's settings describe them."""
+    return resolve_signing(
+        env=settings.env.value,
+        secret_key=settings.secret_key,
+        data_dir=settings.data_dir,
+        jwt_algorithm=settings.jwt_algorithm,
+        jwt_private_key_file=settings.jwt_private_key_file,
+        jwt_public_key_file=settings.jwt_public_key_file,
+        identity_private_key_file=settings.identity_private_key_file,
+        identity_public_key_file=settings.identity_public_key_file,
+        access_token_ttl=settings.access_token_ttl,
+        jwt_leeway=settings.jwt_leeway,
+        signer=signer,
+    )
+
+
 def active_security() -> SecuritySubsystem:
     """The started security subsystem of this process (the auth module plugs into it)."""
     if not _active:
@@ -119,19 +136,7 @@ class SecuritySubsystem:
     async def start(self, kernel: Kernel) -> None:
         settings = kernel.settings
         signer = kernel.role == "gateway"
-        self._signing = resolve_signing(
-            env=settings.env.value,
-            secret_key=settings.secret_key,
-            data_dir=settings.data_dir,
-            jwt_algorithm=settings.jwt_algorithm,
-            jwt_private_key_file=settings.jwt_private_key_file,
-            jwt_public_key_file=settings.jwt_public_key_file,
-            identity_private_key_file=settings.identity_private_key_file,
-            identity_public_key_file=settings.identity_public_key_file,
-            access_token_ttl=settings.access_token_ttl,
-            jwt_leeway=settings.jwt_leeway,
-            signer=signer,
-        )
+        self._signing = signing_from_settings(settings, signer=signer)
         self.role_map = RoleMap.from_json(settings.roles, setting="WEBOS_ROLES")
         self.credentials = ClaimsOnly(self.role_map)
         self.limiter = LoginLimiter(

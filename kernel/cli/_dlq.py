@@ -99,7 +99,7 @@ def dlq_replay(letter_id: int | None, replay_all: bool) -> None:
 def _reattester() -> Reattest | None:
     """Re-sign callers' identities when this machine holds the identity key (the gateway's data
     folder in development, WEBOS_IDENTITY_PRIVATE_KEY_FILE in production)."""
-    from kernel.auth import header_reattester, resolve_signing
+    from kernel.auth import header_reattester, signing_from_settings
     from kernel.auth._keys import IDENTITY_PRIVATE_FILE
     from kernel.errors import ConfigError
 
@@ -115,16 +115,7 @@ def _reattester() -> Reattest | None:
         )
         return None
     try:
-        signing = resolve_signing(
-            env=settings.env.value,
-            secret_key=settings.secret_key,
-            data_dir=settings.data_dir,
-            jwt_algorithm=settings.jwt_algorithm,
-            jwt_private_key_file=settings.jwt_private_key_file,
-            jwt_public_key_file=settings.jwt_public_key_file,
-            identity_private_key_file=settings.identity_private_key_file,
-            identity_public_key_file=settings.identity_public_key_file,
-        )
+        signing = signing_from_settings(settings, signer=True)
     except ConfigError as error:
         click.echo(
             f"warning: cannot re-sign identities ({error}); replayed events older than the "
