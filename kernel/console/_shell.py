@@ -22,6 +22,7 @@ PRODUCT = "WebOS"
 CONSOLE_VIEW = "console.view"
 SYSTEM_READ = "system.read"
 DLQ_REPLAY = "dlq.replay"
+FILES_READ = "files.read"
 HTML = "text/html; charset=utf-8"
 
 
@@ -43,6 +44,7 @@ SYSTEM_PAGES = (
     Page("services", "Services", "/console/services", "⚙", SYSTEM_READ, "What each node offers"),
     Page("tasks", "Tasks", "/console/tasks", "↻", SYSTEM_READ, "Background tasks and progress"),
     Page("dlq", "Dead letters", "/console/dlq", "✉", SYSTEM_READ, "Events handlers gave up on"),
+    Page("storage", "Storage", "/console/storage", "▦", FILES_READ, "Browse, upload, download"),
 )
 HOME = Page("home", "Dashboard", "/console", "⌂", None, "Widgets of every module")
 

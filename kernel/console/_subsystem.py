@@ -84,6 +84,7 @@ class ConsoleSubsystem:
 def console_router() -> Router:
     # Imported here: the handlers' signatures name the Kernel, whose module imports this one.
     from kernel.console._pages import page_handlers
+    from kernel.console._storage import storage_handlers
     from kernel.console._tasks import task_handlers
     from kernel.console._views import view_handlers
 
@@ -96,7 +97,14 @@ def console_router() -> Router:
     )
     return Router(
         "/console",
-        route_handlers=[*session_handlers, *page_handlers, *view_handlers, *task_handlers, static],
+        route_handlers=[
+            *session_handlers,
+            *page_handlers,
+            *view_handlers,
+            *task_handlers,
+            *storage_handlers,
+            static,
+        ],
         # Public to the app-wide guard: the console's own guard redirects to sign-in instead.
         opt=dict(PUBLIC),
         guards=[console_guard],
