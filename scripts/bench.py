@@ -32,6 +32,7 @@ from _bench_bus import run_bus
 from _bench_common import BenchContext, Figure
 from _bench_http import run_http
 from _bench_rpc import run_rpc
+from _bench_startup import run_startup
 from _bench_storage import run_storage
 from _bench_tasks import run_tasks
 
@@ -46,6 +47,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "http": run_http,
     "storage": run_storage,
     "tasks": run_tasks,
+    "startup": run_startup,
 }
 
 

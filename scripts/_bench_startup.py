@@ -1,0 +1,203 @@
+"""``bench.py startup``: how fast processes come up, and how much memory they hold.
+
+* ``webos run`` (the repo's modules, on the benchmark's NATS) until ``/ready`` answers 200,
+  against a bare Litestar app under uvicorn until its first 200;
+* ``webos module run audit`` until it is visible in ``webos ps``, against a raw nats-py process
+  until its first message arrives.
+
+Peak RSS (``VmHWM``) of each process is read when it is up. Median of ``--repeat`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+
+from _bench_common import BenchContext, ChildProcess, Figure, webos_command, webos_env
+
+from kernel.natsserver import connect_once
+from kernel.nodes import snapshot
+
+REPO_MODULES = Path(__file__).resolve().parent.parent / "modules"
+
+BARE_APP = """
+import sys, uvicorn
+from litestar import Litestar, get
+
+@get("/ready", sync_to_thread=False)
+def ready() -> dict:
+    return {"status": "ready"}
+
+uvicorn.run(Litestar([ready]), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+"""
+
+RAW_NATS = """
+import asyncio, sys, nats
+
+async def main():
+    client = await nats.connect(sys.argv[1])
+    await client.publish("bench.startup.raw", b"up")
+    await client.flush()
+    await asyncio.sleep(3600)
+
+asyncio.run(main())
+"""
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _answers_200(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+async def until_http_ok(url: str, child: ChildProcess, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        child.check_alive()
+        if await asyncio.to_thread(_answers_200, url):
+            return
+        await asyncio.sleep(0.01)
+    raise TimeoutError(f"{child.label} not ready within {timeout}s")
+
+
+async def timed(child: ChildProcess, until: object) -> tuple[float, float]:
+    started = time.perf_counter()
+    await child.start()
+    await until  # type: ignore[misc]
+    elapsed = time.perf_counter() - started
+    assert child.process is not None
+    rss = peak_rss_mb(child.process.pid)
+    await child.stop()
+    return elapsed, rss
+
+
+async def gateway_once(ctx: BenchContext, work: Path, index: int) -> tuple[float, float]:
+    port = free_port()
+    env = webos_env(ctx.nats_url, work / f"gw{index}", REPO_MODULES, WEBOS_PORT=str(port))
+    env["WEBOS_TASKS_WORKER"] = "false"
+    child = ChildProcess("webos run", webos_command("run"), env, work, work / f"gw{index}.log")
+    ready = until_http_ok(f"http://127.0.0.1:{port}/ready", child)
+    return await timed(child, ready)
+
+
+async def bare_once(work: Path, index: int) -> tuple[float, float]:
+    port = free_port()
+    script = work / "bare_app.py"
+    script.write_text(BARE_APP)
+    env = dict(os.environ)
+    argv = [sys.executable, str(script), str(port)]
+    child = ChildProcess("bare Litestar", argv, env, work, work / f"bare{index}.log")
+    return await timed(child, until_http_ok(f"http://127.0.0.1:{port}/ready", child))
+
+
+async def module_once(ctx: BenchContext, work: Path, index: int) -> tuple[float, float]:
+    env = webos_env(ctx.nats_url, work / f"mod{index}", REPO_MODULES)
+    argv = webos_command("module", "run", "audit")
+    child = ChildProcess("webos module run", argv, env, work, work / f"mod{index}.log")
+
+    async def visible() -> None:
+        while True:
+            child.check_alive()
+            assert child.process is not None
+            nodes = await snapshot(ctx.nats_url, wait=0.05)
+            if any(node.pid == child.process.pid for node in nodes):
+                return
+
+    return await timed(child, visible())
+
+
+async def raw_once(ctx: BenchContext, work: Path, index: int) -> tuple[float, float]:
+    client = await connect_once(ctx.nats_url, "bench-startup")
+    arrived = asyncio.Event()
+
+    async def seen(_: object) -> None:
+        arrived.set()
+
+    await client.subscribe("bench.startup.raw", cb=seen)
+    await client.flush()
+    script = work / "raw_nats.py"
+    script.write_text(RAW_NATS)
+    argv = [sys.executable, str(script), ctx.nats_url]
+    child = ChildProcess("raw nats-py", argv, dict(os.environ), work, work / f"raw{index}.log")
+    try:
+        return await timed(child, asyncio.wait_for(arrived.wait(), 60))
+    finally:
+        await client.close()
+
+
+async def run_startup(ctx: BenchContext, args: argparse.Namespace) -> list[Figure]:
+    work = ctx.tmp_dir / "startup"
+    work.mkdir(parents=True, exist_ok=True)
+    rounds = 1 if ctx.quick else max(args.repeat, 1)
+    results: dict[str, list[tuple[float, float]]] = {k: [] for k in ("gw", "bare", "mod", "raw")}
+    for index in range(rounds):
+        results["bare"].append(await bare_once(work, index))
+        results["gw"].append(await gateway_once(ctx, work, index))
+        results["raw"].append(await raw_once(ctx, work, index))
+        results["mod"].append(await module_once(ctx, work, index))
+        for key, runs in results.items():
+            seconds, rss = runs[-1]
+            print(f"  [{index + 1}] {key:<5} up in {seconds:6.3f} s   peak RSS {rss:6.1f} MB")
+
+    def median(key: str, position: int) -> float:
+        return statistics.median(run[position] for run in results[key])
+
+    ctx.details["startup"] = {key: runs for key, runs in results.items()}
+    lower = {"higher_is_better": False}
+    return [
+        Figure.compare(
+            "startup_gateway_ready_s_vs_bare_litestar",
+            median("gw", 0),
+            median("bare", 0),
+            "s",
+            **lower,
+        ),
+        Figure.compare(
+            "startup_gateway_peak_rss_mb_vs_bare_litestar",
+            median("gw", 1),
+            median("bare", 1),
+            "MB",
+            **lower,
+        ),
+        Figure.compare(
+            "startup_module_visible_s_vs_raw_nats_process",
+            median("mod", 0),
+            median("raw", 0),
+            "s",
+            **lower,
+        ),
+        Figure.compare(
+            "startup_module_peak_rss_mb_vs_raw_nats_process",
+            median("mod", 1),
+            median("raw", 1),
+            "MB",
+            **lower,
+        ),
+    ]
