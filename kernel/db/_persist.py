@@ -53,13 +53,13 @@ class DiskMirror:
         self._server = server
         self._tokens: dict[tuple[str, str], str] = {}
         self._generations: dict[str, str] = {}
-        root.mkdir(parents=True, exist_ok=True)
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._lock_path = root / ".lock"
 
     @contextlib.contextmanager
     def locked(self, *, exclusive: bool) -> Iterator[None]:
         """Hold the directory-wide lock; a fresh descriptor per call keeps threads independent."""
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
             yield
@@ -177,7 +177,9 @@ class DiskMirror:
         path.parent.mkdir(parents=True, exist_ok=True)
         temp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
         try:
-            with temp.open("w", encoding="utf-8") as handle:
+            # Owner-only: collections hold password hashes, tokens and API key digests.
+            descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with open(descriptor, "w", encoding="utf-8") as handle:
                 handle.write(text)
                 if durable:
                     handle.flush()

@@ -216,3 +216,17 @@ def test_foreign_errors_become_pymongo_errors() -> None:
     assert isinstance(translated, pymongo.errors.DuplicateKeyError)
     assert translated.code == 11000
     assert type(_translate(KeyError("x"))) is pymongo.errors.PyMongoError
+
+
+async def test_store_files_are_readable_by_the_owner_only(tmp_path) -> None:
+    import stat
+
+    from kernel.db import create_client
+
+    client = create_client(None, tmp_path / "db")
+    await client["webos"]["secrets"].insert_one({"hash": "argon2id$..."})
+    await client.close()
+    files = [path for path in (tmp_path / "db").rglob("*") if path.is_file()]
+    assert files
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
