@@ -36,7 +36,13 @@ def find_nats_server() -> str:
 
 
 def port_is_free(host: str, port: int) -> bool:
+    """Whether a server could listen on ``host:port`` now.
+
+    SO_REUSEADDR as nats-server and uvicorn set it: connections of a previous run lingering in
+    TIME_WAIT must not make a quick restart look like a busy port.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
@@ -108,6 +114,9 @@ class EmbeddedNats:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             preexec_fn=_die_with_parent,
+            # Its own session: Ctrl+C in a terminal signals the whole foreground group, and the
+            # server must outlive the gateway's graceful drain; the gateway stops it after.
+            start_new_session=True,
         )
         self._wait_until_listening(timeout, log_path)
 

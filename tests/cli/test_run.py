@@ -123,3 +123,15 @@ def test_only_and_exclude(gateway: Gateway) -> None:
     forwarded = httpx.get(f"{gateway.url}/api/audit/events")
     assert forwarded.status_code == 503
     assert "no live instance of module 'audit'" in forwarded.json()["detail"]
+
+
+def test_restart_on_the_same_ports_right_away(gateway: Gateway) -> None:
+    """Connections of the first run linger in TIME_WAIT; the port checks must not mind."""
+    gateway.start()
+    gateway.wait_ready()
+    assert gateway.stop(signal.SIGINT) == 0
+
+    gateway.start()
+
+    assert gateway.wait_ready().status_code == 200
+    assert gateway.stop(signal.SIGTERM) == 0
