@@ -4,6 +4,15 @@ The pytest plugin in :mod:`kernel.testing.plugin` is registered automatically; i
 ``nats_server`` (session) and ``webos`` (per test) fixtures.
 """
 
+from kernel.testing._auth import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    USER_PASSWORD,
+    add_user,
+    bearer,
+    login,
+    start_with_auth,
+)
 from kernel.testing._harness import (
     KernelHarness,
     MessageCollector,
@@ -18,15 +27,22 @@ from kernel.testing._processes import ModuleProcess
 from kernel.testing._s3 import S3Server, moto_s3_server
 
 __all__ = [
+    "ADMIN_EMAIL",
+    "ADMIN_PASSWORD",
+    "USER_PASSWORD",
     "KernelHarness",
     "MessageCollector",
     "ModuleProcess",
     "ReceivedMessage",
     "RunningKernel",
     "S3Server",
+    "add_user",
+    "bearer",
     "forget_modules",
+    "login",
     "moto_s3_server",
     "purge_jetstream",
     "running_kernel",
+    "start_with_auth",
     "write_module",
 ]

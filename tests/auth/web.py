@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from kernel.auth import SecuritySubsystem, issue_access_token
-from kernel.testing import KernelHarness, RunningKernel, write_module
+from kernel.testing import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    RunningKernel,
+    add_user,
+    bearer,
+    login,
+    write_module,
+)
+from kernel.testing import USER_PASSWORD as PASSWORD
+from kernel.testing import start_with_auth as start
 
-ADMIN_EMAIL = "root@example.org"
-ADMIN_PASSWORD = "correct horse battery staple"
-PASSWORD = "a long enough passphrase"
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+# The tests here import these names from this module.
+__all__ = ["ADMIN_EMAIL", "ADMIN_PASSWORD", "PASSWORD", "add_user", "bearer", "login", "start"]
 
 
 def security(app: RunningKernel) -> SecuritySubsystem:
@@ -28,31 +32,6 @@ def token_for(app: RunningKernel, subject: str, *roles: str) -> str:
     return issue_access_token(
         config, subject, roles=roles, extra_claims={"email": f"{subject}@x.org"}
     )
-
-
-async def start(webos: KernelHarness, modules: list[str], **settings: Any) -> RunningKernel:
-    """A gateway with the auth module, the given modules and a first admin from settings."""
-    settings.setdefault("admin_email", ADMIN_EMAIL)
-    settings.setdefault("admin_password", ADMIN_PASSWORD)
-    return await webos.start(["auth", *modules], **settings)
-
-
-async def login(
-    app: RunningKernel, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD
-) -> str:
-    response = await app.client.post("/api/auth/login", json={"email": email, "password": password})
-    assert response.status_code == 200, response.text
-    return response.json()["access_token"]
-
-
-async def add_user(
-    app: RunningKernel, admin: str, email: str, roles: list[str] | None = None
-) -> tuple[str, str]:
-    """Create a user as the admin; return (user id, access token)."""
-    body = {"email": email, "password": PASSWORD, "roles": roles or ["user"]}
-    created = await app.client.post("/api/auth/users/", json=body, headers=bearer(admin))
-    assert created.status_code == 201, created.text
-    return created.json()["id"], await login(app, email, PASSWORD)
 
 
 PROBE_ROUTER = """
