@@ -31,6 +31,7 @@ from _bench_common import (
     BenchContext,
     Figure,
     Worker,
+    make_payload,
     median,
     percentile,
     serve_commands,
@@ -56,19 +57,9 @@ class Login(BaseModel):
     ok: bool
 
 
-def make_payload(seq: int) -> dict[str, Any]:
-    return {
-        "sent_ns": time.time_ns(),
-        "seq": seq,
-        "user_id": "user-000042",
-        "email": "ada.lovelace@example.com",
-        "action": "login",
-        "ip": "127.0.0.1",
-        "agent": "Mozilla/5.0 (X11; Linux x86_64)",
-        "tags": ["web", "mfa"],
-        "score": 0.875,
-        "ok": True,
-    }
+def make_timed_payload(seq: int) -> dict[str, Any]:
+    """The shared benchmark record plus its send time, for latency."""
+    return {"sent_ns": time.time_ns(), **make_payload(seq)}
 
 
 def subject_for(variant: str) -> str:
@@ -249,7 +240,7 @@ async def _setup_publisher(
         nc = await nats.connect(url, name="bench-pub-raw")
 
         async def raw_send(seq: int) -> None:
-            await nc.publish(subject, json.dumps(make_payload(seq)).encode())
+            await nc.publish(subject, json.dumps(make_timed_payload(seq)).encode())
 
         return raw_send, nc, nc.close
 
@@ -265,7 +256,7 @@ async def _setup_publisher(
         await broker.start()
 
         async def fs_send(seq: int) -> None:
-            await broker.publish(make_payload(seq), subject)
+            await broker.publish(make_timed_payload(seq), subject)
 
         return fs_send, broker.config.connection_state.connection, broker.stop
 
@@ -276,7 +267,7 @@ async def _setup_publisher(
         await bus.connect(url, client_name="bench-pub-webos")
 
         async def webos_send(seq: int) -> None:
-            await bus.emit(subject, make_payload(seq))
+            await bus.emit(subject, make_timed_payload(seq))
 
         return webos_send, bus.nats, bus.close
 

@@ -25,6 +25,21 @@ SCRIPTS = Path(__file__).resolve().parent
 ROOT = SCRIPTS.parent
 
 
+def make_payload(seq: int) -> dict[str, Any]:
+    """The ~200-byte record every payload benchmark sends (bus, rpc, http echo)."""
+    return {
+        "seq": seq,
+        "user_id": "user-000042",
+        "email": "ada.lovelace@example.com",
+        "action": "login",
+        "ip": "127.0.0.1",
+        "agent": "Mozilla/5.0 (X11; Linux x86_64)",
+        "tags": ["web", "mfa"],
+        "score": 0.875,
+        "ok": True,
+    }
+
+
 @dataclass(slots=True)
 class Figure:
     """One comparison: ``value`` (WebOS) against ``baseline``.

@@ -36,6 +36,7 @@ from _bench_common import (
     CpuMeter,
     Figure,
     Worker,
+    make_payload,
     median,
     percentile,
     serve_commands,
@@ -80,17 +81,7 @@ async def echo(data: Payload) -> Payload:
     return data
 '''
 
-PAYLOAD = {
-    "seq": 1,
-    "user_id": "user-000042",
-    "email": "ada.lovelace@example.com",
-    "action": "login",
-    "ip": "127.0.0.1",
-    "agent": "Mozilla/5.0 (X11; Linux x86_64)",
-    "tags": ["web", "mfa"],
-    "score": 0.875,
-    "ok": True,
-}
+PAYLOAD = make_payload(1)
 
 
 def write_http_module(modules_path: Path) -> None:

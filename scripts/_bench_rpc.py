@@ -36,6 +36,7 @@ from _bench_common import (
     CpuMeter,
     Figure,
     Worker,
+    make_payload,
     median,
     percentile,
     serve_commands,
@@ -74,20 +75,6 @@ class Echo:
     async def echo(self, payload: Payload) -> Payload:
         return payload
 '''
-
-
-def make_payload(seq: int) -> dict[str, Any]:
-    return {
-        "seq": seq,
-        "user_id": "user-000042",
-        "email": "ada.lovelace@example.com",
-        "action": "login",
-        "ip": "127.0.0.1",
-        "agent": "Mozilla/5.0 (X11; Linux x86_64)",
-        "tags": ["web", "mfa"],
-        "score": 0.875,
-        "ok": True,
-    }
 
 
 def write_echo_module(modules_path: Path) -> None:

@@ -13,6 +13,7 @@ from kernel.testing._auth import (
     login,
     start_with_auth,
 )
+from kernel.testing._data import pattern, pattern_bytes
 from kernel.testing._harness import (
     KernelHarness,
     MessageCollector,
@@ -41,6 +42,8 @@ __all__ = [
     "forget_modules",
     "login",
     "moto_s3_server",
+    "pattern",
+    "pattern_bytes",
     "purge_jetstream",
     "running_kernel",
     "start_with_auth",

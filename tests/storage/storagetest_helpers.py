@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import random
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from kernel.storage import S3Backend
+from kernel.testing import pattern, pattern_bytes
 
 SECRET = "test-presign-secret-0123456789abcdef"
 MiB = 1024 * 1024
@@ -43,31 +43,21 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     }
 
 
-async def pattern(
-    size: int, *, seed: int = 7, chunk: int = MiB, digest: Any = None
-) -> AsyncIterator[bytes]:
-    """Deterministic pseudo-random bytes, ``chunk`` at a time; feeds ``digest`` if given."""
-    rng = random.Random(seed)
-    left = size
-    while left:
-        data = rng.randbytes(min(chunk, left))
-        left -= len(data)
-        if digest is not None:
-            digest.update(data)
-        yield data
-
-
-def pattern_bytes(size: int, *, seed: int = 7) -> bytes:
-    rng = random.Random(seed)
-    out = bytearray()
-    while len(out) < size:
-        out += rng.randbytes(min(MiB, size - len(out)))
-    return bytes(out)
-
-
 async def sha256_of(chunks: AsyncIterator[bytes]) -> tuple[str, int]:
     digest, total = hashlib.sha256(), 0
     async for chunk in chunks:
         digest.update(chunk)
         total += len(chunk)
     return digest.hexdigest(), total
+
+
+__all__ = [
+    "SECRET",
+    "MiB",
+    "MotoS3",
+    "free_port",
+    "pattern",
+    "pattern_bytes",
+    "sha256_of",
+    "snapshot",
+]
