@@ -1,17 +1,15 @@
 """The Tasks view: queued, running (with progress), retrying, done and failed background tasks.
 
-Reads the task records the tasks subsystem keeps in NATS KV (``kernel.tasks``); the table is
-polled every two seconds.
+Reads the tasks subsystem's records (``kernel.tasks``: KV, and the stream for queued tasks); the
+table is polled every two seconds.
 """
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
-from nats.js.errors import NoKeysError
 
 from kernel.auth import CurrentPrincipal
 from kernel.console._pages import catalog_of
@@ -30,13 +28,7 @@ async def task_records(kernel: Kernel) -> list[Any]:
         tasks = kernel.subsystem("tasks")
     except LookupError:
         raise RuntimeError("this gateway runs without the tasks subsystem") from None
-    store = getattr(tasks, "store", None)
-    if store is None:
-        raise RuntimeError("the tasks subsystem is not started")
-    keys: list[str] = []
-    with contextlib.suppress(NoKeysError):
-        keys = await store.kv.keys()
-    records = [record for key in keys[-LIMIT:] if (record := await store.get(key)) is not None]
+    records = await tasks.recent(LIMIT)
     records.sort(key=lambda r: r.queued_at.timestamp() if r.queued_at else 0, reverse=True)
     records.sort(key=lambda r: ORDER.get(str(r.state.value), 9))
     return records

@@ -1,20 +1,29 @@
 """The TaskIQ broker: taskiq-nats's pull-based JetStream broker on the kernel's connection.
 
 Tasks go to the ``WEBOS_TASKS`` stream (work-queue retention, on disk) on the subject
-``webos.tasks.<module>.<task>``, so a task sent before any worker runs waits in the stream. Each
-module's tasks are consumed through one durable pull consumer (``tasks_<module>``) shared by all
-the workers that run the module.
+``webos.tasks.<module>.<task>.<task id>``, so a task sent before any worker runs waits in the
+stream. Each module's tasks are consumed through one durable pull consumer (``tasks_<module>``)
+shared by all the workers that run the module.
+
+A queued task has no status record of its own: while it waits, its message in the stream *is*
+the record (found by the id in its subject, see :func:`queued_status`), and the worker writes
+the first KV record once the task runs. Sending is then one JetStream publish, as in plain
+taskiq-nats.
 
 Changes to taskiq-nats's broker: it reuses the kernel's NATS connection instead of opening one,
-publishes on the task's own subject, turns every label into a string (labels travel as NATS
-headers, which must be strings), deduplicates by task id (``Nats-Msg-Id``) and writes the
-"queued" record together with the publish.
+publishes on the task's own subject, and deduplicates by task id (``Nats-Msg-Id``, the only
+header). Labels (principal, trace, correlation id) travel inside the taskiq message, not as NATS
+headers as in taskiq-nats: headers must be strings (taskiq's OpenTelemetry middleware adds a
+float label), and parsing them was a measurable share of the worker's time per task.
 """
 
 from __future__ import annotations
 
-import asyncio
+import json
+import logging
 import re
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
@@ -22,19 +31,30 @@ from nats.js.errors import BadRequestError, NotFoundError
 from taskiq import AsyncBroker, BrokerMessage
 from taskiq_nats import PullBasedJetStreamBroker
 
-from kernel.auth import current_principal
+from kernel.auth import IDENTITY_HEADER
 from kernel.tasks._context import HEADER_CORRELATION, HEADER_TRACEPARENT
-from kernel.tasks._store import KvResultBackend, StatusStore, TaskState, TaskStatus, now
+from kernel.tasks._store import (
+    KvResultBackend,
+    StatusStore,
+    TaskState,
+    TaskStatus,
+    valid_task_id,
+)
 
 TASKS_STREAM = "WEBOS_TASKS"
 SUBJECT_PREFIX = "webos.tasks"
 HEADER_MSG_ID = "Nats-Msg-Id"
+HEADER_EXPECTED_STREAM = "Nats-Expected-Stream"
+log = logging.getLogger("webos.tasks")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
-def task_subject(task_name: str) -> str:
+def task_subject(task_name: str, task_id: str) -> str:
+    """Where a task is published; the id is the last token when it is a valid task id (an
+    invalid one has no status anyway, see :func:`kernel.tasks._store.valid_task_id`)."""
     module, _, function = task_name.partition(".")
-    return f"{SUBJECT_PREFIX}.{module}.{_UNSAFE.sub('_', function)}"
+    subject = f"{SUBJECT_PREFIX}.{module}.{_UNSAFE.sub('_', function)}"
+    return f"{subject}.{task_id}" if valid_task_id(task_id) else subject
 
 
 def module_subjects(module: str) -> str:
@@ -71,7 +91,8 @@ async def ensure_stream(js: Any, max_age: float) -> None:
 
 
 def string_labels(labels: dict[str, Any]) -> dict[str, str]:
-    """NATS headers are strings; taskiq adds ints and floats (retries, OpenTelemetry)."""
+    """Labels as strings, as the context readers expect; taskiq adds ints and floats (retries,
+    OpenTelemetry)."""
     return {
         str(key): value if isinstance(value, str) else str(value) for key, value in labels.items()
     }
@@ -103,27 +124,11 @@ class KernelTaskBroker(PullBasedJetStreamBroker):
         await AsyncBroker.shutdown(self)
 
     async def kick(self, message: BrokerMessage) -> None:
-        headers = string_labels(message.labels)
-        headers[HEADER_MSG_ID] = message.task_id
-        queued = TaskStatus(
-            id=message.task_id,
-            task=message.task_name,
-            state=TaskState.QUEUED,
-            correlation_id=headers.get(HEADER_CORRELATION),
-            traceparent=headers.get(HEADER_TRACEPARENT),
-            principal=_principal_id(),
-            queued_at=now(),
-        )
-        # One round trip for both: the record is created only if the worker has not written
-        # one already, so a fast worker's "running" is never overwritten by "queued".
-        await asyncio.gather(
-            self.store.create(queued),
-            self.js.publish(
-                task_subject(message.task_name),
-                payload=message.message,
-                headers=headers,
-                stream=TASKS_STREAM,
-            ),
+        # The labels travel in the taskiq message itself; the one header is for deduplication.
+        await self.store.publisher.publish(
+            task_subject(message.task_name, message.task_id),
+            message.message,
+            headers={HEADER_MSG_ID: message.task_id, HEADER_EXPECTED_STREAM: TASKS_STREAM},
         )
 
     async def listen(self) -> Any:  # pragma: no cover - the kernel's Worker consumes
@@ -131,6 +136,43 @@ class KernelTaskBroker(PullBasedJetStreamBroker):
         yield
 
 
-def _principal_id() -> str | None:
-    principal = current_principal.get()
-    return principal.id if principal.is_authenticated else None
+#: Who a queued task runs for: the verified principal id of its identity header, as of the
+#: time the stream stored it (None when anonymous or unverifiable).
+PrincipalOf = Callable[[str, datetime], "str | None"]
+
+
+async def queued_status(js: Any, task_id: str, principal_of: PrincipalOf) -> TaskStatus | None:
+    """The status of a task still waiting in the stream, read from its message; else None."""
+    if not valid_task_id(task_id):
+        return None
+    try:
+        message = await js.get_msg(TASKS_STREAM, subject=f"{SUBJECT_PREFIX}.*.*.{task_id}")
+    except NotFoundError:
+        return None
+    try:
+        body = json.loads(message.data)
+        name, labels = str(body["task_name"]), string_labels(body.get("labels") or {})
+    except (ValueError, KeyError, TypeError, AttributeError):
+        log.warning("task %s: its message in %s is not a taskiq message", task_id, TASKS_STREAM)
+        return None
+    token = labels.get(IDENTITY_HEADER)
+    return TaskStatus(
+        id=task_id,
+        task=name,
+        state=TaskState.QUEUED,
+        correlation_id=labels.get(HEADER_CORRELATION),
+        traceparent=labels.get(HEADER_TRACEPARENT),
+        principal=principal_of(token, message.time) if token and message.time else None,
+        queued_at=message.time,
+    )
+
+
+async def queued_ids(js: Any, limit: int) -> list[str]:
+    """Ids of up to ``limit`` tasks waiting in the stream (read from their subjects)."""
+    try:
+        info = await js.stream_info(TASKS_STREAM, subjects_filter=f"{SUBJECT_PREFIX}.>")
+    except NotFoundError:
+        return []
+    subjects = info.state.subjects or {}
+    ids = [subject.rpartition(".")[2] for subject in subjects]
+    return [task_id for task_id in ids if valid_task_id(task_id)][:limit]

@@ -1,9 +1,11 @@
 """Task status and results in NATS KV, as JSON.
 
-One key per task in the ``WEBOS_TASK_STATUS`` bucket holds its whole record: state, progress,
-attempts, result or error. KV reads and writes are single JetStream API calls (direct get and
-publish); unlike taskiq-nats's object-store backend they create no consumer, so nothing piles up
-on the server however many results are read. Entries expire ``WEBOS_TASKS_RESULT_TTL`` seconds
+One key per task in the ``WEBOS_TASK_STATUS`` bucket holds its whole record once the task has
+run: state, progress, attempts, result or error. Until then the task's message in the tasks
+stream stands in for it (``pending``, given by the broker), which keeps sending to one write.
+KV reads and writes are single JetStream API calls (direct get and publish); unlike taskiq-nats's
+object-store backend they create no consumer, so nothing piles up on the server however many
+results are read. Entries expire ``WEBOS_TASKS_RESULT_TTL`` seconds
 after their last write.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -21,11 +24,12 @@ from nats.js.errors import (
     BadRequestError,
     BucketNotFoundError,
     KeyNotFoundError,
-    KeyWrongLastSequenceError,
 )
 from pydantic import BaseModel, Field
 from taskiq import AsyncResultBackend, TaskiqResult
 from taskiq.depends.progress_tracker import TaskProgress
+
+from kernel.tasks._publish import AckedPublisher
 
 STATUS_BUCKET = "WEBOS_TASK_STATUS"
 _TASK_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -86,17 +90,28 @@ async def open_bucket(js: Any, bucket: str, *, ttl: float | None = None) -> Any:
         return await js.key_value(bucket)
 
 
-class StatusStore:
-    """Task records in NATS KV. Writers: the sender (queued, only if new) and the worker."""
+PendingLookup = Callable[[str], Awaitable[TaskStatus | None]]
 
-    def __init__(self, kv: Any) -> None:
+
+class StatusStore:
+    """Task records in NATS KV, written by the worker; ``pending`` finds queued tasks."""
+
+    def __init__(
+        self, kv: Any, publisher: AckedPublisher, *, pending: PendingLookup | None = None
+    ) -> None:
         self.kv = kv
+        self.publisher = publisher
+        self.pending = pending
 
     @classmethod
-    async def open(cls, js: Any, *, ttl: float) -> StatusStore:
-        return cls(await open_bucket(js, STATUS_BUCKET, ttl=ttl))
+    async def open(
+        cls, js: Any, publisher: AckedPublisher, *, ttl: float, pending: PendingLookup | None = None
+    ) -> StatusStore:
+        kv = await open_bucket(js, STATUS_BUCKET, ttl=ttl)
+        return cls(kv, publisher, pending=pending)
 
-    async def get(self, task_id: str) -> TaskStatus | None:
+    async def recorded(self, task_id: str) -> TaskStatus | None:
+        """The KV record alone (a task that has not run yet has none)."""
         if not valid_task_id(task_id):
             return None
         try:
@@ -107,16 +122,18 @@ class StatusStore:
             return None
         return TaskStatus.model_validate_json(entry.value)
 
-    async def put(self, status: TaskStatus) -> None:
-        await self.kv.put(status.id, _dump(status))
+    async def get(self, task_id: str) -> TaskStatus | None:
+        status = await self.recorded(task_id)
+        if status is not None or self.pending is None or not valid_task_id(task_id):
+            return status
+        queued = await self.pending(task_id)
+        # Between the two reads a worker may have run it, recorded it and taken it off the
+        # stream: then the record exists now.
+        return queued if queued is not None else await self.recorded(task_id)
 
-    async def create(self, status: TaskStatus) -> bool:
-        """Write ``status`` unless the task already has a record (the worker was quicker)."""
-        try:
-            await self.kv.create(status.id, _dump(status))
-        except KeyWrongLastSequenceError:
-            return False
-        return True
+    async def put(self, status: TaskStatus) -> None:
+        # The KV put, through the shared publisher (see kernel.tasks._publish).
+        await self.publisher.publish(f"$KV.{STATUS_BUCKET}.{status.id}", _dump(status))
 
     async def update(self, task_id: str, **changes: Any) -> TaskStatus | None:
         status = await self.get(task_id)

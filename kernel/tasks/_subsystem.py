@@ -9,19 +9,23 @@ gateway when ``WEBOS_TASKS_SCHEDULER`` is on (same default).
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from nats.js.errors import NoKeysError
 from taskiq import ScheduledTask
 from taskiq.kicker import AsyncKicker
 
+from kernel.auth import verify_identity
 from kernel.errors import WebOSError
 from kernel.modules import LoadedModule, defined_here
-from kernel.tasks._broker import KernelTaskBroker
+from kernel.tasks._broker import KernelTaskBroker, queued_ids, queued_status
 from kernel.tasks._context import outgoing_labels
 from kernel.tasks._decorator import TaskRef
+from kernel.tasks._publish import AckedPublisher
 from kernel.tasks._schedule import KvScheduleSource, Scheduler
 from kernel.tasks._store import StatusStore, TaskStatus
 from kernel.tasks._worker import BoundTask, Worker, WorkerSettings
@@ -72,6 +76,7 @@ class TasksSubsystem:
     def __init__(self) -> None:
         self.broker: KernelTaskBroker | None = None
         self.store: StatusStore | None = None
+        self.publisher: AckedPublisher | None = None
         self.worker: Worker | None = None
         self.scheduler: Scheduler | None = None
         self.tasks: dict[str, BoundTask] = {}
@@ -85,7 +90,22 @@ class TasksSubsystem:
         self._kernel = kernel
         self._packages = {spec.package: name for name, spec in kernel.discovery.modules.items()}
         js = kernel.bus.nats.jetstream()
-        self.store = await StatusStore.open(js, ttl=settings.tasks_result_ttl)
+        public_key, leeway = _public_key(), settings.jwt_leeway
+
+        def principal_of(token: str, at: datetime) -> str | None:
+            if public_key is None:
+                return None
+            principal = verify_identity(token, public_key, leeway=leeway, now=at)
+            return principal.id if principal.is_authenticated else None
+
+        self.publisher = AckedPublisher(kernel.bus.nats, timeout=settings.request_timeout)
+        await self.publisher.start()
+        self.store = await StatusStore.open(
+            js,
+            self.publisher,
+            ttl=settings.tasks_result_ttl,
+            pending=lambda task_id: queued_status(js, task_id, principal_of),
+        )
         self.broker = KernelTaskBroker(kernel.bus.nats, self.store, max_age=settings.tasks_max_age)
         self.tasks = {}
         for module in kernel.modules.values():
@@ -108,10 +128,10 @@ class TasksSubsystem:
                     backoff_max=settings.tasks_backoff_max,
                     ack_wait=settings.tasks_ack_wait,
                     shutdown_timeout=settings.shutdown_timeout,
-                    leeway=settings.jwt_leeway,
+                    leeway=leeway,
                 ),
                 node_id=kernel.node_id,
-                public_key=_public_key(),
+                public_key=public_key,
             )
             await self.worker.start(js)
         if self._runs_scheduler(kernel):
@@ -150,6 +170,9 @@ class TasksSubsystem:
         if self.broker is not None:
             await self.broker.shutdown()
             self.broker = None
+        if self.publisher is not None:
+            await self.publisher.close()
+            self.publisher = None
 
     async def check(self) -> str | None:
         return None
@@ -235,6 +258,19 @@ class TasksSubsystem:
         if self.store is None:
             raise TasksNotRunning("the tasks subsystem is not started")
         return await self.store.get(task_id)
+
+    async def recent(self, limit: int) -> list[TaskStatus]:
+        """Up to ``limit`` recorded tasks (the newest keys) and up to ``limit`` queued ones."""
+        if self.store is None or self.broker is None:
+            raise TasksNotRunning("the tasks subsystem is not started")
+        keys: list[str] = []
+        with contextlib.suppress(NoKeysError):
+            keys = await self.store.kv.keys()
+        ids = keys[-limit:]
+        known = set(ids)
+        queued = await queued_ids(self.broker.js, limit)
+        ids += [task_id for task_id in queued if task_id not in known]
+        return [status for task_id in ids if (status := await self.store.get(task_id)) is not None]
 
     def describe(self) -> dict[str, Any]:
         return {

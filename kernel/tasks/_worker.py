@@ -17,9 +17,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from nats.errors import TimeoutError as NatsTimeout
@@ -27,7 +27,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from taskiq.receiver import Receiver
 
 from kernel.auth import current_principal, system_principal
-from kernel.tasks._broker import TASKS_STREAM, consumer_name, module_subjects
+from kernel.tasks._broker import TASKS_STREAM, consumer_name, module_subjects, string_labels
 from kernel.tasks._context import (
     HEADER_CORRELATION,
     HEADER_SCHEDULE,
@@ -46,6 +46,60 @@ if TYPE_CHECKING:
     from kernel.tasks._decorator import TaskRef
 
 log = logging.getLogger("webos.tasks")
+
+
+RUNNING_RECORD_AFTER = 0.05
+"""Seconds a task runs before its "running" record is written (at once on ``progress()``).
+
+A task that is over sooner never gets one: until then its status reads "queued" from the
+stream, and its outcome is the next write. That halves the writes of short tasks."""
+
+
+def delivery_of(message: Any) -> tuple[int, datetime]:
+    """How many times JetStream delivered ``message`` and when it stored it.
+
+    Read from the reply subject like nats-py's ``message.metadata``, without building its
+    seven-field object for every task.
+    """
+    tokens = (message.reply or "").split(".")
+    if len(tokens) == 9 and tokens[0] == "$JS":  # $JS.ACK.stream.consumer.delivered.s.c.ns.pending
+        delivered, stored_ns = tokens[4], tokens[7]
+    else:  # the longer form (domain, account hash) or a malformed one: nats-py's parser decides
+        metadata = message.metadata
+        return metadata.num_delivered, metadata.timestamp
+    return int(delivered), datetime.fromtimestamp(int(stored_ns) / 1e9, UTC)
+
+
+class _Heartbeat:
+    """One timer per run: writes the "running" record once it is due, then tells JetStream
+    every ``interval`` seconds that the task is still being worked on (so it is not handed to
+    another worker). A timer, not an asyncio task: most runs end before it first fires."""
+
+    def __init__(self, message: Any, interval: float, record_running: Callable[[], None]) -> None:
+        self._message = message
+        self._interval = interval
+        self._record_running = record_running
+        self._loop = asyncio.get_running_loop()
+        self._sending: asyncio.Future[None] | None = None  # held so it is not collected
+        self._timer = self._loop.call_later(RUNNING_RECORD_AFTER, self._due)
+
+    def _due(self) -> None:
+        self._record_running()
+        later = max(self._interval - RUNNING_RECORD_AFTER, 0.0)
+        self._timer = self._loop.call_later(later, self._tick)
+
+    def _tick(self) -> None:
+        self._sending = asyncio.ensure_future(self._touch())
+        self._timer = self._loop.call_later(self._interval, self._tick)
+
+    async def _touch(self) -> None:
+        try:
+            await self._message.in_progress()
+        except Exception as error:  # the next tick tries again; redelivery is the fallback
+            log.warning("task worker: could not extend the ack deadline: %s", error)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
 
 
 @dataclass(frozen=True)
@@ -173,8 +227,7 @@ class Worker:
             log.exception("task worker: could not settle a task message")
 
     async def _execute(self, message: Any) -> None:
-        metadata = message.metadata
-        attempt = metadata.num_delivered
+        attempt, accepted_at = delivery_of(message)
         try:
             taskiq_message = self.broker.formatter.loads(message.data)
         except Exception as error:
@@ -182,7 +235,7 @@ class Worker:
             await message.term()
             return
         task_id, name = taskiq_message.task_id, taskiq_message.task_name
-        labels = {key: str(value) for key, value in (message.headers or {}).items()}
+        labels = string_labels(taskiq_message.labels)
         bound = self.tasks.get(name)
         if bound is None:
             known = ", ".join(sorted(self.tasks)) or "none"
@@ -203,7 +256,7 @@ class Worker:
             if scheduled is not None and scheduled == bound.schedule_id
             else None,
             public_key=self.public_key,
-            accepted_at=metadata.timestamp,
+            accepted_at=accepted_at,
             leeway=self.settings.leeway,
         )
         started = time.perf_counter()
@@ -218,7 +271,9 @@ class Worker:
                 "webos.task.attempt": attempt,
             },
         ) as span:
-            outcome, error = await self._run(message, taskiq_message, bound, labels, attempt)
+            outcome, error = await self._run(
+                message, taskiq_message, bound, labels, attempt, accepted_at
+            )
             if error is not None:
                 fail(span, error)
         task_labels = attributes(task=name, outcome=outcome)
@@ -233,19 +288,47 @@ class Worker:
         bound: BoundTask,
         labels: dict[str, str],
         attempt: int,
+        accepted_at: datetime,
     ) -> tuple[str, str | None]:
         """Run one attempt in its span; return its outcome and error."""
-        metadata = message.metadata
         task_id, name = taskiq_message.task_id, taskiq_message.task_name
         correlation = labels.get(HEADER_CORRELATION)
-        run = [self._running_status(task_id, name, attempt, bound, labels, metadata.timestamp)]
-        # "running" is written while the task starts; later writes wait for it (same order).
-        written = asyncio.create_task(self.store.put(run[0]))
+        principal, started_at = current_principal.get(), now()
+        run: list[TaskStatus] = []  # the record, built when first needed (not before the run)
+
+        def running() -> TaskStatus:
+            if not run:
+                run.append(
+                    TaskStatus(
+                        id=task_id,
+                        task=name,
+                        state=TaskState.RUNNING,
+                        attempts=attempt,
+                        max_attempts=bound.max_attempts,
+                        correlation_id=correlation,
+                        traceparent=labels.get(HEADER_TRACEPARENT),
+                        principal=principal.id if principal.is_authenticated else None,
+                        worker=self.node_id,
+                        queued_at=accepted_at,
+                        started_at=started_at,
+                    )
+                )
+            return run[0]
+
+        written: asyncio.Task[None] | None = None
+
+        def record_running() -> None:
+            nonlocal written
+            if written is None:  # progress() may have written it already
+                written = asyncio.create_task(self.store.put(running()))
 
         async def report(fraction: float, text: str | None) -> None:
+            nonlocal written
+            if written is not None:
+                await written  # the same key: keep the writes in order
+            run[0] = running().model_copy(update={"progress": fraction, "message": text})
+            written = asyncio.create_task(self.store.put(run[0]))
             await written
-            run[0] = run[0].model_copy(update={"progress": fraction, "message": text})
-            await self.store.put(run[0])
 
         tick = labels.get(HEADER_TICK)
         info = TaskInfo(
@@ -257,13 +340,14 @@ class Worker:
             int(tick) if tick and tick.isdigit() else None,
         )
         bind_run(info, report)
-        keep_alive = asyncio.create_task(self._keep_alive(message))
+        heartbeat = _Heartbeat(message, max(self.settings.ack_wait / 3, 0.2), record_running)
         try:
             result = await self.receiver.run_task(bound.ref.fn, taskiq_message)
         finally:
-            keep_alive.cancel()
-            await written
-        status = run[0]
+            heartbeat.cancel()
+            if written is not None:
+                await written
+        status = running()
         if self._stopping and isinstance(result.error, asyncio.CancelledError):
             await self.store.put(status.model_copy(update={"state": TaskState.QUEUED}))
             await message.nak()
@@ -316,32 +400,6 @@ class Worker:
         await message.term()
         return ("failed", error)
 
-    def _running_status(
-        self,
-        task_id: str,
-        name: str,
-        attempt: int,
-        bound: BoundTask,
-        labels: dict[str, str],
-        accepted_at: datetime,
-    ) -> TaskStatus:
-        # Built from the message alone (no read before the task starts): the stream's own
-        # timestamp is when the task was queued, the labels carry trace and correlation.
-        principal = current_principal.get()
-        return TaskStatus(
-            id=task_id,
-            task=name,
-            state=TaskState.RUNNING,
-            attempts=attempt,
-            max_attempts=bound.max_attempts,
-            correlation_id=labels.get(HEADER_CORRELATION),
-            traceparent=labels.get(HEADER_TRACEPARENT),
-            principal=principal.id if principal.is_authenticated else None,
-            worker=self.node_id,
-            queued_at=accepted_at,
-            started_at=now(),
-        )
-
     async def _fail(
         self,
         task_id: str,
@@ -370,13 +428,6 @@ class Worker:
         )
         self.counts["failed"] += 1
         log.error("task %s (%s) failed after %d attempt(s): %s", name, task_id, attempt, error)
-
-    async def _keep_alive(self, message: Any) -> None:
-        interval = max(self.settings.ack_wait / 3, 0.2)
-        while True:
-            await asyncio.sleep(interval)
-            with contextlib.suppress(Exception):
-                await message.in_progress()
 
     async def stop(self) -> None:
         """Take no more tasks, let running ones finish (bounded), hand the rest back."""

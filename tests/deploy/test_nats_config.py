@@ -101,6 +101,25 @@ def _write_shop(root: Path) -> Path:
             class Stock:
                 async def count(self, sku: str) -> int:
                     return len(sku)
+
+                async def reorder(self, sku: str) -> str:
+                    from deploy_shop.tasks import restock
+                    from kernel.tasks import active_tasks
+
+                    sent = await restock.kiq(sku)
+                    return (await active_tasks().status(sent.task_id)).state.value
+            """
+        )
+    )
+    (folder / "tasks.py").write_text(
+        textwrap.dedent(
+            """
+            from kernel.tasks import task
+
+
+            @task
+            async def restock(sku: str) -> str:
+                return sku
             """
         )
     )
@@ -193,6 +212,11 @@ async def test_module_process_works_under_its_own_user(tmp_path: Path) -> None:
                     "webos.svc.shop_stock.count", b'{"args": {"sku": "lamp"}}', timeout=5
                 )
                 assert json.loads(reply.data) == {"result": 4}
+                # Sending a task and reading its status (queued: no worker runs) are allowed.
+                reply = await cli.request(
+                    "webos.svc.shop_stock.reorder", b'{"args": {"sku": "lamp"}}', timeout=5
+                )
+                assert json.loads(reply.data) == {"result": "queued"}, reply.data
                 pong = await cli.request("$SRV.PING.webos-deploy_shop", b"", timeout=5)
                 assert json.loads(pong.data)["name"] == "webos-deploy_shop"
             finally:

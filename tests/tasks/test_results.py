@@ -1,15 +1,19 @@
 """Results are JSON in NATS KV, read back without creating JetStream consumers."""
 
 import asyncio
+import json
 from pathlib import Path
 
 import nats
 import pytest
 
-from kernel.tasks import TasksNotRunning, TaskState
+from kernel.auth import Principal, use_principal
+from kernel.tasks import TasksNotRunning, TaskState, wait_for_status
 from kernel.tasks._broker import TASKS_STREAM
 from kernel.testing import KernelHarness
 from tests.tasks._modules import jobs_module
+
+ADA = Principal(id="ada", kind="user", roles=frozenset({"user"}))
 
 
 async def _consumers(url: str) -> dict[str, int]:
@@ -56,7 +60,9 @@ async def test_status_is_json_in_kv(webos: KernelHarness, tmp_path: Path) -> Non
     assert entry.value.startswith(b"{") and b'"result":{"value":7}' in entry.value
 
 
-async def test_labels_travel_as_string_headers(webos: KernelHarness, tmp_path: Path) -> None:
+async def test_float_labels_travel_in_the_message_and_do_not_break_sending(
+    webos: KernelHarness, tmp_path: Path
+) -> None:
     modules = jobs_module(tmp_path / "mods")
     app = await webos.start(["jobs"], modules_path=modules)
     collector = await app.subscribe("webos.tasks.>")
@@ -64,12 +70,40 @@ async def test_labels_travel_as_string_headers(webos: KernelHarness, tmp_path: P
 
     broker = app.kernel.subsystem("tasks").broker
     # taskiq's OpenTelemetry middleware adds float labels: they must not break sending.
-    await AsyncKicker("jobs.echo", broker, {"started": 1.5, "retry": 2}).kiq(1)
+    sent = await AsyncKicker("jobs.echo", broker, {"started": 1.5, "retry": 2}).kiq(1)
 
     message = await collector.next()
-    assert message.headers["started"] == "1.5" and message.headers["retry"] == "2"
-    status = await app.kernel.subsystem("tasks").store.get(message.headers["Nats-Msg-Id"])
+    assert message.subject == f"webos.tasks.jobs.echo.{sent.task_id}"
+    assert message.headers["Nats-Msg-Id"] == sent.task_id
+    labels = json.loads(message.data)["labels"]
+    assert str(labels["started"]) == "1.5" and str(labels["retry"]) == "2"
+    status = await app.kernel.subsystem("tasks").store.get(sent.task_id)
+    assert status.state is TaskState.QUEUED and status.task == "jobs.echo"
+
+
+async def test_queued_tasks_are_read_from_the_stream_with_their_sender(
+    webos: KernelHarness, tmp_path: Path
+) -> None:
+    modules = jobs_module(tmp_path / "mods")
+    app = await webos.start(["jobs"], modules_path=modules)
+    tasks = app.kernel.subsystem("tasks")
+    from jobs.tasks import echo
+
+    with use_principal(ADA):
+        sent = await echo.kiq(5)
+    assert await tasks.store.recorded(sent.task_id) is None  # sending wrote no record
+    status = await tasks.store.get(sent.task_id)
     assert status.state is TaskState.QUEUED
+    assert status.principal == ADA.id and status.correlation_id
+    assert status.queued_at is not None
+    listed = await tasks.recent(10)
+    assert [item.id for item in listed] == [sent.task_id]
+    assert await tasks.store.get("0" * 32) is None  # an id nobody sent
+
+    await webos.run_worker("jobs", modules_path=modules)
+    done = await wait_for_status(tasks.store, sent.task_id)
+    assert done.state is TaskState.SUCCEEDED and done.principal == ADA.id
+    assert [item.state for item in await tasks.recent(10)] == [TaskState.SUCCEEDED]
 
 
 async def test_sending_without_a_kernel_says_so(tmp_path: Path) -> None:

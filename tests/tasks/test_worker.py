@@ -73,6 +73,9 @@ async def test_killed_worker_does_not_lose_its_task(webos: KernelHarness, tmp_pa
         await asyncio.sleep(0.05)
         running = await store.get(sent.task_id)
     assert marker.read_text() == f"1 {first.pid}"
+    # A task that keeps running gets its "running" record, naming the worker and the caller.
+    assert running.state is TaskState.RUNNING, running
+    assert running.principal == "ada" and running.worker and running.started_at
 
     os.kill(first.pid, signal.SIGKILL)
     second = await webos.run_worker("jobs", modules_path=modules, WEBOS_TASKS_ACK_WAIT="1")
@@ -81,3 +84,19 @@ async def test_killed_worker_does_not_lose_its_task(webos: KernelHarness, tmp_pa
     assert status.state is TaskState.SUCCEEDED, status
     assert status.result == "done on attempt 2 as ada"  # the redelivery kept the caller
     assert marker.read_text() == f"2 {second.pid}"
+
+
+def test_delivery_count_and_stored_time_match_nats_py_metadata() -> None:
+    from nats.aio.msg import Msg
+
+    from kernel.tasks._worker import delivery_of
+
+    stored_ns = 1_764_201_600_123_456_789
+    for reply in (
+        f"$JS.ACK.WEBOS_TASKS.tasks_jobs.3.41.40.{stored_ns}.7",
+        f"$JS.ACK.hub.ACCHASH.WEBOS_TASKS.tasks_jobs.3.41.40.{stored_ns}.7.token",
+    ):
+        message = Msg(_client=None, subject="webos.tasks.jobs.echo.x", reply=reply)  # type: ignore[arg-type]
+        expected = message.metadata
+        assert delivery_of(message) == (3, expected.timestamp)
+        assert expected.num_delivered == 3

@@ -1,0 +1,106 @@
+"""JetStream publishes confirmed through one reply subscription, not one request each.
+
+Sending a task and recording its outcome are both "publish, then wait until the server stored
+it". nats-py's ``request`` does that with a timer and ``wait_for`` per call, which measured
+about 18 µs of CPU per publish here against 8 µs for a publish whose acknowledgement lands in a
+shared subscription. On the task hot path (one publish to send, one to record) that difference
+is most of what kernel.tasks costs over plain taskiq-nats. Timeouts are swept once a while
+rather than timed one by one, so a lost acknowledgement fails within ``timeout`` plus a quarter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+from typing import Any
+
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js.errors import APIError, NoStreamResponseError
+
+_NO_RESPONDERS = "503"
+
+
+class AckedPublisher:
+    """``await publish(subject, payload)`` returns once JetStream stored the message."""
+
+    def __init__(self, connection: Any, *, timeout: float = 5.0) -> None:
+        self._connection = connection
+        self._timeout = timeout
+        self._prefix = ""
+        self._tokens = itertools.count()
+        self._waiting: dict[str, tuple[asyncio.Future[None], float]] = {}
+        self._subscription: Any = None
+        self._sweeper: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._prefix = self._connection.new_inbox()
+        self._subscription = await self._connection.subscribe(
+            f"{self._prefix}.*", cb=self._on_reply
+        )
+        self._sweeper = asyncio.create_task(self._sweep(), name="webos-acked-publisher")
+
+    async def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
+        if self._subscription is not None:
+            with contextlib.suppress(Exception):  # the connection may be closing already
+                await self._subscription.unsubscribe()
+            self._subscription = None
+        self._fail_all(ConnectionError("the publisher closed before the server answered"))
+
+    async def publish(
+        self, subject: str, payload: bytes, *, headers: dict[str, str] | None = None
+    ) -> None:
+        """Publish to a JetStream subject and wait for the server's acknowledgement.
+
+        Raises ``NoStreamResponseError`` when no stream takes the subject, the server's
+        ``APIError`` when it refuses the message, ``nats.errors.TimeoutError`` on no answer.
+        """
+        if self._subscription is None:
+            raise RuntimeError("AckedPublisher.publish before start()")
+        token = str(next(self._tokens))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        self._waiting[token] = (future, loop.time() + self._timeout)
+        try:
+            await self._connection.publish(
+                subject, payload, reply=f"{self._prefix}.{token}", headers=headers
+            )
+            await future
+        finally:
+            self._waiting.pop(token, None)
+
+    async def _on_reply(self, msg: Any) -> None:
+        entry = self._waiting.pop(msg.subject.rpartition(".")[2], None)
+        if entry is None or entry[0].done():
+            return  # answered after its timeout
+        future = entry[0]
+        if msg.headers and msg.headers.get("Status") == _NO_RESPONDERS:
+            future.set_exception(NoStreamResponseError())
+        elif b'"error"' in msg.data and "error" in (answer := json.loads(msg.data)):
+            future.set_exception(APIError.from_error(answer["error"]))
+        else:
+            future.set_result(None)
+
+    async def _sweep(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self._timeout / 4)
+            now = loop.time()
+            for token, (future, deadline) in list(self._waiting.items()):
+                if deadline <= now and not future.done():
+                    del self._waiting[token]
+                    future.set_exception(
+                        NatsTimeout(f"no acknowledgement from JetStream in {self._timeout}s")
+                    )
+
+    def _fail_all(self, error: Exception) -> None:
+        waiting, self._waiting = self._waiting, {}
+        for future, _ in waiting.values():
+            if not future.done():
+                future.set_exception(error)
