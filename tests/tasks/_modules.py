@@ -44,6 +44,13 @@ async def slow_once(marker: str) -> str:
 @task
 async def echo(value: int) -> dict:
     return {"value": value}
+
+
+@task(retries=0)
+async def nap(marker: str, seconds: float) -> int:
+    Path(marker).write_text(str(os.getpid()))
+    await asyncio.sleep(seconds)
+    return os.getpid()
 """
 
 JOBS_ROUTER = """

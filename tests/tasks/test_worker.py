@@ -86,6 +86,34 @@ async def test_killed_worker_does_not_lose_its_task(webos: KernelHarness, tmp_pa
     assert marker.read_text() == f"2 {second.pid}"
 
 
+async def test_sigterm_lets_the_running_task_finish_and_takes_no_more(
+    webos: KernelHarness, tmp_path: Path
+) -> None:
+    modules = jobs_module(tmp_path / "mods")
+    marker = tmp_path / "napping.txt"
+    app = await webos.start(["jobs"], modules_path=modules)
+    worker = await webos.run_worker("jobs", modules_path=modules)
+    from jobs.tasks import echo, nap
+
+    napping = await nap.kiq(str(marker), 1.5)
+    store = app.kernel.subsystem("tasks").store
+    for _ in range(200):  # until the task is inside its sleep (a failure bound)
+        if marker.exists():
+            break
+        await asyncio.sleep(0.05)
+    assert marker.read_text() == str(worker.pid)
+
+    assert await worker.stop(signal.SIGTERM) == 0
+    finished = await store.get(napping.task_id)
+    assert finished.state is TaskState.SUCCEEDED and finished.result == worker.pid
+
+    later = await echo.kiq(1)  # sent after the worker left: it waits for the next one
+    await asyncio.sleep(0.3)
+    assert (await store.get(later.task_id)).state is TaskState.QUEUED
+    await webos.run_worker("jobs", modules_path=modules)
+    assert (await wait_for_status(store, later.task_id)).result == {"value": 1}
+
+
 def test_delivery_count_and_stored_time_match_nats_py_metadata() -> None:
     from nats.aio.msg import Msg
 
