@@ -22,6 +22,9 @@ MAX_READ_BATCH_BYTES = 1024 * 1024
 """Cap on one read hop: small chunks (HTTP-sized) are batched, 1 MiB chunks go one per hop with
 one chunk of read-ahead. Larger read batches measured slower: fresh buffers are cache-cold."""
 MAX_BATCH_CHUNKS = 512  # stays under IOV_MAX (1024 on Linux) for writev
+PAUSE_EVERY_BYTES = 8 * 1024 * 1024
+"""Bytes read on the event loop between two turns given to other tasks."""
+_RWF_NOWAIT: int | None = getattr(os, "RWF_NOWAIT", None)  # Linux; elsewhere always threads
 
 
 def after(future: Future[Any] | None, action: Callable[[], None]) -> None:
@@ -58,6 +61,26 @@ def _writev_all(fd: int, chunks: list[bytes]) -> None:
             views[0] = views[0][written:]
 
 
+def _in_page_cache(fd: int, position: int, size: int) -> bool | None:
+    """Whether ``[position, position+size)`` can be read without waiting for the disk: its first
+    and last byte are in the page cache (``RWF_NOWAIT`` reads them or says it would block).
+    None when the file system cannot tell.
+
+    Only the ends are probed: a range cached at both ends but evicted in between is read on the
+    event loop all the same, a stall of one chunk's disk read at worst.
+    """
+    probe = bytearray(1)
+    try:
+        if os.preadv(fd, [probe], position, _RWF_NOWAIT) != 1:
+            return False  # at or past the end: the thread path reads (nothing) and stops
+        os.preadv(fd, [probe], position + size - 1, _RWF_NOWAIT)
+    except BlockingIOError:
+        return False
+    except OSError:  # EOPNOTSUPP and the like
+        return None
+    return True
+
+
 async def read_chunks(
     pool: ThreadPoolExecutor,
     fd: int,
@@ -67,9 +90,17 @@ async def read_chunks(
     chunk_size: int,
     close: Callable[[], None],
 ) -> AsyncIterator[bytes]:
-    """Yield ``[offset, offset+length)`` in chunks of ``chunk_size``; always calls ``close``."""
+    """Yield ``[offset, offset+length)`` in chunks of ``chunk_size``; always calls ``close``.
+
+    A chunk already in the page cache is read right here: that is a memory copy, cheaper than
+    the hand-off to a thread. Only a chunk that would wait for the disk goes to ``pool``, with
+    read-ahead while the caller consumes it. Every ``PAUSE_EVERY_BYTES`` read here the loop gets
+    a turn, so a fast consumer of a large cached file does not starve other tasks.
+    """
     max_batch = max(1, MAX_READ_BATCH_BYTES // chunk_size)
     position, remaining, batch = offset, length, 1
+    inline = _RWF_NOWAIT is not None
+    since_pause = 0
 
     def plan() -> list[int]:
         sizes = []
@@ -83,10 +114,39 @@ async def read_chunks(
                 left -= size
         return sizes
 
-    sizes = plan()
-    ahead: Future[list[bytes]] | None = pool.submit(_pread_many, fd, position, sizes)
+    def cached() -> bool:
+        nonlocal inline
+        size = chunk_size if remaining is None else min(chunk_size, remaining)
+        if not inline or size <= 0:
+            return False
+        answer = _in_page_cache(fd, position, size)
+        if answer is None:
+            inline = False  # this file system cannot tell: threads from now on
+        return bool(answer)
+
+    ahead: Future[list[bytes]] | None = None
     try:
-        while ahead is not None:
+        while True:
+            if ahead is None and cached():
+                size = chunk_size if remaining is None else min(chunk_size, remaining)
+                chunk = os.pread(fd, size, position)
+                if chunk:
+                    position += len(chunk)
+                    if remaining is not None:
+                        remaining -= len(chunk)
+                    yield chunk
+                if len(chunk) < size or remaining == 0:
+                    return
+                since_pause += len(chunk)
+                if since_pause >= PAUSE_EVERY_BYTES:
+                    since_pause = 0
+                    await asyncio.sleep(0)
+                continue
+            if ahead is None:
+                sizes = plan()
+                if not sizes:
+                    return
+                ahead = pool.submit(_pread_many, fd, position, sizes)
             # The caller waiting on us means the disk is the bottleneck: read more per hop.
             batch = max(1, batch // 2) if ahead.done() else min(max_batch, batch * 2)
             chunks = await asyncio.wrap_future(ahead)
@@ -95,10 +155,14 @@ async def read_chunks(
             position += got
             if remaining is not None:
                 remaining -= got
-            if got == sum(sizes) and (sizes := plan()):
+            if got == sum(sizes) and not cached() and (sizes := plan()):
                 ahead = pool.submit(_pread_many, fd, position, sizes)  # read-ahead
+            elif got < sum(sizes):
+                remaining = 0  # end of file
             for chunk in chunks:
                 yield chunk
+            if remaining == 0:
+                return
     finally:
         after(ahead, close)
 

@@ -150,22 +150,28 @@ class LocalBackend:
     ) -> AsyncIterator[bytes]:
         check_range(offset, length)
 
-        def open_fd() -> int:
+        def open_fd() -> tuple[int, int]:
             real = self._resolve(path)
-            self._stat_real(path, real)  # NotFound for folders and missing files
             try:
-                return os.open(real, _OPEN_READ)
-            except FileNotFoundError:
+                fd = os.open(real, _OPEN_READ)
+            except (FileNotFoundError, NotADirectoryError):
                 raise NotFound(f"{self._where(path)} not found", urn=self._where(path)) from None
             except OSError as exc:  # ELOOP: a symlink was swapped in after the check
                 raise PermissionDenied(f"{self._where(path)}: {exc.strerror}") from None
+            st = os.fstat(fd)
+            if not stat_mod.S_ISREG(st.st_mode):  # a folder is not an object
+                os.close(fd)
+                raise NotFound(f"{self._where(path)} is not an object", urn=self._where(path))
+            return fd, st.st_size
 
-        fd = await asyncio.to_thread(open_fd)
+        fd, size = await asyncio.to_thread(open_fd)
+        # The size as opened bounds the read, so the end is known without reading past it.
+        available = max(size - offset, 0)
         reader = read_chunks(
             self._io_pool(),
             fd,
             offset=offset,
-            length=length,
+            length=available if length is None else min(length, available),
             chunk_size=chunk_size,
             close=partial(os.close, fd),
         )

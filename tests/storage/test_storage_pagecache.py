@@ -1,0 +1,138 @@
+"""Local reads: cached chunks are read on the event loop, evicted ones in a worker thread.
+
+The page cache is emptied for a file with ``posix_fadvise(DONTNEED)`` (it drops clean pages,
+and a durable write leaves them clean), so both paths run on real files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from storagetest_helpers import MiB, pattern
+
+from kernel.storage import AFS, LocalBackend, _fileio
+
+pytestmark = pytest.mark.skipif(
+    not hasattr(os, "RWF_NOWAIT") or not hasattr(os, "posix_fadvise"),
+    reason="page-cache probing is Linux-only; other systems always read in threads",
+)
+
+
+def _evict(path: Path, offset: int = 0, length: int = 0) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, offset, length, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+async def _stored(tmp_path: Path, size: int) -> tuple[AFS, Path, str]:
+    afs = AFS({"local": LocalBackend(tmp_path / "root", mount="local")})
+    await afs.start()
+    written = hashlib.sha256()
+    await afs.write_stream("fs://local/big.bin", pattern(size, seed=7, digest=written))
+    return afs, tmp_path / "root" / "big.bin", written.hexdigest()
+
+
+async def test_the_probe_tells_cached_from_evicted_pages(tmp_path: Path) -> None:
+    afs, path, _ = await _stored(tmp_path, 16 * MiB)
+    try:
+        _evict(path)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            if _fileio._in_page_cache(fd, 0, MiB) is None:
+                pytest.skip("this file system does not support RWF_NOWAIT reads")
+            assert _fileio._in_page_cache(fd, 0, MiB) is False
+            os.pread(fd, MiB, 0)  # now cached
+            assert _fileio._in_page_cache(fd, 0, MiB) is True
+            # Far from what was read (beyond the kernel's read-ahead) it is still on disk.
+            assert _fileio._in_page_cache(fd, 12 * MiB, MiB) is False
+        finally:
+            os.close(fd)
+    finally:
+        await afs.close()
+
+
+async def test_reads_mixing_cached_and_evicted_chunks_return_every_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    afs, path, expected = await _stored(tmp_path, 12 * MiB + 12345)
+    threaded: list[int] = []
+    real_pread_many = _fileio._pread_many
+
+    def counting(fd: int, position: int, sizes: list[int]) -> list[bytes]:
+        threaded.append(position)
+        return real_pread_many(fd, position, sizes)
+
+    monkeypatch.setattr(_fileio, "_pread_many", counting)
+    try:
+        _evict(path, 4 * MiB, 4 * MiB)  # the middle third goes back to disk
+        digest = hashlib.sha256()
+        async for chunk in afs.open_read("fs://local/big.bin", chunk_size=MiB):
+            digest.update(chunk)
+        assert digest.hexdigest() == expected
+        assert threaded and all(4 * MiB <= position < 8 * MiB for position in threaded)
+
+        threaded.clear()
+        ranged = b"".join(
+            [c async for c in afs.open_read("fs://local/big.bin", offset=MiB - 1, length=MiB + 2)]
+        )
+        assert ranged == (await afs.read("fs://local/big.bin"))[MiB - 1 : 2 * MiB + 1]
+        assert threaded == []  # all of it was cached by then
+    finally:
+        await afs.close()
+
+
+async def test_a_long_cached_read_gives_other_tasks_a_turn(tmp_path: Path) -> None:
+    afs, _, _ = await _stored(tmp_path, 32 * MiB)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    running = asyncio.create_task(ticker())
+    try:
+        await afs.read("fs://local/big.bin")  # cached from here on
+        chunks = 0
+        async for _ in afs.open_read("fs://local/big.bin", chunk_size=MiB):
+            chunks += 1
+            if chunks == 1:
+                ticks = 0  # count only while cached chunks are read on the loop
+        assert chunks == 32
+        assert ticks >= 32 * MiB // _fileio.PAUSE_EVERY_BYTES - 1
+    finally:
+        running.cancel()
+        await afs.close()
+
+
+async def test_a_file_system_without_rwf_nowait_falls_back_to_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "plain.bin"
+    path.write_bytes(pattern_bytes := os.urandom(3 * MiB + 7))
+    threaded: list[int] = []
+    real_pread_many = _fileio._pread_many
+
+    def counting(fd: int, position: int, sizes: list[int]) -> list[bytes]:
+        threaded.append(position)
+        return real_pread_many(fd, position, sizes)
+
+    monkeypatch.setattr(_fileio, "_pread_many", counting)
+    monkeypatch.setattr(_fileio, "_in_page_cache", lambda *_: None)  # what EOPNOTSUPP gives
+    fd = os.open(path, os.O_RDONLY)
+    with ThreadPoolExecutor(2) as pool:
+        chunks = _fileio.read_chunks(
+            pool, fd, offset=0, length=len(pattern_bytes), chunk_size=MiB, close=lambda: None
+        )
+        assert b"".join([chunk async for chunk in chunks]) == pattern_bytes
+    os.close(fd)
+    assert threaded and threaded[0] == 0
