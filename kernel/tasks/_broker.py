@@ -149,11 +149,37 @@ async def queued_status(js: Any, task_id: str, principal_of: PrincipalOf) -> Tas
         message = await js.get_msg(TASKS_STREAM, subject=f"{SUBJECT_PREFIX}.*.*.{task_id}")
     except NotFoundError:
         return None
+    return _queued(message, principal_of)
+
+
+async def queued_tasks(js: Any, limit: int, principal_of: PrincipalOf) -> list[TaskStatus]:
+    """The ``limit`` oldest tasks waiting in the stream: one read each, however long the queue."""
+    try:
+        info = await js.stream_info(TASKS_STREAM)
+    except NotFoundError:
+        return []
+    found: list[TaskStatus] = []
+    sequence = info.state.first_seq
+    while len(found) < limit and info.state.messages and sequence <= info.state.last_seq:
+        try:
+            message = await js.get_msg(
+                TASKS_STREAM, seq=sequence, subject=f"{SUBJECT_PREFIX}.>", next=True
+            )
+        except NotFoundError:
+            break
+        if (status := _queued(message, principal_of)) is not None:
+            found.append(status)
+        sequence = message.seq + 1
+    return found
+
+
+def _queued(message: Any, principal_of: PrincipalOf) -> TaskStatus | None:
     try:
         body = json.loads(message.data)
-        name, labels = str(body["task_name"]), string_labels(body.get("labels") or {})
+        task_id, name = str(body["task_id"]), str(body["task_name"])
+        labels = string_labels(body.get("labels") or {})
     except (ValueError, KeyError, TypeError, AttributeError):
-        log.warning("task %s: its message in %s is not a taskiq message", task_id, TASKS_STREAM)
+        log.warning("message %s in %s is not a taskiq message", message.seq, TASKS_STREAM)
         return None
     token = labels.get(IDENTITY_HEADER)
     return TaskStatus(
@@ -165,14 +191,3 @@ async def queued_status(js: Any, task_id: str, principal_of: PrincipalOf) -> Tas
         principal=principal_of(token, message.time) if token and message.time else None,
         queued_at=message.time,
     )
-
-
-async def queued_ids(js: Any, limit: int) -> list[str]:
-    """Ids of up to ``limit`` tasks waiting in the stream (read from their subjects)."""
-    try:
-        info = await js.stream_info(TASKS_STREAM, subjects_filter=f"{SUBJECT_PREFIX}.>")
-    except NotFoundError:
-        return []
-    subjects = info.state.subjects or {}
-    ids = [subject.rpartition(".")[2] for subject in subjects]
-    return [task_id for task_id in ids if valid_task_id(task_id)][:limit]

@@ -22,7 +22,7 @@ from taskiq.kicker import AsyncKicker
 from kernel.auth import verify_identity
 from kernel.errors import WebOSError
 from kernel.modules import LoadedModule, defined_here
-from kernel.tasks._broker import KernelTaskBroker, queued_ids, queued_status
+from kernel.tasks._broker import KernelTaskBroker, PrincipalOf, queued_status, queued_tasks
 from kernel.tasks._context import outgoing_labels
 from kernel.tasks._decorator import TaskRef
 from kernel.tasks._publish import AckedPublisher
@@ -82,6 +82,7 @@ class TasksSubsystem:
         self.tasks: dict[str, BoundTask] = {}
         self._packages: dict[str, str] = {}
         self._kernel: Kernel | None = None
+        self._principal_of: PrincipalOf = lambda _token, _at: None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -106,6 +107,7 @@ class TasksSubsystem:
             ttl=settings.tasks_result_ttl,
             pending=lambda task_id: queued_status(js, task_id, principal_of),
         )
+        self._principal_of = principal_of
         self.broker = KernelTaskBroker(kernel.bus.nats, self.store, max_age=settings.tasks_max_age)
         self.tasks = {}
         for module in kernel.modules.values():
@@ -260,17 +262,16 @@ class TasksSubsystem:
         return await self.store.get(task_id)
 
     async def recent(self, limit: int) -> list[TaskStatus]:
-        """Up to ``limit`` recorded tasks (the newest keys) and up to ``limit`` queued ones."""
+        """Up to ``limit`` recorded tasks (the newest keys) and the ``limit`` oldest queued."""
         if self.store is None or self.broker is None:
             raise TasksNotRunning("the tasks subsystem is not started")
         keys: list[str] = []
         with contextlib.suppress(NoKeysError):
             keys = await self.store.kv.keys()
-        ids = keys[-limit:]
-        known = set(ids)
-        queued = await queued_ids(self.broker.js, limit)
-        ids += [task_id for task_id in queued if task_id not in known]
-        return [status for task_id in ids if (status := await self.store.get(task_id)) is not None]
+        recorded = [status for key in keys[-limit:] if (status := await self.store.get(key))]
+        known = {status.id for status in recorded}
+        queued = await queued_tasks(self.broker.js, limit, self._principal_of)
+        return recorded + [status for status in queued if status.id not in known]
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -91,19 +91,23 @@ async def test_queued_tasks_are_read_from_the_stream_with_their_sender(
 
     with use_principal(ADA):
         sent = await echo.kiq(5)
+        more = [await echo.kiq(value) for value in (6, 7)]
     assert await tasks.store.recorded(sent.task_id) is None  # sending wrote no record
     status = await tasks.store.get(sent.task_id)
-    assert status.state is TaskState.QUEUED
+    assert status.state is TaskState.QUEUED and status.task == "jobs.echo"
     assert status.principal == ADA.id and status.correlation_id
     assert status.queued_at is not None
-    listed = await tasks.recent(10)
-    assert [item.id for item in listed] == [sent.task_id]
+    listed = await tasks.recent(2)  # the oldest queued ones, in the order they were sent
+    assert [item.id for item in listed] == [sent.task_id, more[0].task_id]
     assert await tasks.store.get("0" * 32) is None  # an id nobody sent
 
     await webos.run_worker("jobs", modules_path=modules)
     done = await wait_for_status(tasks.store, sent.task_id)
     assert done.state is TaskState.SUCCEEDED and done.principal == ADA.id
-    assert [item.state for item in await tasks.recent(10)] == [TaskState.SUCCEEDED]
+    for item in more:
+        await wait_for_status(tasks.store, item.task_id)
+    assert {item.state for item in await tasks.recent(10)} == {TaskState.SUCCEEDED}
+    assert len(await tasks.recent(10)) == 3
 
 
 async def test_sending_without_a_kernel_says_so(tmp_path: Path) -> None:
