@@ -8,6 +8,7 @@ measured in the same run on the same data, best of ``rounds`` interleaved runs t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import os
 import random
@@ -86,6 +87,9 @@ async def _bench_local(data: bytes, rounds: int) -> list[dict[str, Any]]:
             await afs.start()
             suffix = "" if durable else "_nofsync"
             for _ in range(rounds):  # interleave so page-cache and disk state are shared
+                # Each write makes a new file: replacing one would time freeing the old one,
+                # which plain I/O does in open(O_TRUNC) and AFS after the write returns.
+                await _remove(afs, direct)
                 base_w = await _best(
                     1,
                     size,
@@ -104,8 +108,18 @@ async def _bench_local(data: bytes, rounds: int) -> list[dict[str, Any]]:
                         1, size, lambda a=afs: _drain(a.open_read("fs://local/a.bin"))
                     )
                     figures.append(("local_read", afs_r, base_r))
+            await _remove(afs, direct)
             await afs.close()
     return _best_of(figures)
+
+
+async def _remove(afs: AFS, direct: str) -> None:
+    """Delete both variants' last object, untimed, and let the file system settle."""
+    if await afs.exists("fs://local/a.bin"):
+        await afs.delete("fs://local/a.bin")
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(direct)
+    await asyncio.to_thread(os.sync)
 
 
 def _best_of(samples: list[tuple[str, float, float]]) -> list[dict[str, Any]]:

@@ -6,22 +6,38 @@ batch adaptively instead: while a thread call is in flight, work piles up (chunk
 the next read grows (chunks to read), and the next hop carries all of it, up to a byte cap. A
 slow peer (an HTTP client, a network upload) keeps batches at one chunk, so memory stays at a
 couple of chunks per stream; a fast one gets few, large hops.
+
+Reads of chunks already in the page cache skip the threads altogether (see ``read_chunks``).
+Durable writes start the disk writing back as they go (``sync_file_range``, Linux), so the
+closing fsync waits for the tail only: measured here, 64 MiB written and fsynced in 17 ms
+instead of 29 ms.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import logging
 import os
+import sys
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import cache
 from typing import Any
 
-MAX_BATCH_BYTES = 4 * 1024 * 1024
-"""Cap on bytes carried by one write hop (what piles up while the previous write runs)."""
+log = logging.getLogger("webos.storage")
+
+MAX_BATCH_BYTES = 1024 * 1024
+"""Cap on bytes carried by one write hop (what piles up while the previous write runs). Larger
+batches measured slower: every chunk held at once is a fresh allocation the producer fills
+cache-cold, where a producer that gets its buffer back at once reuses warm memory."""
 MAX_READ_BATCH_BYTES = 1024 * 1024
 """Cap on one read hop: small chunks (HTTP-sized) are batched, 1 MiB chunks go one per hop with
 one chunk of read-ahead. Larger read batches measured slower: fresh buffers are cache-cold."""
 MAX_BATCH_CHUNKS = 512  # stays under IOV_MAX (1024 on Linux) for writev
+WRITEBACK_EVERY_BYTES = 8 * 1024 * 1024
+"""On durable writes, how much is written between two writeback kicks."""
+_SYNC_FILE_RANGE_WRITE = 2  # start writeback of the range's dirty pages, do not wait
 PAUSE_EVERY_BYTES = 8 * 1024 * 1024
 """Bytes read on the event loop between two turns given to other tasks."""
 _RWF_NOWAIT: int | None = getattr(os, "RWF_NOWAIT", None)  # Linux; elsewhere always threads
@@ -50,7 +66,39 @@ def _pread_many(fd: int, position: int, sizes: list[int]) -> list[bytes]:
     return out
 
 
-def _writev_all(fd: int, chunks: list[bytes]) -> None:
+@cache
+def _sync_file_range() -> Any:
+    """libc's ``sync_file_range`` (Linux only; Python's ``os`` lacks it), loaded on first use."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).sync_file_range
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+def start_writeback(fd: int, offset: int, length: int) -> bool:
+    """Ask the kernel to start writing ``[offset, offset+length)`` to disk; False if it cannot
+    (another OS, or a file system that refuses), which only makes the final fsync longer."""
+    function = _sync_file_range()
+    if function is None:
+        return False
+    if function(fd, offset, length, _SYNC_FILE_RANGE_WRITE) != 0:
+        log.debug("sync_file_range: %s", os.strerror(ctypes.get_errno()))
+        return False
+    return True
+
+
+def _writev_all(fd: int, chunks: list[bytes], writeback: tuple[int, int] | None = None) -> None:
+    _writev(fd, chunks)
+    if writeback is not None:
+        start_writeback(fd, *writeback)
+
+
+def _writev(fd: int, chunks: list[bytes]) -> None:
     views = [memoryview(chunk) for chunk in chunks]
     while views:
         written = os.writev(fd, views[:MAX_BATCH_CHUNKS])
@@ -173,12 +221,24 @@ async def write_chunks(
     chunks: AsyncIterable[bytes],
     *,
     on_abort: Callable[[], None],
+    writeback: bool = False,
 ) -> None:
-    """Write every chunk to ``fd``; on any failure run ``on_abort`` once the fd is idle."""
+    """Write every chunk to ``fd`` (from offset 0); on any failure run ``on_abort`` once the fd
+    is idle. ``writeback``: start writing back to disk every ``WRITEBACK_EVERY_BYTES``."""
     behind: Future[None] | None = None
     pending: list[bytes] = []
     pending_bytes = 0
+    written = flushed = 0  # bytes handed to writes / to writeback so far
     finished = False
+
+    def submit(batch: list[bytes], size: int) -> Future[None]:
+        nonlocal written, flushed
+        written += size
+        kick = None
+        if writeback and written - flushed >= WRITEBACK_EVERY_BYTES:
+            kick, flushed = (flushed, written - flushed), written
+        return pool.submit(_writev_all, fd, batch, kick)
+
     try:
         async for chunk in chunks:
             if not chunk:
@@ -191,12 +251,12 @@ async def write_chunks(
                 continue  # let chunks pile up while the disk is busy
             if behind is not None:
                 await asyncio.wrap_future(behind)
-            behind = pool.submit(_writev_all, fd, pending)
+            behind = submit(pending, pending_bytes)
             pending, pending_bytes = [], 0
         if behind is not None:
             await asyncio.wrap_future(behind)
         if pending:
-            behind = pool.submit(_writev_all, fd, pending)
+            behind = submit(pending, pending_bytes)
             await asyncio.wrap_future(behind)
         finished = True
     finally:

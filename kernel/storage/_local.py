@@ -214,11 +214,21 @@ class LocalBackend:
                 os.fsync(fd)
         finally:
             os.close(fd)  # always: the caller must never close an fd number twice
+        # Freeing the replaced object's blocks and cached pages happens when its last name and
+        # descriptor go: holding one across the rename moves that work (12 ms for 64 MiB
+        # here) out of the write, to a worker thread afterwards.
+        try:
+            replaced: int | None = os.open(real, _OPEN_READ)
+        except OSError:
+            replaced = None  # nothing there yet (or a folder: the rename says so)
         try:
             os.replace(tmp, real)
         except IsADirectoryError:
             where = self._where(path)
             raise AlreadyExists(f"{where} is a folder", urn=where) from None
+        finally:
+            if replaced is not None:
+                self._close_later(replaced)
         if self._durable:
             dir_fd = os.open(os.path.dirname(real), os.O_RDONLY)
             try:
@@ -233,7 +243,11 @@ class LocalBackend:
         fd_open, committed = True, False
         try:
             await write_chunks(
-                self._io_pool(), fd, chunks, on_abort=partial(self._discard, fd, tmp)
+                self._io_pool(),
+                fd,
+                chunks,
+                on_abort=partial(self._discard, fd, tmp),
+                writeback=self._durable,
             )
             fd_open = False
             await asyncio.to_thread(self._commit, path, fd, tmp, real, content_type)
@@ -242,6 +256,12 @@ class LocalBackend:
             if not fd_open and not committed:
                 self._discard(None, tmp)  # _commit closed the fd whatever happened
         return await self.stat(path)
+
+    def _close_later(self, fd: int) -> None:
+        try:
+            self._io_pool().submit(os.close, fd)
+        except RuntimeError:  # the backend is closing: no thread to hand it to
+            os.close(fd)
 
     @staticmethod
     def _discard(fd: int | None, tmp: str) -> None:

@@ -1,4 +1,5 @@
-"""Local reads: cached chunks are read on the event loop, evicted ones in a worker thread.
+"""Local I/O: cached chunks are read on the event loop, evicted ones in a worker thread, and
+durable writes start writeback as they go.
 
 The page cache is emptied for a file with ``posix_fadvise(DONTNEED)`` (it drops clean pages,
 and a durable write leaves them clean), so both paths run on real files.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -136,3 +138,34 @@ async def test_a_file_system_without_rwf_nowait_falls_back_to_threads(
         assert b"".join([chunk async for chunk in chunks]) == pattern_bytes
     os.close(fd)
     assert threaded and threaded[0] == 0
+
+
+def test_writeback_is_started_on_files_and_refused_where_it_cannot_be(tmp_path: Path) -> None:
+    path = tmp_path / "dirty.bin"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
+    read_end, write_end = os.pipe()
+    try:
+        os.write(fd, b"x" * MiB)
+        assert _fileio.start_writeback(fd, 0, MiB) is True
+        assert _fileio.start_writeback(write_end, 0, MiB) is False  # a pipe has no pages
+    finally:
+        for descriptor in (fd, read_end, write_end):
+            os.close(descriptor)
+
+
+async def test_a_durable_write_kicks_writeback_as_it_goes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kicked: list[tuple[int, int]] = []
+    real = _fileio.start_writeback
+
+    def recording(fd: int, offset: int, length: int) -> bool:
+        kicked.append((offset, length))
+        return real(fd, offset, length)
+
+    monkeypatch.setattr(_fileio, "start_writeback", recording)
+    afs, _, _ = await _stored(tmp_path, 20 * MiB)  # durable by default
+    await afs.close()
+    assert kicked and kicked[0][0] == 0
+    assert all(a + n == b for (a, n), (b, _) in itertools.pairwise(kicked))
+    assert sum(n for _, n in kicked) >= 16 * MiB
