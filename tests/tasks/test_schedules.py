@@ -51,6 +51,7 @@ async def test_two_scheduler_processes_fire_each_tick_once(
     monkeypatch.setenv("TICKER_OUT", str(out))
     modules = ticker_module(tmp_path / "mods")
     await webos.start(["ticker"], modules_path=modules, tasks_worker=True)
+    schedulers = []
     for index in range(2):
         process = TaskProcess(
             ["scheduler"],
@@ -60,12 +61,19 @@ async def test_two_scheduler_processes_fire_each_tick_once(
         )
         process.start()
         webos._processes.append(process)
+        schedulers.append(process)
         await process.wait_visible(webos.nats_url)
 
     lines = await _lines(out, 5)
 
     ticks = [int(line.split()[0]) for line in lines]
     assert len(ticks) == len(set(ticks)), f"a tick fired twice: {ticks}"
+
+    # One scheduler stops (SIGTERM, exit 0); the other keeps every following tick firing.
+    assert await schedulers[0].stop() == 0, schedulers[0].output()
+    after = await _lines(out, len(_read_lines(out)) + 3)
+    later = [int(line.split()[0]) for line in after]
+    assert len(later) == len(set(later)), f"a tick fired twice: {later}"
 
 
 async def test_a_tick_is_claimed_once_and_cron_ticks_are_minutes(webos: KernelHarness) -> None:
