@@ -24,6 +24,7 @@ from nats.js.errors import (
     BadRequestError,
     BucketNotFoundError,
     KeyNotFoundError,
+    NotFoundError,
 )
 from pydantic import BaseModel, Field
 from taskiq import AsyncResultBackend, TaskiqResult
@@ -32,6 +33,8 @@ from taskiq.depends.progress_tracker import TaskProgress
 from kernel.tasks._publish import AckedPublisher
 
 STATUS_BUCKET = "WEBOS_TASK_STATUS"
+LATEST_WALK_FACTOR = 4
+"""``latest(n)`` reads at most this many stream positions per record asked for."""
 _TASK_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
@@ -97,8 +100,14 @@ class StatusStore:
     """Task records in NATS KV, written by the worker; ``pending`` finds queued tasks."""
 
     def __init__(
-        self, kv: Any, publisher: AckedPublisher, *, pending: PendingLookup | None = None
+        self,
+        js: Any,
+        kv: Any,
+        publisher: AckedPublisher,
+        *,
+        pending: PendingLookup | None = None,
     ) -> None:
+        self.js = js
         self.kv = kv
         self.publisher = publisher
         self.pending = pending
@@ -108,7 +117,33 @@ class StatusStore:
         cls, js: Any, publisher: AckedPublisher, *, ttl: float, pending: PendingLookup | None = None
     ) -> StatusStore:
         kv = await open_bucket(js, STATUS_BUCKET, ttl=ttl)
-        return cls(kv, publisher, pending=pending)
+        return cls(js, kv, publisher, pending=pending)
+
+    async def latest(self, limit: int) -> list[TaskStatus]:
+        """The ``limit`` records written last, newest first.
+
+        Read backwards from the bucket's stream, one message each, so the cost follows
+        ``limit`` and not the number of records kept (a week of them by default); listing every
+        key would read them all.
+        """
+        stream = f"KV_{STATUS_BUCKET}"
+        state = (await self.js.stream_info(stream)).state
+        found: dict[str, TaskStatus] = {}
+        sequence = state.last_seq
+        # A record's older revisions leave holes (history is 1): bound the walk.
+        for _ in range(limit * LATEST_WALK_FACTOR):
+            if len(found) >= limit or sequence < max(state.first_seq, 1):
+                break
+            try:
+                message = await self.js.get_msg(stream, seq=sequence)
+            except NotFoundError:
+                continue
+            finally:
+                sequence -= 1
+            key = message.subject.removeprefix(f"$KV.{STATUS_BUCKET}.")
+            if message.data and key not in found:  # an empty one marks a deleted key
+                found[key] = TaskStatus.model_validate_json(message.data)
+        return list(found.values())
 
     async def recorded(self, task_id: str) -> TaskStatus | None:
         """The KV record alone (a task that has not run yet has none)."""

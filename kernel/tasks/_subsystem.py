@@ -9,13 +9,11 @@ gateway when ``WEBOS_TASKS_SCHEDULER`` is on (same default).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from datetime import datetime, timedelta
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from nats.js.errors import NoKeysError
 from taskiq import ScheduledTask
 from taskiq.kicker import AsyncKicker
 
@@ -262,13 +260,10 @@ class TasksSubsystem:
         return await self.store.get(task_id)
 
     async def recent(self, limit: int) -> list[TaskStatus]:
-        """Up to ``limit`` recorded tasks (the newest keys) and the ``limit`` oldest queued."""
+        """The ``limit`` records written last and the ``limit`` oldest tasks still queued."""
         if self.store is None or self.broker is None:
             raise TasksNotRunning("the tasks subsystem is not started")
-        keys: list[str] = []
-        with contextlib.suppress(NoKeysError):
-            keys = await self.store.kv.keys()
-        recorded = [status for key in keys[-limit:] if (status := await self.store.get(key))]
+        recorded = await self.store.latest(limit)
         known = {status.id for status in recorded}
         queued = await queued_tasks(self.broker.js, limit, self._principal_of)
         return recorded + [status for status in queued if status.id not in known]

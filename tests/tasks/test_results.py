@@ -118,3 +118,23 @@ async def test_sending_without_a_kernel_says_so(tmp_path: Path) -> None:
 
     with pytest.raises(TasksNotRunning, match="no WebOS kernel is running"):
         await lonely.kiq()
+
+
+async def test_latest_records_come_newest_first_and_stop_at_the_limit(
+    webos: KernelHarness, tmp_path: Path
+) -> None:
+    modules = jobs_module(tmp_path / "mods")
+    app = await webos.start(["jobs"], modules_path=modules, tasks_worker=True)
+    store = app.kernel.subsystem("tasks").store
+    from jobs.tasks import echo
+
+    ids = []
+    for value in range(5):
+        sent = await echo.kiq(value)
+        await wait_for_status(store, sent.task_id)
+        ids.append(sent.task_id)
+
+    assert [status.id for status in await store.latest(2)] == [ids[4], ids[3]]
+    assert [status.id for status in await store.latest(10)] == ids[::-1]
+    await store.kv.delete(ids[4])  # a deleted record is not listed
+    assert [status.id for status in await store.latest(2)] == [ids[3], ids[2]]
