@@ -116,8 +116,14 @@ class Catalog:
             path = path.rpartition("/")[0]
         return None
 
-    def guard(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        """App-wide guard: a contributed URL answers 403 to callers lacking its permission."""
+    async def guard(
+        self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+    ) -> None:
+        """App-wide guard: a contributed URL answers 403 to callers lacking its permission.
+
+        ``async`` although it never awaits: Litestar runs a plain function guard in a worker
+        thread, a thread hop (and GIL handoff) on every request of the app.
+        """
         needed = self.permission_for(connection.url.path)
         if needed is None:
             return

@@ -66,7 +66,7 @@ class ConsoleSubsystem:
     def _remote_fragments(self, kernel: Kernel) -> list[Router]:
         """``ui.py`` of modules elsewhere: declarations into the catalog, handlers forwarded."""
         from kernel.gateway._app import module_router
-        from kernel.gateway._forward import make_forwarder
+        from kernel.gateway._forward import forwarding
 
         routers = []
         for spec in kernel.elsewhere.values():
@@ -77,7 +77,7 @@ class ConsoleSubsystem:
             module = kernel.describe_elsewhere(spec)
             module.route_handlers.extend(ui_handlers(source))
             if module.route_handlers:
-                routers.append(module_router(module, forward=make_forwarder(kernel, spec.name)))
+                routers.append(module_router(module, forward=forwarding(kernel, spec.name)))
         return routers
 
 

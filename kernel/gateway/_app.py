@@ -15,7 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from kernel.context import current_module, current_traceparent
-from kernel.gateway._forward import make_forwarder
+from kernel.gateway._forward import forwarding
 from kernel.gateway._problems import exception_handlers
 from kernel.gateway._system import probe_handlers, system_router
 from kernel.hooks import has_hook
@@ -45,7 +45,8 @@ def _trace_context(app: ASGIApp) -> ASGIApp:
 def module_router(module: LoadedModule, *, forward: Any = None) -> Router:
     """Mount a module's handlers under ``/api/<module>`` with its context injectable.
 
-    With ``forward`` (a module running elsewhere) every request is answered by it instead.
+    With ``forward`` (a module running elsewhere: ``forwarding(kernel, name)``, a middleware)
+    every request is answered by it instead; the handlers serve routing and the schema.
     """
     context = module.context
 
@@ -59,7 +60,8 @@ def module_router(module: LoadedModule, *, forward: Any = None) -> Router:
         path=f"/api/{module.name}",
         route_handlers=module.route_handlers,
         dependencies={"module": Provide(provide_context, sync_to_thread=False)},
-        before_request=forward or enter_module,
+        before_request=None if forward else enter_module,
+        middleware=[forward] if forward else [],
         tags=[module.name],
     )
 
@@ -75,7 +77,7 @@ def remote_routers(kernel: Kernel) -> list[Router]:
             module, importlib.import_module(f"{spec.package}.router"), kernel
         )
         if module.route_handlers:
-            routers.append(module_router(module, forward=make_forwarder(kernel, spec.name)))
+            routers.append(module_router(module, forward=forwarding(kernel, spec.name)))
     return routers
 
 

@@ -7,12 +7,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from http import HTTPStatus
 from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import Send
 from pymongo.errors import DuplicateKeyError
 
 from kernel.bus import InvalidSubject
@@ -21,9 +23,9 @@ log = logging.getLogger("webos.gateway")
 PROBLEM_JSON = "application/problem+json"
 
 
-def problem(
+def problem_document(
     status: int, detail: str, *, instance: str | None = None, **extra: Any
-) -> Response[Any]:
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
@@ -33,7 +35,34 @@ def problem(
     if instance:
         body["instance"] = instance
     body.update(extra)
+    return body
+
+
+def problem(
+    status: int, detail: str, *, instance: str | None = None, **extra: Any
+) -> Response[Any]:
+    body = problem_document(status, detail, instance=instance, **extra)
     return Response(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def problem_bytes(status: int, detail: str, *, instance: str | None = None) -> bytes:
+    """The problem document as compact JSON, as Litestar encodes it."""
+    document = problem_document(status, detail, instance=instance)
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+def problem_headers(body: bytes) -> list[tuple[bytes, bytes]]:
+    return [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", b"%d" % len(body))]
+
+
+async def send_problem(send: Send, status: int, detail: str, instance: str | None = None) -> int:
+    """Answer with a problem document straight through ASGI (code that runs outside a handler,
+    such as the forwarding middleware); returns ``status``."""
+    body = problem_bytes(status, detail, instance=instance)
+    headers = problem_headers(body)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+    return status
 
 
 def _http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -77,4 +106,12 @@ exception_handlers = {
     Exception: _unhandled,
 }
 
-__all__ = ["PROBLEM_JSON", "exception_handlers", "problem"]
+__all__ = [
+    "PROBLEM_JSON",
+    "exception_handlers",
+    "problem",
+    "problem_bytes",
+    "problem_document",
+    "problem_headers",
+    "send_problem",
+]

@@ -1,20 +1,20 @@
 """The other side of forwarding: a module process answers ``webos.http.<module>`` requests by
-running them through its own Litestar app in-process (no socket, no port)."""
+running them through its own Litestar app in-process (no socket, no port).
+
+Each request runs in a task of its own, so a slow route or a long stream (downloads, server-sent
+events) never holds up the others (``_exchange.py``).
+"""
 
 from __future__ import annotations
 
-import contextlib
-import json
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-from kernel.gateway._forward import (
-    HEADERS_HEADER,
-    HEADROOM,
-    META_HEADER,
-    STATUS_HEADER,
-    http_subject,
-)
+from kernel.gateway._exchange import Exchange
+from kernel.gateway._forward import http_subject
+from kernel.gateway._problems import problem_bytes, problem_headers
+from kernel.gateway._wire import HEADROOM, WireError, chunk_size, decode_request, encode_answer
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -24,124 +24,96 @@ if TYPE_CHECKING:
 log = logging.getLogger("webos.gateway")
 
 
-async def call_asgi(
-    app: Litestar, meta: dict[str, Any], body: bytes
-) -> tuple[int, list[list[str]], bytes]:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": "1.1",
-        "method": meta["method"],
-        "scheme": "http",
-        "path": meta["path"],
-        "raw_path": meta["path"].encode(),
-        "root_path": "",
-        "query_string": meta.get("query", "").encode("latin-1"),
-        "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in meta["headers"]],
-        "client": ("127.0.0.1", 0),
-        "server": ("webos-forward", 0),
-        "state": {},
-    }
-    sent_body = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal sent_body
-        if sent_body:
-            return {"type": "http.disconnect"}
-        sent_body = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    status = 500
-    headers: list[list[str]] = []
-    chunks: list[bytes] = []
-
-    async def send(message: dict[str, Any]) -> None:
-        nonlocal status, headers
-        if message["type"] == "http.response.start":
-            status = message["status"]
-            headers = [
-                [k.decode("latin-1"), v.decode("latin-1")] for k, v in message.get("headers", [])
-            ]
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-
-    await app(scope, receive, send)  # type: ignore[arg-type]
-    return status, headers, b"".join(chunks)
-
-
 class HttpResponder:
-    """Serves the HTTP routes of this process's modules to the gateway, over NATS."""
+    """Serves the HTTP routes of this process's modules to the gateway, over NATS.
 
-    def __init__(self, kernel: Kernel, app: Litestar) -> None:
-        self.kernel = kernel
+    A kernel subsystem, added last: it subscribes before the modules' startup hooks run, so by
+    the time the node's heartbeat shows its modules started it is reachable, and it holds the
+    requests that arrive early until :meth:`open` (the kernel has started).
+    """
+
+    name = "http"
+
+    def __init__(self, app: Litestar) -> None:
         self.app = app
+        self.kernel: Kernel | None = None
+        self._opened = asyncio.Event()
         self._subscriptions: list[Any] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._exchanges: set[Exchange] = set()
 
-    async def start(self) -> None:
-        nats = self.kernel.bus.nats
-        for module in self.kernel.modules.values():
+    async def start(self, kernel: Kernel) -> None:
+        self.kernel = kernel
+        nats = kernel.bus.nats
+        for module in kernel.modules.values():
             if module.route_handlers:
                 subject = http_subject(module.name)
                 self._subscriptions.append(
-                    await nats.subscribe(subject, queue=subject, cb=self._answer)
+                    await nats.subscribe(subject, queue=subject, cb=self._received)
                 )
         await nats.flush()
 
-    async def _answer(self, msg: Any) -> None:
+    def open(self) -> None:
+        """Answer requests from now on (those held since start go first)."""
+        self._opened.set()
+
+    async def check(self) -> str | None:
+        return None
+
+    async def _received(self, msg: Any) -> None:
+        task = asyncio.create_task(self._serve(msg))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _serve(self, msg: Any) -> None:
+        await self._opened.wait()
+        assert self.kernel is not None
+        nats = self.kernel.bus.nats
+        if not msg.reply:
+            log.warning("ignored a forwarded request on %s without a reply subject", msg.subject)
+            return
         try:
-            meta = json.loads((msg.headers or {})[META_HEADER])
-            status, headers, body = await call_asgi(self.app, meta, msg.data)
-        except Exception:
-            log.exception("forwarded request on %s failed", msg.subject)
-            status, headers, body = (
-                500,
-                [["content-type", "application/problem+json"]],
-                json.dumps(
-                    {
-                        "type": "about:blank",
-                        "title": "Internal Server Error",
-                        "status": 500,
-                        "detail": "the module failed to answer; the error was logged",
-                    }
-                ).encode(),
-            )
-        limit = self.kernel.bus.nats.max_payload - HEADROOM
-        if len(body) > limit:
-            status, headers = 502, [["content-type", "application/problem+json"]]
-            body = json.dumps(
-                {
-                    "type": "about:blank",
-                    "title": "Bad Gateway",
-                    "status": 502,
-                    "detail": f"the response ({len(body)} bytes) is larger than one NATS message "
-                    f"({limit} bytes): this route cannot be served from a standalone module",
-                }
-            ).encode()
-        reply = {STATUS_HEADER: str(status), HEADERS_HEADER: json.dumps(headers)}
-        await self.kernel.bus.nats.publish(msg.reply, body, headers=reply)
+            request = decode_request(msg.data)
+        except WireError as error:
+            log.warning("ignored a malformed forwarded request on %s: %s", msg.subject, error)
+            body = problem_bytes(400, str(error))
+            await nats.publish(msg.reply, encode_answer(400, problem_headers(body), body))
+            return
+        limit = nats.max_payload - HEADROOM
+        exchange = Exchange(nats, msg.reply, request, limit, chunk_size(nats.max_payload))
+        self._exchanges.add(exchange)
+        try:
+            await exchange.run(self.app)
+        finally:
+            self._exchanges.discard(exchange)
 
     async def stop(self) -> None:
-        for subscription in self._subscriptions:
-            with contextlib.suppress(Exception):
+        """Take no new requests; let those in hand finish (bounded by WEBOS_SHUTDOWN_TIMEOUT),
+        then end the rest, telling the gateway so. Safe to call twice."""
+        subscriptions, self._subscriptions = self._subscriptions, []
+        for subscription in subscriptions:
+            try:
                 await subscription.drain()
-        self._subscriptions = []
+            except Exception as error:  # a lost connection: there is nothing left to drain
+                log.warning("could not drain %s: %r", subscription.subject, error)
+        if self._tasks and self._opened.is_set() and self.kernel is not None:
+            await asyncio.wait(set(self._tasks), timeout=self.kernel.settings.shutdown_timeout)
+        for exchange in list(self._exchanges):
+            await exchange.shut("the module process is stopping")
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
-def streaming_routes(app: Litestar, module: str) -> list[str]:
-    """Routes of ``module`` that stream a body, which one NATS message cannot carry: request
-    bodies without a size limit, and streamed responses (Stream, server-sent events, files)."""
-    from litestar.response import File, ServerSentEvent, Stream
+def unforwardable_routes(app: Litestar, module: str) -> list[str]:
+    """Routes of ``module`` the gateway cannot forward over NATS: websockets (only HTTP
+    requests and answers, streamed or not, travel)."""
+    from litestar.routes import WebSocketRoute
 
-    streaming = (Stream, ServerSentEvent, File)
-    found = []
     prefix = f"/api/{module}"
-    for route in app.routes:
-        if not route.path.startswith(prefix):
-            continue
-        for handler in getattr(route, "route_handlers", ()):
-            returns = handler.parsed_fn_signature.return_type.annotation
-            unlimited = getattr(handler, "request_max_body_size", ...) is None
-            if unlimited or (isinstance(returns, type) and issubclass(returns, streaming)):
-                methods = ",".join(sorted(handler.http_methods))
-                found.append(f"{methods} {route.path}")
+    found = [
+        f"WEBSOCKET {route.path}"
+        for route in app.routes
+        if route.path.startswith(prefix) and isinstance(route, WebSocketRoute)
+    ]
     return sorted(set(found))

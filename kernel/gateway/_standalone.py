@@ -13,7 +13,7 @@ import signal
 
 from kernel.errors import StartupError
 from kernel.gateway._app import create_app
-from kernel.gateway._responder import HttpResponder, streaming_routes
+from kernel.gateway._responder import HttpResponder, unforwardable_routes
 from kernel.runtime import Kernel
 from kernel.settings import KernelSettings
 
@@ -24,17 +24,18 @@ async def serve_modules(settings: KernelSettings) -> None:
     kernel = Kernel(settings, role="module")
     app = create_app(kernel, manage_kernel=False)
     for name in kernel.modules:
-        refused = streaming_routes(app, name)
+        refused = unforwardable_routes(app, name)
         if refused:
             raise StartupError(
-                f"module {name!r} cannot run standalone: the gateway forwards a request or "
-                "response as one NATS message, and these routes stream bodies: "
+                f"module {name!r} cannot run standalone: the gateway forwards HTTP requests "
+                "over NATS, not websockets, and these routes are websockets: "
                 + "; ".join(refused)
                 + ". Run it in the gateway (webos run)."
             )
+    responder = HttpResponder(app)
+    kernel.subsystems.append(responder)  # last: see HttpResponder
     await kernel.start()
-    responder = HttpResponder(kernel, app)
-    await responder.start()
+    responder.open()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -44,7 +45,7 @@ async def serve_modules(settings: KernelSettings) -> None:
         await stop.wait()
     finally:
         log.info("stopping: finishing in-flight work")
-        await responder.stop()
+        await responder.stop()  # before the modules' shutdown hooks, which kernel.stop runs first
         await kernel.stop()
 
 

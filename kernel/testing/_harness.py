@@ -163,7 +163,7 @@ class KernelHarness:
         process.start()
         self._processes.append(process)
         if wait:
-            await process.wait_visible(self.nats_url)
+            await process.wait_visible(self.nats_url, started=True)
         return process
 
     async def run_worker(self, *modules: str, **options: Any) -> ModuleProcess:

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from kernel.nodes import snapshot
+from kernel.nodes import NodeInfo, snapshot
 
 
 class ModuleProcess:
@@ -42,15 +42,18 @@ class ModuleProcess:
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    async def wait_visible(self, nats_url: str, timeout: float = 30.0) -> None:
-        """Until a node with this pid heartbeats (its modules started and serve)."""
+    async def wait_visible(
+        self, nats_url: str, timeout: float = 30.0, *, started: bool = False
+    ) -> None:
+        """Until a node with this pid heartbeats; with ``started``, showing every module of it
+        started (a module process then also answers forwarded HTTP requests)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"webos module run {self.names} exited:\n{self.output()}")
             nodes = await snapshot(nats_url, wait=0.2)
-            if any(node.pid == self.pid for node in nodes):
+            if any(node.pid == self.pid and (not started or _started(node)) for node in nodes):
                 return
         raise TimeoutError(f"module process {self.names} not visible within {timeout}s")
 
@@ -67,6 +70,10 @@ class ModuleProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)
+
+
+def _started(node: NodeInfo) -> bool:
+    return all(module.state == "started" for module in node.modules)
 
 
 def module_env(nats_url: str, data_dir: Path, modules_path: Path, **extra: str) -> dict[str, str]:

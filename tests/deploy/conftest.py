@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +19,7 @@ import pytest
 
 from kernel.deploy import NatsUser, ServerOptions, render_nats_config
 from kernel.natsserver import find_nats_server
+from kernel.nodes import snapshot
 
 
 @pytest.fixture(autouse=True)
@@ -81,3 +84,51 @@ def secured_nats(users: list[NatsUser], folder: Path) -> Iterator[SecuredNats]:
         finally:
             process.terminate()
             process.wait(10)
+
+
+@dataclass
+class ModuleRun:
+    """A ``webos module run`` process under its module's own NATS user."""
+
+    log: Path
+    code: int | None = None
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextlib.asynccontextmanager
+async def module_process(
+    server: SecuredNats, users: dict[str, NatsUser], module: str, modules_path: Path, folder: Path
+) -> AsyncIterator[ModuleRun]:
+    """Start it, wait until it heartbeats (visible to the CLI user), stop it with SIGTERM after;
+    ``code`` is its exit status then."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WEBOS_")}
+    env.update(
+        WEBOS_NATS_URL=server.url(users[f"module-{module}"]),
+        WEBOS_DATA_DIR=str(folder / "data"),
+        WEBOS_MODULES_PATH=str(modules_path),
+        WEBOS_HEARTBEAT_INTERVAL="0.5",
+    )
+    run = ModuleRun(folder / f"{module}.log")
+    with run.log.open("wb") as out:
+        process = await asyncio.to_thread(
+            subprocess.Popen,
+            [str(Path(sys.executable).parent / "webos"), "module", "run", module],
+            env=env,
+            cwd=folder,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            for _ in range(60):
+                assert process.poll() is None, run.output()
+                nodes = await snapshot(server.url(users["cli"]), wait=0.3)
+                if any(node.pid == process.pid for node in nodes):
+                    break
+            else:
+                pytest.fail(f"{module} never heartbeated:\n{run.output()}")
+            yield run
+        finally:
+            process.send_signal(signal.SIGTERM)
+            run.code = await asyncio.to_thread(process.wait, 15)

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import hashlib
 import json
-import os
-import signal
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -19,9 +15,8 @@ from click.testing import CliRunner
 from kernel.cli import main
 from kernel.deploy import inspect_modules, module_permissions, nats_users
 from kernel.deploy._permissions import HTTP_SUBJECT, TASK_STATUS_BUCKET, TASKS_STREAM
-from kernel.nodes import snapshot
 
-from .conftest import secured_nats
+from .conftest import module_process, secured_nats
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = ROOT / "modules"
@@ -176,30 +171,8 @@ async def test_module_process_works_under_its_own_user(tmp_path: Path) -> None:
     assert facts["deploy_shop"].consumers == ("deploy_shop__book",)
     users = {user.name: user for user in nats_users(facts, ["deploy_shop"])}
     with secured_nats(list(users.values()), tmp_path) as server:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("WEBOS_")}
-        env.update(
-            WEBOS_NATS_URL=server.url(users["module-deploy_shop"]),
-            WEBOS_DATA_DIR=str(tmp_path / "data"),
-            WEBOS_MODULES_PATH=str(modules_path),
-            WEBOS_HEARTBEAT_INTERVAL="0.5",
-        )
-        log = (tmp_path / "shop.log").open("wb")
-        process = await asyncio.to_thread(
-            subprocess.Popen,
-            [str(Path(sys.executable).parent / "webos"), "module", "run", "deploy_shop"],
-            env=env,
-            cwd=tmp_path,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
         cli_url = server.url(users["cli"])
-        try:
-            for _ in range(60):
-                assert process.poll() is None, (tmp_path / "shop.log").read_text()
-                if any(node.pid == process.pid for node in await snapshot(cli_url, wait=0.3)):
-                    break
-            else:
-                pytest.fail("shop never heartbeated:\n" + (tmp_path / "shop.log").read_text())
+        async with module_process(server, users, "deploy_shop", modules_path, tmp_path) as shop:
             cli = await nats.connect(cli_url)
             try:
                 booked = await cli.subscribe("shop.booked")
@@ -221,11 +194,64 @@ async def test_module_process_works_under_its_own_user(tmp_path: Path) -> None:
                 assert json.loads(pong.data)["name"] == "webos-deploy_shop"
             finally:
                 await cli.close()
-        finally:
-            process.send_signal(signal.SIGTERM)
-            code = await asyncio.to_thread(process.wait, 15)
-            log.close()
-        output = (tmp_path / "shop.log").read_text()
+        output = shop.output()
         assert server.violations() == [], output
         assert "violation" not in output.lower(), output
-        assert code == 0, output
+        assert shop.code == 0, output
+
+
+STREAM_ROUTER = """
+import hashlib
+from litestar import Request, get, post
+from litestar.params import FromPath
+from litestar.response import Stream
+from kernel.auth import PUBLIC
+from kernel.testing import pattern
+
+@post("/digest", opt=PUBLIC, request_max_body_size=None, status_code=200)
+async def digest(request: Request) -> dict:
+    sha = hashlib.sha256()
+    async for piece in request.stream():
+        sha.update(piece)
+    return {"sha256": sha.hexdigest()}
+
+@get("/download/{size:int}", opt=PUBLIC)
+async def download(size: FromPath[int]) -> Stream:
+    return Stream(pattern(size, chunk=64 * 1024))
+"""
+
+
+async def test_streamed_forwarding_needs_nothing_beyond_the_module_users_rights(
+    tmp_path: Path,
+) -> None:
+    """Chunked uploads and downloads through the gateway: the module answers each frame once."""
+    from kernel.testing import KernelHarness, pattern
+
+    folder = tmp_path / "modules" / "deploy_stream"
+    folder.mkdir(parents=True)
+    (folder / "__init__.py").write_text("")
+    (folder / "module.toml").write_text('name = "deploy_stream"\n')
+    (folder / "router.py").write_text(STREAM_ROUTER)
+    modules_path = folder.parent
+    users = {user.name: user for user in nats_users(inspect_modules(modules_path))}
+    with secured_nats(list(users.values()), tmp_path) as server:
+        harness = KernelHarness(server.url(users["gateway"]), tmp_path / "data", modules_path)
+        async with module_process(server, users, "deploy_stream", modules_path, tmp_path) as module:
+            try:
+                gateway = await harness.start(exclude=["deploy_stream"])
+                size = 3 * 1024 * 1024 + 5
+                sent = hashlib.sha256()
+                uploaded = await gateway.client.post(
+                    "/api/deploy_stream/digest", content=pattern(size, digest=sent)
+                )
+                downloaded = await gateway.client.get(f"/api/deploy_stream/download/{size}")
+                expected = hashlib.sha256()
+                async for _ in pattern(size, chunk=64 * 1024, digest=expected):
+                    pass
+            finally:
+                await harness.close()
+        output = module.output()
+        assert uploaded.json() == {"sha256": sent.hexdigest()}, uploaded.text
+        assert hashlib.sha256(downloaded.content).hexdigest() == expected.hexdigest()
+        assert server.violations() == [], output
+        assert "violation" not in output.lower(), output

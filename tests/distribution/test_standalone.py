@@ -252,11 +252,18 @@ async def _next_with_subject(collector, subject: str, timeout: float):
             return message
 
 
-async def test_a_module_with_streaming_routes_refuses_to_run_standalone(
-    webos: KernelHarness,
+async def test_a_module_with_websocket_routes_refuses_to_run_standalone(
+    webos: KernelHarness, tmp_path: Path
 ) -> None:
-    process = await webos.run_module("files", wait=False)
+    root = tmp_path / "ws"
+    router = (
+        "from litestar import WebSocket, websocket\n\n"
+        "@websocket('/live')\nasync def live(socket: WebSocket) -> None:\n"
+        "    await socket.accept()\n"
+    )
+    write_module(root, "chat", {"router.py": router})
+    process = await webos.run_module("chat", modules_path=root, wait=False)
     code = await asyncio.to_thread(process.process.wait, 60)
     assert code != 0
-    assert "module 'files' cannot run standalone" in process.output()
-    assert "PUT /api/files/{mount:str}/{path:path}" in process.output()
+    assert "module 'chat' cannot run standalone" in process.output()
+    assert "WEBSOCKET /api/chat/live" in process.output()

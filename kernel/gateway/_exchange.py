@@ -1,0 +1,168 @@
+"""One forwarded request in the module process: the ASGI ``receive`` and ``send`` its app gets.
+
+An answer that is complete at its first body message and fits one NATS message goes back as the
+one reply to the gateway's request. Anything else (a body sent in several messages, as streams,
+server-sent events and files are, or one too big) opens a channel (``_channel.py``): the reply
+names its inbox and the answer is pulled from there in frames. A request whose body the gateway
+sends in pieces opens the channel before the app runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+from urllib.parse import unquote
+
+from kernel.gateway._channel import Channel
+from kernel.gateway._problems import problem_bytes, problem_headers
+from kernel.gateway._wire import (
+    ABORT,
+    DATA,
+    END,
+    HEAD,
+    WireRequest,
+    encode_answer,
+    encode_open,
+)
+
+log = logging.getLogger("webos.gateway")
+_ASGI = {"version": "3.0", "spec_version": "2.3"}
+
+
+class Exchange:
+    def __init__(self, nats: Any, reply: str, request: WireRequest, limit: int, chunk: int) -> None:
+        self.nats = nats
+        self.reply = reply  # the gateway's request inbox: answered exactly once
+        self.request = request
+        self.limit = limit  # the largest body answered in the one reply
+        self.chunk = chunk
+        self.channel: Channel | None = None
+        self.start: dict[str, Any] | None = None  # http.response.start, held until the body
+        self.finished = False  # nothing more goes to the gateway
+        self._body_given = False
+        self._over: asyncio.Event | None = None  # made when the app waits for a disconnect
+
+    def scope(self) -> dict[str, Any]:
+        raw_path, _, query = self.request.target.partition(b"?")
+        path = raw_path.decode("latin-1")
+        return {
+            "type": "http",
+            "asgi": _ASGI,
+            "http_version": "1.1",
+            "method": self.request.method,
+            "scheme": "http",
+            "path": unquote(path) if "%" in path else path,
+            "raw_path": raw_path,
+            "root_path": "",
+            "query_string": query,
+            "headers": self.request.headers,
+            "client": ("127.0.0.1", 0),
+            "server": ("webos-forward", 0),
+            "state": {},
+        }
+
+    async def run(self, app: Any) -> None:
+        try:
+            if not self.request.whole:
+                await self._open()
+            await app(self.scope(), self.receive, self.send)
+            if not self.finished:
+                await self._fail("the route returned without a complete response")
+        except Exception:
+            log.exception("forwarded %s %s failed", self.request.method, self.request.target)
+            await self._fail("the module failed to answer; the error was logged")
+        finally:
+            self._end()
+            if self.channel is not None:
+                await self.channel.close()
+
+    async def shut(self, reason: str) -> None:
+        """End an exchange the app has not finished (the process is stopping)."""
+        if self.channel is not None:
+            await self.channel.abort(reason)
+        self.finished = True
+        self._end()
+
+    # -- ASGI --------------------------------------------------------------------------------
+
+    async def receive(self) -> dict[str, Any]:
+        if self.request.whole:
+            if not self._body_given:
+                self._body_given = True
+                return {"type": "http.request", "body": self.request.body, "more_body": False}
+        elif self.channel is not None and not self.channel.body_taken:
+            piece = await self.channel.take()
+            if piece is not None:
+                return {"type": "http.request", "body": piece[0], "more_body": piece[1]}
+        # Like a server: the next message is the disconnect, once the exchange is over.
+        if not self.finished and (self.channel is None or self.channel.gone is None):
+            if self._over is None:
+                self._over = asyncio.Event()
+            await self._over.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            self.start = message
+            return
+        if message["type"] != "http.response.body" or self.finished:
+            return  # after a disconnect the rest is dropped, as servers do
+        if self.start is None:
+            raise RuntimeError("http.response.body sent before http.response.start")
+        body = message.get("body", b"")
+        more = message.get("more_body", False)
+        if self.channel is None and not more and len(body) <= self.limit:
+            self.finished = True
+            await self.nats.publish(self.reply, encode_answer(*self._head(), body))
+            self._end()
+            return
+        channel = self.channel or await self._open()
+        if not channel.head_sent:
+            channel.head_sent = True
+            await self._put(HEAD + encode_answer(*self._head(), whole=False))
+        view = memoryview(body)
+        for at in range(0, len(body), self.chunk):
+            await self._put(DATA + view[at : at + self.chunk])
+        if not more:
+            await self._put(END)
+            self.finished = True
+            self._end()
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _head(self) -> tuple[int, list[tuple[bytes, bytes]]]:
+        assert self.start is not None
+        return self.start["status"], list(self.start.get("headers", ()))
+
+    async def _open(self) -> Channel:
+        channel = Channel(self.nats, on_gone=self._end)
+        await channel.open()
+        self.channel = channel
+        await self.nats.publish(self.reply, encode_open(channel.inbox))
+        return channel
+
+    async def _put(self, frame: bytes) -> None:
+        assert self.channel is not None
+        if not self.finished and not await self.channel.put(frame):
+            self.finished = True  # the gateway left: drop the rest
+
+    async def _fail(self, detail: str) -> None:
+        """Answer 500 if nothing was answered yet, else tell the gateway the answer broke off."""
+        if self.finished:
+            return
+        if self.channel is not None and self.channel.head_sent:
+            await self._put(ABORT + detail.encode())
+            self.finished = True
+            return
+        body = problem_bytes(500, detail)
+        self.start = {"status": 500, "headers": problem_headers(body)}
+        if self.channel is None:
+            self.finished = True
+            await self.nats.publish(self.reply, encode_answer(*self._head(), body))
+            return
+        await self.send({"type": "http.response.body", "body": body})
+
+    def _end(self) -> None:
+        if self._over is not None:
+            self._over.set()
