@@ -23,7 +23,9 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from kernel.auth._context import current_principal
+from kernel.auth._envelope import received_identity
 from kernel.auth._errors import InvalidToken
+from kernel.auth._forwarded import FORWARDED_IDENTITY
 from kernel.auth._permissions import ANONYMOUS, Principal
 from kernel.auth._tokens import decode_access_token
 
@@ -95,17 +97,26 @@ def authentication_middleware(security: SecuritySubsystem) -> Callable[..., ASGI
             if scope["type"] not in ("http", "websocket"):
                 await app(scope, receive, send)
                 return
-            try:
-                principal = await authenticate(scope, security)
-            except InvalidToken as error:
-                raise NotAuthorizedException(error.reason, headers=INVALID_CHALLENGE) from None
+            forwarded = scope.get(FORWARDED_IDENTITY)
+            if forwarded is not None:
+                # The gateway authenticated it and signed who it is (kernel.auth._forwarded).
+                identity, principal = forwarded
+            else:
+                identity = None
+                try:
+                    principal = await authenticate(scope, security)
+                except InvalidToken as error:
+                    raise NotAuthorizedException(error.reason, headers=INVALID_CHALLENGE) from None
             state: Any = scope
             state["user"] = principal
             state["auth"] = principal.kind
             token = current_principal.set(principal)
+            # Events the route emits carry the identity on (a module process cannot sign).
+            received = received_identity.set((identity, principal) if identity else None)
             try:
                 await app(scope, receive, send)
             finally:
+                received_identity.reset(received)
                 current_principal.reset(token)
 
         return middleware

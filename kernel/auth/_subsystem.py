@@ -23,6 +23,7 @@ from litestar.di import Provide
 from kernel.auth._cookies import session_cookie
 from kernel.auth._envelope import IdentityEnvelope
 from kernel.auth._errors import AuthError, InvalidToken, PermissionDenied
+from kernel.auth._forwarded import IdentitySigner, IdentityVerifier
 from kernel.auth._guards import CHALLENGE, PUBLIC, deny_anonymous, principal_of
 from kernel.auth._keys import Signing, resolve_signing
 from kernel.auth._middleware import (
@@ -110,6 +111,8 @@ class SecuritySubsystem:
         self.role_map = RoleMap()
         self.limiter = LoginLimiter()
         self.envelope: IdentityEnvelope | None = None
+        self.forward_signer: IdentitySigner | None = None
+        self.forward_verifier: IdentityVerifier | None = None
         self.credentials: Credentials = ClaimsOnly(self.role_map)
         #: Tried in order for each request: headers first, then the console's session cookie.
         self.authenticators: list[Authenticator] = [*DEFAULT_AUTHENTICATORS, session_cookie]
@@ -150,6 +153,15 @@ class SecuritySubsystem:
             leeway=settings.jwt_leeway,
         )
         kernel.bus.envelopes.append(self.envelope)
+        # Forwarded HTTP requests carry the gateway's principal (kernel.auth._forwarded).
+        self.forward_signer = (
+            IdentitySigner(self._signing.identity_private_key)
+            if signer and self._signing.identity_private_key is not None
+            else None
+        )
+        self.forward_verifier = IdentityVerifier(
+            self._signing.identity_public_key, leeway=settings.jwt_leeway
+        )
         self._kernel = kernel
         _active.append(self)
 
@@ -160,6 +172,7 @@ class SecuritySubsystem:
         if self in _active:
             _active.remove(self)
         self.envelope = None
+        self.forward_signer = self.forward_verifier = None
         self.credentials = ClaimsOnly(self.role_map)
 
     async def check(self) -> str | None:

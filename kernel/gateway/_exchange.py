@@ -14,6 +14,8 @@ import logging
 from typing import Any
 from urllib.parse import unquote
 
+from kernel.auth import ANONYMOUS, Principal
+from kernel.auth._forwarded import FORWARDED_IDENTITY
 from kernel.gateway._channel import Channel
 from kernel.gateway._problems import problem_bytes, problem_headers
 from kernel.gateway._wire import (
@@ -31,8 +33,17 @@ _ASGI = {"version": "3.0", "spec_version": "2.3"}
 
 
 class Exchange:
-    def __init__(self, nats: Any, reply: str, request: WireRequest, limit: int, chunk: int) -> None:
+    def __init__(
+        self,
+        nats: Any,
+        reply: str,
+        request: WireRequest,
+        limit: int,
+        chunk: int,
+        caller: tuple[str | None, Principal] = (None, ANONYMOUS),
+    ) -> None:
         self.nats = nats
+        self.caller = caller  # (signed identity, principal) as the gateway forwarded them
         self.reply = reply  # the gateway's request inbox: answered exactly once
         self.request = request
         self.limit = limit  # the largest body answered in the one reply
@@ -60,6 +71,7 @@ class Exchange:
             "client": ("127.0.0.1", 0),
             "server": ("webos-forward", 0),
             "state": {},
+            FORWARDED_IDENTITY: self.caller,
         }
 
     async def run(self, app: Any) -> None:

@@ -4,7 +4,9 @@ The gateway mounts a remote module's real route handlers, so routing, authentica
 OpenAPI schema are the same as in-process. The router of such a module gets :class:`Forwarder` as
 its middleware: it runs after the app's middleware (the caller is authenticated, the trace
 context set) and instead of the handler, guards and parameter parsing, which run in the module
-process against the same code. The request goes to a live instance on ``webos.http.<module>``.
+process against the same code. The request goes to a live instance on ``webos.http.<module>``
+with the principal the gateway authenticated, signed (``kernel.auth._forwarded``): the module's
+guards judge the caller the gateway knows, API keys and role changes included.
 
 A request whose body fits one NATS message gets its answer as one message (the fast path).
 Larger bodies and streamed answers (downloads, server-sent events) go in chunks with flow control
@@ -20,6 +22,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 
+from kernel.auth._forwarded import IdentitySigner
 from kernel.context import current_traceparent
 from kernel.gateway._problems import send_problem
 from kernel.gateway._relay import CLIENT_GONE, Relay
@@ -62,6 +65,7 @@ class Forwarder:
         self.module = module
         self.subject = http_subject(module)
         self.span_name = f"forward {module}"
+        self._signer: IdentitySigner | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -142,4 +146,16 @@ class Forwarder:
             body,
             whole=whole,
             traceparent=current_traceparent.get(),  # the forwarding span (see kernel.telemetry)
+            identity=self._identity(scope),
         )
+
+    def _identity(self, scope: Scope) -> str | None:
+        """The caller as the gateway authenticated it, signed for the module process."""
+        principal = scope.get("user")
+        if principal is None or not principal.is_authenticated:
+            return None
+        if self._signer is None:
+            self._signer = self.kernel.subsystem("security").forward_signer
+            if self._signer is None:
+                raise RuntimeError("this gateway cannot sign identities for forwarded requests")
+        return self._signer.token(principal)

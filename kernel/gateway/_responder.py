@@ -11,10 +11,19 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+from kernel.auth import ANONYMOUS, Principal
 from kernel.gateway._exchange import Exchange
 from kernel.gateway._forward import http_subject
 from kernel.gateway._problems import problem_bytes, problem_headers
-from kernel.gateway._wire import HEADROOM, WireError, chunk_size, decode_request, encode_answer
+from kernel.gateway._wire import (
+    HEADROOM,
+    IDENTITY,
+    WireError,
+    WireRequest,
+    chunk_size,
+    decode_request,
+    encode_answer,
+)
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -80,12 +89,24 @@ class HttpResponder:
             await nats.publish(msg.reply, encode_answer(400, problem_headers(body), body))
             return
         limit = nats.max_payload - HEADROOM
-        exchange = Exchange(nats, msg.reply, request, limit, chunk_size(nats.max_payload))
+        exchange = Exchange(
+            nats, msg.reply, request, limit, chunk_size(nats.max_payload), self._caller(request)
+        )
         self._exchanges.add(exchange)
         try:
             await exchange.run(self.app)
         finally:
             self._exchanges.discard(exchange)
+
+    def _caller(self, request: WireRequest) -> tuple[str | None, Principal]:
+        """Who the gateway says the request is from: its signed identity, verified here."""
+        assert self.kernel is not None
+        raw = next((value for key, value in request.headers if key == IDENTITY), None)
+        if raw is None:
+            return None, ANONYMOUS
+        token = raw.decode("ascii", errors="replace")
+        principal = self.kernel.subsystem("security").forward_verifier.principal(token)
+        return (token if principal.is_authenticated else None), principal
 
     async def stop(self) -> None:
         """Take no new requests; let those in hand finish (bounded by WEBOS_SHUTDOWN_TIMEOUT),

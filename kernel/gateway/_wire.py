@@ -50,9 +50,11 @@ CHUNKED = b"chunked"
 _OPEN = b"open "
 _CRLF = b"\r\n"
 _BLANK = b"\r\n\r\n"
-# Hop-by-hop headers stay with the connection they came on; traceparent is set by the sender.
+IDENTITY = b"webos-identity"  # kernel.auth.IDENTITY_HEADER, lower-cased as ASGI has it
+# Hop-by-hop headers stay with the connection they came on; traceparent and the identity are
+# set by the gateway, never passed on from a client.
 _NOT_FORWARDED = frozenset(
-    {b"connection", b"keep-alive", b"transfer-encoding", b"upgrade", b"traceparent"}
+    {b"connection", b"keep-alive", b"transfer-encoding", b"upgrade", b"traceparent", IDENTITY}
 )
 
 Headers = list[tuple[bytes, bytes]]
@@ -92,11 +94,14 @@ def encode_request(
     *,
     whole: bool,
     traceparent: str | None,
+    identity: str | None = None,
 ) -> bytes:
     lines = [b"%s %s %s" % (method.encode("latin-1"), target, WHOLE if whole else CHUNKED)]
     lines += [key + b": " + value for key, value in headers if key not in _NOT_FORWARDED]
     if traceparent:
         lines.append(b"traceparent: " + traceparent.encode("latin-1"))
+    if identity:
+        lines.append(IDENTITY + b": " + identity.encode("ascii"))
     return _CRLF.join(lines) + _BLANK + body
 
 
