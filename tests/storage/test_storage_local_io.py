@@ -169,3 +169,60 @@ async def test_a_durable_write_kicks_writeback_as_it_goes(
     assert kicked and kicked[0][0] == 0
     assert all(a + n == b for (a, n), (b, _) in itertools.pairwise(kicked))
     assert sum(n for _, n in kicked) >= 16 * MiB
+
+
+async def test_a_failing_write_stops_the_stream_and_aborts_once_the_writes_are_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    running = [0]
+    real = _fileio._pwritev_all
+
+    def failing(fd: int, chunks: list[bytes], offset: int, writeback: object = None) -> None:
+        calls.append(offset)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        running[0] += 1
+        try:
+            real(fd, chunks, offset)
+        finally:
+            running[0] -= 1
+
+    monkeypatch.setattr(_fileio, "_pwritev_all", failing)
+    aborted: list[int] = []
+    fd = os.open(tmp_path / "out.bin", os.O_WRONLY | os.O_CREAT)
+    with ThreadPoolExecutor(4) as pool, pytest.raises(OSError, match="No space left"):
+        await _fileio.write_chunks(
+            pool,
+            fd,
+            pattern(16 * MiB, chunk=MiB),
+            on_abort=lambda: aborted.append(running[0]),
+        )
+    os.close(fd)
+    assert aborted == [0]  # once, with no write still running
+    assert len(calls) < 16  # it stopped early
+
+
+def test_serial_jobs_run_in_order_one_at_a_time() -> None:
+    import threading
+    import time
+
+    seen: list[int] = []
+    active, most = [0], [0]
+    lock = threading.Lock()
+
+    def job(n: int) -> int:
+        with lock:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        time.sleep(0.001)
+        seen.append(n)
+        with lock:
+            active[0] -= 1
+        return n * 2
+
+    with ThreadPoolExecutor(4) as pool:
+        serial = _fileio._Serial(pool)
+        futures = [serial.submit(job, n) for n in range(40)]
+        assert [future.result(timeout=10) for future in futures] == [n * 2 for n in range(40)]
+    assert seen == list(range(40)) and most[0] == 1
