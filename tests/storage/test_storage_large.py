@@ -16,7 +16,7 @@ from kernel.storage import AFS
 
 SIZE = 100 * MiB
 # S3 holds a few 5 MiB multipart parts (two uploads in flight, one being filled, SDK copies);
-# local holds at most a 1 MiB write batch plus the one in flight. Both are far below the 100 MB
+# local holds at most three queued 1 MiB writes and one filling. Both are far below the 100 MB
 # that a read-it-all implementation would need.
 WRITE_BUDGET = {"local": 16 * MiB, "s3": 32 * MiB}
 READ_BUDGET = 8 * MiB
