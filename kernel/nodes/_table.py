@@ -9,7 +9,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from kernel.modules import ModuleState
 from kernel.nodes._info import NodeInfo
+
+STARTED = ModuleState.STARTED.value
 
 log = logging.getLogger("webos.nodes")
 MISSED_BEATS = 3
@@ -62,7 +65,12 @@ class NodeTable:
         return sorted(self._nodes.values(), key=lambda node: (node.role != "gateway", node.node_id))
 
     def nodes_with_module(self, name: str) -> list[NodeInfo]:
-        return [node for node in self._nodes.values() if name in node.module_names()]
+        """Live nodes where module ``name`` has started (not one still starting, or failed)."""
+        return [
+            node
+            for node in self._nodes.values()
+            if any(module.name == name and module.state == STARTED for module in node.modules)
+        ]
 
     def _notify(self) -> None:
         self._changed.set()

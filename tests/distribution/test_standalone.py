@@ -209,6 +209,47 @@ async def test_ready_waits_for_an_excluded_dependency(
     assert (await gateway.client.get("/ready")).status_code == 200
 
 
+SLOW_HOOKS = """
+import asyncio
+import os
+from pathlib import Path
+
+from kernel import hookimpl
+
+
+@hookimpl
+async def webos_startup() -> None:
+    gate = Path(os.environ["SLOW_GATE"])
+    while not gate.exists():  # starting until the test opens the gate
+        await asyncio.sleep(0.05)
+"""
+
+
+async def test_a_dependency_still_starting_elsewhere_does_not_make_ready(
+    webos: KernelHarness, modules_path: Path, tmp_path: Path
+) -> None:
+    write_module(modules_path, "slow", {"hooks.py": SLOW_HOOKS}, manifest='name = "slow"\n')
+    write_module(modules_path, "shop", {}, manifest='name = "shop"\ndepends = ["slow"]\n')
+    gateway = await webos.start(modules_path=modules_path, exclude=["slow"])
+    gate = tmp_path / "gate"
+    module = await webos.run_module(
+        "slow", modules_path=modules_path, wait=False, SLOW_GATE=str(gate)
+    )
+    await module.wait_visible(webos.nats_url)  # heartbeating, its module still starting
+    await asyncio.sleep(0.6)  # a heartbeat interval: the gateway has seen it
+    waiting = await gateway.client.get("/ready")
+    assert waiting.status_code == 503, waiting.text
+    assert "slow" in waiting.json()["detail"]
+
+    gate.touch()
+    await module.wait_visible(webos.nats_url, started=True)
+    for _ in range(50):
+        if (await gateway.client.get("/ready")).status_code == 200:
+            break
+        await asyncio.sleep(0.1)
+    assert (await gateway.client.get("/ready")).status_code == 200
+
+
 async def test_module_services_speak_the_nats_services_protocol(
     webos: KernelHarness, modules_path: Path
 ) -> None:
