@@ -34,6 +34,20 @@ def _evict(path: Path, offset: int = 0, length: int = 0) -> None:
         os.close(fd)
 
 
+@pytest.fixture
+def threaded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Positions of the reads that went to a worker thread."""
+    positions: list[int] = []
+    real_pread_many = _fileio._pread_many
+
+    def counting(fd: int, position: int, sizes: list[int]) -> list[bytes]:
+        positions.append(position)
+        return real_pread_many(fd, position, sizes)
+
+    monkeypatch.setattr(_fileio, "_pread_many", counting)
+    return positions
+
+
 async def _stored(tmp_path: Path, size: int) -> tuple[AFS, Path, str]:
     afs = AFS({"local": LocalBackend(tmp_path / "root", mount="local")})
     await afs.start()
@@ -62,17 +76,9 @@ async def test_the_probe_tells_cached_from_evicted_pages(tmp_path: Path) -> None
 
 
 async def test_reads_mixing_cached_and_evicted_chunks_return_every_byte(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, threaded: list[int]
 ) -> None:
     afs, path, expected = await _stored(tmp_path, 12 * MiB + 12345)
-    threaded: list[int] = []
-    real_pread_many = _fileio._pread_many
-
-    def counting(fd: int, position: int, sizes: list[int]) -> list[bytes]:
-        threaded.append(position)
-        return real_pread_many(fd, position, sizes)
-
-    monkeypatch.setattr(_fileio, "_pread_many", counting)
     try:
         _evict(path, 4 * MiB, 4 * MiB)  # the middle third goes back to disk
         digest = hashlib.sha256()
@@ -117,18 +123,10 @@ async def test_a_long_cached_read_gives_other_tasks_a_turn(tmp_path: Path) -> No
 
 
 async def test_a_file_system_without_rwf_nowait_falls_back_to_threads(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threaded: list[int]
 ) -> None:
     path = tmp_path / "plain.bin"
     path.write_bytes(pattern_bytes := os.urandom(3 * MiB + 7))
-    threaded: list[int] = []
-    real_pread_many = _fileio._pread_many
-
-    def counting(fd: int, position: int, sizes: list[int]) -> list[bytes]:
-        threaded.append(position)
-        return real_pread_many(fd, position, sizes)
-
-    monkeypatch.setattr(_fileio, "_pread_many", counting)
     monkeypatch.setattr(_fileio, "_in_page_cache", lambda *_: None)  # what EOPNOTSUPP gives
     fd = os.open(path, os.O_RDONLY)
     with ThreadPoolExecutor(2) as pool:
