@@ -2,16 +2,30 @@
 
 The names module authors use every day are re-exported here::
 
-    from kernel import bus, registry, on, service, hookimpl
+    from kernel import bus, registry, on, service, hookimpl, afs
     from kernel import Event, ModuleContext, ModuleSettings, ThisModule
+
+They resolve on first use (``kernel._lazy``), so ``import kernel.errors`` loads nothing else.
 """
 
-from kernel.bus import Event, bus, on
-from kernel.hooks import hookimpl
-from kernel.modules import ModuleContext, ModuleSettings, ThisModule
-from kernel.registry import registry, service
-from kernel.storage import afs
+from typing import TYPE_CHECKING
 
+from kernel._lazy import lazy_exports
+
+# ``bus`` and ``registry`` are also the names of subpackages: importing ``kernel.bus`` binds the
+# subpackage to the name ``bus`` here. Both objects are cheap and their modules load nothing
+# heavy, so they are bound now, after their subpackages, and the names stay the objects.
+from kernel.bus._bus import bus
+from kernel.registry._registry import registry
+
+if TYPE_CHECKING:
+    from kernel.bus import Event, on
+    from kernel.hooks import hookimpl
+    from kernel.modules import ModuleContext, ModuleSettings, ThisModule
+    from kernel.registry import service
+    from kernel.storage import afs
+
+__getattr__ = lazy_exports(__name__)
 __all__ = [
     "Event",
     "ModuleContext",

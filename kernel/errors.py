@@ -1,14 +1,25 @@
-"""Exceptions shared by every kernel subsystem.
+"""The one family of errors the kernel raises on purpose.
 
-They live in one small module so that a subsystem can raise a kernel error without importing
-another subsystem (and so the CLI can turn any of them into a one-line message and exit code).
+Every kernel error derives from :class:`WebOSError`. Each class says what a caller should see when
+it escapes: ``http_status`` is the status the gateway answers with (a problem+json body whose
+``detail`` is the message, for 4xx and 503), and the command line prints the message on one line
+and exits 1. Messages are written for the person who has to fix the problem: they name the
+setting, the module or the resource involved.
+
+This module imports nothing, so that any part of the kernel (and any tool) can raise or catch a
+kernel error without loading the rest of it.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class WebOSError(Exception):
     """Base class of every error the kernel raises on purpose."""
+
+    #: What the gateway answers when this error escapes a route handler.
+    http_status: ClassVar[int] = 500
 
 
 class ConfigError(WebOSError):
@@ -25,3 +36,13 @@ class ModuleError(WebOSError):
 
 class StartupError(WebOSError):
     """The kernel could not start; start-up was rolled back before this was raised."""
+
+
+class PartNotFound(WebOSError, LookupError):
+    """``host.get(SomeType)`` asked for a part this kernel was not assembled with."""
+
+
+class NotRunning(WebOSError, RuntimeError):
+    """A part of the kernel was used before its kernel started (or after it stopped)."""
+
+    http_status = 503

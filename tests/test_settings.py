@@ -11,9 +11,9 @@ def test_defaults_are_embedded_and_local(monkeypatch: pytest.MonkeyPatch) -> Non
         monkeypatch.delenv(name, raising=False)
     settings = load_settings()
     assert settings.host == "127.0.0.1"
-    assert settings.port == 8000
-    assert settings.embedded_nats
-    assert settings.effective_nats_url == "nats://127.0.0.1:4222"
+    assert settings.gateway.port == 8000
+    assert settings.nats.embedded
+    assert settings.nats.effective_url == "nats://127.0.0.1:4222"
     assert settings.env is Environment.DEV
 
 
@@ -34,8 +34,8 @@ def test_lists_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WEBOS_EXCLUDE", "audit, billing")
     monkeypatch.setenv("WEBOS_CORS_ORIGINS", "https://a.example,https://b.example")
     settings = load_settings()
-    assert settings.exclude == ["audit", "billing"]
-    assert settings.cors_origins == ["https://a.example", "https://b.example"]
+    assert settings.modules.exclude == ["audit", "billing"]
+    assert settings.gateway.cors_origins == ["https://a.example", "https://b.example"]
 
 
 def test_production_refuses_to_start_without_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -45,3 +45,36 @@ def test_production_refuses_to_start_without_a_secret(monkeypatch: pytest.Monkey
         load_settings().validate_for_start()
     monkeypatch.setenv("WEBOS_SECRET_KEY", "x" * 40)
     load_settings().validate_for_start()
+
+
+def test_each_package_reads_its_own_variables_and_errors_name_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WEBOS_TASKS_CONCURRENCY", "12")
+    monkeypatch.setenv("WEBOS_DURABLE_MAX_DELIVER", "7")
+    monkeypatch.setenv("WEBOS_STORAGE_S3_BUCKET", "backups")
+    settings = load_settings()
+    assert settings.tasks.concurrency == 12
+    assert settings.durable.max_deliver == 7
+    assert settings.storage.s3_bucket == "backups"
+    monkeypatch.setenv("WEBOS_TASKS_CONCURRENCY", "many")
+    monkeypatch.setenv("WEBOS_HEARTBEAT_INTERVAL", "-1")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert "WEBOS_TASKS_CONCURRENCY" in str(caught.value)
+    assert "'many'" in str(caught.value)
+    assert "WEBOS_HEARTBEAT_INTERVAL" in str(caught.value)
+
+
+def test_overrides_are_named_after_their_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WEBOS_TASKS_CONCURRENCY", raising=False)
+    settings = load_settings(tasks_concurrency=3, only=["greeter"], port=9000)
+    assert (settings.tasks.concurrency, settings.modules.only, settings.gateway.port) == (
+        3,
+        ["greeter"],
+        9000,
+    )
+    changed = settings.override(tasks_concurrency=5)
+    assert changed.tasks.concurrency == 5 and changed.modules.only == ["greeter"]
+    with pytest.raises(ConfigError, match="WEBOS_TASKS_CONCURENCY: no such setting"):
+        load_settings(tasks_concurency=3)

@@ -6,90 +6,104 @@ in and to sign the identity that follows each request onto the bus; modules use 
 permissions and to verify that identity. See ``docs/auth.md``.
 """
 
-from kernel.auth._apikeys import (
-    API_KEY_PREFIX,
-    GeneratedApiKey,
-    constant_time_equals,
-    generate_api_key,
-    hash_api_key,
-    parse_api_key,
-    verify_api_key,
-)
-from kernel.auth._context import current_principal, get_principal, use_principal
-from kernel.auth._envelope import IdentityEnvelope
-from kernel.auth._errors import AuthError, InvalidToken, PermissionDenied, WeakPassword
-from kernel.auth._guards import (
-    PUBLIC,
-    CurrentPrincipal,
-    deny_anonymous,
-    is_public,
-    principal_of,
-    public,
-    require_permission,
-    requires,
-)
-from kernel.auth._identity import (
-    IDENTITY_AUDIENCE,
-    IDENTITY_HEADER,
-    IDENTITY_ISSUER,
-    IDENTITY_TTL,
-    header_reattester,
-    reattest,
-    sign_identity,
-    verify_identity,
-)
-from kernel.auth._keys import (
-    Signing,
-    load_identity_private_key,
-    load_identity_public_key,
-    load_or_create_dev_secret,
-    load_or_create_identity_keys,
-    resolve_signing,
-)
-from kernel.auth._passwords import (
-    MIN_PASSWORD_LENGTH,
-    check_password_policy,
-    hash_password,
-    needs_rehash,
-    verify_password,
-)
-from kernel.auth._pem import load_private_key, load_public_key
-from kernel.auth._permissions import (
-    ANONYMOUS,
-    DEFAULT_ROLES,
-    Principal,
-    PrincipalKind,
-    RoleMap,
-    can_assign_roles,
-    has_permission,
-    is_valid_permission,
-    permission_matches,
-    permissions_for,
-    system_principal,
-)
-from kernel.auth._ratelimit import LoginLimiter
-from kernel.auth._refresh import (
-    RefreshRecord,
-    RefreshVerdict,
-    hash_refresh_token,
-    issue_refresh_token,
-    new_refresh_token,
-    refresh_verdict,
-)
-from kernel.auth._subsystem import (
-    ClaimsOnly,
-    Credentials,
-    SecuritySubsystem,
-    active_security,
-    signing_from_settings,
-)
-from kernel.auth._tokens import (
-    ALGORITHMS,
-    TokenConfig,
-    decode_access_token,
-    issue_access_token,
-)
+from typing import TYPE_CHECKING
 
+from kernel._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from kernel.auth._apikeys import (
+        API_KEY_PREFIX,
+        GeneratedApiKey,
+        constant_time_equals,
+        generate_api_key,
+        hash_api_key,
+        parse_api_key,
+        verify_api_key,
+    )
+    from kernel.auth._context import current_principal, get_principal, use_principal
+    from kernel.auth._errors import AuthError, InvalidToken, PermissionDenied, WeakPassword
+    from kernel.auth._guards import (
+        PUBLIC,
+        CurrentPrincipal,
+        deny_anonymous,
+        is_public,
+        principal_of,
+        public,
+        require_permission,
+        requires,
+    )
+    from kernel.auth._hooks import SecurityHookSpecs
+    from kernel.auth._identity import (
+        IDENTITY_AUDIENCE,
+        IDENTITY_HEADER,
+        IDENTITY_ISSUER,
+        IDENTITY_TTL,
+        header_reattester,
+        reattest,
+        sign_identity,
+        verify_identity,
+    )
+    from kernel.auth._keys import (
+        Signing,
+        load_identity_private_key,
+        load_identity_public_key,
+        load_or_create_dev_secret,
+        load_or_create_identity_keys,
+        resolve_signing,
+    )
+    from kernel.auth._passwords import (
+        MIN_PASSWORD_LENGTH,
+        check_password_policy,
+        hash_password,
+        needs_rehash,
+        verify_password,
+    )
+    from kernel.auth._pem import load_private_key, load_public_key
+    from kernel.auth._permissions import (
+        ANONYMOUS,
+        DEFAULT_ROLES,
+        Principal,
+        PrincipalKind,
+        RoleMap,
+        can_assign_roles,
+        has_permission,
+        is_valid_permission,
+        permission_matches,
+        permissions_for,
+        system_principal,
+    )
+    from kernel.auth._propagator import (
+        FORWARDED,
+        IdentityPropagator,
+        IdentitySigner,
+        IdentityVerifier,
+        received_identity,
+    )
+    from kernel.auth._ratelimit import LoginLimiter
+    from kernel.auth._refresh import (
+        RefreshRecord,
+        RefreshVerdict,
+        hash_refresh_token,
+        issue_refresh_token,
+        new_refresh_token,
+        refresh_verdict,
+    )
+    from kernel.auth._settings import AuthSettings
+    from kernel.auth._subsystem import (
+        ClaimsOnly,
+        Credentials,
+        SecuritySubsystem,
+        active_security,
+        signing_from_settings,
+    )
+    from kernel.auth._tokens import (
+        ALGORITHMS,
+        TokenConfig,
+        decode_access_token,
+        issue_access_token,
+    )
+
+__getattr__ = lazy_exports(__name__)
 __all__ = [
     "ALGORITHMS",
     "ANONYMOUS",
@@ -106,7 +120,12 @@ __all__ = [
     "Credentials",
     "CurrentPrincipal",
     "GeneratedApiKey",
-    "IdentityEnvelope",
+    "FORWARDED",
+    "AuthSettings",
+    "IdentityPropagator",
+    "IdentitySigner",
+    "IdentityVerifier",
+    "SecurityHookSpecs",
     "InvalidToken",
     "LoginLimiter",
     "PermissionDenied",
@@ -151,6 +170,7 @@ __all__ = [
     "principal_of",
     "public",
     "reattest",
+    "received_identity",
     "refresh_verdict",
     "require_permission",
     "requires",

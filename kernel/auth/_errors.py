@@ -20,6 +20,8 @@ class AuthError(WebOSError):
 class WeakPassword(AuthError):
     """A new password does not meet the minimum policy; ``reason`` says which rule it broke."""
 
+    http_status = 422
+
 
 class InvalidToken(AuthError):
     """An access token was refused; ``reason`` is one of a few short, stable phrases.
@@ -29,12 +31,16 @@ class InvalidToken(AuthError):
     ``missing claim <name>``; the gateway can put them in the 401 body as they are.
     """
 
+    http_status = 401
+
 
 class PermissionDenied(AuthError):
     """The principal of the work in progress lacks ``permission`` (``require_permission``).
 
     Over HTTP the gateway answers 403, or 401 when nobody is signed in (``authenticated`` False).
     """
+
+    http_status = 403
 
     def __init__(self, permission: str, *, authenticated: bool = True) -> None:
         super().__init__(

@@ -9,9 +9,11 @@ No credential gives ``ANONYMOUS`` (the app-wide guard then refuses every non-pub
 one answers 401 with the reason as ``detail``, on public routes too, so a client with an expired
 token learns to refresh instead of silently acting as nobody.
 
-Seam for the console's session cookie (planned, not built): add an ``Authenticator`` to
-``SecuritySubsystem.authenticators`` that reads an HttpOnly, SameSite=Strict cookie and checks a
-CSRF token on unsafe methods; it runs after the header authenticators when they found nothing.
+The console's session cookie is one more ``Authenticator`` (``_cookies.py``), tried after the
+header authenticators when they found nothing.
+
+A request the gateway forwarded to a module process carries no credential the module reads: the
+gateway authenticated it and the propagation seam restored its principal (``_propagator.py``).
 """
 
 from __future__ import annotations
@@ -23,10 +25,9 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from kernel.auth._context import current_principal
-from kernel.auth._envelope import received_identity
 from kernel.auth._errors import InvalidToken
-from kernel.auth._forwarded import FORWARDED_IDENTITY
 from kernel.auth._permissions import ANONYMOUS, Principal
+from kernel.auth._propagator import FORWARDED, received_identity
 from kernel.auth._tokens import decode_access_token
 
 if TYPE_CHECKING:
@@ -97,22 +98,22 @@ def authentication_middleware(security: SecuritySubsystem) -> Callable[..., ASGI
             if scope["type"] not in ("http", "websocket"):
                 await app(scope, receive, send)
                 return
-            forwarded = scope.get(FORWARDED_IDENTITY)
-            if forwarded is not None:
-                # The gateway authenticated it and signed who it is (kernel.auth._forwarded).
-                identity, principal = forwarded
-            else:
-                identity = None
-                try:
-                    principal = await authenticate(scope, security)
-                except InvalidToken as error:
-                    raise NotAuthorizedException(error.reason, headers=INVALID_CHALLENGE) from None
             state: Any = scope
+            if scope.get(FORWARDED):
+                # The gateway authenticated it; the module process restored who it is.
+                principal = current_principal.get()
+                state["user"] = principal
+                state["auth"] = principal.kind
+                await app(scope, receive, send)
+                return
+            try:
+                principal = await authenticate(scope, security)
+            except InvalidToken as error:
+                raise NotAuthorizedException(error.reason, headers=INVALID_CHALLENGE) from None
             state["user"] = principal
             state["auth"] = principal.kind
             token = current_principal.set(principal)
-            # Events the route emits carry the identity on (a module process cannot sign).
-            received = received_identity.set((identity, principal) if identity else None)
+            received = received_identity.set(None)  # work of this request acts for no one else
             try:
                 await app(scope, receive, send)
             finally:

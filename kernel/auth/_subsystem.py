@@ -1,14 +1,15 @@
-"""The security subsystem: keys at start-up, identity on the bus, authentication over HTTP.
+"""The security subsystem: keys at start-up, identity across processes, authentication over HTTP.
 
-It is the first kernel subsystem. At ``start`` it resolves the signing material (the gateway
-signs; module processes and workers only verify; production refuses to start without configured
-secrets), builds the role map and the login limiter, and adds the identity envelope to the bus.
-``configure_app`` adds the authentication middleware, the app-wide "signed in unless public"
-guard, the ``principal`` dependency and the ``PermissionDenied`` error handler to the gateway.
+It is the first kernel subsystem after telemetry. At ``start`` it resolves the signing material
+(the gateway signs; module processes and workers only verify; production refuses to start without
+configured secrets), builds the role map and the login limiter, and adds the identity propagator
+to the kernel's propagation seam. ``configure_app`` adds the authentication middleware, the
+app-wide "signed in unless public" guard, the ``principal`` dependency and the
+``PermissionDenied`` error handler to the app.
 
-Users, refresh tokens and API keys live in the ``auth`` module, which plugs a ``Credentials``
-implementation in at its startup; without it, access tokens are checked on their claims alone and
-API keys are refused.
+Users, refresh tokens and API keys live in the ``auth`` module, which provides a ``Credentials``
+implementation through the ``webos_credentials`` hook (:class:`SecurityHookSpecs`); without it,
+access tokens are checked on their claims alone and API keys are refused.
 """
 
 from __future__ import annotations
@@ -16,14 +17,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
+import pluggy
 from litestar import Request, Response, Router
-from litestar.config.app import AppConfig
 from litestar.di import Provide
 
 from kernel.auth._cookies import session_cookie
-from kernel.auth._envelope import IdentityEnvelope
 from kernel.auth._errors import AuthError, InvalidToken, PermissionDenied
-from kernel.auth._forwarded import IdentitySigner, IdentityVerifier
 from kernel.auth._guards import CHALLENGE, PUBLIC, deny_anonymous, principal_of
 from kernel.auth._keys import Signing, resolve_signing
 from kernel.auth._middleware import (
@@ -32,11 +31,16 @@ from kernel.auth._middleware import (
     authentication_middleware,
 )
 from kernel.auth._permissions import Principal, RoleMap, permissions_for
+from kernel.auth._propagator import IdentityPropagator
 from kernel.auth._ratelimit import LoginLimiter
+from kernel.auth._settings import AuthSettings
+from kernel.config import CoreSettings
+from kernel.contracts import Host, Role
+from kernel.problems import problem
+from kernel.propagation import Propagation
 
 if TYPE_CHECKING:
-    from kernel.runtime import Kernel
-    from kernel.settings import KernelSettings
+    from litestar.config.app import AppConfig
 
 
 class Credentials(Protocol):
@@ -44,9 +48,11 @@ class Credentials(Protocol):
 
     async def principal_for_token(self, claims: Mapping[str, Any]) -> Principal:
         """The principal of a verified access token; raise ``InvalidToken`` to refuse it."""
+        ...
 
     async def principal_for_api_key(self, plain: str) -> Principal:
         """The principal of an API key; raise ``InvalidToken`` to refuse it."""
+        ...
 
 
 class ClaimsOnly:
@@ -73,36 +79,38 @@ class ClaimsOnly:
 class NotStarted(AuthError):
     """The security subsystem is used outside a started kernel."""
 
+    http_status = 503
+
 
 _active: list[SecuritySubsystem] = []
 
 
-def signing_from_settings(settings: KernelSettings, *, signer: bool) -> Signing:
-    """Token config and identity keys as the kernel's settings describe them."""
+def signing_from_settings(core: CoreSettings, auth: AuthSettings, *, signer: bool) -> Signing:
+    """Token config and identity keys as the settings describe them."""
     return resolve_signing(
-        env=settings.env.value,
-        secret_key=settings.secret_key,
-        data_dir=settings.data_dir,
-        jwt_algorithm=settings.jwt_algorithm,
-        jwt_private_key_file=settings.jwt_private_key_file,
-        jwt_public_key_file=settings.jwt_public_key_file,
-        identity_private_key_file=settings.identity_private_key_file,
-        identity_public_key_file=settings.identity_public_key_file,
-        access_token_ttl=settings.access_token_ttl,
-        jwt_leeway=settings.jwt_leeway,
+        env=core.env.value,
+        secret_key=core.secret_key,
+        data_dir=core.data_dir,
+        jwt_algorithm=auth.jwt_algorithm,
+        jwt_private_key_file=auth.jwt_private_key_file,
+        jwt_public_key_file=auth.jwt_public_key_file,
+        identity_private_key_file=auth.identity_private_key_file,
+        identity_public_key_file=auth.identity_public_key_file,
+        access_token_ttl=auth.access_token_ttl,
+        jwt_leeway=auth.jwt_leeway,
         signer=signer,
     )
 
 
 def active_security() -> SecuritySubsystem:
-    """The started security subsystem of this process (the auth module plugs into it)."""
+    """The started security subsystem of this process (the auth module's routes use it)."""
     if not _active:
         raise NotStarted("the security subsystem is not started")
     return _active[-1]
 
 
 class SecuritySubsystem:
-    """See the module docstring. ``kernel.subsystems[0]`` on a default kernel."""
+    """See the module docstring."""
 
     name = "security"
 
@@ -110,14 +118,11 @@ class SecuritySubsystem:
         self._signing: Signing | None = None
         self.role_map = RoleMap()
         self.limiter = LoginLimiter()
-        self.envelope: IdentityEnvelope | None = None
-        self.forward_signer: IdentitySigner | None = None
-        self.forward_verifier: IdentityVerifier | None = None
+        self.identity: IdentityPropagator | None = None
         self.credentials: Credentials = ClaimsOnly(self.role_map)
         #: Tried in order for each request: headers first, then the console's session cookie.
         self.authenticators: list[Authenticator] = [*DEFAULT_AUTHENTICATORS, session_cookie]
-        self.refresh_token_ttl = 14 * 24 * 3600.0
-        self._kernel: Kernel | None = None
+        self._propagation: Propagation | None = None
 
     @property
     def signing(self) -> Signing:
@@ -126,59 +131,44 @@ class SecuritySubsystem:
         return self._signing
 
     @property
-    def settings(self) -> KernelSettings:
-        if self._kernel is None:
-            raise NotStarted("the security subsystem is not started")
-        return self._kernel.settings
-
-    @property
     def can_sign(self) -> bool:
         """Does this process sign identities (the gateway), or only verify them?"""
-        return self.envelope is not None and self.envelope.can_sign
+        return self.identity is not None and self.identity.can_sign
 
-    async def start(self, kernel: Kernel) -> None:
-        settings = kernel.settings
-        signer = kernel.role == "gateway"
-        self._signing = signing_from_settings(settings, signer=signer)
+    async def start(self, host: Host) -> None:
+        settings = host.get(AuthSettings)
+        signer = host.role is Role.GATEWAY
+        self._signing = signing_from_settings(host.get(CoreSettings), settings, signer=signer)
         self.role_map = RoleMap.from_json(settings.roles, setting="WEBOS_ROLES")
-        self.credentials = ClaimsOnly(self.role_map)
         self.limiter = LoginLimiter(
             max_per_account=settings.login_max_per_account,
             max_per_address=settings.login_max_per_address,
         )
-        self.refresh_token_ttl = settings.refresh_token_ttl
-        self.envelope = IdentityEnvelope(
+        hooks = host.get(pluggy.PluginManager).hook
+        provided = hooks.webos_credentials(role_map=self.role_map)
+        self.credentials = provided if provided is not None else ClaimsOnly(self.role_map)
+        self.identity = IdentityPropagator(
             self._signing.identity_public_key,
             self._signing.identity_private_key if signer else None,
             leeway=settings.jwt_leeway,
         )
-        kernel.bus.envelopes.append(self.envelope)
-        # Forwarded HTTP requests carry the gateway's principal (kernel.auth._forwarded).
-        self.forward_signer = (
-            IdentitySigner(self._signing.identity_private_key)
-            if signer and self._signing.identity_private_key is not None
-            else None
-        )
-        self.forward_verifier = IdentityVerifier(
-            self._signing.identity_public_key, leeway=settings.jwt_leeway
-        )
-        self._kernel = kernel
+        self._propagation = host.get(Propagation)
+        self._propagation.add(self.identity)
         _active.append(self)
 
     async def stop(self) -> None:
-        kernel, self._kernel = self._kernel, None
-        if kernel is not None and self.envelope in kernel.bus.envelopes:
-            kernel.bus.envelopes.remove(self.envelope)
+        propagation, self._propagation = self._propagation, None
+        if propagation is not None and self.identity is not None:
+            propagation.remove(self.identity)
         if self in _active:
             _active.remove(self)
-        self.envelope = None
-        self.forward_signer = self.forward_verifier = None
+        self.identity = None
         self.credentials = ClaimsOnly(self.role_map)
 
     async def check(self) -> str | None:
         return None
 
-    def configure_app(self, app_config: AppConfig, kernel: Kernel) -> AppConfig:
+    def configure_app(self, app_config: AppConfig, host: Host) -> AppConfig:
         """Authenticate every request, deny anonymous callers on non-public routes."""
         app_config.middleware.insert(0, authentication_middleware(self))
         app_config.guards.append(deny_anonymous)
@@ -202,8 +192,6 @@ def _provide_principal(request: Request[Any, Any, Any]) -> Principal:
 
 
 def _permission_denied(request: Request[Any, Any, Any], exc: PermissionDenied) -> Response[Any]:
-    from kernel.gateway._problems import problem
-
     status = 403 if exc.authenticated else 401
     response = problem(status, exc.reason, instance=request.url.path)
     if status == 401:

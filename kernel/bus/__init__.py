@@ -1,20 +1,45 @@
 """The event bus: ``await bus.emit("user.logged_in", {...})`` and ``@bus.on("user.*")``."""
 
-from kernel.bus._bus import BoundHandler, Bus, BusNotConnected, Delivery, Envelope, HandlerStats
-from kernel.bus._dlq import (
-    DeadLetter,
-    DeadLetterNotFound,
-    Reattest,
-    get_dead_letter,
-    list_dead_letters,
-    replay_dead_letter,
-)
-from kernel.bus._durable import DurableSettings, declare_durable_handlers
-from kernel.bus._event import Event
-from kernel.bus._handlers import PayloadError, Subscription, marked_subscriptions, on
-from kernel.bus._subjects import InvalidSubject, is_kernel_subject, normalize_subject
+from typing import TYPE_CHECKING
 
+from kernel._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from kernel.bus._bus import (
+        BoundHandler,
+        Bus,
+        BusNotConnected,
+        Delivery,
+        HandlerStats,
+        bus,
+        declare_durable_handlers,
+    )
+    from kernel.bus._convention import EventsConvention
+    from kernel.bus._dlq import (
+        DeadLetter,
+        DeadLetterNotFound,
+        Reattest,
+        get_dead_letter,
+        list_dead_letters,
+        replay_dead_letter,
+    )
+    from kernel.bus._event import Event
+    from kernel.bus._handlers import (
+        PayloadError,
+        Subscription,
+        consumer_name,
+        marked_subscriptions,
+        on,
+    )
+    from kernel.bus._settings import DurableSettings
+    from kernel.bus._streams import DLQ_PREFIX, DLQ_STREAM, EVENTS_STREAM
+    from kernel.transport import InvalidSubject, is_kernel_subject, normalize_subject
+
+__getattr__ = lazy_exports(__name__)
 __all__ = [
+    "DLQ_PREFIX",
+    "DLQ_STREAM",
+    "EVENTS_STREAM",
     "BoundHandler",
     "Bus",
     "BusNotConnected",
@@ -22,14 +47,15 @@ __all__ = [
     "DeadLetterNotFound",
     "Delivery",
     "DurableSettings",
-    "Envelope",
     "Event",
+    "EventsConvention",
     "HandlerStats",
     "InvalidSubject",
     "PayloadError",
     "Reattest",
     "Subscription",
     "bus",
+    "consumer_name",
     "declare_durable_handlers",
     "get_dead_letter",
     "is_kernel_subject",
@@ -39,5 +65,3 @@ __all__ = [
     "on",
     "replay_dead_letter",
 ]
-
-bus = Bus()

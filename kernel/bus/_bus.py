@@ -1,41 +1,56 @@
-"""The event bus: FastStream's NATS broker, plus the conventions WebOS adds on top of it."""
+"""The event bus: FastStream's NATS broker, plus the conventions WebOS adds on top of it.
+
+Importing this module is cheap (``from kernel import bus`` runs it): FastStream, nats-py and the
+JetStream parts load when a kernel connects the bus.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import importlib
+import importlib.util
 import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 import pydantic_core
-from faststream import AckPolicy
-from faststream.nats import NatsBroker
-from faststream.nats.message import NatsMessage
-from nats.errors import SlowConsumerError
 
-from kernel.bus._durable import DurableConsumer, DurableSettings, consumer_name, ensure_consumer
 from kernel.bus._event import (
     HEADER_CONTENT_TYPE,
     HEADER_EVENT_ID,
     HEADER_MSG_ID,
     HEADER_SOURCE,
     HEADER_TIME,
-    HEADER_TRACEPARENT,
     JSON_CONTENT_TYPE,
     Event,
 )
-from kernel.bus._handlers import Handler, Invoker, PayloadError, Subscription, build_invoker, on
-from kernel.bus._streams import ensure_streams
-from kernel.bus._subjects import normalize_subject
+from kernel.bus._handlers import (
+    Handler,
+    Invoker,
+    PayloadError,
+    Subscription,
+    build_invoker,
+    consumer_name,
+    marked_subscriptions,
+    on,
+)
 from kernel.context import current_module, current_traceparent
-from kernel.errors import WebOSError
+from kernel.errors import NotRunning
+from kernel.propagation import Propagation
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, fail, received_span, start_span, traceparent_of
+from kernel.transport import normalize_subject
+
+if TYPE_CHECKING:
+    from faststream.nats import NatsBroker
+
+    from kernel.bus._durable import DurableConsumer
+    from kernel.bus._settings import DurableSettings
 
 log = logging.getLogger("webos.bus")
 _QUEUE_UNSAFE = re.compile(r"[^A-Za-z0-9_\-.]")
@@ -56,17 +71,7 @@ class Delivery:
     error: str | None = None
 
 
-class Envelope(Protocol):
-    """Adds context to outgoing events and restores it around handlers (identity, tracing)."""
-
-    def outgoing(self) -> Mapping[str, str] | None:
-        """Headers to add to an event being emitted now."""
-
-    def incoming(self, event: Event) -> Callable[[], None] | None:
-        """Restore context for a handler of ``event``; return how to undo it."""
-
-
-class BusNotConnected(WebOSError, RuntimeError):
+class BusNotConnected(NotRunning):
     """``emit`` was called before the kernel connected the bus (or after it stopped)."""
 
 
@@ -105,12 +110,6 @@ class BoundHandler:
         }
 
 
-async def _keep_message(message: Any) -> Any:
-    # Hand the message itself to our consumer: validation happens once, against the handler's
-    # own parameter type, instead of FastStream decoding JSON and then pydantic validating it.
-    return message
-
-
 class Bus:
     """Publish and subscribe to events on NATS subjects.
 
@@ -128,8 +127,8 @@ class Bus:
         self.published = 0
         self.dropped = 0
         self._event_log = False
-        #: Context that travels with events; subsystems (auth) add theirs at start.
-        self.envelopes: list[Envelope] = []
+        #: What travels with every event (trace, identity, ...): the kernel's propagation.
+        self.propagation = Propagation.default()
         self._consumers: list[DurableConsumer] = []
         self._declared: list[tuple[str, str]] = []
 
@@ -164,34 +163,40 @@ class Bus:
         client_name: str,
         event_log: bool = False,
         durable: DurableSettings | None = None,
+        propagation: Propagation | None = None,
     ) -> None:
+        """Connect and start every handler. ``propagation`` is what travels with events (the
+        kernel's own; default: trace and correlation id only)."""
         if self._broker is not None:
             raise RuntimeError("the bus is already connected")
+        # Loaded here, not at import: importing the bus must not load FastStream (see above).
+        from kernel.bus import _broker
+
         self._event_log = event_log
-        self._broker = NatsBroker(
-            url,
-            name=client_name,
-            apply_types=False,
-            logger=logging.getLogger("webos.faststream"),
-            # FastStream logs every message at this level; keep it below INFO by default.
-            log_level=logging.INFO if event_log else logging.DEBUG,
-            error_cb=self._on_nats_error,
-            connect_timeout=3,
-            max_reconnect_attempts=-1,
+        if propagation is not None:
+            self.propagation = propagation
+        self._broker = _broker.new_broker(
+            url, client_name=client_name, event_log=event_log, on_error=self._on_nats_error
         )
         for bound in self._handlers:
             if not bound.durable:
                 self._subscribe(bound)
         await self._broker.start()
-        await self._start_durable(durable or DurableSettings())
+        await self._start_durable(durable)
         # A round trip makes the server register our subscriptions before start-up completes:
         # "started" then means "receiving", even for events another connection emits next.
         await self.nats.flush()
 
-    async def _start_durable(self, settings: DurableSettings) -> None:
+    async def _start_durable(self, settings: DurableSettings | None) -> None:
         durable = [bound for bound in self._handlers if bound.durable]
         if not durable and not self._declared:
             return
+        # JetStream parts load only in processes that keep durable events.
+        from kernel.bus._durable import DurableConsumer, ensure_consumer
+        from kernel.bus._settings import DurableSettings
+        from kernel.bus._streams import ensure_streams
+
+        settings = settings or DurableSettings()
         js = self.nats.jetstream()
         subjects = [bound.subject for bound in durable] + [s for _, s in self._declared]
         await ensure_streams(js, subjects, max_age=settings.max_age)
@@ -212,17 +217,10 @@ class Bus:
         await self.nats.flush()
 
     def _subscribe(self, bound: BoundHandler) -> None:
+        from kernel.bus import _broker
+
         assert self._broker is not None
-        # Core NATS messages have nothing to acknowledge (FastStream marks them acked on arrival)
-        # and the consumer catches every handler error itself; MANUAL only drops FastStream's
-        # per-message acknowledgement middleware, a measurable share of delivery cost.
-        # no_reply: an event handler never answers. Without it FastStream replies (empty) to
-        # any message that has a reply subject, so a `>` handler would answer service calls
-        # and forwarded HTTP requests meant for other processes.
-        subscriber = self._broker.subscriber(
-            bound.subject, queue=bound.queue or "", ack_policy=AckPolicy.MANUAL, no_reply=True
-        )
-        subscriber(self._consumer(bound), decoder=_keep_message)
+        _broker.subscribe(self._broker, bound.subject, bound.queue, self._consumer(bound))
 
     async def close(self, timeout: float = 8.0) -> None:
         """Stop taking messages, let in-flight handlers finish (bounded), then disconnect."""
@@ -249,7 +247,7 @@ class Bus:
         if broker is None:
             return False
         connection = broker.config.connection_state.connection
-        return connection is not None and connection.is_connected
+        return connection is not None and bool(connection.is_connected)
 
     @property
     def nats(self) -> Any:
@@ -302,13 +300,15 @@ class Bus:
                 "messaging.message.id": event_id,
             },
         )
-        traceparent = traceparent_of(span) or current_traceparent.get()
-        if traceparent:
-            meta[HEADER_TRACEPARENT] = traceparent
-        for envelope in self.envelopes:
-            extra = envelope.outgoing()
-            if extra:
-                meta.update(extra)
+        producer = traceparent_of(span)  # None unless spans are recorded
+        if producer is None:
+            self.propagation.inject(meta)
+        else:  # the producer span is the receivers' parent
+            token = current_traceparent.set(producer)
+            try:
+                self.propagation.inject(meta)
+            finally:
+                current_traceparent.reset(token)
         if headers:
             meta.update(headers)
         try:
@@ -347,7 +347,7 @@ class Bus:
     def _consumer(self, bound: BoundHandler) -> Handler:
         since_yield = 0
 
-        async def consume(message: NatsMessage) -> None:
+        async def consume(message: Any) -> None:
             nonlocal since_yield
             raw = message.raw_message
             await self.deliver(bound, Event.from_message(raw.subject, raw.data, raw.headers))
@@ -366,10 +366,23 @@ class Bus:
         The handler runs in a consumer span, child of the span that published the event.
         """
         started = time.perf_counter()
+        undo = self.propagation.extract(event.headers, event.stored_at)
+        module_token = current_module.set(bound.module)
+        try:
+            delivery = await self._traced(bound, event)
+        finally:
+            current_module.reset(module_token)
+            undo()
+        labels = attributes(subject=bound.subject, handler=bound.name, outcome=delivery.outcome)
+        meters = instruments()
+        meters.events_handled.add(1, labels)
+        meters.event_duration.record(time.perf_counter() - started, labels)
+        return delivery
+
+    async def _traced(self, bound: BoundHandler, event: Event) -> Delivery:
         with received_span(
             f"{event.subject} process",
             SpanKind.CONSUMER,
-            event.traceparent,
             {
                 "messaging.system": "nats",
                 "messaging.operation.type": "process",
@@ -382,16 +395,10 @@ class Bus:
             delivery = await self._run_handler(bound, event)
             if delivery.error is not None:
                 fail(span, delivery.error)
-        labels = attributes(subject=bound.subject, handler=bound.name, outcome=delivery.outcome)
-        meters = instruments()
-        meters.events_handled.add(1, labels)
-        meters.event_duration.record(time.perf_counter() - started, labels)
         return delivery
 
     async def _run_handler(self, bound: BoundHandler, event: Event) -> Delivery:
         stats = bound.stats
-        module_token = current_module.set(bound.module)
-        undo = [restore for envelope in self.envelopes if (restore := envelope.incoming(event))]
         try:
             await bound.invoker(event)
         except PayloadError as error:
@@ -413,17 +420,15 @@ class Bus:
                 bound.name,
             )
             return Delivery("failed", f"{type(error).__name__}: {error}")
-        finally:
-            for restore in reversed(undo):
-                restore()
-            current_module.reset(module_token)
         stats.handled += 1
         if self._event_log:
             log.info("event handled: subject=%s id=%s handler=%s", *_ids(event, bound))
         return Delivery("handled")
 
     async def _on_nats_error(self, error: Exception) -> None:
-        if isinstance(error, SlowConsumerError):
+        from kernel.bus import _broker
+
+        if _broker.is_slow_consumer(error):
             # nats-py drops the message when a subscription's pending buffer is full; say so
             # loudly (first, then every 1000th) rather than losing events without a trace.
             self.dropped += 1
@@ -431,7 +436,7 @@ class Bus:
                 log.error(
                     "slow consumer: events on %s are being dropped (%d so far); use "
                     "durable handlers for guaranteed delivery or add replicas",
-                    error.subject,
+                    getattr(error, "subject", "?"),
                     self.dropped,
                 )
             return
@@ -440,3 +445,21 @@ class Bus:
 
 def _ids(event: Event, bound: BoundHandler) -> tuple[str, str, str]:
     return event.subject, event.id, bound.name
+
+
+#: The process's bus (``from kernel import bus``); each kernel resets it before loading.
+bus = Bus()
+
+
+def declare_durable_handlers(bus: Bus, module: str, package: str) -> int:
+    """Read (never run) a module's ``events.py`` and keep its durable events while it is away."""
+    qualified = f"{package}.events"
+    if importlib.util.find_spec(qualified) is None:
+        return 0
+    count = 0
+    for value in vars(importlib.import_module(qualified)).values():
+        for subscription in marked_subscriptions(value):
+            if subscription.durable:
+                bus.declare_durable(module, value, subscription)
+                count += 1
+    return count

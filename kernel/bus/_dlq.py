@@ -24,6 +24,7 @@ from kernel.bus._durable import (
 )
 from kernel.bus._event import HEADER_EVENT_ID, HEADER_MSG_ID
 from kernel.bus._streams import DLQ_STREAM, EVENTS_STREAM
+from kernel.errors import WebOSError
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,10 @@ class DeadLetter:
             return self.data.decode("utf-8", errors="replace")
 
 
-class DeadLetterNotFound(LookupError):
-    pass
+class DeadLetterNotFound(WebOSError, LookupError):
+    """No dead letter has that id (never stored, replayed, or expired)."""
+
+    http_status = 404
 
 
 def _letter(seq: int, data: bytes, headers: dict[str, str]) -> DeadLetter:

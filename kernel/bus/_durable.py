@@ -6,33 +6,31 @@ error, handler, subject and delivery count, moves to the ``WEBOS_DLQ`` stream. A
 fails validation goes there at once: retrying cannot fix it.
 
 Durable consumers speak to JetStream through nats-py directly (FastStream's JetStream
-subscriber has no place for per-handler replay subjects); delivery itself goes through the same
-``Bus.deliver`` as core subscriptions, so validation, context and counters are identical.
+subscriber has no place for per-handler replay subjects) with the kernel's one pull loop
+(``kernel.transport.PullLoop``); delivery itself goes through the same ``Bus.deliver`` as core
+subscriptions, so validation, context and counters are identical.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import re
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import BadRequestError
 
 from kernel.bus._event import HEADER_EVENT_ID, HEADER_MSG_ID, Event
+from kernel.bus._settings import DurableSettings
 from kernel.bus._streams import DLQ_PREFIX, DLQ_STREAM, EVENTS_STREAM, REPLAY_PREFIX
+from kernel.transport import PullLoop
 
 if TYPE_CHECKING:
     from kernel.bus._bus import BoundHandler, Bus
 
 log = logging.getLogger("webos.bus")
-_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 HEADER_ORIGINAL_SUBJECT = "webos-original-subject"
 HEADER_DLQ_ERROR = "webos-dlq-error"
@@ -45,27 +43,10 @@ HEADER_DLQ_TIME = "webos-dlq-time"
 HEADER_DLQ_STORED_AT = "webos-dlq-stored-at"
 
 
-@dataclass(frozen=True)
-class DurableSettings:
-    max_deliver: int = 5
-    backoff: float = 1.0
-    backoff_max: float = 60.0
-    ack_wait: float = 30.0
-    max_age: float = 7 * 24 * 3600.0
-    batch: int = 16
-
-    def delay(self, delivered: int) -> float:
-        return min(self.backoff * 2 ** max(delivered - 1, 0), self.backoff_max)
-
-
 def _aware(moment: datetime | None) -> datetime | None:
     if moment is not None and moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment
-
-
-def consumer_name(module: str, qualname: str) -> str:
-    return _UNSAFE.sub("_", f"{module}__{qualname}")
 
 
 def replay_subject(consumer: str) -> str:
@@ -100,36 +81,14 @@ class DurableConsumer:
         self.settings = settings
         assert bound.consumer is not None
         self.name = bound.consumer
-        self._subscription: Any = None
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
+        self._loop: PullLoop | None = None
 
     async def start(self, js: Any) -> None:
         await ensure_consumer(js, self.name, self.bound.subject, self.settings)
         self._js = js
-        self._subscription = await js.pull_subscribe_bind(durable=self.name, stream=EVENTS_STREAM)
-        self._task = asyncio.create_task(self._run(), name=f"webos-durable-{self.name}")
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            try:
-                messages = await self._subscription.fetch(self.settings.batch, timeout=1)
-            except (NatsTimeout, TimeoutError):
-                continue
-            except Exception:
-                if self._stopping:
-                    return
-                log.exception("durable consumer %s: fetch failed; retrying", self.name)
-                await asyncio.sleep(1)
-                continue
-            for index, message in enumerate(messages):
-                if self._stopping:
-                    # Not started: hand them back now rather than after ack_wait.
-                    for pending in messages[index:]:
-                        with contextlib.suppress(Exception):
-                            await pending.nak()
-                    return
-                await self._handle(message)
+        subscription = await js.pull_subscribe_bind(durable=self.name, stream=EVENTS_STREAM)
+        self._loop = PullLoop(subscription, self._handle, name=f"durable consumer {self.name}")
+        self._loop.start()
 
     async def _handle(self, message: Any) -> None:
         headers = message.headers or {}
@@ -178,31 +137,6 @@ class DurableConsumer:
 
     async def stop(self, timeout: float) -> None:
         """Stop fetching, let the message in hand finish (bounded), then unsubscribe."""
-        self._stopping = True
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, timeout)
-            except TimeoutError:
-                log.warning("durable consumer %s: in-flight handler outlived shutdown", self.name)
-        if self._subscription is not None:
-            with contextlib.suppress(Exception):
-                await self._subscription.unsubscribe()
-
-
-def declare_durable_handlers(bus: Bus, module: str, package: str) -> int:
-    """Read (never run) a module's ``events.py`` and keep its durable events while it is away."""
-    import importlib
-    import importlib.util
-
-    from kernel.bus._handlers import marked_subscriptions
-
-    qualified = f"{package}.events"
-    if importlib.util.find_spec(qualified) is None:
-        return 0
-    count = 0
-    for value in vars(importlib.import_module(qualified)).values():
-        for subscription in marked_subscriptions(value):
-            if subscription.durable:
-                bus.declare_durable(module, value, subscription)
-                count += 1
-    return count
+        loop, self._loop = self._loop, None
+        if loop is not None:
+            await loop.stop(timeout)

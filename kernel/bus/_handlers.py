@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, get_type_hints
@@ -15,9 +16,11 @@ from typing import Any, get_type_hints
 from pydantic import TypeAdapter
 
 from kernel.bus._event import Event
-from kernel.bus._subjects import normalize_subject
+from kernel.errors import WebOSError
+from kernel.transport import normalize_subject
 
 MARKER = "__webos_events__"
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 Handler = Callable[..., Awaitable[Any]]
 
@@ -59,8 +62,15 @@ def marked_subscriptions(func: object) -> tuple[Subscription, ...]:
     return tuple(getattr(func, MARKER, ()))
 
 
-class PayloadError(ValueError):
+def consumer_name(module: str, qualname: str) -> str:
+    """The JetStream consumer of a durable handler: stable across restarts and replicas."""
+    return _UNSAFE.sub("_", f"{module}__{qualname}")
+
+
+class PayloadError(WebOSError, ValueError):
     """The payload could not be decoded or validated for the handler's parameter."""
+
+    http_status = 400
 
 
 @dataclass(frozen=True, slots=True)

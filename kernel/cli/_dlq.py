@@ -17,8 +17,12 @@ from kernel.bus import (
     list_dead_letters,
     replay_dead_letter,
 )
-from kernel.natsserver import connect_once
-from kernel.settings import load_settings, redact_url
+from kernel.auth import header_reattester, signing_from_settings
+from kernel.auth._keys import IDENTITY_PRIVATE_FILE
+from kernel.config import redact_url
+from kernel.errors import ConfigError
+from kernel.settings import load_settings
+from kernel.transport import connect_once
 
 T = TypeVar("T")
 
@@ -40,7 +44,7 @@ def _with_jetstream(url: str, action: Callable[[Any], Awaitable[T]]) -> T:
 
 
 def nats_url() -> str:
-    return load_settings().effective_nats_url
+    return load_settings().nats.effective_url
 
 
 @click.group()
@@ -99,13 +103,9 @@ def dlq_replay(letter_id: int | None, replay_all: bool) -> None:
 def _reattester() -> Reattest | None:
     """Re-sign callers' identities when this machine holds the identity key (the gateway's data
     folder in development, WEBOS_IDENTITY_PRIVATE_KEY_FILE in production)."""
-    from kernel.auth import header_reattester, signing_from_settings
-    from kernel.auth._keys import IDENTITY_PRIVATE_FILE
-    from kernel.errors import ConfigError
-
     settings = load_settings()
     generated = Path(settings.data_dir) / IDENTITY_PRIVATE_FILE
-    if settings.identity_private_key_file is None and not generated.exists():
+    if settings.auth.identity_private_key_file is None and not generated.exists():
         # Not the gateway's folder: generating a new key here would sign for nobody.
         click.echo(
             f"warning: no identity key at {generated} (run from the gateway's folder or set "
@@ -115,7 +115,7 @@ def _reattester() -> Reattest | None:
         )
         return None
     try:
-        signing = signing_from_settings(settings, signer=True)
+        signing = signing_from_settings(settings, settings.auth, signer=True)
     except ConfigError as error:
         click.echo(
             f"warning: cannot re-sign identities ({error}); replayed events older than the "
@@ -126,4 +126,5 @@ def _reattester() -> Reattest | None:
     private = signing.identity_private_key
     if private is None:
         return None
-    return header_reattester(signing.identity_public_key, private, leeway=settings.jwt_leeway)
+    leeway = settings.auth.jwt_leeway
+    return header_reattester(signing.identity_public_key, private, leeway=leeway)

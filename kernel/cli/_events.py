@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from kernel.bus import Bus, normalize_subject
-from kernel.natsserver import connect_once
-from kernel.settings import redact_url
+from kernel.config import redact_url
+from kernel.transport import connect_once
 
 
 async def tail_events(

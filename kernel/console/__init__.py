@@ -3,32 +3,35 @@
 A module's ``ui.py`` declares ``App``, ``Widget``, ``SlotItem``, ``PageSlot`` and ``Command``
 objects at module level and may define the route handlers that render their HTML fragments
 (mounted under ``/api/<module>`` like ``router.py``'s). ``fragment()`` wraps HTML for them.
-See ``docs/console.md``.
+See ``docs/console.md``. The shell (templates, pages) loads only in the gateway
+(:class:`ConsoleSubsystem`); module processes run the catalog alone (:class:`CatalogSubsystem`).
 """
 
-from litestar import Response
-from markupsafe import Markup, escape
+from typing import TYPE_CHECKING
 
-from kernel.console._catalog import Catalog, Entry, UiConvention
-from kernel.console._contrib import (
-    SHELL_SLOTS,
-    App,
-    Command,
-    Contribution,
-    PageSlot,
-    SlotItem,
-    Widget,
-    declared_contributions,
-)
-from kernel.console._shell import CONSOLE_VIEW, DLQ_REPLAY, SYSTEM_READ
-from kernel.console._subsystem import ConsoleSubsystem
+from kernel._lazy import lazy_exports
 
+if TYPE_CHECKING:
+    from markupsafe import Markup, escape
 
-def fragment(body: str, status_code: int = 200) -> Response[str]:
-    """An HTML fragment for the console (escape what you interpolate: ``escape(value)``)."""
-    return Response(body, status_code=status_code, media_type="text/html; charset=utf-8")
+    from kernel.console._catalog import Catalog, CatalogSubsystem, Entry, UiConvention
+    from kernel.console._contrib import (
+        CONSOLE_VIEW,
+        DLQ_REPLAY,
+        SHELL_SLOTS,
+        SYSTEM_READ,
+        App,
+        Command,
+        Contribution,
+        PageSlot,
+        SlotItem,
+        Widget,
+        declared_contributions,
+    )
+    from kernel.console._fragments import fragment
+    from kernel.console._subsystem import ConsoleSubsystem
 
-
+__getattr__ = lazy_exports(__name__)
 __all__ = [
     "CONSOLE_VIEW",
     "DLQ_REPLAY",
@@ -36,6 +39,7 @@ __all__ = [
     "SYSTEM_READ",
     "App",
     "Catalog",
+    "CatalogSubsystem",
     "Command",
     "ConsoleSubsystem",
     "Contribution",

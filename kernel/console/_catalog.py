@@ -1,20 +1,21 @@
 """The ``ui.py`` convention and the catalog it fills: every module's console contributions.
 
-The catalog lives in the console subsystem of a kernel. Modules of this process are collected by
-the convention in phase three; the gateway adds modules running elsewhere by importing their
-``ui.py`` (declarations only: importing a convention file has no side effects).
+The catalog lives in the :class:`CatalogSubsystem` of a kernel (in the gateway, the console
+subsystem, which extends it). Modules of this process are collected by the convention in phase
+three; the gateway adds modules running elsewhere by importing their ``ui.py`` (declarations
+only: importing a convention file has no side effects). This part of the console loads no
+templates: module processes run it too, for the guard on contributed URLs.
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from litestar.connection import ASGIConnection
-from litestar.controller import Controller
+from litestar.di import Provide
 from litestar.exceptions import PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 
@@ -28,10 +29,11 @@ from kernel.console._contrib import (
     Widget,
     declared_contributions,
 )
-from kernel.modules import LoadedModule, defined_here
+from kernel.contracts import Host
+from kernel.modules import LoadedModule, route_handlers_in
 
 if TYPE_CHECKING:
-    from kernel.runtime import Kernel
+    from litestar.config.app import AppConfig
 
 C = TypeVar("C", bound=Contribution)
 
@@ -132,18 +134,33 @@ class Catalog:
             raise PermissionDeniedException(f"missing permission {needed}")
 
 
-def ui_handlers(source: ModuleType) -> Iterator[Any]:
+def ui_handlers(source: ModuleType) -> list[Any]:
     """Route handlers ``ui.py`` defines for its fragments (mounted under ``/api/<module>``)."""
-    for _, value in defined_here(source):
-        is_controller = inspect.isclass(value) and issubclass(value, Controller)
-        if isinstance(value, BaseRouteHandler) or (is_controller and value is not Controller):
-            yield value
+    return route_handlers_in(source)
 
 
-def console_catalog(kernel: Kernel) -> Catalog | None:
-    try:
-        return kernel.subsystem("console").catalog
-    except LookupError:
+class CatalogSubsystem:
+    """Holds the catalog; in every process with modules' routes, contributed URLs are guarded
+    by the permission their contribution names, and handlers may take ``catalog: Catalog``."""
+
+    name = "console"
+
+    def __init__(self) -> None:
+        self.catalog = Catalog()
+
+    def configure_app(self, app_config: AppConfig, host: Host) -> AppConfig:
+        app_config.guards.append(self.catalog.guard)
+        catalog = self.catalog
+        app_config.dependencies["catalog"] = Provide(lambda: catalog, sync_to_thread=False)
+        return app_config
+
+    async def start(self, host: Host) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def check(self) -> str | None:
         return None
 
 
@@ -152,12 +169,12 @@ class UiConvention:
 
     stem = "ui"
 
-    def collect(self, module: LoadedModule, source: ModuleType, kernel: Kernel) -> None:
+    def collect(self, module: LoadedModule, source: ModuleType, host: Host) -> None:
         items = declared_contributions(source)
-        catalog = console_catalog(kernel)
-        if catalog is not None:
-            catalog.add(module.name, items)
+        console = host.find(CatalogSubsystem)
+        if console is not None:
+            console.catalog.add(module.name, items)
         module.route_handlers.extend(ui_handlers(source))
 
 
-__all__ = ["Catalog", "Entry", "UiConvention", "console_catalog", "ui_handlers"]
+__all__ = ["Catalog", "CatalogSubsystem", "Entry", "UiConvention", "ui_handlers"]

@@ -23,6 +23,11 @@ _NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")
 _SLOT = re.compile(r"[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*")
 #: Slots every console page has; modules declare more with ``PageSlot``.
 SHELL_SLOTS = ("sidebar", "header", "dashboard")
+#: Permissions of the console's own pages.
+CONSOLE_VIEW = "console.view"
+SYSTEM_READ = "system.read"
+DLQ_REPLAY = "dlq.replay"
+FILES_READ = "files.read"
 
 
 class Contribution(BaseModel):

@@ -10,22 +10,22 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath
 
 from kernel.auth import CurrentPrincipal
+from kernel.bus import Bus, list_dead_letters
 from kernel.console._catalog import Catalog
 from kernel.console._contrib import App
-from kernel.console._shell import HOME, SYSTEM_READ, allowed, html, page, render, widgets
-from kernel.runtime import Kernel
+from kernel.console._contrib import SYSTEM_READ
+from kernel.console._shell import HOME, allowed, html, page, render, widgets
+from kernel.nodes import NodeTable
 
-
-def catalog_of(kernel: Kernel) -> Catalog:
-    return kernel.subsystem("console").catalog
+#: Handlers take the catalog as ``catalog: Catalog`` (provided by the console subsystem).
+Catalogue = NamedDependency[Catalog]
 
 
 @get("/", include_in_schema=False)
 async def dashboard(
-    request: Request[Any, Any, Any], kernel: NamedDependency[Kernel], principal: CurrentPrincipal
+    request: Request[Any, Any, Any], catalog: Catalogue, principal: CurrentPrincipal
 ) -> Response[str]:
     """Home: built-in summary cards and every module's dashboard widgets."""
-    catalog = catalog_of(kernel)
     return page(
         request,
         catalog,
@@ -41,13 +41,12 @@ async def dashboard(
 @get("/apps/{module:str}/{name:str}", include_in_schema=False)
 async def app_page(
     request: Request[Any, Any, Any],
-    kernel: NamedDependency[Kernel],
+    catalog: Catalogue,
     principal: CurrentPrincipal,
     module: FromPath[str],
     name: FromPath[str],
 ) -> Response[str]:
     """A module's app: the shell around its fragment, loaded from the module's route."""
-    catalog = catalog_of(kernel)
     entry = catalog.app(module, name)
     if entry is None:
         raise NotFoundException(f"no console app {module}/{name}")
@@ -69,10 +68,9 @@ async def app_page(
 
 @get("/slots/{slot:str}", include_in_schema=False)
 async def slot_fragment(
-    kernel: NamedDependency[Kernel], principal: CurrentPrincipal, slot: FromPath[str]
+    catalog: Catalogue, principal: CurrentPrincipal, slot: FromPath[str]
 ) -> Response[str]:
     """What modules put in a slot (the caller sees only what it may)."""
-    catalog = catalog_of(kernel)
     items = [
         {"title": e.item.title, "url": e.api(e.item.url), "kind": e.item.kind, "module": e.module}  # type: ignore[attr-defined]
         for e in catalog.slot(slot, principal)
@@ -81,15 +79,15 @@ async def slot_fragment(
 
 
 @get("/dashboard/summary", include_in_schema=False, opt={"console_permission": SYSTEM_READ})
-async def summary(kernel: NamedDependency[Kernel]) -> Response[str]:
+async def summary(
+    bus: NamedDependency[Bus], node_table: NamedDependency[NodeTable]
+) -> Response[str]:
     """The built-in dashboard card: nodes, modules, bus counters, dead letters."""
-    from kernel.bus import list_dead_letters
-
     error = None
     letters = 0
-    nodes = kernel.subsystem("nodes").table.nodes()
+    nodes = node_table.nodes()
     try:
-        letters = len(await list_dead_letters(kernel.bus.nats.jetstream(), limit=1000))
+        letters = len(await list_dead_letters(bus.nats.jetstream(), limit=1000))
     except Exception as problem:  # shown on the card, not raised: the dashboard stays usable
         error = f"{type(problem).__name__}: {problem}"
     return html(
@@ -97,7 +95,7 @@ async def summary(kernel: NamedDependency[Kernel]) -> Response[str]:
             "summary.html",
             nodes=nodes,
             modules=sorted({m.name for n in nodes for m in n.modules}),
-            bus=kernel.bus.stats(),
+            bus=bus.stats(),
             letters=letters,
             error=error,
         )

@@ -23,6 +23,7 @@ from litestar.response import Redirect
 from pydantic import BaseModel, Field
 
 from kernel.auth import principal_of
+from kernel.errors import WebOSError
 from kernel.auth._cookies import (
     REFRESH_COOKIE,
     SESSION_ERROR,
@@ -30,14 +31,17 @@ from kernel.auth._cookies import (
     cleared_session_cookies,
     session_cookies,
 )
-from kernel.console._shell import CONSOLE_VIEW, PRODUCT, allowed, html, is_htmx, render
+from kernel.console._contrib import CONSOLE_VIEW
+from kernel.console._shell import PRODUCT, allowed, html, is_htmx, render
 
 #: ``opt`` of console handlers anyone may reach (the sign-in page).
 OPEN = {"console_open": True}
 
 
-class SignInRequired(Exception):
+class SignInRequired(WebOSError):
     """No session (or an expired one) on a console page."""
+
+    http_status = 401
 
     def __init__(self, reason: str | None = None) -> None:
         super().__init__(reason or "sign in to continue")

@@ -13,16 +13,18 @@ from litestar import Request, Response
 from markupsafe import Markup
 
 from kernel.auth import Principal, has_permission
-from kernel.console._contrib import App, Command, Widget
+from kernel.console._contrib import (
+    FILES_READ,
+    SYSTEM_READ,
+    App,
+    Command,
+    Widget,
+)
 
 if TYPE_CHECKING:
     from kernel.console._catalog import Catalog
 
 PRODUCT = "WebOS"
-CONSOLE_VIEW = "console.view"
-SYSTEM_READ = "system.read"
-DLQ_REPLAY = "dlq.replay"
-FILES_READ = "files.read"
 HTML = "text/html; charset=utf-8"
 
 

@@ -19,10 +19,11 @@ from litestar.response import Stream
 
 from kernel import afs
 from kernel.auth import CurrentPrincipal
-from kernel.console._pages import catalog_of
-from kernel.console._shell import FILES_READ, allowed, html, page, render
+from kernel.console._pages import Catalogue
+from kernel.console._contrib import FILES_READ
+from kernel.console._shell import allowed, html, page, render
 from kernel.errors import WebOSError
-from kernel.runtime import Kernel
+from kernel.modules import ModuleSet
 from kernel.storage import NotFound, UnknownMount
 
 FILES_WRITE = "files.write"
@@ -39,8 +40,8 @@ def _problem(error: BaseException) -> str:
     return str(error) if isinstance(error, WebOSError) and str(error) else type(error).__name__
 
 
-def download_url(kernel: Kernel, mount: str, path: str) -> str:
-    if "files" in kernel.modules:
+def download_url(modules: ModuleSet, mount: str, path: str) -> str:
+    if "files" in modules.running:
         return f"/api/files/{quote(mount)}/{quote(path)}"
     return f"/console/storage/download?mount={quote(mount)}&path={quote(path)}"
 
@@ -52,7 +53,7 @@ def crumbs(path: str) -> list[tuple[str, str]]:
 
 
 async def _listing(
-    kernel: Kernel,
+    module_set: ModuleSet,
     principal: Any,
     mount: str,
     path: str,
@@ -75,7 +76,7 @@ async def _listing(
         {
             "item": item,
             "name": item.path.rpartition("/")[2],
-            "href": download_url(kernel, mount, item.path),
+            "href": download_url(module_set, mount, item.path),
         }
         for item in items
     ]
@@ -95,14 +96,14 @@ async def _listing(
 @get("/storage", include_in_schema=False, opt=READ)
 async def storage_page(
     request: Request[Any, Any, Any],
-    kernel: NamedDependency[Kernel],
+    catalog: Catalogue,
     principal: CurrentPrincipal,
     mount: FromQuery[str] = "",
     path: FromQuery[str] = "",
 ) -> Response[str]:
     return page(
         request,
-        catalog_of(kernel),
+        catalog,
         principal,
         "storage.html",
         title="Storage",
@@ -114,12 +115,12 @@ async def storage_page(
 
 @get("/storage/list", include_in_schema=False, opt=READ)
 async def storage_list(
-    kernel: NamedDependency[Kernel],
+    module_set: NamedDependency[ModuleSet],
     principal: CurrentPrincipal,
     mount: FromQuery[str] = "",
     path: FromQuery[str] = "",
 ) -> Response[str]:
-    return await _listing(kernel, principal, mount, path)
+    return await _listing(module_set, principal, mount, path)
 
 
 @get("/storage/download", include_in_schema=False, opt=READ)
@@ -150,7 +151,7 @@ async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
 @post("/storage/upload", include_in_schema=False, opt=WRITE, status_code=200)
 async def storage_upload(
     request: Request[Any, Any, Any],
-    kernel: NamedDependency[Kernel],
+    module_set: NamedDependency[ModuleSet],
     principal: CurrentPrincipal,
     mount: FromQuery[str],
     path: FromQuery[str] = "",
@@ -160,7 +161,7 @@ async def storage_upload(
     form = await request.form()
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        return await _listing(kernel, principal, mount, path, failed="Choose a file to upload.")
+        return await _listing(module_set, principal, mount, path, failed="Choose a file to upload.")
     name = upload.filename.replace("\\", "/").rpartition("/")[2]
     target = _urn(mount, f"{path}/{name}" if path else name)
     notice = failed = None
@@ -171,7 +172,7 @@ async def storage_upload(
         failed = f"Cannot upload {name}: {_problem(problem)}"
     finally:
         await upload.close()
-    return await _listing(kernel, principal, mount, path, notice, failed)
+    return await _listing(module_set, principal, mount, path, notice, failed)
 
 
 storage_handlers = [storage_page, storage_list, storage_download, storage_upload]

@@ -1,9 +1,8 @@
-"""The console subsystem: holds the catalog of ``ui.py`` contributions and mounts ``/console``.
+"""The console subsystem (gateway only): the catalog of ``ui.py`` contributions plus the shell.
 
-In every process ``configure_app`` adds the app-wide guard that answers 403 on a contributed URL
-to callers lacking its permission. In the gateway it also mounts the shell (``/console``), its
-static files, and the ``ui.py`` fragment routes of modules running in other processes (forwarded
-to them over NATS like their other routes).
+On top of what :class:`CatalogSubsystem` does in every process (the guard on contributed URLs), it
+mounts the shell (``/console``), its static files, and the ``ui.py`` fragment routes of modules
+running in other processes (forwarded to them over NATS like their other routes).
 """
 
 from __future__ import annotations
@@ -14,14 +13,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from litestar import Router
-from litestar.config.app import AppConfig
 from litestar.datastructures import CacheControlHeader
+from litestar.di import Provide
 from litestar.exceptions import PermissionDeniedException
 from litestar.static_files import create_static_files_router
 
 from kernel.auth import PUBLIC
-from kernel.console._catalog import Catalog, ui_handlers
+from kernel.config import CoreSettings, Environment
+from kernel.console._catalog import CatalogSubsystem, ui_handlers
 from kernel.console._contrib import declared_contributions
+from kernel.console._pages import page_handlers
 from kernel.console._session import (
     OPEN,
     SignInRequired,
@@ -30,64 +31,60 @@ from kernel.console._session import (
     session_handlers,
     sign_in_required,
 )
+from kernel.console._storage import storage_handlers
+from kernel.console._tasks import task_handlers
+from kernel.console._views import view_handlers
+from kernel.contracts import Host
+from kernel.forwarding import ForwardingClient
+from kernel.modules import ModuleSet, module_router
 
 if TYPE_CHECKING:
-    from kernel.runtime import Kernel
+    from litestar.config.app import AppConfig
 
 STATIC = Path(__file__).parent / "static"
 
 
-class ConsoleSubsystem:
-    name = "console"
-
+class ConsoleSubsystem(CatalogSubsystem):
     def __init__(self) -> None:
-        self.catalog = Catalog()
+        super().__init__()
         #: Set on stop: open event streams end.
         self.closing = asyncio.Event()
 
-    async def start(self, kernel: Kernel) -> None:
+    async def start(self, host: Host) -> None:
         self.closing = asyncio.Event()
 
     async def stop(self) -> None:
         self.closing.set()
 
-    async def check(self) -> str | None:
-        return None
-
-    def configure_app(self, app_config: AppConfig, kernel: Kernel) -> AppConfig:
-        app_config.guards.append(self.catalog.guard)
-        if kernel.role != "gateway":
-            return app_config
-        app_config.route_handlers.extend(self._remote_fragments(kernel))
+    def configure_app(self, app_config: AppConfig, host: Host) -> AppConfig:
+        app_config = super().configure_app(app_config, host)
+        app_config.route_handlers.extend(self._remote_fragments(host))
         app_config.route_handlers.append(console_router())
-        app_config.state["webos_console_secure"] = kernel.settings.env.value != "dev"
+        app_config.dependencies["console_closing"] = Provide(
+            lambda: self.closing, sync_to_thread=False
+        )
+        app_config.state["webos_console_secure"] = host.get(CoreSettings).env is not Environment.DEV
         return app_config
 
-    def _remote_fragments(self, kernel: Kernel) -> list[Router]:
+    def _remote_fragments(self, host: Host) -> list[Router]:
         """``ui.py`` of modules elsewhere: declarations into the catalog, handlers forwarded."""
-        from kernel.gateway._app import module_router
-        from kernel.gateway._forward import forwarding
-
+        modules = host.get(ModuleSet)
+        forwarding = host.find(ForwardingClient)
         routers = []
-        for spec in kernel.elsewhere.values():
+        for spec in modules.elsewhere.values():
             if "ui" not in spec.files or spec.name in self.catalog.modules():
                 continue
             source = importlib.import_module(f"{spec.package}.ui")
             self.catalog.add(spec.name, declared_contributions(source))
-            module = kernel.describe_elsewhere(spec)
+            module = modules.elsewhere_module(spec)
             module.route_handlers.extend(ui_handlers(source))
-            if module.route_handlers:
-                routers.append(module_router(module, forward=forwarding(kernel, spec.name)))
+            if module.route_handlers and forwarding is not None:
+                forward = forwarding.middleware(host, spec.name)
+                routers.append(module_router(module, forward=forward))
         return routers
 
 
 def console_router() -> Router:
-    # Imported here: the handlers' signatures name the Kernel, whose module imports this one.
-    from kernel.console._pages import page_handlers
-    from kernel.console._storage import storage_handlers
-    from kernel.console._tasks import task_handlers
-    from kernel.console._views import view_handlers
-
     static = create_static_files_router(
         "/static",
         directories=[STATIC],

@@ -1,6 +1,6 @@
 """The Tasks view: queued, running (with progress), retrying, done and failed background tasks.
 
-Reads the tasks subsystem's records (``kernel.tasks``: KV, and the stream for queued tasks); the
+Reads the tasks subsystem's records (KV, and the stream for queued tasks); the
 table is polled every two seconds.
 """
 
@@ -12,9 +12,10 @@ from litestar import Request, Response, get
 from litestar.di import NamedDependency
 
 from kernel.auth import CurrentPrincipal
-from kernel.console._pages import catalog_of
-from kernel.console._shell import SYSTEM_READ, html, page, render
-from kernel.runtime import Kernel
+from kernel.console._pages import Catalogue
+from kernel.console._contrib import SYSTEM_READ
+from kernel.console._shell import html, page, render
+from kernel.tasks import TasksSubsystem
 
 READ = {"console_permission": SYSTEM_READ}
 #: The most records the view reads (newest first after sorting).
@@ -22,12 +23,8 @@ LIMIT = 200
 ORDER = {"running": 0, "retrying": 1, "queued": 2, "failed": 3, "succeeded": 4}
 
 
-async def task_records(kernel: Kernel) -> list[Any]:
+async def task_records(tasks: TasksSubsystem) -> list[Any]:
     """Task statuses from the tasks subsystem's store, running first, then newest first."""
-    try:
-        tasks = kernel.subsystem("tasks")
-    except LookupError:
-        raise RuntimeError("this gateway runs without the tasks subsystem") from None
     records = await tasks.recent(LIMIT)
     records.sort(key=lambda r: r.queued_at.timestamp() if r.queued_at else 0, reverse=True)
     records.sort(key=lambda r: ORDER.get(str(r.state.value), 9))
@@ -36,15 +33,15 @@ async def task_records(kernel: Kernel) -> list[Any]:
 
 @get("/tasks", include_in_schema=False, opt=READ)
 async def tasks_page(
-    request: Request[Any, Any, Any], kernel: NamedDependency[Kernel], principal: CurrentPrincipal
+    request: Request[Any, Any, Any], catalog: Catalogue, principal: CurrentPrincipal
 ) -> Response[str]:
-    return page(request, catalog_of(kernel), principal, "tasks.html", title="Tasks", active="tasks")
+    return page(request, catalog, principal, "tasks.html", title="Tasks", active="tasks")
 
 
 @get("/tasks/table", include_in_schema=False, opt=READ)
-async def tasks_table(kernel: NamedDependency[Kernel]) -> Response[str]:
+async def tasks_table(tasks: NamedDependency[TasksSubsystem]) -> Response[str]:
     try:
-        records, error = await task_records(kernel), None
+        records, error = await task_records(tasks), None
     except Exception as problem:  # shown in the view: the console stays usable
         records, error = [], f"{type(problem).__name__}: {problem}"
     return html(render("tasks_table.html", records=records, error=error))

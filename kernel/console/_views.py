@@ -16,6 +16,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from kernel.auth import CurrentPrincipal
 from kernel.bus import (
+    Bus,
     DeadLetterNotFound,
     InvalidSubject,
     get_dead_letter,
@@ -24,9 +25,10 @@ from kernel.bus import (
     normalize_subject,
     replay_dead_letter,
 )
-from kernel.console._pages import catalog_of
-from kernel.console._shell import DLQ_REPLAY, SYSTEM_READ, allowed, html, page, render
-from kernel.runtime import Kernel
+from kernel.console._pages import Catalogue
+from kernel.console._contrib import DLQ_REPLAY, SYSTEM_READ
+from kernel.console._shell import allowed, html, page, render
+from kernel.nodes import NodeTable
 
 READ = {"console_permission": SYSTEM_READ}
 REPLAY = {"console_permission": DLQ_REPLAY}
@@ -45,18 +47,16 @@ def _problem(error: BaseException) -> str:
 
 @get("/nodes", include_in_schema=False, opt=READ)
 async def nodes_page(
-    request: Request[Any, Any, Any], kernel: NamedDependency[Kernel], principal: CurrentPrincipal
+    request: Request[Any, Any, Any], catalog: Catalogue, principal: CurrentPrincipal
 ) -> Response[str]:
-    return page(request, catalog_of(kernel), principal, "nodes.html", title="Nodes", active="nodes")
+    return page(request, catalog, principal, "nodes.html", title="Nodes", active="nodes")
 
 
 @get("/nodes/table", include_in_schema=False, opt=READ)
-async def nodes_table(kernel: NamedDependency[Kernel]) -> Response[str]:
+async def nodes_table(node_table: NamedDependency[NodeTable]) -> Response[str]:
     """The node table, polled by the page every two seconds."""
     try:
-        nodes = sorted(
-            kernel.subsystem("nodes").table.nodes(), key=lambda n: (n.role != "gateway", n.node_id)
-        )
+        nodes = node_table.nodes()  # the gateway first
         error = None
     except Exception as problem:
         nodes, error = [], _problem(problem)
@@ -65,10 +65,13 @@ async def nodes_table(kernel: NamedDependency[Kernel]) -> Response[str]:
 
 @get("/services", include_in_schema=False, opt=READ)
 async def services_page(
-    request: Request[Any, Any, Any], kernel: NamedDependency[Kernel], principal: CurrentPrincipal
+    request: Request[Any, Any, Any],
+    catalog: Catalogue,
+    node_table: NamedDependency[NodeTable],
+    principal: CurrentPrincipal,
 ) -> Response[str]:
     rows = []
-    for node in kernel.subsystem("nodes").table.nodes():
+    for node in node_table.nodes():
         for module in node.modules:
             rows.extend(
                 {"service": name, "module": module.name, "node": node.node_id, "role": node.role}
@@ -77,7 +80,7 @@ async def services_page(
     rows.sort(key=lambda row: (row["service"], row["node"]))
     return page(
         request,
-        catalog_of(kernel),
+        catalog,
         principal,
         "services.html",
         title="Services",
@@ -92,13 +95,13 @@ async def services_page(
 @get("/events", include_in_schema=False, opt=READ)
 async def events_page(
     request: Request[Any, Any, Any],
-    kernel: NamedDependency[Kernel],
+    catalog: Catalogue,
     principal: CurrentPrincipal,
     subject: FromQuery[str] = ">",
 ) -> Response[str]:
     return page(
         request,
-        catalog_of(kernel),
+        catalog,
         principal,
         "events.html",
         title="Events",
@@ -124,7 +127,9 @@ def event_message(msg: Any) -> dict[str, Any]:
 
 @get("/events/stream", include_in_schema=False, opt=READ)
 async def events_stream(
-    kernel: NamedDependency[Kernel], subject: FromQuery[str] = ">"
+    bus: NamedDependency[Bus],
+    console_closing: NamedDependency[asyncio.Event],
+    subject: FromQuery[str] = ">",
 ) -> Response[Any]:
     """Server-sent events: every NATS message on ``subject`` (kernel subjects only if asked)."""
     try:
@@ -132,8 +137,8 @@ async def events_stream(
     except InvalidSubject as error:
         return html(render("error.html", detail=str(error)), status_code=400)
     show_kernel = wanted.startswith("webos.") or wanted.startswith("$")
-    nats = kernel.bus.nats
-    closing = kernel.subsystem("console").closing
+    nats = bus.nats
+    closing = console_closing
 
     async def stream() -> AsyncIterator[ServerSentEventMessage]:
         queue: asyncio.Queue[Any] = asyncio.Queue(QUEUE_LIMIT)
@@ -180,11 +185,11 @@ async def events_stream(
 
 @get("/dlq", include_in_schema=False, opt=READ)
 async def dlq_page(
-    request: Request[Any, Any, Any], kernel: NamedDependency[Kernel], principal: CurrentPrincipal
+    request: Request[Any, Any, Any], catalog: Catalogue, principal: CurrentPrincipal
 ) -> Response[str]:
     return page(
         request,
-        catalog_of(kernel),
+        catalog,
         principal,
         "dlq.html",
         title="Dead letters",
@@ -193,9 +198,9 @@ async def dlq_page(
     )
 
 
-async def _dlq_list(kernel: Kernel, principal: Any, notice: str | None = None) -> Response[str]:
+async def _dlq_list(bus: Bus, principal: Any, notice: str | None = None) -> Response[str]:
     try:
-        letters = await list_dead_letters(kernel.bus.nats.jetstream(), limit=200)
+        letters = await list_dead_letters(bus.nats.jetstream(), limit=200)
         error = None
     except Exception as problem:
         letters, error = [], _problem(problem)
@@ -211,14 +216,14 @@ async def _dlq_list(kernel: Kernel, principal: Any, notice: str | None = None) -
 
 
 @get("/dlq/list", include_in_schema=False, opt=READ)
-async def dlq_list(kernel: NamedDependency[Kernel], principal: CurrentPrincipal) -> Response[str]:
-    return await _dlq_list(kernel, principal)
+async def dlq_list(bus: NamedDependency[Bus], principal: CurrentPrincipal) -> Response[str]:
+    return await _dlq_list(bus, principal)
 
 
 @get("/dlq/{letter_id:int}", include_in_schema=False, opt=READ)
-async def dlq_detail(kernel: NamedDependency[Kernel], letter_id: FromPath[int]) -> Response[str]:
+async def dlq_detail(bus: NamedDependency[Bus], letter_id: FromPath[int]) -> Response[str]:
     try:
-        letter = await get_dead_letter(kernel.bus.nats.jetstream(), letter_id)
+        letter = await get_dead_letter(bus.nats.jetstream(), letter_id)
     except DeadLetterNotFound:
         return html(render("error.html", detail=f"No dead letter {letter_id}."), status_code=404)
     return html(render("dlq_detail.html", letter=letter))
@@ -226,27 +231,25 @@ async def dlq_detail(kernel: NamedDependency[Kernel], letter_id: FromPath[int]) 
 
 @post("/dlq/{letter_id:int}/replay", include_in_schema=False, opt=REPLAY, status_code=200)
 async def dlq_replay(
-    kernel: NamedDependency[Kernel], principal: CurrentPrincipal, letter_id: FromPath[int]
+    bus: NamedDependency[Bus], principal: CurrentPrincipal, letter_id: FromPath[int]
 ) -> Response[str]:
     try:
-        letter = await replay_dead_letter(kernel.bus.nats.jetstream(), letter_id)
+        letter = await replay_dead_letter(bus.nats.jetstream(), letter_id)
         notice = f"Replayed dead letter {letter.id} ({letter.subject}) to {letter.handler}."
     except DeadLetterNotFound:
         notice = f"Dead letter {letter_id} is gone (already replayed?)."
-    return await _dlq_list(kernel, principal, notice)
+    return await _dlq_list(bus, principal, notice)
 
 
 @post("/dlq/replay-all", include_in_schema=False, opt=REPLAY, status_code=200)
-async def dlq_replay_all(
-    kernel: NamedDependency[Kernel], principal: CurrentPrincipal
-) -> Response[str]:
-    js = kernel.bus.nats.jetstream()
+async def dlq_replay_all(bus: NamedDependency[Bus], principal: CurrentPrincipal) -> Response[str]:
+    js = bus.nats.jetstream()
     done = 0
     for letter in await list_dead_letters(js, limit=100_000):
         with contextlib.suppress(DeadLetterNotFound):
             await replay_dead_letter(js, letter.id)
             done += 1
-    return await _dlq_list(kernel, principal, f"Replayed {done} dead letter(s).")
+    return await _dlq_list(bus, principal, f"Replayed {done} dead letter(s).")
 
 
 view_handlers = [

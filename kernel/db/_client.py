@@ -12,13 +12,14 @@ import inspect
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import beanie
 import pymongo
 import pymongo.errors
 
-from kernel.db._standin import StandinClient
+if TYPE_CHECKING:
+    from kernel.db._standin import StandinClient
 
 __all__ = [
     "DocumentClient",
@@ -44,6 +45,9 @@ def create_client(mongo_url: str | None, data_dir: Path | None) -> DocumentClien
     if mongo_url:
         # tz_aware so datetimes read back equal the aware datetimes that were written.
         return pymongo.AsyncMongoClient(mongo_url, tz_aware=True)
+    # Loaded only here: a process on MongoDB never loads mongomock.
+    from kernel.db._standin import StandinClient
+
     return StandinClient(Path(data_dir) if data_dir is not None else None)
 
 
@@ -72,14 +76,14 @@ async def ping(client: DocumentClient) -> bool:
 
 def is_persistent(client: DocumentClient) -> bool:
     """Whether data written through ``client`` outlives the process."""
-    if isinstance(client, StandinClient):
-        return client.data_dir is not None
-    return True
+    if isinstance(client, pymongo.AsyncMongoClient):
+        return True
+    return client.data_dir is not None
 
 
 def describe(client: DocumentClient) -> str:
     """One line for start-up logs saying where documents go; never includes credentials."""
-    if isinstance(client, StandinClient):
+    if not isinstance(client, pymongo.AsyncMongoClient):
         if client.data_dir is None:
             return "embedded in-memory document store (data is lost when the process exits)"
         return (

@@ -7,7 +7,11 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import beanie
+from litestar import Request, Response
+from pymongo.errors import DuplicateKeyError
 
+from kernel.config import CoreSettings
+from kernel.contracts import Host, Role
 from kernel.db._client import (
     DocumentClient,
     create_client,
@@ -16,10 +20,12 @@ from kernel.db._client import (
     init_models,
     ping,
 )
+from kernel.db._settings import DatabaseSettings
+from kernel.modules import LoadedModule, ModuleSet
+from kernel.problems import problem
 
 if TYPE_CHECKING:
-    from kernel.modules import LoadedModule
-    from kernel.runtime import Kernel
+    from litestar.config.app import AppConfig
 
 log = logging.getLogger("webos.db")
 DOCUMENTS = "documents"
@@ -30,7 +36,7 @@ class ModelsConvention:
 
     stem = "models"
 
-    def collect(self, module: LoadedModule, source: ModuleType, kernel: Kernel) -> None:
+    def collect(self, module: LoadedModule, source: ModuleType, host: Host) -> None:
         module.extras[DOCUMENTS] = documents_defined_in(source)
 
 
@@ -42,29 +48,34 @@ class DatabaseSubsystem:
     def __init__(self) -> None:
         self.client: DocumentClient | None = None
 
-    async def start(self, kernel: Kernel) -> None:
+    def configure_app(self, app_config: AppConfig, host: Host) -> AppConfig:
+        """A unique-index clash answers 409 naming the fields (never their values)."""
+        app_config.exception_handlers[DuplicateKeyError] = _duplicate
+        return app_config
+
+    async def start(self, host: Host) -> None:
         documents: list[type[beanie.Document]] = [
             document
-            for module in kernel.modules.values()
+            for module in host.get(ModuleSet).running.values()
             for document in module.extras.get(DOCUMENTS, [])
         ]
         if not documents:
             return
-        settings = kernel.settings
-        self.client = create_client(settings.mongo_url, settings.data_dir / "db")
+        settings = host.get(DatabaseSettings)
+        self.client = create_client(settings.url, host.get(CoreSettings).data_dir / "db")
         where = describe(self.client)
-        if settings.mongo_url is None and kernel.role != "gateway":
+        if settings.url is None and host.role is not Role.GATEWAY:
             log.warning(
                 "%s runs with the %s: its data is NOT shared with the gateway or other "
                 "processes on other machines. Set WEBOS_MONGO_URL to share one database.",
-                kernel.role,
+                host.role,
                 where,
             )
         try:
-            await init_models(self.client, settings.mongo_db, documents)
+            await init_models(self.client, settings.db, documents)
         except Exception as error:
             raise RuntimeError(f"database ({where}): {error}") from error
-        log.info("documents in %s, database %r: %s", where, settings.mongo_db, _names(documents))
+        log.info("documents in %s, database %r: %s", where, settings.db, _names(documents))
 
     async def stop(self) -> None:
         client, self.client = self.client, None
@@ -79,3 +90,13 @@ class DatabaseSubsystem:
 
 def _names(documents: list[Any]) -> str:
     return ", ".join(document.__name__ for document in documents)
+
+
+def _duplicate(request: Request[Any, Any, Any], exc: DuplicateKeyError) -> Response[Any]:
+    # Both the real server and the embedded store report the clashing key; name its fields only,
+    # never the values (they may be personal data).
+    fields = sorted(
+        (exc.details or {}).get("keyValue", {}) or (exc.details or {}).get("keyPattern", {})
+    )
+    detail = "a record with the same " + (", ".join(fields) or "unique key") + " already exists"
+    return problem(409, detail, instance=request.url.path, fields=fields)

@@ -11,8 +11,7 @@ import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
-from kernel.bus import marked_subscriptions
-from kernel.bus._durable import consumer_name
+from kernel.bus import consumer_name, marked_subscriptions
 from kernel.errors import ModuleError
 from kernel.modules import ModuleSpec, discover
 from kernel.registry import declared_service

@@ -18,17 +18,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kernel.bus._streams import DLQ_PREFIX, DLQ_STREAM, EVENTS_STREAM, covers
+from kernel.bus import DLQ_PREFIX, DLQ_STREAM, EVENTS_STREAM
 from kernel.deploy._inspect import ModuleFacts
+from kernel.forwarding import HTTP_SUBJECT
 from kernel.nodes import DISCOVER, HEARTBEAT, LEAVING
-from kernel.registry._remote import SUBJECT_PREFIX as SERVICE_PREFIX
+from kernel.registry import SUBJECT_PREFIX as SERVICE_PREFIX
+from kernel.transport import covers
 
 INBOXES = "_INBOX.>"
 RESPONSES_PER_REQUEST = 8
 RESPONSE_WINDOW = "1m"
-# kernel.gateway._forward.HTTP_SUBJECT (not imported: this stays clear of the gateway's imports;
-# tests/deploy checks they agree).
-HTTP_SUBJECT = "webos.http.{module}"
 NODE_SUBJECTS = "webos.node.>"
 # Tasks (kernel.tasks: stream WEBOS_TASKS on webos.tasks.>, status in the KV bucket
 # WEBOS_TASK_STATUS). Not imported, to keep this free of the tasks subsystem's imports; tests/deploy

@@ -1,18 +1,15 @@
-"""The HTTP gateway: one Litestar app assembled from the kernel and its modules."""
+"""The HTTP side of a kernel process: one Litestar app assembled from the kernel and its modules,
+its system routes and its error documents."""
 
-from kernel.gateway._app import create_app, module_router
-from kernel.gateway._problems import PROBLEM_JSON, problem
-from kernel.gateway._serve import app_from_environment, nats_for, run_gateway
-from kernel.gateway._standalone import run_modules, serve_modules
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "PROBLEM_JSON",
-    "app_from_environment",
-    "create_app",
-    "module_router",
-    "nats_for",
-    "problem",
-    "run_gateway",
-    "run_modules",
-    "serve_modules",
-]
+from kernel._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from kernel.gateway._app import create_app
+    from kernel.gateway._problems import exception_handlers
+    from kernel.gateway._settings import GatewaySettings
+    from kernel.problems import PROBLEM_JSON, problem
+
+__getattr__ = lazy_exports(__name__)
+__all__ = ["PROBLEM_JSON", "GatewaySettings", "create_app", "exception_handlers", "problem"]

@@ -1,25 +1,31 @@
-"""The one place that assembles the gateway's Litestar app from a kernel."""
+"""The one place that assembles a process's Litestar app from a kernel.
+
+Routes of the modules this process runs are mounted under ``/api/<module>``; the system routes
+get what they show as dependencies; every subsystem that shapes HTTP (``ConfiguresApp``) then
+adjusts the config, then each module's ``webos_configure_app`` hook, and only then is the app
+built: nothing is added to a running app.
+"""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, Request, Router
+from litestar import Litestar
 from litestar.config.app import AppConfig
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from kernel.context import current_module, current_traceparent
-from kernel.gateway._forward import forwarding
+from kernel.context import current_traceparent
+from kernel.contracts import ConfiguresApp
 from kernel.gateway._problems import exception_handlers
+from kernel.gateway._settings import GatewaySettings
 from kernel.gateway._system import probe_handlers, system_router
-from kernel.hooks import has_hook
-from kernel.modules import LoadedModule, RouterConvention
+from kernel.hooks import call_module_hook_sync, has_hook
+from kernel.modules import LoadedModule, module_router
 from kernel.runtime import Kernel
 
 
@@ -42,45 +48,6 @@ def _trace_context(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-def module_router(module: LoadedModule, *, forward: Any = None) -> Router:
-    """Mount a module's handlers under ``/api/<module>`` with its context injectable.
-
-    With ``forward`` (a module running elsewhere: ``forwarding(kernel, name)``, a middleware)
-    every request is answered by it instead; the handlers serve routing and the schema.
-    """
-    context = module.context
-
-    def provide_context() -> Any:
-        return context
-
-    async def enter_module(_: Request[Any, Any, Any]) -> None:
-        current_module.set(module.name)
-
-    return Router(
-        path=f"/api/{module.name}",
-        route_handlers=module.route_handlers,
-        dependencies={"module": Provide(provide_context, sync_to_thread=False)},
-        before_request=None if forward else enter_module,
-        middleware=[forward] if forward else [],
-        tags=[module.name],
-    )
-
-
-def remote_routers(kernel: Kernel) -> list[Router]:
-    """Routers for modules that run in other processes, forwarded over NATS."""
-    routers = []
-    for spec in kernel.elsewhere.values():
-        if "router" not in spec.files:
-            continue
-        module = kernel.describe_elsewhere(spec)
-        RouterConvention().collect(
-            module, importlib.import_module(f"{spec.package}.router"), kernel
-        )
-        if module.route_handlers:
-            routers.append(module_router(module, forward=forwarding(kernel, spec.name)))
-    return routers
-
-
 def _lifespan(kernel: Kernel) -> Any:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -93,15 +60,23 @@ def _lifespan(kernel: Kernel) -> Any:
     return lifespan
 
 
+def _provide(value: Any) -> Provide:
+    return Provide(lambda: value, sync_to_thread=False, use_cache=True)
+
+
 def base_config(kernel: Kernel, *, manage_kernel: bool = True) -> AppConfig:
-    settings = kernel.settings
+    settings = kernel.get(GatewaySettings)
     routers = [module_router(m) for m in kernel.modules.values() if m.route_handlers]
-    if kernel.role == "gateway":
-        routers += remote_routers(kernel)
     cors = CORSConfig(allow_origins=settings.cors_origins) if settings.cors_origins else None
     return AppConfig(
         route_handlers=[*probe_handlers, system_router, *routers],
-        dependencies={"kernel": Provide(lambda: kernel, sync_to_thread=False)},
+        dependencies={
+            "readiness": _provide(kernel.readiness),
+            "modules": _provide(kernel.describe_modules),
+            "bus": _provide(kernel.bus),
+            "registry": _provide(kernel.registry),
+            "module_set": _provide(kernel.loaded),
+        },
         exception_handlers=dict(exception_handlers),
         middleware=[_trace_context],
         cors_config=cors,
@@ -113,7 +88,7 @@ def base_config(kernel: Kernel, *, manage_kernel: bool = True) -> AppConfig:
 
 
 def create_app(kernel: Kernel, *, manage_kernel: bool = True) -> Litestar:
-    """Build the gateway app: load modules, let hooks adjust the config, then construct.
+    """Build the app: load modules, let subsystems and hooks adjust the config, then construct.
 
     With ``manage_kernel`` the app's lifespan starts and stops the kernel; test harnesses turn it
     off to start the kernel themselves and see its errors directly.
@@ -121,10 +96,8 @@ def create_app(kernel: Kernel, *, manage_kernel: bool = True) -> Litestar:
     kernel.load()
     config = base_config(kernel, manage_kernel=manage_kernel)
     for subsystem in kernel.subsystems:
-        # Optional: a subsystem that shapes HTTP (auth adds its middleware and guards).
-        configure = getattr(subsystem, "configure_app", None)
-        if configure is not None:
-            config = configure(config, kernel)
+        if isinstance(subsystem, ConfiguresApp):
+            config = subsystem.configure_app(config, kernel)
     for module in kernel.modules.values():
         if has_hook(kernel.plugins, "webos_configure_app", module.name):
             config = _configure(kernel, module, config)
@@ -133,14 +106,9 @@ def create_app(kernel: Kernel, *, manage_kernel: bool = True) -> Litestar:
 
 def _configure(kernel: Kernel, module: LoadedModule, config: AppConfig) -> AppConfig:
     # Configuration hooks are synchronous: the app is built before the event loop serves it.
-    plugin = kernel.plugins.get_plugin(module.name)
-    for impl in kernel.plugins.hook.webos_configure_app.get_hookimpls():
-        if impl.plugin is plugin:
-            args = {"app_config": config, "module": module.context}
-            result = impl.function(**{name: args[name] for name in impl.argnames})
-            if not isinstance(result, AppConfig):
-                raise TypeError(
-                    f"module {module.name!r}: webos_configure_app must return the AppConfig"
-                )
-            return result
-    return config
+    result = call_module_hook_sync(
+        kernel.plugins, "webos_configure_app", module.name, app_config=config, module=module.context
+    )
+    if not isinstance(result, AppConfig):
+        raise TypeError(f"module {module.name!r}: webos_configure_app must return the AppConfig")
+    return result

@@ -1,7 +1,13 @@
-"""Routes every gateway serves: liveness, readiness and the system views."""
+"""Routes every gateway serves: liveness, readiness and the system views.
+
+Handlers receive what they show through dependencies the app provides (``readiness``,
+``modules``, ``bus``, ``registry``) or that subsystems provide (``node_table``, ``tasks``):
+none of them knows the kernel.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Response, Router, get
@@ -9,8 +15,16 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from kernel.auth import PUBLIC, requires
-from kernel.gateway._problems import PROBLEM_JSON, problem
-from kernel.runtime import Kernel
+from kernel.bus import Bus
+from kernel.nodes import NodeTable
+from kernel.problems import PROBLEM_JSON, problem
+from kernel.registry import Registry
+from kernel.tasks import TasksSubsystem
+
+#: ``readiness()`` -> (ready, reasons): the kernel's own check.
+Readiness = Callable[[], Awaitable[tuple[bool, list[str]]]]
+#: ``modules()`` -> one description per module this process runs.
+ModuleList = Callable[[], list[dict[str, Any]]]
 
 
 @get("/health", sync_to_thread=False, tags=["system"], opt=PUBLIC)
@@ -20,11 +34,13 @@ def health() -> dict[str, str]:
 
 
 @get("/ready", tags=["system"], opt=PUBLIC)
-async def ready(kernel: NamedDependency[Kernel]) -> Response[dict[str, Any]]:
+async def ready(
+    readiness: NamedDependency[Readiness], modules: NamedDependency[ModuleList]
+) -> Response[dict[str, Any]]:
     """Readiness: 200 when NATS, subsystems and every module are up, else 503 with reasons."""
-    is_ready, reasons = await kernel.readiness()
+    is_ready, reasons = await readiness()
     if is_ready:
-        return Response({"status": "ready", "modules": len(kernel.modules)})
+        return Response({"status": "ready", "modules": len(modules())})
     return Response(
         {
             "type": "about:blank",
@@ -39,40 +55,41 @@ async def ready(kernel: NamedDependency[Kernel]) -> Response[dict[str, Any]]:
 
 
 @get("/modules", sync_to_thread=False)
-def modules(kernel: NamedDependency[Kernel]) -> list[dict[str, Any]]:
+def modules_view(modules: NamedDependency[ModuleList]) -> list[dict[str, Any]]:
     """The modules this process runs: name, version, depends, convention files, state."""
-    return kernel.describe_modules()
+    return modules()
 
 
 @get("/bus", sync_to_thread=False)
-def bus_stats(kernel: NamedDependency[Kernel]) -> dict[str, Any]:
+def bus_stats(bus: NamedDependency[Bus]) -> dict[str, Any]:
     """Events published, handled, failed, rejected and dropped, per handler."""
-    return kernel.bus.stats()
+    return bus.stats()
 
 
 @get("/nodes", sync_to_thread=False)
-def nodes(kernel: NamedDependency[Kernel]) -> list[dict[str, Any]]:
+def nodes(node_table: NamedDependency[NodeTable]) -> list[dict[str, Any]]:
     """Live processes (gateway, module processes, workers) from their heartbeats."""
-    table = kernel.subsystem("nodes").table
-    return [node.model_dump() for node in table.nodes()]
+    return [node.model_dump() for node in node_table.nodes()]
 
 
 @get("/services", sync_to_thread=False)
-def services(kernel: NamedDependency[Kernel]) -> list[dict[str, Any]]:
+def services(registry: NamedDependency[Registry]) -> list[dict[str, Any]]:
     """Services registered in this process."""
-    return kernel.registry.describe()
+    return registry.describe()
 
 
 @get("/tasks")
-async def tasks_overview(kernel: NamedDependency[Kernel]) -> dict[str, Any]:
+async def tasks_overview(tasks: NamedDependency[TasksSubsystem]) -> dict[str, Any]:
     """Tasks this process knows, and its worker's counters when it runs one."""
-    return kernel.subsystem("tasks").describe()
+    return tasks.describe()
 
 
 @get("/tasks/{task_id:str}")
-async def task_status(kernel: NamedDependency[Kernel], task_id: FromPath[str]) -> Response[Any]:
+async def task_status(
+    tasks: NamedDependency[TasksSubsystem], task_id: FromPath[str]
+) -> Response[Any]:
     """One task: queued, running (with progress), retrying, succeeded (result) or failed (error)."""
-    status = await kernel.subsystem("tasks").status(task_id)
+    status = await tasks.status(task_id)
     if status is None:
         return problem(404, f"no task {task_id!r} (unknown, or its record expired)")
     return Response(status.model_dump(mode="json", exclude_none=True))
@@ -80,7 +97,7 @@ async def task_status(kernel: NamedDependency[Kernel], task_id: FromPath[str]) -
 
 system_router = Router(
     "/api/system",
-    route_handlers=[modules, bus_stats, nodes, services, tasks_overview, task_status],
+    route_handlers=[modules_view, bus_stats, nodes, services, tasks_overview, task_status],
     tags=["system"],
     guards=[requires("system.read")],
 )

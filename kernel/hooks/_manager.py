@@ -1,17 +1,22 @@
+"""One plugin manager per kernel; each module's ``hooks.py`` is a plugin named after the module."""
+
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterable
 from types import ModuleType
 from typing import Any
 
 import pluggy
 
-from kernel.hooks._specs import PROJECT, LifecycleSpecs
+from kernel.hooks._specs import PROJECT
 
 
-def new_plugin_manager() -> pluggy.PluginManager:
+def new_plugin_manager(specs: Iterable[type]) -> pluggy.PluginManager:
+    """A manager that knows every hook in ``specs`` (a module may implement any of them)."""
     manager = pluggy.PluginManager(PROJECT)
-    manager.add_hookspecs(LifecycleSpecs)
+    for spec in specs:
+        manager.add_hookspecs(spec)
     return manager
 
 
@@ -43,6 +48,19 @@ async def call_module_hook(
         if inspect.isawaitable(result):
             result = await result
         return result
+    return None
+
+
+def call_module_hook_sync(
+    manager: pluggy.PluginManager, hook_name: str, module_name: str, **kwargs: Any
+) -> Any:
+    """Call one synchronous hook of one module (None when it does not implement it)."""
+    plugin = manager.get_plugin(module_name)
+    if plugin is None:
+        return None
+    for impl in getattr(manager.hook, hook_name).get_hookimpls():
+        if impl.plugin is plugin:
+            return impl.function(**{name: kwargs[name] for name in impl.argnames})
     return None
 
 

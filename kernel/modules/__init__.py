@@ -1,50 +1,70 @@
 """Modules by convention: discovery, manifests, dependency order and the convention files."""
 
-from kernel.modules._context import (
-    LoadedModule,
-    ModuleContext,
-    ModuleSettings,
-    ModuleState,
-    ThisModule,
-    load_module_settings,
-    module_env_prefix,
-)
-from kernel.modules._conventions import (
-    Convention,
-    RouterConvention,
-    default_conventions,
-    defined_here,
-)
-from kernel.modules._discovery import (
-    CONVENTION_FILES,
-    ENTRY_POINT_GROUP,
-    Discovery,
-    ModuleSpec,
-    discover,
-)
-from kernel.modules._manifest import MANIFEST_NAME, Manifest, check_module_name, read_manifest
-from kernel.modules._ordering import start_order
+from typing import TYPE_CHECKING
 
+from kernel._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from kernel.modules._context import (
+        Emit,
+        LoadedModule,
+        ModuleContext,
+        ModuleSet,
+        ModuleSettings,
+        ModuleState,
+        ThisModule,
+        load_module_settings,
+        module_env_prefix,
+    )
+    from kernel.modules._conventions import (
+        HooksConvention,
+        ModuleConvention,
+        RouterConvention,
+        SettingsConvention,
+        defined_here,
+        route_handlers_in,
+    )
+    from kernel.modules._discovery import (
+        CONVENTION_FILES,
+        ENTRY_POINT_GROUP,
+        Discovery,
+        ModuleSpec,
+        discover,
+    )
+    from kernel.modules._hooks import ModuleHookSpecs
+    from kernel.modules._http import module_router
+    from kernel.modules._manifest import MANIFEST_NAME, Manifest, check_module_name, read_manifest
+    from kernel.modules._ordering import start_order
+    from kernel.modules._settings import ModulesSettings
+
+__getattr__ = lazy_exports(__name__)
 __all__ = [
     "CONVENTION_FILES",
     "ENTRY_POINT_GROUP",
     "MANIFEST_NAME",
-    "Convention",
     "Discovery",
+    "Emit",
+    "HooksConvention",
     "LoadedModule",
     "Manifest",
     "ModuleContext",
+    "ModuleConvention",
+    "ModuleHookSpecs",
+    "ModuleSet",
     "ModuleSettings",
     "ModuleSpec",
     "ModuleState",
+    "ModulesSettings",
     "RouterConvention",
+    "SettingsConvention",
     "ThisModule",
     "check_module_name",
-    "default_conventions",
     "defined_here",
     "discover",
     "load_module_settings",
     "module_env_prefix",
+    "module_router",
     "read_manifest",
+    "route_handlers_in",
     "start_order",
 ]

@@ -1,7 +1,10 @@
-"""Phase two: import each convention file and collect what it declares.
+"""Phase three: import each convention file and collect what it declares.
 
-Each convention is a small object with the file's stem and a ``collect`` step. The kernel holds
-them in a list, so a later subsystem (models, tasks, ui) adds itself by appending one more.
+Each convention is a small object with the file's stem and a ``collect`` step, kept by the package
+that owns what the file declares: ``settings.py``, ``router.py`` and ``hooks.py`` here,
+``services.py`` in ``kernel.registry``, ``events.py`` in ``kernel.bus``, ``models.py`` in
+``kernel.db``, ``tasks.py`` in ``kernel.tasks``, ``ui.py`` in ``kernel.console``. A role's preset
+lists the conventions its kernel collects, in order.
 """
 
 from __future__ import annotations
@@ -9,27 +12,19 @@ from __future__ import annotations
 import inspect
 from collections.abc import Iterator
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
+import pluggy
 from litestar import Router
 from litestar.controller import Controller
 from litestar.handlers import BaseRouteHandler
 
-from kernel.bus import marked_subscriptions
+from kernel.contracts import Convention, Host
 from kernel.hooks import register_module_hooks
 from kernel.modules._context import LoadedModule, ModuleSettings, load_module_settings
-from kernel.registry import declared_service
 
-if TYPE_CHECKING:
-    from kernel.runtime import Kernel
-
-
-class Convention(Protocol):
-    """One convention file (``<stem>.py``) and what the kernel does with it."""
-
-    stem: str
-
-    def collect(self, module: LoadedModule, source: ModuleType, kernel: Kernel) -> None: ...
+#: A convention of module files, as the runtime's load phases use them.
+ModuleConvention = Convention[LoadedModule]
 
 
 def defined_here(source: ModuleType) -> Iterator[tuple[str, Any]]:
@@ -46,7 +41,7 @@ def defined_here(source: ModuleType) -> Iterator[tuple[str, Any]]:
 class SettingsConvention:
     stem = "settings"
 
-    def collect(self, module: LoadedModule, source: ModuleType, kernel: Kernel) -> None:
+    def collect(self, module: LoadedModule, source: ModuleType, host: Host) -> None:
         classes = [
             value
             for _, value in defined_here(source)
@@ -59,61 +54,31 @@ class SettingsConvention:
             module.context.settings = load_module_settings(classes[0], module.name)
 
 
-class ServicesConvention:
-    stem = "services"
-
-    def collect(self, module: LoadedModule, source: ModuleType, kernel: Kernel) -> None:
-        for _, value in defined_here(source):
-            declaration = declared_service(value)
-            if declaration is None:
-                continue
-            wants_module = "module" in inspect.signature(value).parameters
-            instance = value(module=module.context) if wants_module else value()
-            kernel.registry.register(
-                declaration.name, instance, module=module.name, provides=declaration.provides
-            )
-            module.services.append(declaration.name)
-
-
-class EventsConvention:
-    stem = "events"
-
-    def collect(self, module: LoadedModule, source: ModuleType, kernel: Kernel) -> None:
-        for _, value in defined_here(source):
-            for subscription in marked_subscriptions(value):
-                kernel.bus.add_handler(module.name, value, subscription)
-                module.subscriptions.append(subscription.subject)
-
-
 class RouterConvention:
     stem = "router"
 
-    def collect(self, module: LoadedModule, source: ModuleType, kernel: Kernel) -> None:
+    def collect(self, module: LoadedModule, source: ModuleType, host: Host) -> None:
         router = getattr(source, "router", None)
         if router is not None:
             if not isinstance(router, Router):
                 raise TypeError("router.py: 'router' must be a litestar.Router")
             module.route_handlers.append(router)
             return
-        for _, value in defined_here(source):
-            is_controller = inspect.isclass(value) and issubclass(value, Controller)
-            if isinstance(value, BaseRouteHandler) or (is_controller and value is not Controller):
-                module.route_handlers.append(value)
+        module.route_handlers.extend(route_handlers_in(source))
 
 
 class HooksConvention:
     stem = "hooks"
 
-    def collect(self, module: LoadedModule, source: ModuleType, kernel: Kernel) -> None:
-        register_module_hooks(kernel.plugins, module.name, source)
+    def collect(self, module: LoadedModule, source: ModuleType, host: Host) -> None:
+        register_module_hooks(host.get(pluggy.PluginManager), module.name, source)
 
 
-def default_conventions() -> list[Convention]:
-    # Order matters: settings first (others may read them), services before events and routes.
-    return [
-        SettingsConvention(),
-        ServicesConvention(),
-        EventsConvention(),
-        RouterConvention(),
-        HooksConvention(),
-    ]
+def route_handlers_in(source: ModuleType) -> list[Any]:
+    """Route handlers and controllers a file defines itself (not those it imports)."""
+    found = []
+    for _, value in defined_here(source):
+        is_controller = inspect.isclass(value) and issubclass(value, Controller)
+        if isinstance(value, BaseRouteHandler) or (is_controller and value is not Controller):
+            found.append(value)
+    return found

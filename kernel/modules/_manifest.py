@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from kernel.bus import InvalidSubject, normalize_subject
+from kernel.transport import InvalidSubject, normalize_subject
 from kernel.errors import ModuleError
 
 MANIFEST_NAME = "module.toml"

@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import socket
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
 
 from pydantic import BaseModel, Field
 
-if TYPE_CHECKING:
-    from kernel.runtime import Kernel
+from kernel.modules import LoadedModule
 
 HEARTBEAT = "webos.node.heartbeat"
 DISCOVER = "webos.node.discover"
@@ -41,14 +40,21 @@ class NodeInfo(BaseModel):
         return {module.name for module in self.modules}
 
 
-def describe_node(kernel: Kernel, started_at: float) -> NodeInfo:
+def describe_node(
+    node_id: str,
+    role: str,
+    modules: Iterable[LoadedModule],
+    *,
+    started_at: float,
+    heartbeat_interval: float,
+) -> NodeInfo:
     return NodeInfo(
-        node_id=kernel.node_id,
-        role=kernel.role,
+        node_id=node_id,
+        role=role,
         pid=os.getpid(),
         host=socket.gethostname(),
         started_at=started_at,
-        heartbeat_interval=kernel.settings.heartbeat_interval,
+        heartbeat_interval=heartbeat_interval,
         modules=[
             ModuleInfo(
                 name=module.name,
@@ -57,7 +63,7 @@ def describe_node(kernel: Kernel, started_at: float) -> NodeInfo:
                 services=module.services,
                 subscriptions=module.subscriptions,
             )
-            for module in kernel.modules.values()
+            for module in modules
         ],
         last_seen=time.time(),
     )

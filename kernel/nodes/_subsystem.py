@@ -8,13 +8,18 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from litestar.di import Provide
 from pydantic import ValidationError
 
+from kernel.bus import Bus
+from kernel.contracts import Host, Role
+from kernel.modules import ModuleSet
 from kernel.nodes._info import DISCOVER, HEARTBEAT, LEAVING, NodeInfo, describe_node
+from kernel.nodes._settings import NodesSettings
 from kernel.nodes._table import NodeTable
 
 if TYPE_CHECKING:
-    from kernel.runtime import Kernel
+    from litestar.config.app import AppConfig
 
 log = logging.getLogger("webos.nodes")
 
@@ -24,16 +29,25 @@ class NodesSubsystem:
 
     def __init__(self) -> None:
         self.table = NodeTable()
-        self._kernel: Kernel | None = None
+        self._host: Host | None = None
+        self._bus: Bus | None = None
+        self._interval = NodesSettings.model_fields["interval"].default
         self._subscriptions: list[Any] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._started_at = time.time()
 
-    async def start(self, kernel: Kernel) -> None:
-        self._kernel = kernel
-        nats = kernel.bus.nats
-        emit = kernel.bus.emit if kernel.role == "gateway" else None
-        self.table = NodeTable(emit=emit)
+    def configure_app(self, app_config: AppConfig, host: Host) -> AppConfig:
+        """Route handlers may take ``node_table: NodeTable`` (the live nodes)."""
+        app_config.dependencies["node_table"] = Provide(lambda: self.table, sync_to_thread=False)
+        return app_config
+
+    async def start(self, host: Host) -> None:
+        self._host = host
+        bus = self._bus = host.get(Bus)
+        self._interval = host.get(NodesSettings).interval
+        nats = bus.nats
+        # The table object lives as long as the subsystem: the app's provider hands it out.
+        self.table.emit = bus.emit if host.role is Role.GATEWAY else None
         self._subscriptions = [
             await nats.subscribe(HEARTBEAT, cb=self._on_heartbeat),
             await nats.subscribe(LEAVING, cb=self._on_leaving),
@@ -47,15 +61,20 @@ class NodesSubsystem:
 
     async def announce(self) -> None:
         """Publish this node's heartbeat now (also done every heartbeat interval)."""
-        kernel = self._kernel
-        if kernel is None or not kernel.bus.connected:
+        host, bus = self._host, self._bus
+        if host is None or bus is None or not bus.connected:
             return
-        info = describe_node(kernel, self._started_at)
-        await kernel.bus.nats.publish(HEARTBEAT, info.model_dump_json().encode())
+        info = describe_node(
+            host.node_id,
+            host.role.value,
+            host.get(ModuleSet).running.values(),
+            started_at=self._started_at,
+            heartbeat_interval=self._interval,
+        )
+        await bus.nats.publish(HEARTBEAT, info.model_dump_json().encode())
 
     async def _beat(self) -> None:
-        assert self._kernel is not None
-        interval = self._kernel.settings.heartbeat_interval
+        interval = self._interval
         while True:
             try:
                 await self.announce()
@@ -64,8 +83,7 @@ class NodesSubsystem:
             await asyncio.sleep(interval)
 
     async def _sweep(self) -> None:
-        assert self._kernel is not None
-        interval = self._kernel.settings.heartbeat_interval
+        interval = self._interval
         while True:
             await asyncio.sleep(interval / 2)
             await self.table.expire()
@@ -91,22 +109,21 @@ class NodesSubsystem:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
-        kernel = self._kernel
-        if kernel is not None and kernel.bus.connected:
+        host, bus = self._host, self._bus
+        if host is not None and bus is not None and bus.connected:
             with contextlib.suppress(Exception):
-                await kernel.bus.nats.publish(LEAVING, kernel.node_id.encode())
+                await bus.nats.publish(LEAVING, host.node_id.encode())
             for subscription in self._subscriptions:
                 with contextlib.suppress(Exception):
                     await subscription.unsubscribe()
         self._subscriptions = []
 
     async def check(self) -> str | None:
-        kernel = self._kernel
-        if kernel is None:
+        host = self._host
+        if host is None:
             return None
-        missing = [
-            name for name in sorted(kernel.external) if not self.table.nodes_with_module(name)
-        ]
+        external = host.get(ModuleSet).external
+        missing = [name for name in sorted(external) if not self.table.nodes_with_module(name)]
         if missing:
             return "waiting for a live instance of " + ", ".join(repr(m) for m in missing)
         return None

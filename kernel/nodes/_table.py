@@ -10,7 +10,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from kernel.modules import ModuleState
-from kernel.nodes._info import NodeInfo
+from kernel.nodes._info import DISCOVER, HEARTBEAT, NodeInfo
+from kernel.transport import connect_once
 
 STARTED = ModuleState.STARTED.value
 
@@ -28,7 +29,7 @@ class NodeTable:
     ) -> None:
         self._nodes: dict[str, NodeInfo] = {}
         self._seen_at: dict[str, float] = {}
-        self._emit = emit
+        self.emit = emit
         self._clock = clock
         self._changed = asyncio.Event()
 
@@ -41,8 +42,8 @@ class NodeTable:
                 "node up: %s (%s) modules=%s", info.node_id, info.role, sorted(info.module_names())
             )
             self._notify()
-            if self._emit is not None:
-                await self._emit("webos.node.up", _summary(info))
+            if self.emit is not None:
+                await self.emit("webos.node.up", _summary(info))
 
     async def left(self, node_id: str, reason: str) -> None:
         info = self._nodes.pop(node_id, None)
@@ -51,8 +52,8 @@ class NodeTable:
             return
         log.warning("node down: %s (%s): %s", node_id, info.role, reason)
         self._notify()
-        if self._emit is not None:
-            await self._emit("webos.node.down", {**_summary(info), "reason": reason})
+        if self.emit is not None:
+            await self.emit("webos.node.down", {**_summary(info), "reason": reason})
 
     async def expire(self) -> None:
         now = self._clock()
@@ -93,9 +94,6 @@ def _summary(info: NodeInfo) -> dict[str, Any]:
 
 async def snapshot(nats_url: str, *, wait: float = 1.0) -> list[NodeInfo]:
     """Ask every node to announce itself and collect the answers for ``wait`` seconds."""
-    from kernel.natsserver import connect_once
-    from kernel.nodes._info import DISCOVER, HEARTBEAT
-
     table = NodeTable()
     client = await connect_once(nats_url, "webos-ps")
     try:

@@ -1,26 +1,36 @@
 """The service registry: ``registry.register("email_service", impl)``, ``registry.get(...)``."""
 
-from kernel.registry._registry import (
-    Registry,
-    ServiceAlreadyRegistered,
-    ServiceDeclaration,
-    ServiceEntry,
-    ServiceNotFound,
-    declared_service,
-    service,
-)
-from kernel.registry._remote import (
-    MethodContract,
-    NotRemotable,
-    RemoteServiceError,
-    RemoteServiceProxy,
-    ServiceUnavailable,
-    method_contracts,
-    method_subject,
-)
-from kernel.registry._subsystem import ServicesSubsystem, declare_remote_services
+from typing import TYPE_CHECKING
 
+from kernel._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from kernel.registry._convention import ServicesConvention
+    from kernel.registry._registry import (
+        Registry,
+        ServiceAlreadyRegistered,
+        ServiceDeclaration,
+        ServiceEntry,
+        ServiceNotFound,
+        declared_service,
+        registry,
+        service,
+    )
+    from kernel.registry._remote import (
+        SUBJECT_PREFIX,
+        MethodContract,
+        NotRemotable,
+        RemoteServiceError,
+        RemoteServiceProxy,
+        ServiceUnavailable,
+        method_contracts,
+        method_subject,
+    )
+    from kernel.registry._subsystem import ServicesSubsystem, declare_remote_services
+
+__getattr__ = lazy_exports(__name__)
 __all__ = [
+    "SUBJECT_PREFIX",
     "MethodContract",
     "NotRemotable",
     "Registry",
@@ -31,6 +41,7 @@ __all__ = [
     "ServiceEntry",
     "ServiceNotFound",
     "ServiceUnavailable",
+    "ServicesConvention",
     "ServicesSubsystem",
     "declare_remote_services",
     "declared_service",
@@ -39,5 +50,3 @@ __all__ = [
     "registry",
     "service",
 ]
-
-registry = Registry()

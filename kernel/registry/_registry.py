@@ -156,3 +156,7 @@ class Registry:
     def clear(self) -> None:
         self._by_name.clear()
         self._remote.clear()
+
+
+#: The process's registry (``from kernel import registry``); each kernel clears it when loading.
+registry = Registry()

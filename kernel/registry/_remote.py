@@ -11,15 +11,15 @@ from __future__ import annotations
 import inspect
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, get_type_hints
 
 from pydantic import TypeAdapter, ValidationError
 from pydantic.errors import PydanticSchemaGenerationError
 
-from kernel.context import current_traceparent
 from kernel.errors import WebOSError
+from kernel.propagation import Propagation
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, child_span, fail
 
@@ -43,6 +43,8 @@ class RemoteServiceError(WebOSError):
 
 class ServiceUnavailable(WebOSError):
     """No instance of the service answered in time."""
+
+    http_status = 503
 
 
 class NotRemotable(WebOSError, TypeError):
@@ -127,13 +129,13 @@ class RemoteServiceProxy:
         contracts: dict[str, MethodContract],
         connection: Callable[[], Any],
         timeout: Callable[[], float],
-        envelopes: Callable[[], Sequence[Any]] = tuple,
+        propagation: Propagation | None = None,
     ) -> None:
         self._name = name
         self._contracts = contracts
         self._connection = connection
         self._timeout = timeout
-        self._envelopes = envelopes
+        self._propagation = propagation or Propagation.default()
 
     def __repr__(self) -> str:
         return f"<remote service {self._name!r}: {', '.join(sorted(self._contracts))}>"
@@ -191,12 +193,9 @@ class RemoteServiceProxy:
         from nats.errors import NoRespondersError
         from nats.errors import TimeoutError as NatsTimeout
 
+        # Trace (the client span is current), identity and the rest, as on events.
         headers: dict[str, str] = {}
-        traceparent = current_traceparent.get()  # the client span (see kernel.telemetry)
-        if traceparent:
-            headers["traceparent"] = traceparent
-        for envelope in self._envelopes():  # the caller's identity, as on events
-            headers.update(envelope.outgoing() or {})
+        self._propagation.inject(headers)
         subject = method_subject(self._name, contract.name)
         timeout = self._timeout()
         try:

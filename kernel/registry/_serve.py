@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
 from typing import Any
 
 from nats.micro import add_service
 from nats.micro.request import Request
 from nats.micro.service import Service
 
-from kernel.bus import Event
+from kernel.propagation import Propagation
 from kernel.registry._remote import MethodContract, method_contracts, method_subject
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, fail, received_span
@@ -26,23 +25,24 @@ log = logging.getLogger("webos.registry")
 
 
 def _handler(
-    instance: Any, service: str, contract: MethodContract, envelopes: Sequence[Any]
+    instance: Any, service: str, contract: MethodContract, propagation: Propagation
 ) -> Any:
     method = getattr(instance, contract.name)
     span_attributes = {"rpc.system": "nats", "rpc.service": service, "rpc.method": contract.name}
 
     async def handle(request: Request) -> None:
-        headers = request.headers or {}
         started = time.perf_counter()
-        with received_span(
-            f"{service}/{contract.name}",
-            SpanKind.SERVER,
-            headers.get("traceparent"),
-            span_attributes,
-        ) as span:
-            ok = await answer(request, headers)
-            if not ok:
-                fail(span, "the method raised")
+        # The caller's context (trace, identity, ...) is restored exactly as for an event handler.
+        undo = propagation.extract(request.headers or {})
+        try:
+            with received_span(
+                f"{service}/{contract.name}", SpanKind.SERVER, span_attributes
+            ) as span:
+                ok = await answer(request)
+                if not ok:
+                    fail(span, "the method raised")
+        finally:
+            undo()
         labels = attributes(
             service=service, method=contract.name, side="server", outcome="ok" if ok else "error"
         )
@@ -50,10 +50,7 @@ def _handler(
         meters.remote_calls.add(1, labels)
         meters.remote_duration.record(time.perf_counter() - started, labels)
 
-    async def answer(request: Request, headers: Any) -> bool:
-        # The caller's identity is restored exactly as for an event handler.
-        call = Event("", request.subject, None, None, request.data, headers)
-        undo = [restore for envelope in envelopes if (restore := envelope.incoming(call))]
+    async def answer(request: Request) -> bool:
         try:
             raw = json.loads(request.data or b"{}").get("args", {})
             result = await method(**contract.load_args(raw))
@@ -71,9 +68,6 @@ def _handler(
                 "500", f"{type(error).__name__}: {error}", json.dumps(body).encode()
             )
             return False
-        finally:
-            for restore in reversed(undo):
-                restore()
         await request.respond(json.dumps(body).encode())
         return True
 
@@ -87,7 +81,7 @@ async def serve_module_services(
     services: dict[str, Any],
     *,
     strict: bool,
-    envelopes: Sequence[Any] = (),
+    propagation: Propagation,
 ) -> Service | None:
     """Expose ``services`` (name -> instance) of ``module``; None when it has none."""
     if not services:
@@ -105,7 +99,7 @@ async def serve_module_services(
                 name=f"{name}-{contract.name}",
                 subject=method_subject(name, contract.name),
                 queue_group=f"webos.svc.{name}",
-                handler=_handler(instance, name, contract, envelopes),
+                handler=_handler(instance, name, contract, propagation),
                 metadata={"service": name, "method": contract.name},
             )
     return micro

@@ -6,20 +6,27 @@ import contextlib
 import importlib
 import importlib.util
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
-from kernel.registry._registry import declared_service
+from kernel.contracts import Host, Role
+from kernel.modules import ModuleSet, ModuleSpec
+from kernel.propagation import Propagation
+from kernel.registry._registry import Registry, declared_service
 from kernel.registry._remote import RemoteServiceProxy, method_contracts
 from kernel.registry._serve import serve_module_services
-
-if TYPE_CHECKING:
-    from kernel.modules import ModuleSpec
-    from kernel.runtime import Kernel
 
 log = logging.getLogger("webos.registry")
 
 
-def declare_remote_services(kernel: Kernel, spec: ModuleSpec) -> list[str]:
+def declare_remote_services(
+    registry: Registry,
+    spec: ModuleSpec,
+    *,
+    connection: Callable[[], Any],
+    timeout: Callable[[], float],
+    propagation: Propagation,
+) -> list[str]:
     """Make ``registry.get`` return proxies for the services a module elsewhere declares.
 
     Importing ``services.py`` only reads its ``@service`` markers: importing a convention file
@@ -37,11 +44,11 @@ def declare_remote_services(kernel: Kernel, spec: ModuleSpec) -> list[str]:
         proxy = RemoteServiceProxy(
             declaration.name,
             method_contracts(value, strict=False),
-            connection=lambda: kernel.bus.nats,
-            timeout=lambda: kernel.settings.request_timeout,
-            envelopes=lambda: kernel.bus.envelopes,
+            connection=connection,
+            timeout=timeout,
+            propagation=propagation,
         )
-        kernel.registry.declare_remote(declaration.name, proxy)
+        registry.declare_remote(declaration.name, proxy)
         declared.append(declaration.name)
     return declared
 
@@ -54,18 +61,21 @@ class ServicesSubsystem:
     def __init__(self) -> None:
         self._micro: list[Any] = []
 
-    async def start(self, kernel: Kernel) -> None:
-        strict = kernel.role != "gateway"
-        for module in kernel.modules.values():
-            services = {name: kernel.registry.get(name) for name in module.services}
+    async def start(self, host: Host) -> None:
+        from kernel.bus import Bus
+
+        strict = host.role is not Role.GATEWAY
+        registry, nats = host.get(Registry), host.get(Bus).nats
+        for module in host.get(ModuleSet).running.values():
+            services = {name: registry.get(name) for name in module.services}
             try:
                 micro = await serve_module_services(
-                    kernel.bus.nats,
+                    nats,
                     module.name,
                     module.spec.manifest.version,
                     services,
                     strict=strict,
-                    envelopes=kernel.bus.envelopes,
+                    propagation=host.get(Propagation),
                 )
             except TypeError as error:
                 raise RuntimeError(

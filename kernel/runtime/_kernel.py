@@ -1,5 +1,10 @@
 """The kernel: loads modules in explicit phases and starts and stops them around the bus.
 
+It is the :class:`~kernel.contracts.Host` its subsystems start in: they reach its parts by type
+(``host.get(Bus)``, ``host.get(TasksSettings)``), never through the kernel itself. Which
+subsystems and conventions a kernel has is decided by its role's preset (``kernel.assembly``):
+the runtime knows no feature by name.
+
 Phases, each run once and in order (like Django's ``Apps.populate``):
 1. discover modules and choose the ones this process runs (``only``/``exclude``);
 2. order them by ``depends`` (missing modules and cycles stop here, before any import);
@@ -15,70 +20,126 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import pluggy
 
-from kernel.bus import Bus, DurableSettings, declare_durable_handlers
+from kernel.bus import Bus, DurableSettings, EventsConvention, declare_durable_handlers
 from kernel.bus import bus as default_bus
-from kernel.errors import ConfigError, ModuleError, StartupError
+from kernel.config import CoreSettings, WebOSSettings
+from kernel.contracts import Role, Subsystem
+from kernel.errors import ConfigError, ModuleError, PartNotFound, StartupError
 from kernel.hooks import call_module_hook, new_plugin_manager
 from kernel.modules import (
-    Convention,
-    Discovery,
+    HooksConvention,
     LoadedModule,
     ModuleContext,
+    ModuleConvention,
+    ModuleHookSpecs,
+    ModuleSet,
     ModuleSpec,
+    ModulesSettings,
     ModuleState,
+    RouterConvention,
+    SettingsConvention,
     discover,
     start_order,
 )
-from kernel.registry import Registry, declare_remote_services
+from kernel.propagation import Propagation
+from kernel.registry import Registry, ServicesConvention, declare_remote_services
 from kernel.registry import registry as default_registry
-from kernel.runtime._defaults import kernel_conventions, kernel_subsystems
-from kernel.runtime._subsystem import Subsystem
-from kernel.settings import KernelSettings
+from kernel.transport import NatsSettings
 
 log = logging.getLogger("webos.kernel")
+T = TypeVar("T")
+
+
+def core_conventions() -> list[ModuleConvention]:
+    """The convention files every kernel reads; presets add ``models``, ``tasks``, ``ui``."""
+    # Order matters: settings first (others may read them), services before events and routes.
+    return [
+        SettingsConvention(),
+        ServicesConvention(),
+        EventsConvention(),
+        RouterConvention(),
+        HooksConvention(),
+    ]
 
 
 class Kernel:
-    """One process's modules, bus and registry. Build a fresh one per test."""
+    """One process's modules, bus and registry. Build a fresh one per test (with a preset)."""
 
     def __init__(
         self,
-        settings: KernelSettings,
+        settings: CoreSettings,
         *,
+        role: Role | str = Role.GATEWAY,
+        subsystems: Sequence[Subsystem] = (),
+        conventions: Sequence[ModuleConvention] | None = None,
+        hookspecs: Iterable[type] = (ModuleHookSpecs,),
         bus: Bus | None = None,
         registry: Registry | None = None,
-        conventions: Sequence[Convention] | None = None,
-        subsystems: Sequence[Subsystem] | None = None,
-        role: str = "gateway",
+        propagation: Propagation | None = None,
     ) -> None:
         self.settings = settings
+        self.role = Role(role)
         self.bus = bus if bus is not None else default_bus
         self.registry = registry if registry is not None else default_registry
-        self.conventions: list[Convention] = list(
-            conventions if conventions is not None else kernel_conventions()
+        self.propagation = propagation if propagation is not None else Propagation.default()
+        self.conventions: list[ModuleConvention] = list(
+            conventions if conventions is not None else core_conventions()
         )
-        self.subsystems: list[Subsystem] = list(
-            subsystems if subsystems is not None else kernel_subsystems()
-        )
-        self.role = role
+        self.subsystems: list[Subsystem] = list(subsystems)
         # pid alone is not unique: tests run several kernels in one process.
-        self.node_id = f"{role}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        self.plugins: pluggy.PluginManager = new_plugin_manager()
-        self.discovery = Discovery()
-        self.modules: dict[str, LoadedModule] = {}
-        self.external: set[str] = set()
-        #: Discovered modules that run in other processes: their services are proxied and
-        #: (in the gateway) their routes forwarded.
-        self.elsewhere: dict[str, ModuleSpec] = {}
+        self.node_id = f"{self.role}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.plugins: pluggy.PluginManager = new_plugin_manager(hookspecs)
+        self.loaded = ModuleSet(describe_elsewhere=self._new_module)
+        self._found: dict[type, Any] = {}
         self._loading = False
         self._loaded = False
         self._started = False
         self._open: list[Subsystem] = []
+
+    # -- the host of subsystems -------------------------------------------------------------
+
+    def _parts(self) -> Iterator[Any]:
+        yield self.settings
+        yield from _settings_parts(self.settings)
+        yield from (self.bus, self.registry, self.propagation, self.plugins, self.loaded)
+        yield from self.subsystems
+
+    def find(self, kind: type[T]) -> T | None:
+        """The part of this kernel of type ``kind`` (a subsystem, the bus, a settings class...).
+
+        A settings class the kernel's settings do not compose is read from the environment.
+        """
+        found = self._found.get(kind)
+        if found is None:
+            found = next((part for part in self._parts() if isinstance(part, kind)), None)
+            if found is None and issubclass(kind, WebOSSettings):
+                found = kind()
+            if found is not None:
+                self._found[kind] = found
+        return found
+
+    def get(self, kind: type[T]) -> T:
+        found = self.find(kind)
+        if found is None:
+            names = ", ".join(type(part).__name__ for part in self._parts())
+            raise PartNotFound(f"this {self.role} kernel has no {kind.__name__}. It has: {names}")
+        return found
+
+    def add_subsystem(self, subsystem: Subsystem) -> None:
+        """Add a subsystem before start (it starts last)."""
+        if self._started:
+            raise RuntimeError("cannot add a subsystem to a kernel that has started")
+        self.subsystems.append(subsystem)
+
+    @property
+    def modules(self) -> dict[str, LoadedModule]:
+        """The modules this process runs, in start order."""
+        return self.loaded.running
 
     # -- phases 1-3 ------------------------------------------------------------------------
 
@@ -90,38 +151,47 @@ class Kernel:
             raise RuntimeError("Kernel.load() isn't reentrant")
         self._loading = True
         try:
-            self.bus.reset()
-            self.registry.clear()
-            self.discovery = discover(self.settings.modules_path)
-            self._refuse_broken_modules()
-            chosen = self._choose(self.discovery.modules)
-            self.external = {
-                need
-                for spec in chosen.values()
-                for need in spec.manifest.depends
-                if need not in chosen and need in self.discovery.modules
-            }
-            depends = {name: spec.manifest.depends for name, spec in chosen.items()}
-            order = start_order(depends, available_elsewhere=self.external)
-            for name in order:
-                self.modules[name] = self._new_module(chosen[name])
-            for module in self.modules.values():
-                self._import_conventions(module)
-            self.elsewhere = {
-                name: spec for name, spec in self.discovery.modules.items() if name not in chosen
-            }
-            for spec in self.elsewhere.values():
-                declare_remote_services(self, spec)
-                declare_durable_handlers(self.bus, spec.name, spec.package)
+            self._load(self.get(ModulesSettings))
             self._loaded = True
         finally:
             self._loading = False
 
-    def _refuse_broken_modules(self) -> None:
-        settings = self.settings
+    def _load(self, settings: ModulesSettings) -> None:
+        loaded = self.loaded
+        self.bus.reset()
+        self.registry.clear()
+        loaded.discovery = discover(settings.modules_path)
+        self._refuse_broken_modules(settings)
+        chosen = self._choose(settings, loaded.discovery.modules)
+        loaded.external = {
+            need
+            for spec in chosen.values()
+            for need in spec.manifest.depends
+            if need not in chosen and need in loaded.discovery.modules
+        }
+        depends = {name: spec.manifest.depends for name, spec in chosen.items()}
+        order = start_order(depends, available_elsewhere=loaded.external)
+        for name in order:
+            loaded.running[name] = self._new_module(chosen[name])
+        for module in loaded.running.values():
+            self._import_conventions(module)
+        loaded.elsewhere = {
+            name: spec for name, spec in loaded.discovery.modules.items() if name not in chosen
+        }
+        for spec in loaded.elsewhere.values():
+            declare_remote_services(
+                self.registry,
+                spec,
+                connection=lambda: self.bus.nats,
+                timeout=lambda: self.settings.request_timeout,
+                propagation=self.propagation,
+            )
+            declare_durable_handlers(self.bus, spec.name, spec.package)
+
+    def _refuse_broken_modules(self, settings: ModulesSettings) -> None:
         wanted = [
             problem
-            for problem in self.discovery.problems
+            for problem in self.loaded.discovery.problems
             if not problem.modules
             or not any(
                 name in settings.exclude or (settings.only and name not in settings.only)
@@ -132,8 +202,9 @@ class Kernel:
             names = tuple(name for problem in wanted for name in problem.modules)
             raise ModuleError("; ".join(str(problem) for problem in wanted), modules=names)
 
-    def _choose(self, found: dict[str, ModuleSpec]) -> dict[str, ModuleSpec]:
-        settings = self.settings
+    def _choose(
+        self, settings: ModulesSettings, found: dict[str, ModuleSpec]
+    ) -> dict[str, ModuleSpec]:
         for option, names in (
             ("WEBOS_ONLY (--only)", settings.only),
             ("WEBOS_EXCLUDE (--exclude)", settings.exclude),
@@ -154,21 +225,10 @@ class Kernel:
         context = ModuleContext(
             name=spec.name,
             manifest=spec.manifest,
-            bus=self.bus,
-            registry=self.registry,
             data_dir=self.settings.data_dir / "modules" / spec.name,
+            emitter=self.bus.emit,
         )
         return LoadedModule(spec=spec, context=context)
-
-    def describe_elsewhere(self, spec: ModuleSpec) -> LoadedModule:
-        """A module of another process, as this one sees it (for routes and schemas only)."""
-        return self._new_module(spec)
-
-    def subsystem(self, name: str) -> Any:
-        for subsystem in self.subsystems:
-            if subsystem.name == name:
-                return subsystem
-        raise LookupError(f"no subsystem {name!r} in this kernel")
 
     def _import_conventions(self, module: LoadedModule) -> None:
         package = module.spec.package
@@ -198,23 +258,18 @@ class Kernel:
         if self._started:
             raise RuntimeError("the kernel is already started")
         self._started = True
+        nats = self.get(NatsSettings)
         try:
             await self.bus.connect(
-                self.settings.effective_nats_url,
+                nats.effective_url,
                 client_name=self.node_id,
                 event_log=self.settings.event_log,
-                durable=DurableSettings(
-                    max_deliver=self.settings.durable_max_deliver,
-                    backoff=self.settings.durable_backoff,
-                    backoff_max=self.settings.durable_backoff_max,
-                    ack_wait=self.settings.durable_ack_wait,
-                ),
+                durable=self.get(DurableSettings),
+                propagation=self.propagation,
             )
         except Exception as error:
             self._started = False
-            raise StartupError(
-                f"cannot connect to NATS at {self.settings.display_nats_url}: {error}"
-            ) from error
+            raise StartupError(f"cannot connect to NATS at {nats.display_url}: {error}") from error
         for subsystem in self.subsystems:
             self._open.append(subsystem)
             try:
@@ -242,7 +297,7 @@ class Kernel:
             "kernel started: node=%s modules=%s nats=%s",
             self.node_id,
             ", ".join(self.modules) or "none",
-            self.settings.display_nats_url,
+            nats.display_url,
         )
 
     async def stop(self) -> None:
@@ -283,3 +338,11 @@ class Kernel:
 
     def describe_modules(self) -> list[dict[str, Any]]:
         return [module.describe() for module in self.modules.values()]
+
+
+def _settings_parts(settings: CoreSettings) -> Iterator[WebOSSettings]:
+    """The settings of each package that ``settings`` composes (``KernelSettings.tasks``...)."""
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, WebOSSettings):
+            yield value

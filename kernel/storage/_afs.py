@@ -14,7 +14,8 @@ from types import MappingProxyType
 from typing import Any
 
 from ._backend import DEFAULT_CHUNK_SIZE, Backend, ObjectStat, PresignMethod
-from ._errors import UnknownMount
+from ._errors import AccessDenied, UnknownMount
+from ._presign import verify_presigned_claims
 from ._urn import URN, parse_urn, validate_mount
 
 log = logging.getLogger("kernel.storage")
@@ -44,6 +45,7 @@ class AFS:
         emit: EventSink | None = None,
         principal_provider: PrincipalProvider | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
+        presign_secret: str | bytes | None = None,
     ) -> None:
         for name, backend in mounts.items():
             validate_mount(name)
@@ -55,7 +57,15 @@ class AFS:
         self._emit = emit
         self._principal = principal_provider
         self.chunk_size = chunk_size
+        self._presign_secret = presign_secret
         self._started: list[str] = []
+
+    def verify_presigned(self, token: str) -> tuple[URN, PresignMethod, str | None]:
+        """What a local presigned token grants (URN, method, signed content type), checked
+        against the secret local mounts sign with; raises ``AccessDenied``."""
+        if self._presign_secret is None:
+            raise AccessDenied("this AFS signs no presigned URLs (it has no secret)")
+        return verify_presigned_claims(token, self._presign_secret)
 
     @property
     def mounts(self) -> Mapping[str, Backend]:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol, runtime_checkable
 
 DEFAULT_CHUNK_SIZE = 1024 * 1024
+DEFAULT_PART_SIZE = 5 * 1024 * 1024  # the S3 minimum: least memory per upload
 """1 MiB: large enough that per-chunk thread hops cost nothing measurable, small enough that a
 handful of in-flight chunks stay far below any sane memory budget."""
 

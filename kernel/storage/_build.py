@@ -10,9 +10,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from kernel.errors import ConfigError
 
 from ._afs import AFS, EventSink, PrincipalProvider
-from ._backend import Backend
+from ._backend import DEFAULT_PART_SIZE, Backend
 from ._local import DEFAULT_LOCAL_ROOT, LocalBackend
-from ._s3 import DEFAULT_PART_SIZE, S3Backend
 from ._settings import ENV_PREFIX, StorageSettings
 
 BackendFactory = Callable[[str, Mapping[str, Any], "str | bytes | None"], Backend]
@@ -50,6 +49,9 @@ def local_factory(mount: str, options: Mapping[str, Any], secret: str | bytes | 
 
 def s3_factory(mount: str, options: Mapping[str, Any], secret: str | bytes | None) -> Backend:
     opts = _S3Options.model_validate(dict(options))
+    # The minio SDK loads only in processes with an S3 mount.
+    from ._s3 import S3Backend
+
     return S3Backend(**opts.model_dump(), mount=mount)
 
 
@@ -105,4 +107,4 @@ def build_afs(
         name: kinds.create(name, options, secret)
         for name, options in settings.mount_specs().items()
     }
-    return AFS(mounts, emit=emit, principal_provider=principal_provider)
+    return AFS(mounts, emit=emit, principal_provider=principal_provider, presign_secret=secret)

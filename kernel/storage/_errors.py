@@ -21,18 +21,28 @@ class StorageError(WebOSError):
 class InvalidURN(StorageError, ValueError):
     """The URN does not follow the grammar, or tries to escape its mount."""
 
+    http_status = 400
+
 
 class UnknownMount(StorageError, LookupError):
     """The URN names a mount that AFS was not configured with."""
+
+    http_status = 404
 
 
 class NotFound(StorageError, LookupError):
     """No object exists at the URN."""
 
+    http_status = 404
 
-class PermissionDenied(StorageError):
+
+class AccessDenied(StorageError):
     """The backend refused the operation (credentials, symlink escape, bad presigned token)."""
+
+    http_status = 403
 
 
 class AlreadyExists(StorageError):
     """Something that is not a plain object is in the way (a folder where a file should go)."""
+
+    http_status = 409

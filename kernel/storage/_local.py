@@ -1,7 +1,7 @@
 """A mount backed by a folder on the local file system.
 
 Containment: every path is resolved with ``realpath`` and must stay under the resolved root, so a
-symlink (final or any parent) that points outside is refused with PermissionDenied. Files are then
+symlink (final or any parent) that points outside is refused with AccessDenied. Files are then
 opened through the resolved path with ``O_NOFOLLOW``, so a symlink swapped in after the check is
 not followed either. Residual risk: a hostile local user who can rename *parent folders* inside the
 root between check and use; the root is assumed to be writable by this service only.
@@ -29,7 +29,7 @@ from functools import partial
 from pathlib import Path
 
 from ._backend import DEFAULT_CHUNK_SIZE, ObjectStat, PresignMethod, check_expiry, check_range
-from ._errors import AlreadyExists, InvalidURN, NotFound, PermissionDenied, StorageError
+from ._errors import AlreadyExists, InvalidURN, NotFound, AccessDenied, StorageError
 from ._fileio import read_chunks, write_chunks
 from ._presign import presigned_url, sign_presigned
 from ._urn import URN, validate_path
@@ -93,7 +93,7 @@ class LocalBackend:
         root = self._real_root()
         real = os.path.realpath(os.path.join(root, *path.split("/")) if path else root)
         if real != root and not real.startswith(root + os.sep):
-            raise PermissionDenied(
+            raise AccessDenied(
                 f"{self._where(path)} resolves outside the storage root (symlink escape)",
                 urn=self._where(path),
                 mount=self.mount,
@@ -157,7 +157,7 @@ class LocalBackend:
             except (FileNotFoundError, NotADirectoryError):
                 raise NotFound(f"{self._where(path)} not found", urn=self._where(path)) from None
             except OSError as exc:  # ELOOP: a symlink was swapped in after the check
-                raise PermissionDenied(f"{self._where(path)}: {exc.strerror}") from None
+                raise AccessDenied(f"{self._where(path)}: {exc.strerror}") from None
             st = os.fstat(fd)
             if not stat_mod.S_ISREG(st.st_mode):  # a folder is not an object
                 os.close(fd)
@@ -189,7 +189,7 @@ class LocalBackend:
                 os.makedirs(parent, exist_ok=True)
                 # Re-check: the folder chain may have been created by someone else, via a link.
                 if self._resolve(path) != real:
-                    raise PermissionDenied(f"{self._where(path)} changed while writing")
+                    raise AccessDenied(f"{self._where(path)} changed while writing")
                 fd, tmp = tempfile.mkstemp(
                     prefix=f".{os.path.basename(real)[:64]}.", suffix=TEMP_SUFFIX, dir=parent
                 )
@@ -286,7 +286,7 @@ class LocalBackend:
             return None
         try:
             return self._stat_real(rel, self._resolve(rel))
-        except (InvalidURN, PermissionDenied, NotFound):
+        except (InvalidURN, AccessDenied, NotFound):
             return None
 
     def _list_sync(self, prefix: str, recursive: bool) -> list[ObjectStat]:

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ._backend import PresignMethod, check_expiry
-from ._errors import InvalidURN, PermissionDenied, StorageError
+from ._errors import InvalidURN, AccessDenied, StorageError
 from ._urn import URN, parse_urn
 
 PRESIGNED_PATH = "/api/files/presigned"
@@ -88,28 +88,28 @@ def verify_presigned_claims(
     key = _key(secret)
     body, dot, signature = token.partition(".") if isinstance(token, str) else ("", "", "")
     if not dot or not hmac.compare_digest(_mac(key, body), signature):
-        raise PermissionDenied("presigned token signature is invalid")
+        raise AccessDenied("presigned token signature is invalid")
     try:
         claims = json.loads(_unb64(body))
         mount, path, method, exp = claims["m"], claims["p"], claims["op"], int(claims["exp"])
         content_type = claims.get("ct")
     except (ValueError, KeyError, TypeError, binascii.Error):
         # Only reachable with a valid MAC, i.e. a token minted by a different code version.
-        raise PermissionDenied("presigned token is malformed") from None
+        raise AccessDenied("presigned token is malformed") from None
     if method not in _METHODS:
-        raise PermissionDenied(f"presigned token has unknown method {method!r}")
+        raise AccessDenied(f"presigned token has unknown method {method!r}")
     if (time.time() if now is None else now) >= exp:
-        raise PermissionDenied(f"presigned token for fs://{mount}/{path} has expired")
+        raise AccessDenied(f"presigned token for fs://{mount}/{path} has expired")
     try:
         urn = parse_urn(URN(mount, path))
     except InvalidURN as exc:
-        raise PermissionDenied(f"presigned token names an invalid URN: {exc}") from None
+        raise AccessDenied(f"presigned token names an invalid URN: {exc}") from None
     return urn, method, content_type
 
 
 def verify_presigned(
     token: str, secret: str | bytes, *, now: float | None = None
 ) -> tuple[URN, PresignMethod]:
-    """Check signature and expiry; return what the token grants or raise PermissionDenied."""
+    """Check signature and expiry; return what the token grants or raise AccessDenied."""
     urn, method, _ = verify_presigned_claims(token, secret, now=now)
     return urn, method

@@ -20,13 +20,19 @@ import urllib3
 from minio import Minio
 from minio.error import MinioException, S3Error
 
-from ._backend import DEFAULT_CHUNK_SIZE, ObjectStat, PresignMethod, check_expiry, check_range
-from ._errors import InvalidURN, NotFound, PermissionDenied, StorageError
+from ._backend import (
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_PART_SIZE,
+    ObjectStat,
+    PresignMethod,
+    check_expiry,
+    check_range,
+)
+from ._errors import InvalidURN, NotFound, AccessDenied, StorageError
 from ._s3bridge import ChunkReader
 from ._urn import validate_path
 
 T = TypeVar("T")
-DEFAULT_PART_SIZE = 5 * 1024 * 1024  # the S3 minimum: least memory per upload
 DEFAULT_REGION = "us-east-1"
 _NOT_FOUND = {"NoSuchKey", "NoSuchObject", "ResourceNotFound"}
 _DENIED = {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken"}
@@ -112,7 +118,7 @@ class S3Backend:
             if exc.code in _NOT_FOUND:
                 return NotFound(f"{where} not found", urn=urn, mount=self.mount)
             if exc.code in _DENIED:
-                return PermissionDenied(
+                return AccessDenied(
                     f"{where}: S3 at {self.endpoint} denied access ({exc.code}): check the "
                     "credentials and the bucket policy",
                     urn=urn,

@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from kernel.config import WebOSSettings
 
 from ._errors import InvalidURN
 from ._local import DEFAULT_LOCAL_ROOT
@@ -20,12 +22,10 @@ from ._urn import validate_mount
 ENV_PREFIX = "WEBOS_STORAGE_"
 
 
-class StorageSettings(BaseSettings):
+class StorageSettings(WebOSSettings):
     """Settings of :func:`build_afs`; every field maps to ``WEBOS_STORAGE_<FIELD>``."""
 
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX)
 
     local_root: str = Field(DEFAULT_LOCAL_ROOT, description="Folder of the 'local' mount.")
     s3_endpoint: str | None = Field(

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import pluggy
+
+from kernel.auth import current_principal, load_or_create_dev_secret
+from kernel.bus import Bus
+from kernel.config import CoreSettings
 from kernel.context import current_module
-from kernel.errors import WebOSError
+from kernel.contracts import Host
+from kernel.errors import NotRunning
 
 from ._afs import AFS
 from ._build import build_afs, default_backend_kinds
 from ._settings import StorageSettings
 
-if TYPE_CHECKING:
-    from kernel.runtime import Kernel
-
 log = logging.getLogger("webos.storage")
 
 
-class AFSNotStarted(WebOSError, RuntimeError):
+class AFSNotStarted(NotRunning):
     """``afs`` was used outside a running kernel."""
 
 
@@ -47,21 +50,17 @@ afs = CurrentAFS()
 
 def _acting_principal() -> str | None:
     """The signed-in caller; for work nobody signed in for, the module doing it."""
-    from kernel.auth import current_principal
-
     principal = current_principal.get()
     return principal.id if principal.is_authenticated else current_module.get()
 
 
-def presign_secret(kernel: Kernel) -> str:
+def presign_secret(core: CoreSettings) -> str:
     """The secret local presigned tokens are signed with: WEBOS_SECRET_KEY, else the dev secret
     kept in the data folder (shared by every process started from the same directory)."""
-    from kernel.auth import load_or_create_dev_secret
-
-    configured = kernel.settings.secret_key
+    configured = core.secret_key
     if configured is not None:
         return configured.get_secret_value()
-    return load_or_create_dev_secret(kernel.settings.data_dir)
+    return load_or_create_dev_secret(core.data_dir)
 
 
 class StorageSubsystem:
@@ -72,20 +71,18 @@ class StorageSubsystem:
     def __init__(self) -> None:
         self.afs: AFS | None = None
 
-    async def start(self, kernel: Kernel) -> None:
-        settings = StorageSettings()
+    async def start(self, host: Host) -> None:
+        settings, core = host.get(StorageSettings), host.get(CoreSettings)
         if "local_root" not in settings.model_fields_set:
             # Embedded defaults keep everything under one data folder (WEBOS_DATA_DIR).
-            settings = settings.model_copy(
-                update={"local_root": str(kernel.settings.data_dir / "storage")}
-            )
+            settings = settings.model_copy(update={"local_root": str(core.data_dir / "storage")})
         kinds = default_backend_kinds()
-        kernel.plugins.hook.webos_storage_backends(kinds=kinds)
+        host.get(pluggy.PluginManager).hook.webos_storage_backends(kinds=kinds)
         self.afs = build_afs(
             settings,
-            emit=kernel.bus.emit,
+            emit=host.get(Bus).emit,
             principal_provider=_acting_principal,
-            secret=presign_secret(kernel),
+            secret=presign_secret(core),
             kinds=kinds,
         )
         await self.afs.start()

@@ -5,32 +5,29 @@ status, progress and JSON results live in NATS KV; schedules fire once per tick 
 schedulers run. See ``docs/tasks.md``.
 """
 
-from kernel.tasks._context import (
-    NotInTask,
-    TaskInfo,
-    current_correlation_id,
-    progress,
-    task_info,
-)
-from kernel.tasks._decorator import TaskOptions, TaskRef, task
-from kernel.tasks._schedule import KvScheduleSource, Scheduler, tick_of
-from kernel.tasks._store import (
-    KvResultBackend,
-    StatusStore,
-    TaskError,
-    TaskState,
-    TaskStatus,
-    wait_for_status,
-)
-from kernel.tasks._subsystem import (
-    TasksConvention,
-    TasksNotRunning,
-    TasksSubsystem,
-    UnknownTask,
-    active_tasks,
-)
-from kernel.tasks._worker import Worker, WorkerSettings
+from typing import TYPE_CHECKING
 
+from kernel._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from kernel.context import current_correlation_id
+    from kernel.tasks._context import NotInTask, TaskInfo, progress, task_info
+    from kernel.tasks._decorator import TaskOptions, TaskRef, task
+    from kernel.tasks._schedule import KvScheduleSource, Scheduler, tick_of
+    from kernel.tasks._settings import TasksSettings
+    from kernel.tasks._store import (
+        KvResultBackend,
+        StatusStore,
+        TaskError,
+        TaskState,
+        TaskStatus,
+        wait_for_status,
+    )
+    from kernel.tasks._active import TasksNotRunning, active_tasks
+    from kernel.tasks._subsystem import TasksConvention, TasksSubsystem, UnknownTask
+    from kernel.tasks._worker import Worker
+
+__getattr__ = lazy_exports(__name__)
 __all__ = [
     "KvResultBackend",
     "KvScheduleSource",
@@ -45,10 +42,10 @@ __all__ = [
     "TaskStatus",
     "TasksConvention",
     "TasksNotRunning",
+    "TasksSettings",
     "TasksSubsystem",
     "UnknownTask",
     "Worker",
-    "WorkerSettings",
     "active_tasks",
     "current_correlation_id",
     "progress",

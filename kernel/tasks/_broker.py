@@ -32,7 +32,7 @@ from taskiq import AsyncBroker, BrokerMessage
 from taskiq_nats import PullBasedJetStreamBroker
 
 from kernel.auth import IDENTITY_HEADER
-from kernel.tasks._context import HEADER_CORRELATION, HEADER_TRACEPARENT
+from kernel.propagation import HEADER_CORRELATION, HEADER_TRACEPARENT
 from kernel.tasks._store import (
     KvResultBackend,
     StatusStore,

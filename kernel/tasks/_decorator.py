@@ -13,6 +13,8 @@ from datetime import timedelta
 from functools import update_wrapper
 from typing import Any, Generic, ParamSpec, TypeVar
 
+from kernel.tasks._active import active_tasks
+
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
@@ -70,8 +72,6 @@ class TaskRef(Generic[_P, _R]):
 
         The caller's principal, trace context and correlation id travel with it.
         """
-        from kernel.tasks._subsystem import active_tasks
-
         return await active_tasks().send(self, args, kwargs)
 
     def __repr__(self) -> str:

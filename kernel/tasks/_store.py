@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field
 from taskiq import AsyncResultBackend, TaskiqResult
 from taskiq.depends.progress_tracker import TaskProgress
 
+from kernel.errors import WebOSError
 from kernel.tasks._publish import AckedPublisher
 
 STATUS_BUCKET = "WEBOS_TASK_STATUS"
@@ -191,7 +192,7 @@ def to_json_value(value: Any) -> Any:
         raise TypeError(f"the task's result is not JSON-serialisable: {error}") from None
 
 
-class TaskError(Exception):
+class TaskError(WebOSError):
     """The error a failed task recorded (its type and message, as text)."""
 
 

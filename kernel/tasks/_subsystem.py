@@ -14,48 +14,40 @@ from datetime import datetime, timedelta
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from litestar.di import Provide
 from taskiq import ScheduledTask
 from taskiq.kicker import AsyncKicker
 
-from kernel.auth import verify_identity
+from kernel.auth import SecuritySubsystem
+from kernel.bus import Bus
+from kernel.config import CoreSettings
+from kernel.contracts import Host, Role
 from kernel.errors import WebOSError
-from kernel.modules import LoadedModule, defined_here
+from kernel.modules import LoadedModule, ModuleSet, defined_here
+from kernel.propagation import Propagation
+from kernel.tasks._active import TasksNotRunning, activate, deactivate
 from kernel.tasks._broker import KernelTaskBroker, PrincipalOf, queued_status, queued_tasks
 from kernel.tasks._context import outgoing_labels
 from kernel.tasks._decorator import TaskRef
 from kernel.tasks._publish import AckedPublisher
 from kernel.tasks._schedule import KvScheduleSource, Scheduler
+from kernel.tasks._settings import TasksSettings
 from kernel.tasks._store import StatusStore, TaskStatus
-from kernel.tasks._worker import BoundTask, Worker, WorkerSettings
+from kernel.tasks._worker import BoundTask, Worker
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, child_span
+from kernel.transport import NatsSettings
 
 if TYPE_CHECKING:
-    from kernel.runtime import Kernel
+    from litestar.config.app import AppConfig
 
 log = logging.getLogger("webos.tasks")
-
-
-class TasksNotRunning(WebOSError, RuntimeError):
-    """A task was sent with no started kernel in this process."""
 
 
 class UnknownTask(WebOSError, LookupError):
     """A task whose module this kernel does not know."""
 
-
-_active: list[TasksSubsystem] = []
-
-
-def active_tasks() -> TasksSubsystem:
-    """The started tasks subsystem of this process (``TaskRef.kiq`` sends through it)."""
-    if not _active:
-        raise TasksNotRunning(
-            "cannot send a task: no WebOS kernel is running in this process. Start one "
-            "(webos run, webos module run, webos worker, or the 'webos' test fixture), or call "
-            "the task function directly"
-        )
-    return _active[-1]
+    http_status = 404
 
 
 class TasksConvention:
@@ -63,7 +55,7 @@ class TasksConvention:
 
     stem = "tasks"
 
-    def collect(self, module: LoadedModule, source: ModuleType, kernel: Kernel) -> None:
+    def collect(self, module: LoadedModule, source: ModuleType, host: Host) -> None:
         refs = [value for _, value in defined_here(source) if isinstance(value, TaskRef)]
         module.extras["tasks"] = refs
 
@@ -79,84 +71,87 @@ class TasksSubsystem:
         self.scheduler: Scheduler | None = None
         self.tasks: dict[str, BoundTask] = {}
         self._packages: dict[str, str] = {}
-        self._kernel: Kernel | None = None
+        self._settings: TasksSettings | None = None
+        self._propagation = Propagation.default()
         self._principal_of: PrincipalOf = lambda _token, _at: None
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    async def start(self, kernel: Kernel) -> None:
-        settings = kernel.settings
-        self._kernel = kernel
-        self._packages = {spec.package: name for name, spec in kernel.discovery.modules.items()}
-        js = kernel.bus.nats.jetstream()
-        public_key, leeway = _public_key(), settings.jwt_leeway
+    def configure_app(self, app_config: AppConfig, host: Host) -> AppConfig:
+        """Route handlers may take ``tasks: TasksSubsystem`` (the system views do)."""
+        app_config.dependencies["tasks"] = Provide(lambda: self, sync_to_thread=False)
+        return app_config
+
+    async def start(self, host: Host) -> None:
+        settings = self._settings = host.get(TasksSettings)
+        core = host.get(CoreSettings)
+        nats = host.get(Bus).nats
+        modules = host.get(ModuleSet)
+        self._packages = modules.packages()
+        self._propagation = host.get(Propagation)
+        js = nats.jetstream()
+        security = host.find(SecuritySubsystem)
 
         def principal_of(token: str, at: datetime) -> str | None:
-            if public_key is None:
+            identity = security.identity if security is not None else None
+            if identity is None:
                 return None
-            principal = verify_identity(token, public_key, leeway=leeway, now=at)
+            principal = identity.verifier.principal(token, at)
             return principal.id if principal.is_authenticated else None
 
-        self.publisher = AckedPublisher(kernel.bus.nats, timeout=settings.request_timeout)
+        self.publisher = AckedPublisher(nats, timeout=core.request_timeout)
         await self.publisher.start()
         self.store = await StatusStore.open(
             js,
             self.publisher,
-            ttl=settings.tasks_result_ttl,
+            ttl=settings.result_ttl,
             pending=lambda task_id: queued_status(js, task_id, principal_of),
         )
         self._principal_of = principal_of
-        self.broker = KernelTaskBroker(kernel.bus.nats, self.store, max_age=settings.tasks_max_age)
+        self.broker = KernelTaskBroker(nats, self.store, max_age=settings.max_age)
         self.tasks = {}
-        for module in kernel.modules.values():
+        for module in modules.running.values():
             for ref in module.extras.get("tasks", []):
                 bound = self._bind(module.name, ref)
                 # Not broker.register_task: taskiq renames the function and injects it into its
                 # module; the worker looks tasks up here instead.
                 self.tasks[bound.name] = bound
         await self.broker.startup()
-        _active.append(self)
-        if self._runs_worker(kernel):
+        activate(self)
+        if self._runs_worker(host.role, settings, host):
             self.worker = Worker(
                 self.broker,
                 self.store,
                 self.tasks,
-                settings=WorkerSettings(
-                    concurrency=settings.tasks_concurrency,
-                    retries=settings.tasks_retries,
-                    backoff=settings.tasks_backoff,
-                    backoff_max=settings.tasks_backoff_max,
-                    ack_wait=settings.tasks_ack_wait,
-                    shutdown_timeout=settings.shutdown_timeout,
-                    leeway=leeway,
-                ),
-                node_id=kernel.node_id,
-                public_key=public_key,
+                settings=settings,
+                shutdown_timeout=core.shutdown_timeout,
+                node_id=host.node_id,
+                propagation=self._propagation,
             )
             await self.worker.start(js)
-        if self._runs_scheduler(kernel):
+        if self._runs_scheduler(host.role, settings, host):
             self.scheduler = Scheduler(
                 self.broker,
-                KvScheduleSource(kernel.bus.nats, owner=kernel.node_id),
+                KvScheduleSource(nats, owner=host.node_id),
                 self.declared_schedules(),
             )
             await self.scheduler.start()
 
-    def _runs_worker(self, kernel: Kernel) -> bool:
-        if kernel.role == "worker":
-            return True
-        enabled = kernel.settings.tasks_worker
-        if enabled is None:
-            enabled = kernel.settings.embedded_nats
-        return kernel.role == "gateway" and enabled
+    @staticmethod
+    def _embedded(host: Host) -> bool:
+        return host.get(NatsSettings).embedded
 
-    def _runs_scheduler(self, kernel: Kernel) -> bool:
-        if kernel.role == "scheduler":
+    def _runs_worker(self, role: Role, settings: TasksSettings, host: Host) -> bool:
+        if role is Role.WORKER:
             return True
-        enabled = kernel.settings.tasks_scheduler
-        if enabled is None:
-            enabled = kernel.settings.embedded_nats
-        return kernel.role == "gateway" and enabled
+        enabled = settings.worker if settings.worker is not None else self._embedded(host)
+        return role is Role.GATEWAY and enabled
+
+    def _runs_scheduler(self, role: Role, settings: TasksSettings, host: Host) -> bool:
+        if role is Role.SCHEDULER:
+            return True
+        enabled = settings.scheduler if settings.scheduler is not None else self._embedded(host)
+        return role is Role.GATEWAY and enabled
 
     async def stop(self) -> None:
         if self.scheduler is not None:
@@ -165,8 +160,7 @@ class TasksSubsystem:
         if self.worker is not None:
             await self.worker.stop()
             self.worker = None
-        if self in _active:
-            _active.remove(self)
+        deactivate(self)
         if self.broker is not None:
             await self.broker.shutdown()
             self.broker = None
@@ -181,22 +175,18 @@ class TasksSubsystem:
 
     def _bind(self, module: str, ref: TaskRef[Any, Any]) -> BoundTask:
         settings = self._settings
+        if settings is None:
+            raise TasksNotRunning("the tasks subsystem is not started")
         options = ref.options
         name = f"{module}.{ref.function_name}"
         return BoundTask(
             name=name,
             module=module,
             ref=ref,
-            retries=settings.tasks_retries if options.retries is None else options.retries,
-            backoff=settings.tasks_backoff if options.backoff is None else options.backoff,
+            retries=settings.retries if options.retries is None else options.retries,
+            backoff=settings.backoff if options.backoff is None else options.backoff,
             schedule_id=f"{name}@declared" if options.scheduled else None,
         )
-
-    @property
-    def _settings(self) -> Any:
-        if self._kernel is None:
-            raise TasksNotRunning("the tasks subsystem is not started")
-        return self._kernel.settings
 
     def name_of(self, ref: TaskRef[Any, Any]) -> str:
         """``<module>.<function>`` for a task of any discovered module (local or elsewhere)."""
@@ -235,7 +225,7 @@ class TasksSubsystem:
 
     async def send(self, ref: TaskRef[Any, Any], args: Any, kwargs: Any) -> Any:
         """Queue ``ref`` with the caller's context; returns taskiq's ``AsyncTaskiqTask``."""
-        if self.broker is None or self._kernel is None:
+        if self.broker is None:
             raise TasksNotRunning("the tasks subsystem is not started")
         name = self.name_of(ref)
         bound = self.tasks.get(name)
@@ -243,7 +233,7 @@ class TasksSubsystem:
         with child_span(
             f"{name} send", SpanKind.PRODUCER, {"messaging.system": "nats", "webos.task": name}
         ) as span:
-            labels = outgoing_labels(self._kernel.bus)
+            labels = outgoing_labels(self._propagation)
             if bound is not None:
                 labels.update(_static_labels(bound))
             elif ref.options.timeout is not None:
@@ -281,12 +271,3 @@ class TasksSubsystem:
 def _static_labels(bound: BoundTask) -> dict[str, str]:
     timeout = bound.ref.options.timeout
     return {"timeout": str(timeout)} if timeout is not None else {}
-
-
-def _public_key() -> Any:
-    from kernel.auth import active_security
-
-    try:
-        return active_security().signing.identity_public_key
-    except WebOSError:
-        return None

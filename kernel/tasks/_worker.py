@@ -4,9 +4,12 @@ At least once. A task message is acknowledged only after its outcome is recorded
 dies mid-task leaves it unacknowledged and JetStream hands it to another worker after
 ``WEBOS_TASKS_ACK_WAIT`` seconds (a running task tells the server it is alive every third of
 that). A task that raises is retried, ``nak`` with a delay of ``backoff * 2**(attempt-1)``
-seconds (at most ``WEBOS_TASKS_BACKOFF_MAX``), until it has had ``retries + 1`` attempts; then it
-is recorded as failed with its error and terminated. Every redelivery is the original message, so
-a retry acts for the original principal.
+seconds (at most ``WEBOS_TASKS_BACKOFF_MAX``, the same backoff as durable events), until it has
+had ``retries + 1`` attempts; then it is recorded as failed with its error and terminated. Every
+redelivery is the original message, so a retry acts for the original principal.
+
+Messages come from the kernel's one pull loop (``kernel.transport.PullLoop``), one per module,
+with at most ``WEBOS_TASKS_CONCURRENCY`` tasks in hand per module.
 
 Execution itself is taskiq's ``Receiver.run_task`` (argument validation, dependencies, timeouts).
 """
@@ -14,7 +17,6 @@ Execution itself is taskiq's ``Receiver.run_task`` (argument validation, depende
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -22,24 +24,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from taskiq.receiver import Receiver
 
 from kernel.auth import current_principal, system_principal
+from kernel.propagation import HEADER_CORRELATION, HEADER_TRACEPARENT, Propagation
 from kernel.tasks._broker import TASKS_STREAM, consumer_name, module_subjects, string_labels
-from kernel.tasks._context import (
-    HEADER_CORRELATION,
-    HEADER_SCHEDULE,
-    HEADER_TICK,
-    HEADER_TRACEPARENT,
-    TaskInfo,
-    bind_run,
-    restore_context,
-)
+from kernel.tasks._context import HEADER_SCHEDULE, HEADER_TICK, TaskInfo, bind_run, restore_context
+from kernel.tasks._settings import TasksSettings
 from kernel.tasks._store import StatusStore, TaskState, TaskStatus, now, to_json_value
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, fail, received_span
+from kernel.transport import PullLoop
 
 if TYPE_CHECKING:
     from kernel.tasks._broker import KernelTaskBroker
@@ -103,17 +99,6 @@ class _Heartbeat:
 
 
 @dataclass(frozen=True)
-class WorkerSettings:
-    concurrency: int = 8
-    retries: int = 3
-    backoff: float = 1.0
-    backoff_max: float = 60.0
-    ack_wait: float = 30.0
-    shutdown_timeout: float = 8.0
-    leeway: float = 10.0
-
-
-@dataclass(frozen=True)
 class BoundTask:
     """A task registered in this kernel: its full name, module and options resolved."""
 
@@ -136,25 +121,22 @@ class Worker:
         store: StatusStore,
         tasks: Mapping[str, BoundTask],
         *,
-        settings: WorkerSettings,
+        settings: TasksSettings,
+        shutdown_timeout: float,
         node_id: str,
-        public_key: Any,
+        propagation: Propagation,
     ) -> None:
         self.broker = broker
         self.store = store
         self.tasks = dict(tasks)
         self.settings = settings
+        self.shutdown_timeout = shutdown_timeout
         self.node_id = node_id
-        self.public_key = public_key
+        self.propagation = propagation
         self.receiver = Receiver(broker, run_startup=False, max_async_tasks=settings.concurrency)
         self.modules = sorted({bound.module for bound in self.tasks.values()})
-        self._busy = 0
-        self._room = asyncio.Event()
-        self._room.set()
         self._stopping = False
-        self._loops: list[asyncio.Task[None]] = []
-        self._running: set[asyncio.Task[None]] = set()
-        self._subscriptions: list[Any] = []
+        self._loops: list[PullLoop] = []
         #: Outcomes counted since start (``/api/system/tasks`` shows them).
         self.counts = {"succeeded": 0, "failed": 0, "retried": 0}
 
@@ -172,59 +154,20 @@ class Worker:
             )
             await js.add_consumer(TASKS_STREAM, config=config)
             subscription = await js.pull_subscribe_bind(durable=name, stream=TASKS_STREAM)
-            self._subscriptions.append(subscription)
-            self._loops.append(
-                asyncio.create_task(self._fetch(subscription), name=f"webos-tasks-{module}")
+            loop = PullLoop(
+                subscription,
+                self._execute,
+                name=f"task worker {module}",
+                concurrency=self.settings.concurrency,
             )
+            loop.start()
+            self._loops.append(loop)
         log.info(
             "task worker %s: modules %s, concurrency %d",
             self.node_id,
             ", ".join(self.modules) or "none",
             self.settings.concurrency,
         )
-
-    async def _fetch(self, subscription: Any) -> None:
-        while not self._stopping:
-            await self._room.wait()
-            room = self.settings.concurrency - self._busy
-            if room <= 0:
-                self._room.clear()
-                continue
-            try:
-                messages = await subscription.fetch(room, timeout=1)
-            except (NatsTimeout, TimeoutError):
-                continue
-            except Exception:
-                if self._stopping:
-                    return
-                log.exception("task worker: fetch failed; retrying")
-                await asyncio.sleep(1)
-                continue
-            for message in messages:
-                if self._stopping:
-                    with contextlib.suppress(Exception):
-                        await message.nak()
-                    continue
-                self._busy += 1
-                if self._busy >= self.settings.concurrency:
-                    self._room.clear()
-                running = asyncio.create_task(self._handle(message))
-                self._running.add(running)
-                running.add_done_callback(self._done)
-
-    def _done(self, running: asyncio.Task[None]) -> None:
-        self._running.discard(running)
-        self._busy -= 1
-        self._room.set()
-
-    async def _handle(self, message: Any) -> None:
-        try:
-            await self._execute(message)
-        except asyncio.CancelledError:
-            with contextlib.suppress(Exception):
-                await message.nak()
-        except Exception:
-            log.exception("task worker: could not settle a task message")
 
     async def _execute(self, message: Any) -> None:
         attempt, accepted_at = delivery_of(message)
@@ -252,18 +195,16 @@ class Worker:
         restore_context(
             labels,
             module=bound.module,
+            propagation=self.propagation,
+            accepted_at=accepted_at,
             principal=system_principal("scheduler")
             if scheduled is not None and scheduled == bound.schedule_id
             else None,
-            public_key=self.public_key,
-            accepted_at=accepted_at,
-            leeway=self.settings.leeway,
         )
         started = time.perf_counter()
         with received_span(
             f"{name} process",
             SpanKind.CONSUMER,
-            labels.get(HEADER_TRACEPARENT),
             {
                 "messaging.system": "nats",
                 "messaging.message.id": task_id,
@@ -374,7 +315,7 @@ class Worker:
             return ("succeeded", None)
         error = f"{type(result.error).__name__}: {result.error}"
         if attempt < bound.max_attempts:
-            delay = min(bound.backoff * 2 ** (attempt - 1), self.settings.backoff_max)
+            delay = self.settings.delay(attempt, bound.backoff)
             await self.store.put(
                 status.model_copy(
                     update={
@@ -432,23 +373,5 @@ class Worker:
     async def stop(self) -> None:
         """Take no more tasks, let running ones finish (bounded), hand the rest back."""
         self._stopping = True
-        self._room.set()
-        for loop in self._loops:
-            loop.cancel()
-        for loop in self._loops:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await loop
-        self._loops = []
-        if self._running:
-            _, pending = await asyncio.wait(
-                set(self._running), timeout=self.settings.shutdown_timeout
-            )
-            for running in pending:
-                running.cancel()
-            if pending:
-                log.warning("task worker: %d task(s) outlived shutdown; handed back", len(pending))
-                await asyncio.wait(pending, timeout=2)
-        for subscription in self._subscriptions:
-            with contextlib.suppress(Exception):
-                await subscription.unsubscribe()
-        self._subscriptions = []
+        loops, self._loops = self._loops, []
+        await asyncio.gather(*(loop.stop(self.shutdown_timeout) for loop in loops))

@@ -1,13 +1,15 @@
 """Spans the kernel opens, kept in step with ``kernel.context.current_traceparent``.
 
 Every span started here that becomes current also sets ``current_traceparent`` to its own W3C
-``traceparent`` (and restores it after), so the code that copies that variable into NATS headers
-(events, service calls, tasks, forwarded requests) carries the innermost span across processes.
+``traceparent`` (and restores it after), so the propagation seam (``kernel.propagation``), which
+copies that variable into the headers of events, service calls, tasks and forwarded requests,
+carries the innermost span across processes.
 
-Parents: a span that *receives* work (consumer, server) takes its parent from the ``traceparent``
-header of what it received (none: a new trace). A span that *sends* work (producer, client)
-is a child of the active OpenTelemetry span, or, when there is none (the SDK is disabled, or code
-set only the variable), of ``current_traceparent``.
+Parents: a span that *receives* work (consumer, server) is opened after the propagation seam
+restored the sender's ``traceparent`` into ``current_traceparent``, and takes it as its parent
+(none: a new trace). A span that *sends* work (producer, client) is a child of the active
+OpenTelemetry span, or, when there is none (the SDK is disabled, or code set only the variable),
+of ``current_traceparent``.
 """
 
 from __future__ import annotations
@@ -94,22 +96,20 @@ def child_span(
 
 @contextmanager
 def received_span(
-    name: str,
-    kind: SpanKind,
-    traceparent: str | None,
-    attributes: Mapping[str, Any] | None = None,
+    name: str, kind: SpanKind, attributes: Mapping[str, Any] | None = None
 ) -> Iterator[Span]:
-    """A current span for work received (consumer, server), child of ``traceparent``."""
+    """A current span for work received (consumer, server), child of ``current_traceparent``.
+
+    Open it after the sender's context was restored (``Propagation.extract``). With the SDK off
+    nothing is recorded and the restored ``traceparent`` simply travels on.
+    """
     if not _recording:
-        token = current_traceparent.set(traceparent)
-        try:
-            yield trace.INVALID_SPAN
-        finally:
-            current_traceparent.reset(token)
+        yield trace.INVALID_SPAN
         return
+    parent = current_traceparent.get()
     with (
-        _tracer.start_as_current_span(name, remote_context(traceparent), kind, attributes) as span,
-        _synced(span, traceparent),
+        _tracer.start_as_current_span(name, remote_context(parent), kind, attributes) as span,
+        _synced(span, parent),
     ):
         yield span
 

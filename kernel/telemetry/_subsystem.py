@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from kernel.telemetry._http import metrics_handler, opentelemetry_plugin, sync_server_span
+from kernel.auth import requires
+from kernel.config import CoreSettings
+from kernel.contracts import Host, Role
 from kernel.telemetry._setup import Telemetry, serve_metrics, setup_telemetry
+from kernel.telemetry._settings import TelemetrySettings
 
 if TYPE_CHECKING:
     from litestar.config.app import AppConfig
-
-    from kernel.runtime import Kernel
 
 
 class TelemetrySubsystem:
@@ -22,24 +23,25 @@ class TelemetrySubsystem:
     def __init__(self) -> None:
         self.telemetry: Telemetry | None = None
 
-    def configure_app(self, app_config: AppConfig, kernel: Kernel) -> AppConfig:
-        from kernel.auth import requires
+    def configure_app(self, app_config: AppConfig, host: Host) -> AppConfig:
+        telemetry = self.telemetry = setup_telemetry(host.role)
+        if not telemetry.recording:
+            return app_config
+        # Litestar's OpenTelemetry plugin loads the ASGI instrumentation: only when recording.
+        from kernel.telemetry import _http
 
-        telemetry = self.telemetry = setup_telemetry(kernel.role)
-        recording = telemetry.tracer_provider is not None or telemetry.meter_provider is not None
-        if recording:
-            app_config.plugins.append(opentelemetry_plugin())
-            # Last, so innermost: it runs after routing and after the plain traceparent copy.
-            app_config.middleware.append(sync_server_span)
-        if kernel.role == "gateway" and telemetry.meter_provider is not None:
-            app_config.route_handlers.append(metrics_handler([requires("system.read")]))
+        app_config.plugins.append(_http.opentelemetry_plugin())
+        # Last, so innermost: it runs after routing and after the plain traceparent copy.
+        app_config.middleware.append(_http.sync_server_span)
+        if host.role is Role.GATEWAY and telemetry.meter_provider is not None:
+            app_config.route_handlers.append(_http.metrics_handler([requires("system.read")]))
         return app_config
 
-    async def start(self, kernel: Kernel) -> None:
-        self.telemetry = setup_telemetry(kernel.role)
-        port = kernel.settings.metrics_port
+    async def start(self, host: Host) -> None:
+        self.telemetry = setup_telemetry(host.role)
+        port = host.get(TelemetrySettings).port
         if port is not None:
-            serve_metrics(kernel.settings.host, port)
+            serve_metrics(host.get(CoreSettings).host, port)
 
     async def stop(self) -> None:
         # Flush, not shut down: the providers are the process's, and tests start many kernels.

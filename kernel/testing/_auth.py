@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from kernel.testing._harness import KernelHarness, RunningKernel
@@ -16,12 +17,22 @@ def bearer(token: str) -> dict[str, str]:
 
 
 async def start_with_auth(
-    webos: KernelHarness, modules: list[str], **settings: Any
+    webos: KernelHarness,
+    modules: list[str],
+    *,
+    admin_email: str | None = ADMIN_EMAIL,
+    admin_password: str | None = ADMIN_PASSWORD,
+    environ: Mapping[str, str] | None = None,
+    **settings: Any,
 ) -> RunningKernel:
-    """A gateway with the auth module, the given modules and a first admin from settings."""
-    settings.setdefault("admin_email", ADMIN_EMAIL)
-    settings.setdefault("admin_password", ADMIN_PASSWORD)
-    return await webos.start(["auth", *modules], **settings)
+    """A gateway with the auth module, the given modules and a first admin (the auth module's
+    ``WEBOS_ADMIN_EMAIL`` and ``WEBOS_ADMIN_PASSWORD``; None leaves one unset)."""
+    variables = dict(environ or {})
+    if admin_email is not None:
+        variables.setdefault("WEBOS_ADMIN_EMAIL", admin_email)
+    if admin_password is not None:
+        variables.setdefault("WEBOS_ADMIN_PASSWORD", admin_password)
+    return await webos.start(["auth", *modules], environ=variables, **settings)
 
 
 async def login(

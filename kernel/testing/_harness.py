@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import socket
 import sys
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,11 @@ import httpx
 import nats
 import uvicorn
 
+from kernel.assembly import build_kernel
+from kernel.auth import SecuritySubsystem, issue_access_token
+from kernel.contracts import Role
 from kernel.gateway import create_app
+from kernel.modules import ModulesSettings
 from kernel.runtime import Kernel
 from kernel.settings import KernelSettings
 from kernel.testing._processes import ModuleProcess, module_env
@@ -71,9 +76,7 @@ class RunningKernel:
         self, roles: Sequence[str] = ("admin",), *, subject: str = "test-user"
     ) -> dict[str, str]:
         """``Authorization`` for a caller with ``roles``, signed by this kernel's own keys."""
-        from kernel.auth import issue_access_token
-
-        config = self.kernel.subsystem("security").signing.token_config
+        config = self.kernel.get(SecuritySubsystem).signing.token_config
         token = issue_access_token(config, subject, roles=list(roles))
         return {"Authorization": f"Bearer {token}"}
 
@@ -134,7 +137,7 @@ class KernelHarness:
     def __init__(self, nats_url: str, data_dir: Path, modules_path: Path | None = None) -> None:
         self.nats_url = nats_url
         self.data_dir = data_dir
-        self.modules_path = modules_path or KernelSettings().modules_path
+        self.modules_path = modules_path or ModulesSettings().modules_path
         self._running: list[RunningKernel] = []
         self._paths: set[Path] = set()
         self._processes: list[ModuleProcess] = []
@@ -194,14 +197,21 @@ class KernelHarness:
         *,
         modules_path: Path | None = None,
         exclude: Sequence[str] = (),
+        environ: Mapping[str, str] | None = None,
         **overrides: Any,
     ) -> RunningKernel:
-        """Start a gateway kernel with the chosen modules and serve it on a free port."""
+        """Start a gateway kernel with the chosen modules and serve it on a free port.
+
+        ``overrides`` are kernel settings by their variable's name (``tasks_worker=True``);
+        ``environ`` sets environment variables while the kernel loads, which is where modules read
+        their own settings (``{"WEBOS_MOD_GREETER_GREETING": "Hi"}``).
+        """
         settings = self.settings(modules, modules_path=modules_path, exclude=exclude, **overrides)
-        forget_modules(settings.modules_path)
-        self._paths.add(settings.modules_path)
-        kernel = Kernel(settings)
-        app = create_app(kernel, manage_kernel=False)
+        forget_modules(settings.modules.modules_path)
+        self._paths.add(settings.modules.modules_path)
+        kernel = build_kernel(Role.GATEWAY, settings)
+        with environment(environ or {}):
+            app = create_app(kernel, manage_kernel=False)
         # Started here rather than in the app's lifespan: uvicorn turns a lifespan failure into
         # SystemExit, which would end the test session instead of failing one test.
         await kernel.start()
@@ -258,3 +268,18 @@ async def running_kernel(harness: KernelHarness, **kwargs: Any) -> AsyncIterator
         yield running
     finally:
         await running.stop()
+
+
+@contextlib.contextmanager
+def environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """Set ``variables`` in ``os.environ`` for the block, then restore what was there."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

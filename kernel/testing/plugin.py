@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from kernel.natsserver import EmbeddedNats
+from kernel.transport import EmbeddedNats
 from kernel.testing._harness import KernelHarness
 
 

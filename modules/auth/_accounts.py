@@ -59,7 +59,9 @@ def principal_for(user: User, role_map: RoleMap) -> Principal:
     )
 
 
-async def issue_tokens(user: User, security: SecuritySubsystem, family: str | None = None) -> dict:
+async def issue_tokens(
+    user: User, security: SecuritySubsystem, refresh_ttl: float, family: str | None = None
+) -> dict:
     """An access token and a refresh token (stored as a hash) for ``user``."""
     config = security.signing.token_config
     access = issue_access_token(
@@ -68,7 +70,7 @@ async def issue_tokens(user: User, security: SecuritySubsystem, family: str | No
         roles=user.roles,
         extra_claims={"email": user.email, "ver": user.token_version},
     )
-    ttl = timedelta(seconds=security.refresh_token_ttl)
+    ttl = timedelta(seconds=refresh_ttl)
     refresh, record = issue_refresh_token(str(user.id), family=family, ttl=ttl)
     await RefreshToken(
         token_hash=record.token_hash,

@@ -13,7 +13,7 @@ from litestar.exceptions import (
 from litestar.params import JSONBody
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from kernel import ThisModule
+from kernel import ModuleContext, ThisModule
 from kernel.auth import (
     PUBLIC,
     CurrentPrincipal,
@@ -39,6 +39,7 @@ from ._accounts import (
     revoke_family,
 )
 from .models import RefreshToken
+from .settings import AuthModuleSettings
 
 Password = Field(min_length=1, max_length=1024)
 WRONG = "wrong e-mail or password"
@@ -67,6 +68,11 @@ class Registration(Strict):  # no roles: extra fields are refused
     password: str = Password
 
 
+def _settings(module: ModuleContext) -> AuthModuleSettings:
+    assert isinstance(module.settings, AuthModuleSettings)
+    return module.settings
+
+
 def weak(error: WeakPassword) -> ClientException:
     return ClientException(error.reason, status_code=422)
 
@@ -92,14 +98,14 @@ async def login(data: JSONBody[Login], request: Request[Any, Any, Any], module: 
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(data.password)
         await user.save()
-    tokens = await issue_tokens(user, security)
+    tokens = await issue_tokens(user, security, _settings(module).refresh_token_ttl)
     with use_principal(principal_for(user, security.role_map)):
         await module.emit("auth.logged_in", {"id": str(user.id), "email": user.email})
     return tokens
 
 
 @post("/refresh", opt=PUBLIC, status_code=200)
-async def refresh(data: JSONBody[Refresh]) -> dict:
+async def refresh(data: JSONBody[Refresh], module: ThisModule) -> dict:
     """Rotate a refresh token; presenting a used one again revokes its whole family."""
     security = active_security()
     claimed = await claim_refresh(data.refresh_token)
@@ -117,7 +123,8 @@ async def refresh(data: JSONBody[Refresh]) -> dict:
     if verdict != "ok" or user is None or not user.active:
         await revoke_family(claimed.family)
         raise NotAuthorizedException(f"refresh token {'expired' if verdict != 'ok' else 'revoked'}")
-    return await issue_tokens(user, security, family=claimed.family)
+    ttl = _settings(module).refresh_token_ttl
+    return await issue_tokens(user, security, ttl, family=claimed.family)
 
 
 @post("/logout", opt=PUBLIC, status_code=204)
@@ -165,7 +172,7 @@ async def change_password(
 @post("/register", opt=PUBLIC, status_code=201)
 async def register(data: JSONBody[Registration], module: ThisModule) -> dict:
     """Self-registration (WEBOS_SELF_REGISTRATION=true): always the plain ``user`` role."""
-    if not active_security().settings.self_registration:
+    if not _settings(module).self_registration:
         raise PermissionDeniedException("self-registration is disabled")
     try:
         user = await create_user(str(data.email), data.password, roles=["user"])

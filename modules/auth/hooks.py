@@ -1,22 +1,36 @@
+from typing import Any
+
 from kernel import ModuleContext, hookimpl
-from kernel.auth import WeakPassword, active_security
+from kernel.auth import RoleMap, WeakPassword
 from kernel.errors import ConfigError
 
 from ._accounts import StoredCredentials, create_user, find_by_email
 from .models import User
+from .settings import AuthModuleSettings
+
+
+@hookimpl
+def webos_credentials(role_map: RoleMap) -> StoredCredentials:
+    """Tokens and API keys are judged against this module's accounts."""
+    return StoredCredentials(role_map)
+
+
+@hookimpl
+def webos_cli_commands() -> list[Any]:
+    from ._cli import users
+
+    return [users]
 
 
 @hookimpl
 async def webos_startup(module: ModuleContext) -> None:
-    security = active_security()
-    security.credentials = StoredCredentials(security.role_map)
-    await _first_admin(module, security.settings)
+    assert isinstance(module.settings, AuthModuleSettings)
+    await _first_admin(module, module.settings)
 
 
-async def _first_admin(module: ModuleContext, settings: object) -> None:
+async def _first_admin(module: ModuleContext, settings: AuthModuleSettings) -> None:
     """Create ``WEBOS_ADMIN_EMAIL`` as an admin on the first start (only while no admin exists)."""
-    email = getattr(settings, "admin_email", None)
-    password = getattr(settings, "admin_password", None)
+    email, password = settings.admin_email, settings.admin_password
     if not email and password is None:
         return
     if await User.find_one({"roles": "admin"}) is not None:

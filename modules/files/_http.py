@@ -24,11 +24,11 @@ from litestar.exceptions import (
 
 from kernel.storage import (
     URN,
+    AccessDenied,
     AlreadyExists,
     InvalidURN,
     NotFound,
     ObjectStat,
-    PermissionDenied,
     UnknownMount,
     parse_urn,
 )
@@ -50,7 +50,7 @@ def storage_errors() -> Iterator[None]:
         raise ClientException(str(exc)) from None
     except (UnknownMount, NotFound) as exc:
         raise NotFoundException(str(exc)) from None
-    except PermissionDenied as exc:
+    except AccessDenied as exc:
         raise PermissionDeniedException(str(exc)) from None
     except AlreadyExists as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from None

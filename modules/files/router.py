@@ -11,14 +11,11 @@ The presigned routes carry no guards on purpose: the signed token is their autho
 
 from __future__ import annotations
 
-import asyncio
-import weakref
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from litestar import Request, Response, Router, delete, get, head, post, put
-from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, HTTPException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
@@ -27,15 +24,12 @@ from pydantic import BaseModel, Field
 
 from kernel import afs
 from kernel.auth import PUBLIC, require_permission, requires
-from kernel.runtime import Kernel
 from kernel.storage import (
     URN,
+    AccessDenied,
     ObjectStat,
-    PermissionDenied,
     S3Backend,
     parse_urn,
-    presign_secret,
-    verify_presigned_claims,
 )
 
 from ._http import (
@@ -269,23 +263,10 @@ async def presign(data: JSONBody[PresignRequest], request: Request[Any, Any, Any
     )
 
 
-_secrets: weakref.WeakKeyDictionary[Kernel, str] = weakref.WeakKeyDictionary()
-
-
-async def _presign_secret(kernel: Kernel) -> str:
-    """The secret the storage subsystem signs local tokens with (same function, same source)."""
-    secret = _secrets.get(kernel)
-    if secret is None:
-        secret = _secrets[kernel] = await asyncio.to_thread(presign_secret, kernel)
-    return secret
-
-
-async def _token_claims(
-    kernel: NamedDependency[Kernel], token: FromQuery[str], method: str
-) -> tuple[URN, str | None]:
+def _token_claims(token: str, method: str) -> tuple[URN, str | None]:
     try:
-        urn, granted, content_type = verify_presigned_claims(token, await _presign_secret(kernel))
-    except PermissionDenied as exc:
+        urn, granted, content_type = afs.verify_presigned(token)
+    except AccessDenied as exc:
         raise PermissionDeniedException(str(exc)) from None
     if granted != method:
         raise PermissionDeniedException(f"this presigned URL grants {granted}, not {method}")
@@ -293,28 +274,22 @@ async def _token_claims(
 
 
 @get("/presigned", opt=PUBLIC)
-async def presigned_get(
-    request: Request[Any, Any, Any], kernel: NamedDependency[Kernel], token: FromQuery[str]
-) -> Response[Any]:
+async def presigned_get(request: Request[Any, Any, Any], token: FromQuery[str]) -> Response[Any]:
     """Serve a local presigned GET (Range and validators as for a normal download)."""
-    urn, _ = await _token_claims(kernel, token, "GET")
+    urn, _ = _token_claims(token, "GET")
     return await _serve(request, urn, body=True)
 
 
 @head("/presigned", opt=PUBLIC)
-async def presigned_head(
-    request: Request[Any, Any, Any], kernel: NamedDependency[Kernel], token: FromQuery[str]
-) -> Response[None]:
-    urn, _ = await _token_claims(kernel, token, "GET")
+async def presigned_head(request: Request[Any, Any, Any], token: FromQuery[str]) -> Response[None]:
+    urn, _ = _token_claims(token, "GET")
     return await _serve(request, urn, body=False)
 
 
 @put("/presigned", request_max_body_size=None, status_code=201, opt=PUBLIC)
-async def presigned_put(
-    request: Request[Any, Any, Any], kernel: NamedDependency[Kernel], token: FromQuery[str]
-) -> Response[Stat]:
+async def presigned_put(request: Request[Any, Any, Any], token: FromQuery[str]) -> Response[Stat]:
     """Store the body of a local presigned PUT; a signed content type must be matched."""
-    urn, signed_type = await _token_claims(kernel, token, "PUT")
+    urn, signed_type = _token_claims(token, "PUT")
     sent = request.headers.get("content-type") or None
     if signed_type and sent and sent != signed_type:
         raise PermissionDeniedException(

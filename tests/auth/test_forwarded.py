@@ -5,8 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kernel.auth import ANONYMOUS, sign_identity
-from kernel.auth._forwarded import IdentitySigner, IdentityVerifier
+from kernel.auth import ANONYMOUS, IdentitySigner, IdentityVerifier, sign_identity
 from kernel.auth._permissions import Principal
 
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)

@@ -22,7 +22,7 @@ __all__ = ["ADMIN_EMAIL", "ADMIN_PASSWORD", "PASSWORD", "add_user", "bearer", "l
 
 
 def security(app: RunningKernel) -> SecuritySubsystem:
-    return app.kernel.subsystem("security")
+    return app.kernel.get(SecuritySubsystem)
 
 
 def token_for(app: RunningKernel, subject: str, *roles: str) -> str:

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from kernel.bus import Bus, BusNotConnected, Event, InvalidSubject, normalize_subject, on
 from kernel.context import current_traceparent
-from kernel.natsserver import EmbeddedNats
+from kernel.transport import EmbeddedNats
 
 
 class LoggedIn(BaseModel):

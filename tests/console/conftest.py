@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from kernel.testing import KernelHarness, RunningKernel
+from kernel.testing import KernelHarness, RunningKernel, start_with_auth
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "console"
@@ -73,9 +73,7 @@ def shot_path(name: str) -> str:
 
 
 async def start_gateway(webos: KernelHarness, modules: list[str], **settings: Any) -> RunningKernel:
-    settings.setdefault("admin_email", ADMIN_EMAIL)
-    settings.setdefault("admin_password", ADMIN_PASSWORD)
-    return await webos.start(["auth", *modules], **settings)
+    return await start_with_auth(webos, modules, **settings)
 
 
 async def sign_in(page: Any, base: str, email: str, password: str, path: str = "/console") -> None:

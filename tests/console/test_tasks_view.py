@@ -39,8 +39,7 @@ async def test_tasks_view_shows_done_and_failed_tasks(
         ["auth", "jobs"],
         modules_path=modules,
         tasks_worker=True,
-        admin_email=ADMIN_EMAIL,
-        admin_password=ADMIN_PASSWORD,
+        environ={"WEBOS_ADMIN_EMAIL": ADMIN_EMAIL, "WEBOS_ADMIN_PASSWORD": ADMIN_PASSWORD},
     )
     page = await browser.new_page()
     await sign_in(page, app.url, ADMIN_EMAIL, ADMIN_PASSWORD, "/console/tasks")

@@ -17,12 +17,12 @@ def test_documents_defined_in_returns_only_local_concrete_documents() -> None:
 def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WEBOS_MONGO_URL", raising=False)
     monkeypatch.delenv("WEBOS_MONGO_DB", raising=False)
-    assert load_settings().mongo_url is None
-    assert load_settings().mongo_db == "webos"
+    assert load_settings().database.url is None
+    assert load_settings().database.db == "webos"
     monkeypatch.setenv("WEBOS_MONGO_URL", "mongodb://db:27017")
     monkeypatch.setenv("WEBOS_MONGO_DB", "shop")
     settings = load_settings()
-    assert (settings.mongo_url, settings.mongo_db) == ("mongodb://db:27017", "shop")
+    assert (settings.database.url, settings.database.db) == ("mongodb://db:27017", "shop")
 
 
 async def test_ping_is_false_when_no_server_answers() -> None:

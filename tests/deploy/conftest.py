@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from kernel.deploy import NatsUser, ServerOptions, render_nats_config
-from kernel.natsserver import find_nats_server
 from kernel.nodes import snapshot
+from kernel.transport import find_nats_server
 
 
 @pytest.fixture(autouse=True)

@@ -48,7 +48,7 @@ def test_unknown_module_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_kernel_constants_agree() -> None:
-    from kernel.gateway._forward import HTTP_SUBJECT as forwarded
+    from kernel.forwarding import HTTP_SUBJECT as forwarded
 
     assert forwarded == HTTP_SUBJECT
     tasks = pytest.importorskip("kernel.tasks._broker")

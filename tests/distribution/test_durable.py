@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from kernel.auth import SecuritySubsystem
 from kernel.bus import list_dead_letters
 from kernel.testing import KernelHarness, write_module
 
@@ -246,7 +247,6 @@ async def test_durable_handler_runs_as_the_caller_even_when_redelivered_late(
     from datetime import UTC, datetime, timedelta
 
     from kernel.auth import IDENTITY_HEADER, Principal, sign_identity
-    from kernel.bus import Event
 
     events = (
         "from kernel import on, registry\nfrom kernel.auth import current_principal\n\n"
@@ -256,7 +256,7 @@ async def test_durable_handler_runs_as_the_caller_even_when_redelivered_late(
     services = "from kernel import service\n\n@service('seen')\ndef seen():\n    return []\n"
     write_module(tmp_path / "m", "papers", {"events.py": events, "services.py": services})
     app = await webos.start(modules_path=tmp_path / "m", **SETTINGS)
-    security = app.kernel.subsystem("security")
+    security = app.kernel.get(SecuritySubsystem)
     ada = Principal(id="ada", kind="user", roles={"user"}, permissions={"profile.read"})
     private_key = security.signing.identity_private_key
     token = sign_identity(ada, private_key)
@@ -271,16 +271,13 @@ async def test_durable_handler_runs_as_the_caller_even_when_redelivered_late(
     # A retry an hour later: the identity is judged at the time JetStream stored the event.
     an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
     late = sign_identity(ada, private_key, now=an_hour_ago)
-    envelope = security.envelope
-    stale = Event("1", "doc.saved", None, None, b"{}", {IDENTITY_HEADER: late})
-    stored = Event(
-        "1", "doc.saved", None, None, b"{}", {IDENTITY_HEADER: late}, stored_at=an_hour_ago
-    )
+    identity = security.identity
+    assert identity is not None
     from kernel.auth import current_principal
 
-    undo = envelope.incoming(stale)
+    undo = identity.extract({IDENTITY_HEADER: late}, None)
     assert not current_principal.get().is_authenticated, "expired without a stored time"
     undo()
-    undo = envelope.incoming(stored)
+    undo = identity.extract({IDENTITY_HEADER: late}, an_hour_ago)
     assert current_principal.get().id == "ada"
     undo()

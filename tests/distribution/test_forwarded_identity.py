@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kernel.auth import IDENTITY_HEADER, sign_identity, verify_identity
+from kernel.auth import IDENTITY_HEADER, SecuritySubsystem, sign_identity, verify_identity
 from kernel.auth._permissions import Principal
 from kernel.testing import KernelHarness, add_user, bearer, login, start_with_auth, write_module
 
@@ -79,7 +79,7 @@ async def test_a_demotion_counts_at_once(gateway) -> None:
 
 
 async def test_an_identity_header_from_a_client_counts_for_nothing(gateway) -> None:
-    signing = gateway.kernel.subsystem("security").signing
+    signing = gateway.kernel.get(SecuritySubsystem).signing
     forged = sign_identity(
         Principal(id="mallory", kind="user", permissions=frozenset({"*"})),
         signing.identity_private_key,  # even a genuine signature, replayed by a client
@@ -99,5 +99,5 @@ async def test_events_from_the_route_act_for_the_caller(gateway) -> None:
 
     assert response.status_code == 201, response.text
     event = await noted.next()
-    public_key = gateway.kernel.subsystem("security").signing.identity_public_key
+    public_key = gateway.kernel.get(SecuritySubsystem).signing.identity_public_key
     assert verify_identity(event.headers[IDENTITY_HEADER], public_key).id == user_id

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from kernel.assembly import build_kernel
 from kernel.bus import bus, marked_subscriptions
 from kernel.errors import ConfigError, ModuleError
 from kernel.modules import ModuleState, discover
@@ -23,7 +24,7 @@ async def seen(payload: dict) -> None:
 
 def _kernel(tmp_path: Path, **overrides) -> Kernel:
     settings = KernelSettings(modules_path=tmp_path, data_dir=tmp_path / ".webos", **overrides)
-    return Kernel(settings)
+    return build_kernel("gateway", settings)
 
 
 @pytest.fixture(autouse=True)
@@ -137,8 +138,8 @@ def test_excluded_dependency_is_waited_for_not_refused(tmp_path: Path) -> None:
     kernel = _kernel(tmp_path, exclude=["billing"])
     kernel.load()
     assert list(kernel.modules) == ["shop"]
-    assert kernel.external == {"billing"}
-    assert list(kernel.elsewhere) == ["billing"]
+    assert kernel.loaded.external == {"billing"}
+    assert list(kernel.loaded.elsewhere) == ["billing"]
 
 
 def test_module_settings_use_their_own_prefix(

@@ -15,8 +15,8 @@ from kernel.storage import (
     AFS,
     PRESIGNED_PATH,
     URN,
+    AccessDenied,
     LocalBackend,
-    PermissionDenied,
     StorageError,
     sign_presigned,
     verify_presigned,
@@ -72,7 +72,7 @@ def test_sign_verify_roundtrip() -> None:
 def test_expired_token_is_refused() -> None:
     issued = time.time() - 120
     token = sign_presigned("fs://m/y.txt", SECRET, expires=timedelta(seconds=60), now=issued)
-    with pytest.raises(PermissionDenied, match="expired"):
+    with pytest.raises(AccessDenied, match="expired"):
         verify_presigned(token, SECRET)
 
 
@@ -89,13 +89,13 @@ def test_expired_token_is_refused() -> None:
 )
 def test_tampered_token_is_refused(tamper: object) -> None:
     token = sign_presigned("fs://m/y.txt", SECRET, expires=timedelta(minutes=1))
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(AccessDenied):
         verify_presigned(tamper(token), SECRET)  # type: ignore[operator]
 
 
 def test_token_from_another_secret_is_refused() -> None:
     token = sign_presigned("fs://m/y.txt", "another-secret-of-enough-length", expires=timedelta(1))
-    with pytest.raises(PermissionDenied, match="signature"):
+    with pytest.raises(AccessDenied, match="signature"):
         verify_presigned(token, SECRET)
 
 
@@ -103,7 +103,7 @@ def test_token_scope_cannot_be_swapped_between_objects() -> None:
     a = sign_presigned("fs://m/a.txt", SECRET, expires=timedelta(minutes=1))
     b = sign_presigned("fs://m/b.txt", SECRET, expires=timedelta(minutes=1), method="PUT")
     forged = a.split(".")[0] + "." + b.split(".")[1]
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(AccessDenied):
         verify_presigned(forged, SECRET)
 
 

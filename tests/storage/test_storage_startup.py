@@ -14,10 +14,10 @@ from storagetest_helpers import SECRET, MotoS3, free_port
 from kernel.errors import ConfigError
 from kernel.storage import (
     AFS,
+    AccessDenied,
     Backend,
     BackendKinds,
     LocalBackend,
-    PermissionDenied,
     S3Backend,
     StorageError,
     StorageSettings,
@@ -48,7 +48,7 @@ async def test_s3_start_creates_missing_bucket(moto_s3: MotoS3, bucket: str) -> 
 async def test_s3_wrong_credentials_fail_naming_the_mount(moto_s3: MotoS3, bucket: str) -> None:
     backend = S3Backend(moto_s3.endpoint, bucket, "AKIAWRONGWRONGWRONG", "nope", mount="archive")
     fs = AFS({"archive": backend})
-    with pytest.raises(PermissionDenied) as caught:
+    with pytest.raises(AccessDenied) as caught:
         await fs.start()
     assert "mount 'archive'" in str(caught.value)
     assert "credentials" in str(caught.value)

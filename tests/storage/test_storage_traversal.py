@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from storagetest_helpers import SECRET, snapshot
 
-from kernel.storage import AFS, InvalidURN, LocalBackend, PermissionDenied, StorageError, parse_urn
+from kernel.storage import AFS, AccessDenied, InvalidURN, LocalBackend, StorageError, parse_urn
 
 NASTY_PATHS = [
     "..",
@@ -120,7 +120,7 @@ async def test_nasty_paths_are_refused_and_touch_nothing(
 ) -> None:
     before = outside_state(world)
     for error in await attempt_everything(local_afs, f"fs://local/{path}"):
-        assert isinstance(error, InvalidURN | PermissionDenied), error
+        assert isinstance(error, InvalidURN | AccessDenied), error
     assert outside_state(world) == before
     assert snapshot(world / "root") == {"seed.txt": b"seed"}
     assert not (world / "root" / "stolen.txt").exists()
@@ -157,7 +157,7 @@ async def test_symlinked_file_pointing_outside(local_afs: AFS, world: Path) -> N
     (world / "root" / "leak.txt").symlink_to(world / "outside" / "secret.txt")
     before = outside_state(world)
     for error in await attempt_everything(local_afs, "fs://local/leak.txt"):
-        assert isinstance(error, PermissionDenied), error
+        assert isinstance(error, AccessDenied), error
     assert outside_state(world) == before
     assert (world / "outside" / "secret.txt").read_text() == "top secret"
 
@@ -176,15 +176,15 @@ async def test_symlinked_directory_pointing_outside(local_afs: AFS, world: Path)
         "fs://local/deep/er/hop/new.txt",
     ]:
         for error in await attempt_everything(local_afs, urn):
-            assert isinstance(error, PermissionDenied), (urn, error)
-    with pytest.raises(PermissionDenied, match="fs://local/escape"):
+            assert isinstance(error, AccessDenied), (urn, error)
+    with pytest.raises(AccessDenied, match="fs://local/escape"):
         await local_afs.list("fs://local/escape")
     assert outside_state(world) == before
 
 
 async def test_symlink_to_absolute_system_path(local_afs: AFS, world: Path) -> None:
     (world / "root" / "etc").symlink_to("/etc", target_is_directory=True)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(AccessDenied):
         await local_afs.read("fs://local/etc/hostname")
 
 

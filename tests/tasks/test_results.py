@@ -8,7 +8,7 @@ import nats
 import pytest
 
 from kernel.auth import Principal, use_principal
-from kernel.tasks import TasksNotRunning, TaskState, wait_for_status
+from kernel.tasks import TasksNotRunning, TasksSubsystem, TaskState, wait_for_status
 from kernel.tasks._broker import TASKS_STREAM
 from kernel.testing import KernelHarness
 from tests.tasks._modules import jobs_module
@@ -56,7 +56,7 @@ async def test_status_is_json_in_kv(webos: KernelHarness, tmp_path: Path) -> Non
 
     sent = await echo.kiq(7)
     await sent.wait_result(timeout=10)
-    entry = await app.kernel.subsystem("tasks").store.kv.get(sent.task_id)
+    entry = await app.kernel.get(TasksSubsystem).store.kv.get(sent.task_id)
     assert entry.value.startswith(b"{") and b'"result":{"value":7}' in entry.value
 
 
@@ -68,7 +68,7 @@ async def test_float_labels_travel_in_the_message_and_do_not_break_sending(
     collector = await app.subscribe("webos.tasks.>")
     from taskiq.kicker import AsyncKicker
 
-    broker = app.kernel.subsystem("tasks").broker
+    broker = app.kernel.get(TasksSubsystem).broker
     # taskiq's OpenTelemetry middleware adds float labels: they must not break sending.
     sent = await AsyncKicker("jobs.echo", broker, {"started": 1.5, "retry": 2}).kiq(1)
 
@@ -77,7 +77,7 @@ async def test_float_labels_travel_in_the_message_and_do_not_break_sending(
     assert message.headers["Nats-Msg-Id"] == sent.task_id
     labels = json.loads(message.data)["labels"]
     assert str(labels["started"]) == "1.5" and str(labels["retry"]) == "2"
-    status = await app.kernel.subsystem("tasks").store.get(sent.task_id)
+    status = await app.kernel.get(TasksSubsystem).store.get(sent.task_id)
     assert status.state is TaskState.QUEUED and status.task == "jobs.echo"
 
 
@@ -86,7 +86,7 @@ async def test_queued_tasks_are_read_from_the_stream_with_their_sender(
 ) -> None:
     modules = jobs_module(tmp_path / "mods")
     app = await webos.start(["jobs"], modules_path=modules)
-    tasks = app.kernel.subsystem("tasks")
+    tasks = app.kernel.get(TasksSubsystem)
     from jobs.tasks import echo
 
     with use_principal(ADA):
@@ -125,7 +125,7 @@ async def test_latest_records_come_newest_first_and_stop_at_the_limit(
 ) -> None:
     modules = jobs_module(tmp_path / "mods")
     app = await webos.start(["jobs"], modules_path=modules, tasks_worker=True)
-    store = app.kernel.subsystem("tasks").store
+    store = app.kernel.get(TasksSubsystem).store
     from jobs.tasks import echo
 
     ids = []

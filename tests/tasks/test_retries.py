@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from kernel.auth import Principal, use_principal
-from kernel.tasks import TaskState, wait_for_status
+from kernel.tasks import TasksSubsystem, TaskState, wait_for_status
 from kernel.testing import KernelHarness
 from tests.tasks._modules import jobs_module
 
@@ -21,7 +21,7 @@ async def test_failing_task_retries_then_records_failure(
     with use_principal(ADA):
         sent = await flaky.kiq(str(marker))
 
-    status = await wait_for_status(app.kernel.subsystem("tasks").store, sent.task_id)
+    status = await wait_for_status(app.kernel.get(TasksSubsystem).store, sent.task_id)
     assert status.state is TaskState.FAILED
     assert status.error == "ValueError: always broken"
     assert status.attempts == 3 and status.max_attempts == 3

@@ -6,7 +6,7 @@ import signal
 from pathlib import Path
 
 from kernel.auth import Principal, use_principal
-from kernel.tasks import TaskState, wait_for_status
+from kernel.tasks import TasksSubsystem, TaskState, wait_for_status
 from kernel.testing import KernelHarness
 from tests.tasks._modules import jobs_module
 
@@ -26,7 +26,7 @@ async def test_task_from_route_runs_in_worker_process_as_the_caller(
 
     assert response.status_code == 202, response.text
     task_id = response.json()["task_id"]
-    status = await wait_for_status(app.kernel.subsystem("tasks").store, task_id)
+    status = await wait_for_status(app.kernel.get(TasksSubsystem).store, task_id)
     assert status.state is TaskState.SUCCEEDED, status
     assert status.result["user"] == "test-user"
     # The request's trace; inside the task the active span is the task's own (kernel.telemetry).
@@ -47,7 +47,7 @@ async def test_tasks_sent_before_any_worker_runs_wait_for_one(
     from jobs.tasks import echo
 
     sent = [await echo.kiq(value) for value in range(5)]
-    store = app.kernel.subsystem("tasks").store
+    store = app.kernel.get(TasksSubsystem).store
     assert (await store.get(sent[0].task_id)).state is TaskState.QUEUED
 
     await webos.run_worker("jobs", modules_path=modules)
@@ -65,7 +65,7 @@ async def test_killed_worker_does_not_lose_its_task(webos: KernelHarness, tmp_pa
 
     with use_principal(ADA):
         sent = await slow_once.kiq(str(marker))
-    store = app.kernel.subsystem("tasks").store
+    store = app.kernel.get(TasksSubsystem).store
     running = await wait_for_status(store, sent.task_id, done=False)
     for _ in range(200):  # until the first attempt is inside the task (a failure bound)
         if marker.exists() and running.state is TaskState.RUNNING:
@@ -96,7 +96,7 @@ async def test_sigterm_lets_the_running_task_finish_and_takes_no_more(
     from jobs.tasks import echo, nap
 
     napping = await nap.kiq(str(marker), 1.5)
-    store = app.kernel.subsystem("tasks").store
+    store = app.kernel.get(TasksSubsystem).store
     for _ in range(200):  # until the task is inside its sleep (a failure bound)
         if marker.exists():
             break

@@ -12,7 +12,7 @@ import pytest
 
 from kernel.context import current_traceparent
 from kernel.logs import DevLines, JsonLines, TraceIds
-from kernel.telemetry import setup_telemetry
+from kernel.telemetry import TelemetrySubsystem, setup_telemetry
 from kernel.telemetry._spans import SpanKind, child_span
 from kernel.testing import KernelHarness, write_module
 
@@ -89,5 +89,5 @@ def hello() -> dict:
         if json.loads(line)["message"] == "handling hello"
     )
     assert entry["trace_id"] == "0af7651916cd43dd8448eb211c80319c"
-    if app.kernel.subsystem("telemetry").telemetry.tracer_provider is not None:
+    if app.kernel.get(TelemetrySubsystem).telemetry.tracer_provider is not None:
         assert entry["span_id"] != "b7ad6b7169203331"  # the gateway's server span, a child

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from kernel.telemetry import TelemetrySubsystem
 from kernel.testing import KernelHarness, RunningKernel, write_module
 
 PINGER_ROUTER = """
@@ -94,7 +95,7 @@ async def test_counts_go_up_with_requests_events_and_tasks(
 ) -> None:
     webos.sign_in_as("admin")
     app = await webos.start(modules_path=pinger, tasks_worker=True)
-    if not app.kernel.subsystem("telemetry").telemetry.enabled:
+    if not app.kernel.get(TelemetrySubsystem).telemetry.enabled:
         pytest.skip("OTEL_SDK_DISABLED is set")
     handled = {"subject": "pinger.pinged", "outcome": "handled"}
     ran = {"task": "pinger.chore", "outcome": "succeeded"}
@@ -135,7 +136,9 @@ async def test_counts_go_up_with_requests_events_and_tasks(
 
 
 def test_metrics_and_spans_stay_off_unless_asked_for() -> None:
-    from kernel.telemetry._setup import _exporter_names, _metrics_wanted, _tracing_forced
+    from kernel.telemetry._sdk import _exporter_names
+    from kernel.telemetry._setup import metrics_wanted as _metrics_wanted
+    from kernel.telemetry._setup import tracing_forced as _tracing_forced
 
     assert not _metrics_wanted({})
     assert not _tracing_forced({})

@@ -19,4 +19,4 @@ __all__ = ["ADMIN_EMAIL", "ADMIN_PASSWORD", "PASSWORD", "add_user", "bearer", "l
 
 
 def security(app: RunningKernel) -> SecuritySubsystem:
-    return app.kernel.subsystem("security")
+    return app.kernel.get(SecuritySubsystem)

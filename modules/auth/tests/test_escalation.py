@@ -17,7 +17,7 @@ async def test_registration_is_off_by_default_and_never_takes_roles(webos: Kerne
     assert off.status_code == 403
     await app.stop()
 
-    app = await start(webos, [], self_registration=True)
+    app = await start(webos, [], environ={"WEBOS_SELF_REGISTRATION": "true"})
     with_roles = await app.client.post("/api/auth/register", json={**body, "roles": ["admin"]})
     assert with_roles.status_code == 400
     assert [u["email"] for u in await _users(app, admin)] == ["root@example.org"]

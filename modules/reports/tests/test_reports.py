@@ -1,6 +1,6 @@
 """The reports module: a route starts a task, the in-process worker runs it as the caller."""
 
-from kernel.tasks import wait_for_status
+from kernel.tasks import TasksSubsystem, wait_for_status
 from kernel.testing import KernelHarness
 
 TRACE = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -16,7 +16,7 @@ async def test_route_starts_task_that_runs_as_the_caller(webos: KernelHarness) -
 
     assert response.status_code == 202, response.text
     task_id = response.json()["task_id"]
-    store = app.kernel.subsystem("tasks").store
+    store = app.kernel.get(TasksSubsystem).store
     await wait_for_status(store, task_id)
     status = await app.client.get(f"/api/system/tasks/{task_id}")
     assert status.status_code == 200, status.text

@@ -1,4 +1,5 @@
-"""One forwarded request in the module process: the ASGI ``receive`` and ``send`` its app gets.
+"""One forwarded request on the server side (the module process): the ASGI ``receive`` and
+``send`` its app gets.
 
 An answer that is complete at its first body message and fits one NATS message goes back as the
 one reply to the gateway's request. Anything else (a body sent in several messages, as streams,
@@ -14,19 +15,19 @@ import logging
 from typing import Any
 from urllib.parse import unquote
 
-from kernel.auth import ANONYMOUS, Principal
-from kernel.auth._forwarded import FORWARDED_IDENTITY
-from kernel.gateway._channel import Channel
-from kernel.gateway._problems import problem_bytes, problem_headers
-from kernel.gateway._wire import (
+from kernel.auth import FORWARDED
+from kernel.forwarding._server_channel import Channel
+from kernel.forwarding._wire import (
     ABORT,
     DATA,
     END,
     HEAD,
+    HOP_BY_HOP,
     WireRequest,
     encode_answer,
     encode_open,
 )
+from kernel.problems import problem_bytes, problem_headers
 
 log = logging.getLogger("webos.gateway")
 _ASGI = {"version": "3.0", "spec_version": "2.3"}
@@ -40,10 +41,11 @@ class Exchange:
         request: WireRequest,
         limit: int,
         chunk: int,
-        caller: tuple[str | None, Principal] = (None, ANONYMOUS),
+        *,
+        dropped: frozenset[bytes] = HOP_BY_HOP,
     ) -> None:
         self.nats = nats
-        self.caller = caller  # (signed identity, principal) as the gateway forwarded them
+        self.dropped = dropped  # response headers never sent back (the propagation seam's)
         self.reply = reply  # the gateway's request inbox: answered exactly once
         self.request = request
         self.limit = limit  # the largest body answered in the one reply
@@ -71,7 +73,7 @@ class Exchange:
             "client": ("127.0.0.1", 0),
             "server": ("webos-forward", 0),
             "state": {},
-            FORWARDED_IDENTITY: self.caller,
+            FORWARDED: True,
         }
 
     async def run(self, app: Any) -> None:
@@ -126,13 +128,15 @@ class Exchange:
         more = message.get("more_body", False)
         if self.channel is None and not more and len(body) <= self.limit:
             self.finished = True
-            await self.nats.publish(self.reply, encode_answer(*self._head(), body))
+            await self.nats.publish(
+                self.reply, encode_answer(*self._head(), body, dropped=self.dropped)
+            )
             self._end()
             return
         channel = self.channel or await self._open()
         if not channel.head_sent:
             channel.head_sent = True
-            await self._put(HEAD + encode_answer(*self._head(), whole=False))
+            await self._put(HEAD + encode_answer(*self._head(), whole=False, dropped=self.dropped))
         view = memoryview(body)
         for at in range(0, len(body), self.chunk):
             await self._put(DATA + view[at : at + self.chunk])
@@ -171,7 +175,9 @@ class Exchange:
         self.start = {"status": 500, "headers": problem_headers(body)}
         if self.channel is None:
             self.finished = True
-            await self.nats.publish(self.reply, encode_answer(*self._head(), body))
+            await self.nats.publish(
+                self.reply, encode_answer(*self._head(), body, dropped=self.dropped)
+            )
             return
         await self.send({"type": "http.response.body", "body": body})
 

@@ -1,8 +1,10 @@
-"""The other side of forwarding: a module process answers ``webos.http.<module>`` requests by
+"""The server side of forwarding: a module process answers ``webos.http.<module>`` requests by
 running them through its own Litestar app in-process (no socket, no port).
 
 Each request runs in a task of its own, so a slow route or a long stream (downloads, server-sent
-events) never holds up the others (``_exchange.py``).
+events) never holds up the others (``_server_exchange.py``). Before the app sees a request, the
+propagation seam restores the context the gateway sent (trace, the caller's signed identity):
+the module's guards judge the principal the gateway authenticated.
 """
 
 from __future__ import annotations
@@ -11,50 +13,63 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-from kernel.auth import ANONYMOUS, Principal
-from kernel.gateway._exchange import Exchange
-from kernel.gateway._forward import http_subject
-from kernel.gateway._problems import problem_bytes, problem_headers
-from kernel.gateway._wire import (
+from kernel.bus import Bus
+from kernel.config import CoreSettings
+from kernel.contracts import Host
+from kernel.forwarding._client import http_subject
+from kernel.forwarding._server_exchange import Exchange
+from kernel.forwarding._wire import (
     HEADROOM,
-    IDENTITY,
+    HOP_BY_HOP,
     WireError,
-    WireRequest,
     chunk_size,
     decode_request,
     encode_answer,
+    header_text,
 )
+from kernel.modules import ModuleSet
+from kernel.problems import problem_bytes, problem_headers
+from kernel.propagation import Propagation
 
 if TYPE_CHECKING:
     from litestar import Litestar
 
-    from kernel.runtime import Kernel
-
 log = logging.getLogger("webos.gateway")
 
 
-class HttpResponder:
+class ForwardingServer:
     """Serves the HTTP routes of this process's modules to the gateway, over NATS.
 
     A kernel subsystem, added last: it subscribes before the modules' startup hooks run, so by
     the time the node's heartbeat shows its modules started it is reachable, and it holds the
-    requests that arrive early until :meth:`open` (the kernel has started).
+    requests that arrive early until :meth:`open` (the kernel has started). The app is handed
+    over with :meth:`serve` once it is built, before start.
     """
 
     name = "http"
 
-    def __init__(self, app: Litestar) -> None:
-        self.app = app
-        self.kernel: Kernel | None = None
+    def __init__(self) -> None:
+        self.app: Litestar | None = None
+        self._host: Host | None = None
+        self._nats: Any = None
+        self._shutdown_timeout = CoreSettings.model_fields["shutdown_timeout"].default
+        self._propagation = Propagation.default()
         self._opened = asyncio.Event()
         self._subscriptions: list[Any] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._exchanges: set[Exchange] = set()
 
-    async def start(self, kernel: Kernel) -> None:
-        self.kernel = kernel
-        nats = kernel.bus.nats
-        for module in kernel.modules.values():
+    def serve(self, app: Litestar) -> None:
+        self.app = app
+
+    async def start(self, host: Host) -> None:
+        if self.app is None:
+            raise RuntimeError("ForwardingServer.serve(app) must be called before start")
+        self._host = host
+        self._shutdown_timeout = host.get(CoreSettings).shutdown_timeout
+        self._propagation = host.get(Propagation)
+        nats = self._nats = host.get(Bus).nats
+        for module in host.get(ModuleSet).running.values():
             if module.route_handlers:
                 subject = http_subject(module.name)
                 self._subscriptions.append(
@@ -76,8 +91,7 @@ class HttpResponder:
 
     async def _serve(self, msg: Any) -> None:
         await self._opened.wait()
-        assert self.kernel is not None
-        nats = self.kernel.bus.nats
+        nats = self._nats
         if not msg.reply:
             log.warning("ignored a forwarded request on %s without a reply subject", msg.subject)
             return
@@ -89,24 +103,20 @@ class HttpResponder:
             await nats.publish(msg.reply, encode_answer(400, problem_headers(body), body))
             return
         limit = nats.max_payload - HEADROOM
+        owned = self._propagation.headers
+        dropped = HOP_BY_HOP | {name.encode("latin-1") for name in owned}
         exchange = Exchange(
-            nats, msg.reply, request, limit, chunk_size(nats.max_payload), self._caller(request)
+            nats, msg.reply, request, limit, chunk_size(nats.max_payload), dropped=dropped
         )
         self._exchanges.add(exchange)
+        # Who the gateway says the request is from (and its trace): restored for the app.
+        undo = self._propagation.extract(header_text(request.headers, owned))
         try:
+            assert self.app is not None
             await exchange.run(self.app)
         finally:
+            undo()
             self._exchanges.discard(exchange)
-
-    def _caller(self, request: WireRequest) -> tuple[str | None, Principal]:
-        """Who the gateway says the request is from: its signed identity, verified here."""
-        assert self.kernel is not None
-        raw = next((value for key, value in request.headers if key == IDENTITY), None)
-        if raw is None:
-            return None, ANONYMOUS
-        token = raw.decode("ascii", errors="replace")
-        principal = self.kernel.subsystem("security").forward_verifier.principal(token)
-        return (token if principal.is_authenticated else None), principal
 
     async def stop(self) -> None:
         """Take no new requests; let those in hand finish (bounded by WEBOS_SHUTDOWN_TIMEOUT),
@@ -117,24 +127,10 @@ class HttpResponder:
                 await subscription.drain()
             except Exception as error:  # a lost connection: there is nothing left to drain
                 log.warning("could not drain %s: %r", subscription.subject, error)
-        if self._tasks and self._opened.is_set() and self.kernel is not None:
-            await asyncio.wait(set(self._tasks), timeout=self.kernel.settings.shutdown_timeout)
+        if self._tasks and self._opened.is_set():
+            await asyncio.wait(set(self._tasks), timeout=self._shutdown_timeout)
         for exchange in list(self._exchanges):
             await exchange.shut("the module process is stopping")
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-
-
-def unforwardable_routes(app: Litestar, module: str) -> list[str]:
-    """Routes of ``module`` the gateway cannot forward over NATS: websockets (only HTTP
-    requests and answers, streamed or not, travel)."""
-    from litestar.routes import WebSocketRoute
-
-    prefix = f"/api/{module}"
-    found = [
-        f"WEBSOCKET {route.path}"
-        for route in app.routes
-        if route.path.startswith(prefix) and isinstance(route, WebSocketRoute)
-    ]
-    return sorted(set(found))

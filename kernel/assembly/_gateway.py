@@ -11,12 +11,13 @@ from typing import Any
 
 import uvicorn
 
+from kernel.assembly._presets import build_kernel
+from kernel.contracts import Role
 from kernel.errors import StartupError
-from kernel.gateway._app import create_app
+from kernel.gateway import create_app
 from kernel.logs import configure_logging
-from kernel.natsserver import EmbeddedNats, port_is_free
-from kernel.runtime import Kernel
 from kernel.settings import KernelSettings, load_settings
+from kernel.transport import EmbeddedNats, port_is_free
 
 log = logging.getLogger("webos.run")
 
@@ -24,14 +25,11 @@ log = logging.getLogger("webos.run")
 @contextmanager
 def nats_for(settings: KernelSettings) -> Iterator[str]:
     """Yield the NATS URL to use, running the embedded server for the duration if needed."""
-    if not settings.embedded_nats:
-        yield settings.effective_nats_url
+    nats = settings.nats
+    if not nats.embedded:
+        yield nats.effective_url
         return
-    server = EmbeddedNats(
-        settings.nats_port,
-        settings.data_dir / "nats",
-        monitor_port=settings.nats_monitor_port,
-    )
+    server = EmbeddedNats(nats.port, settings.data_dir / "nats", monitor_port=nats.monitor_port)
     server.start()
     log.info("embedded nats-server (JetStream) on %s, data in %s", server.url, server.data_dir)
     try:
@@ -59,39 +57,40 @@ def app_from_environment() -> Any:
     """uvicorn factory for ``--reload``: every reloaded worker builds its app from settings."""
     settings = load_settings()
     configure_logging(settings)
-    return create_app(Kernel(settings))
+    return create_app(build_kernel(Role.GATEWAY, settings))
 
 
 def run_gateway(settings: KernelSettings, *, reload: bool = False) -> int:
     """Serve the gateway until SIGINT/SIGTERM; return the process exit code."""
     settings.validate_for_start()
-    if not port_is_free(settings.host, settings.port):
+    port = settings.gateway.port
+    if not port_is_free(settings.host, port):
         raise StartupError(
-            f"cannot serve HTTP on {settings.host}:{settings.port}: the port is in use. "
+            f"cannot serve HTTP on {settings.host}:{port}: the port is in use. "
             "Set WEBOS_PORT to a free port"
         )
-    kernel = Kernel(settings)
+    kernel = build_kernel(Role.GATEWAY, settings)
     app = create_app(kernel)  # loads modules: bad manifests stop us before NATS starts
     with nats_for(settings) as nats_url:
         if reload:
             os.environ["WEBOS_NATS_URL"] = nats_url
             uvicorn.run(
-                "kernel.gateway._serve:app_from_environment",
+                "kernel.assembly._gateway:app_from_environment",
                 factory=True,
                 host=settings.host,
-                port=settings.port,
+                port=port,
                 reload=True,
-                reload_dirs=[str(settings.modules_path)],
+                reload_dirs=[str(settings.modules.modules_path)],
                 log_config=None,
             )
             return 0
         config = uvicorn.Config(
             app,
             host=settings.host,
-            port=settings.port,
+            port=port,
             log_config=None,
             lifespan="on",
-            timeout_graceful_shutdown=settings.shutdown_timeout,
+            timeout_graceful_shutdown=int(settings.shutdown_timeout),
         )
         server = uvicorn.Server(config)
         with _stop_signals_return():

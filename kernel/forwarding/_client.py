@@ -1,20 +1,22 @@
-"""Routes of modules that run in other processes: the gateway forwards them over NATS.
+"""The client side of forwarding: the gateway answers routes of modules that run elsewhere.
 
 The gateway mounts a remote module's real route handlers, so routing, authentication and the
 OpenAPI schema are the same as in-process. The router of such a module gets :class:`Forwarder` as
 its middleware: it runs after the app's middleware (the caller is authenticated, the trace
 context set) and instead of the handler, guards and parameter parsing, which run in the module
-process against the same code. The request goes to a live instance on ``webos.http.<module>``
-with the principal the gateway authenticated, signed (``kernel.auth._forwarded``): the module's
-guards judge the caller the gateway knows, API keys and role changes included.
+process against the same code (the server side, ``_server.py``). The request goes to a live
+instance on ``webos.http.<module>`` with the context the propagation seam carries everywhere
+(trace, and the principal the gateway authenticated, signed): the module's guards judge the
+caller the gateway knows, API keys and role changes included.
 
 A request whose body fits one NATS message gets its answer as one message (the fast path).
 Larger bodies and streamed answers (downloads, server-sent events) go in chunks with flow control
-through a relay (``_relay.py``); ``_wire.py`` describes both.
+through a relay (``_client_relay.py``); ``_wire.py`` describes both.
 """
 
 from __future__ import annotations
 
+import importlib
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -22,55 +24,97 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 
-from kernel.auth._forwarded import IdentitySigner
-from kernel.context import current_traceparent
-from kernel.gateway._problems import send_problem
-from kernel.gateway._relay import CLIENT_GONE, Relay
-from kernel.gateway._wire import (
+from kernel.bus import Bus
+from kernel.config import CoreSettings
+from kernel.contracts import Host
+from kernel.forwarding._client_relay import CLIENT_GONE, Relay
+from kernel.forwarding._websockets import refuse_websocket
+from kernel.forwarding._wire import (
     HEADROOM,
+    HOP_BY_HOP,
     HTTP_SUBJECT,
     WireError,
     chunk_size,
     decode_answer,
     encode_request,
 )
+from kernel.modules import ModuleSet, RouterConvention, module_router
+from kernel.problems import send_problem
+from kernel.propagation import Propagation
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, child_span, fail
 
 if TYPE_CHECKING:
-    from kernel.runtime import Kernel
+    from litestar import Router
+    from litestar.config.app import AppConfig
 
-__all__ = ["HTTP_SUBJECT", "Forwarder", "forwarding", "http_subject"]
+__all__ = ["Forwarder", "ForwardingClient", "http_subject"]
 
 
 def http_subject(module: str) -> str:
     return HTTP_SUBJECT.format(module=module)
 
 
-def forwarding(kernel: Kernel, module: str) -> Any:
-    """Router middleware answering every request of ``module`` from a process running it."""
-    forwarder = Forwarder(kernel, module)
+class ForwardingClient:
+    """The gateway's side of forwarding, as a subsystem: it mounts the routes of every module
+    running elsewhere, each answered by a :class:`Forwarder`."""
 
-    def middleware(app: ASGIApp) -> ASGIApp:
-        return forwarder  # not ``app``: the route's guards and handler run in the module process
+    name = "forwarding"
 
-    return middleware
+    def __init__(self) -> None:
+        self._host: Host | None = None
+
+    def middleware(self, host: Host, module: str) -> Any:
+        """Router middleware answering every request of ``module`` from a process running it."""
+        forwarder = Forwarder(host, module)
+
+        def middleware(app: ASGIApp) -> ASGIApp:
+            return forwarder  # not ``app``: the route's guards and handler run elsewhere
+
+        return middleware
+
+    def configure_app(self, app_config: AppConfig, host: Host) -> AppConfig:
+        app_config.route_handlers.extend(self.remote_routers(host))
+        return app_config
+
+    def remote_routers(self, host: Host) -> list[Router]:
+        """Routers for modules that run in other processes, forwarded over NATS."""
+        modules = host.get(ModuleSet)
+        routers = []
+        for spec in modules.elsewhere.values():
+            if "router" not in spec.files:
+                continue
+            module = modules.elsewhere_module(spec)
+            source = importlib.import_module(f"{spec.package}.router")
+            RouterConvention().collect(module, source, host)
+            if module.route_handlers:
+                routers.append(module_router(module, forward=self.middleware(host, spec.name)))
+        return routers
+
+    async def start(self, host: Host) -> None:
+        self._host = host
+
+    async def stop(self) -> None:
+        self._host = None
+
+    async def check(self) -> str | None:
+        return None
 
 
 class Forwarder:
     """ASGI app sending a request to a live instance of ``module`` and relaying its answer."""
 
-    def __init__(self, kernel: Kernel, module: str) -> None:
-        self.kernel = kernel
+    def __init__(self, host: Host, module: str) -> None:
+        self.bus = host.get(Bus)
+        self.timeout = host.get(CoreSettings).request_timeout
+        self.propagation = host.get(Propagation)
         self.module = module
         self.subject = http_subject(module)
         self.span_name = f"forward {module}"
-        self._signer: IdentitySigner | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            # Only HTTP travels; a module with websocket routes refuses to run standalone.
-            await send({"type": "websocket.close", "code": 1011, "reason": "not forwarded"})
+            await refuse_websocket(send)
             return
         started = time.perf_counter()
         status = 503
@@ -95,7 +139,7 @@ class Forwarder:
             meters.forward_duration.record(time.perf_counter() - started, labels)
 
     async def _forward(self, scope: Scope, receive: Receive, send: Send) -> int:
-        nats = self.kernel.bus.nats
+        nats = self.bus.nats
         limit = nats.max_payload - HEADROOM
         # The body as far as one message takes it (servers hand it over in pieces).
         parts: list[bytes] = []
@@ -116,7 +160,7 @@ class Forwarder:
         if whole and len(payload) > nats.max_payload:  # headers beyond the headroom
             whole = False
             payload = self._request(scope, target, b"", whole)
-        timeout = self.kernel.settings.request_timeout
+        timeout = self.timeout
         try:
             reply = await nats.request(self.subject, payload, timeout=timeout)
             answer = decode_answer(reply.data)
@@ -139,23 +183,17 @@ class Forwarder:
         return await relay.run(None if whole else (body, more), instance=scope["path"])
 
     def _request(self, scope: Scope, target: bytes, body: bytes, whole: bool) -> bytes:
+        # Inside the forwarding span: the trace names it; the identity is the caller's, as the
+        # authentication middleware set it. Client headers of the same names are dropped.
+        context: dict[str, str] = {}
+        self.propagation.inject(context)
+        dropped = HOP_BY_HOP | {name.encode("latin-1") for name in self.propagation.headers}
         return encode_request(
             scope["method"],
             target,
             scope["headers"],
             body,
             whole=whole,
-            traceparent=current_traceparent.get(),  # the forwarding span (see kernel.telemetry)
-            identity=self._identity(scope),
+            context=context,
+            dropped=dropped,
         )
-
-    def _identity(self, scope: Scope) -> str | None:
-        """The caller as the gateway authenticated it, signed for the module process."""
-        principal = scope.get("user")
-        if principal is None or not principal.is_authenticated:
-            return None
-        if self._signer is None:
-            self._signer = self.kernel.subsystem("security").forward_signer
-            if self._signer is None:
-                raise RuntimeError("this gateway cannot sign identities for forwarded requests")
-        return self._signer.token(principal)

@@ -1,4 +1,5 @@
-"""The gateway's end of a chunked exchange with a module process (frames: see ``_wire.py``).
+"""The client side (the gateway) of a chunked exchange with a module process (frames: see
+``_wire.py``).
 
 A relay uploads the request body in pieces, at most ``WINDOW`` not yet taken by the module's app,
 pulls the answer (its head, then body pieces, ``WINDOW`` pulls in flight) and writes each piece to
@@ -22,8 +23,9 @@ from typing import Any
 
 from litestar.types import Receive, Send
 
-from kernel.gateway._problems import send_problem
-from kernel.gateway._wire import (
+from kernel.errors import WebOSError
+from kernel.problems import send_problem
+from kernel.forwarding._wire import (
     ABORT,
     ACK,
     CANCEL,
@@ -46,7 +48,7 @@ CLIENT_GONE = 499
 _NO_RESPONDERS = "503"
 
 
-class StreamAborted(ConnectionError):
+class StreamAborted(WebOSError, ConnectionError):
     """The module went away mid-answer; raised so the server closes the client's connection."""
 
 

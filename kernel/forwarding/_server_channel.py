@@ -1,4 +1,5 @@
-"""The module process's end of a chunked exchange with the gateway (frames: see ``_wire.py``).
+"""The server side (the module process) of a chunked exchange with the gateway (frames: see
+``_wire.py``).
 
 A channel is an inbox the gateway sends frames to. Pulls wait in a queue until the app has the
 next answer frame; request body pieces wait until the app's ``receive`` takes them, and only then
@@ -16,7 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from kernel.gateway._wire import (
+from kernel.forwarding._wire import (
     ABORT,
     ACK,
     CANCEL,

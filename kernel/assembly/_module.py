@@ -11,29 +11,21 @@ import asyncio
 import logging
 import signal
 
-from kernel.errors import StartupError
-from kernel.gateway._app import create_app
-from kernel.gateway._responder import HttpResponder, unforwardable_routes
-from kernel.runtime import Kernel
+from kernel.assembly._presets import build_kernel
+from kernel.contracts import Role
+from kernel.forwarding import ForwardingServer, refuse_websockets
+from kernel.gateway import create_app
 from kernel.settings import KernelSettings
 
 log = logging.getLogger("webos.module")
 
 
 async def serve_modules(settings: KernelSettings) -> None:
-    kernel = Kernel(settings, role="module")
+    kernel = build_kernel(Role.MODULE, settings)
     app = create_app(kernel, manage_kernel=False)
-    for name in kernel.modules:
-        refused = unforwardable_routes(app, name)
-        if refused:
-            raise StartupError(
-                f"module {name!r} cannot run standalone: the gateway forwards HTTP requests "
-                "over NATS, not websockets, and these routes are websockets: "
-                + "; ".join(refused)
-                + ". Run it in the gateway (webos run)."
-            )
-    responder = HttpResponder(app)
-    kernel.subsystems.append(responder)  # last: see HttpResponder
+    refuse_websockets(app, kernel.modules)
+    responder = kernel.get(ForwardingServer)
+    responder.serve(app)
     await kernel.start()
     responder.open()
     stop = asyncio.Event()

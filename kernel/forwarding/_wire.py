@@ -1,4 +1,5 @@
-"""What a forwarded HTTP request looks like on NATS (the gateway and module processes share it).
+"""What a forwarded HTTP request looks like on NATS: the format both sides share (the gateway's
+client side in ``_client.py``, the module process's server side in ``_server.py``).
 
 The request goes to ``webos.http.<module>`` as a NATS request, as text much like HTTP/1.1::
 
@@ -18,6 +19,7 @@ and the module answers each exactly once, which is all the NATS rights of a modu
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 HTTP_SUBJECT = "webos.http.{module}"
@@ -50,12 +52,8 @@ CHUNKED = b"chunked"
 _OPEN = b"open "
 _CRLF = b"\r\n"
 _BLANK = b"\r\n\r\n"
-IDENTITY = b"webos-identity"  # kernel.auth.IDENTITY_HEADER, lower-cased as ASGI has it
-# Hop-by-hop headers stay with the connection they came on; traceparent and the identity are
-# set by the gateway, never passed on from a client.
-_NOT_FORWARDED = frozenset(
-    {b"connection", b"keep-alive", b"transfer-encoding", b"upgrade", b"traceparent", IDENTITY}
-)
+# Hop-by-hop headers stay with the connection they came on.
+HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"transfer-encoding", b"upgrade"})
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -89,19 +87,20 @@ def chunk_size(max_payload: int) -> int:
 def encode_request(
     method: str,
     target: bytes,
-    headers: Headers,
+    headers: Iterable[tuple[bytes, bytes]],
     body: bytes,
     *,
     whole: bool,
-    traceparent: str | None,
-    identity: str | None = None,
+    context: Mapping[str, str] | None = None,
+    dropped: frozenset[bytes] = HOP_BY_HOP,
 ) -> bytes:
+    """The request as one message. ``context`` is what the gateway adds (trace, identity: the
+    propagation seam's headers); ``dropped`` names client headers never passed on, which must
+    include every header of ``context`` so a client cannot set them."""
     lines = [b"%s %s %s" % (method.encode("latin-1"), target, WHOLE if whole else CHUNKED)]
-    lines += [key + b": " + value for key, value in headers if key not in _NOT_FORWARDED]
-    if traceparent:
-        lines.append(b"traceparent: " + traceparent.encode("latin-1"))
-    if identity:
-        lines.append(IDENTITY + b": " + identity.encode("ascii"))
+    lines += [key + b": " + value for key, value in headers if key not in dropped]
+    for key, value in (context or {}).items():
+        lines.append(key.encode("latin-1") + b": " + value.encode("latin-1"))
     return _CRLF.join(lines) + _BLANK + body
 
 
@@ -118,10 +117,17 @@ def decode_request(payload: bytes) -> WireRequest:
     return WireRequest(method.decode("latin-1"), target, mode == WHOLE, _headers(lines), body)
 
 
-def encode_answer(status: int, headers: Headers, body: bytes = b"", *, whole: bool = True) -> bytes:
+def encode_answer(
+    status: int,
+    headers: Headers,
+    body: bytes = b"",
+    *,
+    whole: bool = True,
+    dropped: frozenset[bytes] = HOP_BY_HOP,
+) -> bytes:
     lines = [b"%d %s" % (status, WHOLE if whole else CHUNKED)]
     for key, value in headers:
-        if key in _NOT_FORWARDED:
+        if key in dropped:
             continue
         if b"\n" in value or b"\r" in value:
             raise WireError(f"response header {key!r} contains a line break")
@@ -155,3 +161,12 @@ def _headers(lines: list[bytes]) -> Headers:
             raise WireError(f"bad header line {line[:80]!r}")
         headers.append((key, value))
     return headers
+
+
+def header_text(headers: Headers, names: frozenset[str]) -> dict[str, str]:
+    """The headers among ``names`` (lower case) as text, for the propagation seam."""
+    return {
+        key.decode("latin-1"): value.decode("latin-1")
+        for key, value in headers
+        if key.decode("latin-1") in names
+    }

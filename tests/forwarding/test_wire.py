@@ -1,8 +1,9 @@
-"""The forwarded request and answer formats on their own (kernel/gateway/_wire.py)."""
+"""The forwarded request and answer formats on their own (kernel/forwarding/_wire.py)."""
 
 import pytest
 
-from kernel.gateway._wire import (
+from kernel.forwarding._wire import (
+    HOP_BY_HOP,
     WireError,
     decode_answer,
     decode_request,
@@ -22,7 +23,13 @@ def test_a_request_round_trips_without_hop_by_hop_headers_and_with_the_senders_t
         (b"cookie", b"a=1; b=2"),
     ]
     payload = encode_request(
-        "POST", b"/api/x/a%20b?q=1 2", headers, b"\r\n\r\nbody", whole=True, traceparent="00-me"
+        "POST",
+        b"/api/x/a%20b?q=1 2",
+        headers,
+        b"\r\n\r\nbody",
+        whole=True,
+        context={"traceparent": "00-me"},
+        dropped=HOP_BY_HOP | {b"traceparent"},
     )
     request = decode_request(payload)
 

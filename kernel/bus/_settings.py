@@ -1,0 +1,30 @@
+"""Settings of durable handlers: ``WEBOS_DURABLE_*``."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from kernel.config import WebOSSettings
+from kernel.transport import retry_delay
+
+
+class DurableSettings(WebOSSettings):
+    """Retries and redelivery of durable handlers (``@on(..., durable=True)``)."""
+
+    model_config = SettingsConfigDict(env_prefix="WEBOS_DURABLE_")
+
+    max_deliver: int = Field(
+        5, ge=1, le=1000, description="Deliveries of a durable event before it is dead-lettered."
+    )
+    backoff: float = Field(1.0, gt=0, description="First retry delay, seconds (doubles).")
+    backoff_max: float = Field(60.0, gt=0, description="Longest retry delay, seconds.")
+    ack_wait: float = Field(
+        30.0, gt=0, description="Seconds a durable handler may run before redelivery."
+    )
+    max_age: float = Field(
+        7 * 24 * 3600.0, gt=0, description="Seconds durable events are kept in WEBOS_EVENTS."
+    )
+
+    def delay(self, delivered: int) -> float:
+        return retry_delay(delivered, self.backoff, self.backoff_max)

@@ -1,0 +1,129 @@
+"""Settings plumbing shared by every package, and the settings of the process itself.
+
+Each package owns the settings it reads (``kernel.tasks.TasksSettings``, ``kernel.bus.
+DurableSettings``, ...), as a :class:`WebOSSettings` subclass whose fields are named after their
+environment variables; ``kernel.settings.KernelSettings`` composes them. The names users set never
+change with that layout: ``WEBOS_TASKS_CONCURRENCY`` is ``TasksSettings.concurrency`` under the
+prefix ``WEBOS_TASKS_``, and :func:`settings_error` names it so in every message.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from kernel.errors import ConfigError
+
+ENV_PREFIX = "WEBOS_"
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    PROD = "prod"
+
+
+def split_csv(value: Any) -> Any:
+    """Lists in environment variables are written as ``a,b,c``: JSON arrays are awkward in shells."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+#: A list read from ``a,b,c``; validate the field with :func:`split_csv` (mode "before").
+CsvList = Annotated[list[str], NoDecode]
+
+
+class WebOSSettings(BaseSettings):
+    """Base of every settings class of the kernel: ``WEBOS_*`` variables and ``.env``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    @classmethod
+    def env_prefix(cls) -> str:
+        return str(cls.model_config.get("env_prefix") or "")
+
+
+class CoreSettings(WebOSSettings):
+    """What every process reads, whatever it runs."""
+
+    env: Environment = Field(Environment.DEV, description="dev or prod")
+    host: str = Field("127.0.0.1", description="Address the gateway (and metrics) listen on.")
+    data_dir: Path = Field(Path(".webos"), description="Where embedded services keep their data.")
+    secret_key: SecretStr | None = Field(None, description="Signing secret; required in prod.")
+    log_level: str = Field("INFO", description="Root log level.")
+    event_log: bool = Field(False, description="Log every event handled at INFO (costly).")
+    request_timeout: float = Field(5.0, gt=0, description="Seconds to wait for NATS replies.")
+    shutdown_timeout: float = Field(8.0, gt=0, description="Seconds granted to drain on stop.")
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return upper
+
+    def validate_for_start(self) -> None:
+        """Checks that need the whole picture rather than one field."""
+        if self.env is Environment.PROD and self.secret_key is None:
+            raise ConfigError(
+                "WEBOS_SECRET_KEY must be set when WEBOS_ENV=prod: the kernel refuses to run in "
+                "production with a generated development secret"
+            )
+
+
+def redact_url(url: str) -> str:
+    """``nats://user:secret@host:4222`` -> ``nats://user:***@host:4222``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+def error_lines(error: ValidationError, prefix: str = ENV_PREFIX) -> list[str]:
+    """One line per problem, naming the environment variable a user must fix."""
+    lines = []
+    for item in error.errors():
+        field = "_".join(str(part) for part in item["loc"] if isinstance(part, str))
+        variable = f"{prefix}{field}".upper()
+        given = item.get("input")
+        shown = "" if isinstance(given, dict) else f" (got {given!r})"
+        lines.append(f"{variable}: {item['msg']}{shown}")
+    return lines
+
+
+def settings_error(error: ValidationError, prefix: str = ENV_PREFIX) -> ConfigError:
+    """Turn pydantic's error into one naming the environment variables a user must fix."""
+    return invalid_settings(error_lines(error, prefix))
+
+
+def invalid_settings(lines: list[str]) -> ConfigError:
+    return ConfigError("invalid settings:\n  " + "\n  ".join(lines))
+
+
+__all__ = [
+    "ENV_PREFIX",
+    "CoreSettings",
+    "CsvList",
+    "Environment",
+    "WebOSSettings",
+    "error_lines",
+    "invalid_settings",
+    "redact_url",
+    "settings_error",
+    "split_csv",
+]

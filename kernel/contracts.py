@@ -1,0 +1,89 @@
+"""The small contracts every layer of the kernel agrees on.
+
+* :class:`Role`: what a process is for (gateway, module process, task worker, scheduler).
+* :class:`Host`: what a subsystem sees of the kernel it runs in: its role, its node id, and its
+  parts by type (``host.get(Bus)``, ``host.get(TasksSettings)``, ``host.get(NodesSubsystem)``).
+* :class:`Subsystem`: a part that owns a connection or a resource (database, storage, ...). It
+  starts after the bus and before the modules' startup hooks, stops after them, reports
+  readiness, and may shape the HTTP app (:class:`ConfiguresApp`).
+* :class:`Convention`: one convention file of a module (``tasks.py``, ``ui.py``, ...) and what the
+  loader does with it.
+
+They live at the bottom so that every package can name them without importing the runtime that
+implements them: a subsystem is written against ``Host``, never against the ``Kernel``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from types import ModuleType
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
+
+if TYPE_CHECKING:
+    from litestar.config.app import AppConfig
+
+T = TypeVar("T")
+M = TypeVar("M", contravariant=True)
+
+
+class Role(StrEnum):
+    """What a kernel process is for; each has its preset of subsystems and conventions."""
+
+    GATEWAY = "gateway"
+    MODULE = "module"
+    WORKER = "worker"
+    SCHEDULER = "scheduler"
+
+
+class Host(Protocol):
+    """The kernel as its subsystems see it."""
+
+    @property
+    def role(self) -> Role: ...
+
+    @property
+    def node_id(self) -> str: ...
+
+    def get(self, kind: type[T]) -> T:
+        """The part of this kernel of type ``kind``; raises ``PartNotFound`` naming the parts."""
+        ...
+
+    def find(self, kind: type[T]) -> T | None:
+        """The part of type ``kind``, or None when this kernel was assembled without it."""
+        ...
+
+
+class Subsystem(Protocol):
+    """A kernel part that owns a connection or a resource. Adding one is a preset entry."""
+
+    name: str
+
+    async def start(self, host: Host) -> None:
+        """Open what the loaded modules need; raise to stop start-up (the error names it)."""
+        ...
+
+    async def stop(self) -> None:
+        """Release it. Called once, even after a failed start."""
+        ...
+
+    async def check(self) -> str | None:
+        """None when healthy, else a short reason shown by ``/ready``."""
+        ...
+
+
+@runtime_checkable
+class ConfiguresApp(Protocol):
+    """A subsystem that shapes the HTTP app: called once, before start, when the app is built."""
+
+    def configure_app(self, app_config: AppConfig, host: Host) -> AppConfig: ...
+
+
+class Convention(Protocol[M]):
+    """One convention file (``<stem>.py``) of a module and what the loader collects from it."""
+
+    stem: str
+
+    def collect(self, module: M, source: ModuleType, host: Host) -> None: ...
+
+
+__all__ = ["ConfiguresApp", "Convention", "Host", "Role", "Subsystem"]

@@ -1,0 +1,35 @@
+"""How a process reaches NATS: ``WEBOS_NATS_URL``, or the embedded server's port."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from kernel.config import WebOSSettings, redact_url
+
+
+class NatsSettings(WebOSSettings):
+    """``WEBOS_NATS_*``."""
+
+    model_config = SettingsConfigDict(env_prefix="WEBOS_NATS_")
+
+    url: str | None = Field(
+        None, description="NATS server URL; unset starts an embedded nats-server."
+    )
+    port: int = Field(4222, ge=1, le=65535, description="Port of the embedded nats-server.")
+    monitor_port: int | None = Field(
+        None, ge=1, le=65535, description="HTTP monitoring port of the embedded nats-server."
+    )
+
+    @property
+    def embedded(self) -> bool:
+        return self.url is None
+
+    @property
+    def effective_url(self) -> str:
+        return self.url or f"nats://127.0.0.1:{self.port}"
+
+    @property
+    def display_url(self) -> str:
+        """The NATS URL for logs and messages: credentials never leave the process."""
+        return redact_url(self.effective_url)
