@@ -28,7 +28,7 @@ class Environment(StrEnum):
 
 
 def split_csv(value: Any) -> Any:
-    """Lists in environment variables are written as ``a,b,c``: JSON arrays are awkward in shells."""
+    """``a,b,c`` -> a list: JSON arrays are awkward to write in shells."""
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
     return value

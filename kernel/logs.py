@@ -20,7 +20,7 @@ class TraceIds(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         ids = current_ids()
-        record.trace_id, record.span_id = ids if ids is not None else ("", "")
+        record.trace_id, record.span_id = ids if ids is not None else ("", "")  # type: ignore[attr-defined]
         return True
 
 
@@ -32,9 +32,10 @@ class JsonLines(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        if getattr(record, "trace_id", ""):
-            entry["trace_id"] = record.trace_id
-            entry["span_id"] = record.span_id
+        trace_id = getattr(record, "trace_id", "")
+        if trace_id:
+            entry["trace_id"] = trace_id
+            entry["span_id"] = getattr(record, "span_id", "")
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry)
@@ -46,8 +47,9 @@ class DevLines(logging.Formatter):
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         line = super().formatMessage(record)
-        if getattr(record, "trace_id", ""):
-            line += f" [trace_id={record.trace_id} span_id={record.span_id}]"
+        trace_id = getattr(record, "trace_id", "")
+        if trace_id:
+            line += f" [trace_id={trace_id} span_id={getattr(record, 'span_id', '')}]"
         return line
 
 

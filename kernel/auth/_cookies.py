@@ -100,7 +100,7 @@ async def session_cookie(scope: Scope, security: SecuritySubsystem) -> Principal
         state: Any = scope
         state[SESSION_ERROR] = error.reason
         return None
-    if scope["type"] == "http" and scope["method"] not in SAFE_METHODS:
+    if scope["type"] == "http" and scope.get("method") not in SAFE_METHODS:
         check_csrf(scope, cookies)
     return principal
 

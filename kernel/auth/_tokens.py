@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPubl
 
 from kernel.auth._clock import time_problem, timestamp
 from kernel.auth._errors import InvalidToken
-from kernel.auth._pem import load_private_key, load_public_key, public_pem
+from kernel.auth._pem import PrivateKey, PublicKey, load_private_key, load_public_key, public_pem
 from kernel.errors import ConfigError
 
 ALGORITHMS = ("HS256", "RS256", "EdDSA")
@@ -27,7 +27,7 @@ ACCESS_TYPE = "access"
 REQUIRED_CLAIMS = ("exp", "iat", "nbf", "iss", "aud", "jti", "sub", "typ")
 RESERVED_CLAIMS = frozenset({*REQUIRED_CLAIMS, "roles"})
 
-_KEY_TYPES: dict[str, tuple[type, type]] = {
+_KEY_TYPES: dict[str, tuple[type[PrivateKey], type[PublicKey]]] = {
     "RS256": (RSAPrivateKey, RSAPublicKey),
     "EdDSA": (Ed25519PrivateKey, Ed25519PublicKey),
 }

@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 
 import click
 
+from kernel.auth import header_reattester, signing_from_settings
+from kernel.auth._keys import IDENTITY_PRIVATE_FILE
 from kernel.bus import (
     DeadLetterNotFound,
     Reattest,
@@ -17,8 +19,6 @@ from kernel.bus import (
     list_dead_letters,
     replay_dead_letter,
 )
-from kernel.auth import header_reattester, signing_from_settings
-from kernel.auth._keys import IDENTITY_PRIVATE_FILE
 from kernel.config import redact_url
 from kernel.errors import ConfigError
 from kernel.settings import load_settings

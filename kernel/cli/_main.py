@@ -15,6 +15,7 @@ from kernel.cli._dlq import dlq
 from kernel.cli._group import WebOSGroup
 from kernel.cli._options import csv_list, settings_with
 from kernel.cli._tasks import scheduler, worker
+from kernel.errors import WebOSError
 
 
 @click.group(cls=WebOSGroup)
@@ -81,7 +82,6 @@ def ps(wait: float) -> None:
 @main.command("modules")
 def list_modules() -> None:
     """List the modules discovery finds, with any problems."""
-    from kernel.errors import WebOSError
     from kernel.modules import discover, start_order
 
     modules_path = settings_with().modules.modules_path

@@ -12,8 +12,7 @@ from litestar.params import FromPath
 from kernel.auth import CurrentPrincipal
 from kernel.bus import Bus, list_dead_letters
 from kernel.console._catalog import Catalog
-from kernel.console._contrib import App
-from kernel.console._contrib import SYSTEM_READ
+from kernel.console._contrib import SYSTEM_READ, App
 from kernel.console._shell import HOME, allowed, html, page, render, widgets
 from kernel.nodes import NodeTable
 

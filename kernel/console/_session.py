@@ -23,7 +23,6 @@ from litestar.response import Redirect
 from pydantic import BaseModel, Field
 
 from kernel.auth import principal_of
-from kernel.errors import WebOSError
 from kernel.auth._cookies import (
     REFRESH_COOKIE,
     SESSION_ERROR,
@@ -33,6 +32,7 @@ from kernel.auth._cookies import (
 )
 from kernel.console._contrib import CONSOLE_VIEW
 from kernel.console._shell import PRODUCT, allowed, html, is_htmx, render
+from kernel.errors import WebOSError
 
 #: ``opt`` of console handlers anyone may reach (the sign-in page).
 OPEN = {"console_open": True}

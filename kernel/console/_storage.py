@@ -17,14 +17,13 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Stream
 
-from kernel import afs
 from kernel.auth import CurrentPrincipal
-from kernel.console._pages import Catalogue
 from kernel.console._contrib import FILES_READ
+from kernel.console._pages import Catalogue
 from kernel.console._shell import allowed, html, page, render
 from kernel.errors import WebOSError
 from kernel.modules import ModuleSet
-from kernel.storage import NotFound, UnknownMount
+from kernel.storage import NotFound, UnknownMount, afs
 
 FILES_WRITE = "files.write"
 READ = {"console_permission": FILES_READ}

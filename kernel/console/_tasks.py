@@ -12,8 +12,8 @@ from litestar import Request, Response, get
 from litestar.di import NamedDependency
 
 from kernel.auth import CurrentPrincipal
-from kernel.console._pages import Catalogue
 from kernel.console._contrib import SYSTEM_READ
+from kernel.console._pages import Catalogue
 from kernel.console._shell import html, page, render
 from kernel.tasks import TasksSubsystem
 

@@ -25,8 +25,8 @@ from kernel.bus import (
     normalize_subject,
     replay_dead_letter,
 )
-from kernel.console._pages import Catalogue
 from kernel.console._contrib import DLQ_REPLAY, SYSTEM_READ
+from kernel.console._pages import Catalogue
 from kernel.console._shell import allowed, html, page, render
 from kernel.nodes import NodeTable
 
@@ -70,7 +70,7 @@ async def services_page(
     node_table: NamedDependency[NodeTable],
     principal: CurrentPrincipal,
 ) -> Response[str]:
-    rows = []
+    rows: list[dict[str, str]] = []
     for node in node_table.nodes():
         for module in node.modules:
             rows.extend(

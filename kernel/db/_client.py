@@ -61,7 +61,9 @@ async def init_models(
     Index creation is additive: indexes removed from a model are left in place on purpose,
     since dropping an index on a shared production database is not a start-up side effect.
     """
-    await beanie.init_beanie(database=client[db_name], document_models=list(documents))
+    # The stand-in answers the same calls as PyMongo's AsyncDatabase (tests/db checks it).
+    database: Any = client[db_name]
+    await beanie.init_beanie(database=database, document_models=list(documents))
 
 
 async def ping(client: DocumentClient) -> bool:

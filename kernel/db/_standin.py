@@ -41,7 +41,7 @@ STANDIN_VERSION = "7.0.0"  # what Beanie's version gates see; only the major num
 
 def _translate(exc: Exception) -> Exception:
     """Map a mongomock error onto the ``pymongo.errors`` class of the same name."""
-    cls = getattr(pymongo.errors, type(exc).__name__, pymongo.errors.PyMongoError)
+    cls: Any = getattr(pymongo.errors, type(exc).__name__, pymongo.errors.PyMongoError)
     if issubclass(cls, pymongo.errors.BulkWriteError):
         return cls(getattr(exc, "details", None) or {})
     if issubclass(cls, pymongo.errors.OperationFailure):
@@ -134,7 +134,10 @@ class StandinCollection:
         return {name: {**spec, "key": list(spec["key"])} for name, spec in info.items()}
 
     async def list_indexes(self, **kwargs: Any) -> StandinCommandCursor:
-        return StandinCommandCursor(await self._run(lambda: list(self._mock.list_indexes())))
+        indexes: list[dict[str, Any]] = await self._run(
+            lambda: [dict(index) for index in self._mock.list_indexes()]
+        )
+        return StandinCommandCursor(indexes)
 
     # -- writes --------------------------------------------------------------------------
 
@@ -293,7 +296,7 @@ class StandinClient:
 
     def __init__(self, data_dir: Path | None = None) -> None:
         server = ServerStore()
-        self._mock = mongomock.MongoClient(tz_aware=True, _store=server)
+        self._mock: Any = mongomock.MongoClient(tz_aware=True, _store=server)
         self._lock = threading.RLock()
         self.data_dir = data_dir
         self._mirror = DiskMirror(Path(data_dir), server) if data_dir is not None else None
@@ -392,5 +395,5 @@ class StandinClient:
             return op()
         except pymongo.errors.PyMongoError:
             raise
-        except mongomock.PyMongoError as exc:  # only distinct when mongomock lacks pymongo
+        except mongomock.PyMongoError as exc:  # type: ignore[attr-defined]  # without pymongo
             raise _translate(exc) from exc

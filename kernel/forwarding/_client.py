@@ -18,9 +18,16 @@ from __future__ import annotations
 
 import importlib
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import (
+    ASGIApp,
+    HTTPResponseStartEvent,
+    HTTPScope,
+    Receive,
+    Scope,
+    Send,
+)
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 
@@ -116,6 +123,7 @@ class Forwarder:
         if scope["type"] != "http":
             await refuse_websocket(send)
             return
+        http = cast(HTTPScope, scope)
         started = time.perf_counter()
         status = 503
         try:
@@ -124,11 +132,11 @@ class Forwarder:
                 SpanKind.CLIENT,
                 {
                     "webos.module": self.module,
-                    "http.request.method": scope["method"],
-                    "url.path": scope["path"],
+                    "http.request.method": http["method"],
+                    "url.path": http["path"],
                 },
             ) as span:
-                status = await self._forward(scope, receive, send)
+                status = await self._forward(http, receive, send)
                 span.set_attribute("http.response.status_code", status)
                 if status >= 500:
                     fail(span, f"HTTP {status}")
@@ -138,14 +146,14 @@ class Forwarder:
             meters.forwarded.add(1, labels)
             meters.forward_duration.record(time.perf_counter() - started, labels)
 
-    async def _forward(self, scope: Scope, receive: Receive, send: Send) -> int:
+    async def _forward(self, scope: HTTPScope, receive: Receive, send: Send) -> int:
         nats = self.bus.nats
         limit = nats.max_payload - HEADROOM
         # The body as far as one message takes it (servers hand it over in pieces).
         parts: list[bytes] = []
         size, more = 0, True
         while more and size <= limit:
-            message = await receive()
+            message: Any = await receive()
             if message["type"] == "http.disconnect":
                 return CLIENT_GONE
             parts.append(message.get("body", b""))
@@ -174,15 +182,18 @@ class Forwarder:
             detail = f"module {self.module!r} sent an answer the gateway cannot read: {error}"
             return await send_problem(send, 502, detail, scope["path"])
         if answer.inbox is None:
-            await send(
-                {"type": "http.response.start", "status": answer.status, "headers": answer.headers}
-            )
-            await send({"type": "http.response.body", "body": answer.body})
+            start: HTTPResponseStartEvent = {
+                "type": "http.response.start",
+                "status": answer.status,
+                "headers": answer.headers,
+            }
+            await send(start)
+            await send({"type": "http.response.body", "body": answer.body, "more_body": False})
             return answer.status
         relay = Relay(nats, answer.inbox, receive, send, chunk_size(nats.max_payload), self.module)
         return await relay.run(None if whole else (body, more), instance=scope["path"])
 
-    def _request(self, scope: Scope, target: bytes, body: bytes, whole: bool) -> bytes:
+    def _request(self, scope: HTTPScope, target: bytes, body: bytes, whole: bool) -> bytes:
         # Inside the forwarding span: the trace names it; the identity is the caller's, as the
         # authentication middleware set it. Client headers of the same names are dropped.
         context: dict[str, str] = {}

@@ -21,10 +21,9 @@ import asyncio
 import logging
 from typing import Any
 
-from litestar.types import Receive, Send
+from litestar.types import HTTPResponseStartEvent, Receive, Send
 
 from kernel.errors import WebOSError
-from kernel.problems import send_problem
 from kernel.forwarding._wire import (
     ABORT,
     ACK,
@@ -40,6 +39,7 @@ from kernel.forwarding._wire import (
     WireError,
     decode_answer,
 )
+from kernel.problems import send_problem
 
 log = logging.getLogger("webos.gateway")
 
@@ -115,7 +115,7 @@ class Relay:
                 await self.send({"type": "http.response.body", "body": data, "more_body": True})
             elif kind == END and status:
                 self.ended = True
-                await self.send({"type": "http.response.body", "body": b""})
+                await self.send({"type": "http.response.body", "body": b"", "more_body": False})
                 return status
             elif kind == ABORT:
                 self._give_up(f"module {self.module!r} gave up: {data.decode(errors='replace')}")
@@ -137,9 +137,12 @@ class Relay:
         except WireError as error:
             self._give_up(f"module {self.module!r} sent an unreadable answer head: {error}")
             return 0
-        await self.send(
-            {"type": "http.response.start", "status": answer.status, "headers": answer.headers}
-        )
+        start: HTTPResponseStartEvent = {
+            "type": "http.response.start",
+            "status": answer.status,
+            "headers": answer.headers,
+        }
+        await self.send(start)
         return answer.status
 
     async def _next(self) -> Any | None:
@@ -200,7 +203,7 @@ class Relay:
         buffer = bytearray(first)
         while True:
             while more and len(buffer) < self.chunk:
-                message = await self.receive()
+                message: Any = await self.receive()
                 if message["type"] == "http.disconnect":
                     await self._client_left()
                     return

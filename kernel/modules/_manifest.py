@@ -8,8 +8,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from kernel.transport import InvalidSubject, normalize_subject
 from kernel.errors import ModuleError
+from kernel.transport import InvalidSubject, normalize_subject
 
 MANIFEST_NAME = "module.toml"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")

@@ -9,6 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from kernel.contracts import Role
 from kernel.modules import ModuleState
 from kernel.nodes._info import DISCOVER, HEARTBEAT, NodeInfo
 from kernel.transport import connect_once
@@ -63,7 +64,9 @@ class NodeTable:
                 await self.left(node_id, f"missed {MISSED_BEATS} heartbeats")
 
     def nodes(self) -> list[NodeInfo]:
-        return sorted(self._nodes.values(), key=lambda node: (node.role != "gateway", node.node_id))
+        return sorted(
+            self._nodes.values(), key=lambda node: (node.role != Role.GATEWAY, node.node_id)
+        )
 
     def nodes_with_module(self, name: str) -> list[NodeInfo]:
         """Live nodes where module ``name`` has started (not one still starting, or failed)."""

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from kernel.bus import Bus
 from kernel.contracts import Host, Role
 from kernel.modules import ModuleSet, ModuleSpec
 from kernel.propagation import Propagation
@@ -62,8 +63,6 @@ class ServicesSubsystem:
         self._micro: list[Any] = []
 
     async def start(self, host: Host) -> None:
-        from kernel.bus import Bus
-
         strict = host.role is not Role.GATEWAY
         registry, nats = host.get(Registry), host.get(Bus).nats
         for module in host.get(ModuleSet).running.values():

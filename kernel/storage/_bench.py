@@ -16,6 +16,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from minio import Minio
@@ -77,6 +78,18 @@ def _direct_file_read(path: str) -> int:
     return total
 
 
+async def _write_direct(path: str, data: bytes, durable: bool) -> None:
+    await asyncio.to_thread(_direct_file_write, path, data, durable)
+
+
+async def _write_afs(afs: AFS, data: bytes) -> None:
+    await afs.write_stream("fs://local/a.bin", _chunks(data))
+
+
+async def _read_afs(afs: AFS) -> None:
+    await _drain(afs.open_read("fs://local/a.bin"))
+
+
 async def _bench_local(data: bytes, rounds: int) -> list[dict[str, Any]]:
     size = len(data)
     figures = []
@@ -90,23 +103,15 @@ async def _bench_local(data: bytes, rounds: int) -> list[dict[str, Any]]:
                 # Each write makes a new file: replacing one would time freeing the old one,
                 # which plain I/O does in open(O_TRUNC) and AFS after the write returns.
                 await _remove(afs, direct)
-                base_w = await _best(
-                    1,
-                    size,
-                    lambda d=durable: asyncio.to_thread(_direct_file_write, direct, data, d),
-                )
-                afs_w = await _best(
-                    1, size, lambda a=afs: a.write_stream("fs://local/a.bin", _chunks(data))
-                )
+                base_w = await _best(1, size, partial(_write_direct, direct, data, durable))
+                afs_w = await _best(1, size, partial(_write_afs, afs, data))
                 figures.append((f"local_write{suffix}", afs_w, base_w))
             if durable:
                 for _ in range(rounds):
                     base_r = await _best(
                         1, size, lambda: asyncio.to_thread(_direct_file_read, direct)
                     )
-                    afs_r = await _best(
-                        1, size, lambda a=afs: _drain(a.open_read("fs://local/a.bin"))
-                    )
+                    afs_r = await _best(1, size, partial(_read_afs, afs))
                     figures.append(("local_read", afs_r, base_r))
             await _remove(afs, direct)
             await afs.close()

@@ -22,7 +22,7 @@ import os
 import sys
 import threading
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
 from typing import Any
@@ -119,6 +119,8 @@ def _in_page_cache(fd: int, position: int, size: int) -> bool | None:
     Only the ends are probed: a range cached at both ends but evicted in between is read on the
     event loop all the same, a stall of one chunk's disk read at worst.
     """
+    if _RWF_NOWAIT is None:
+        return None
     probe = bytearray(1)
     try:
         if os.preadv(fd, [probe], position, _RWF_NOWAIT) != 1:
@@ -139,7 +141,7 @@ async def read_chunks(
     length: int | None,
     chunk_size: int,
     close: Callable[[], None],
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """Yield ``[offset, offset+length)`` in chunks of ``chunk_size``; always calls ``close``.
 
     A chunk already in the page cache is read right here: that is a memory copy, cheaper than

@@ -29,7 +29,7 @@ from functools import partial
 from pathlib import Path
 
 from ._backend import DEFAULT_CHUNK_SIZE, ObjectStat, PresignMethod, check_expiry, check_range
-from ._errors import AlreadyExists, InvalidURN, NotFound, AccessDenied, StorageError
+from ._errors import AccessDenied, AlreadyExists, InvalidURN, NotFound, StorageError
 from ._fileio import read_chunks, write_chunks
 from ._presign import presigned_url, sign_presigned
 from ._urn import URN, validate_path

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ._backend import PresignMethod, check_expiry
-from ._errors import InvalidURN, AccessDenied, StorageError
+from ._errors import AccessDenied, InvalidURN, StorageError
 from ._urn import URN, parse_urn
 
 PRESIGNED_PATH = "/api/files/presigned"

@@ -13,7 +13,7 @@ import asyncio
 import mimetypes
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar, cast
 from urllib.parse import urlsplit
 
 import urllib3
@@ -28,7 +28,7 @@ from ._backend import (
     check_expiry,
     check_range,
 )
-from ._errors import InvalidURN, NotFound, AccessDenied, StorageError
+from ._errors import AccessDenied, InvalidURN, NotFound, StorageError
 from ._s3bridge import ChunkReader
 from ._urn import validate_path
 
@@ -211,7 +211,7 @@ class S3Backend:
                 self._client.put_object,
                 self.bucket,
                 key,
-                reader,
+                cast(BinaryIO, reader),  # read(n) is all the SDK uses of it
                 length=-1,
                 part_size=self._part_size,
                 content_type=content_type,

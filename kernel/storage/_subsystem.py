@@ -14,7 +14,7 @@ from kernel.context import current_module
 from kernel.contracts import Host
 from kernel.errors import NotRunning
 
-from ._afs import AFS
+from ._afs import AFS, EventSink
 from ._build import build_afs, default_backend_kinds
 from ._settings import StorageSettings
 
@@ -46,6 +46,13 @@ class CurrentAFS:
 
 
 afs = CurrentAFS()
+
+
+def _emitter(bus: Bus) -> EventSink:
+    async def emit(subject: str, payload: dict[str, Any]) -> None:
+        await bus.emit(subject, payload)
+
+    return emit
 
 
 def _acting_principal() -> str | None:
@@ -80,7 +87,7 @@ class StorageSubsystem:
         host.get(pluggy.PluginManager).hook.webos_storage_backends(kinds=kinds)
         self.afs = build_afs(
             settings,
-            emit=host.get(Bus).emit,
+            emit=_emitter(host.get(Bus)),
             principal_provider=_acting_principal,
             secret=presign_secret(core),
             kinds=kinds,

@@ -11,6 +11,7 @@ from kernel._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from kernel.context import current_correlation_id
+    from kernel.tasks._active import TasksNotRunning, active_tasks
     from kernel.tasks._context import NotInTask, TaskInfo, progress, task_info
     from kernel.tasks._decorator import TaskOptions, TaskRef, task
     from kernel.tasks._schedule import KvScheduleSource, Scheduler, tick_of
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
         TaskStatus,
         wait_for_status,
     )
-    from kernel.tasks._active import TasksNotRunning, active_tasks
     from kernel.tasks._subsystem import TasksConvention, TasksSubsystem, UnknownTask
     from kernel.tasks._worker import Worker
 

@@ -173,8 +173,8 @@ class Worker:
         attempt, accepted_at = delivery_of(message)
         try:
             taskiq_message = self.broker.formatter.loads(message.data)
-        except Exception as error:
-            log.error("task message on %s is not a taskiq message: %s", message.subject, error)
+        except Exception as problem:
+            log.error("task message on %s is not a taskiq message: %s", message.subject, problem)
             await message.term()
             return
         task_id, name = taskiq_message.task_id, taskiq_message.task_name
@@ -212,11 +212,11 @@ class Worker:
                 "webos.task.attempt": attempt,
             },
         ) as span:
-            outcome, error = await self._run(
+            outcome, failure = await self._run(
                 message, taskiq_message, bound, labels, attempt, accepted_at
             )
-            if error is not None:
-                fail(span, error)
+            if failure is not None:
+                fail(span, failure)
         task_labels = attributes(task=name, outcome=outcome)
         meters = instruments()
         meters.task_runs.add(1, task_labels)
@@ -296,10 +296,11 @@ class Worker:
         if not result.is_err:
             try:
                 value = to_json_value(result.return_value)
-            except TypeError as error:
-                await self._fail(task_id, name, attempt, str(error), bound, status)
+            except TypeError as unserialisable:
+                reason = str(unserialisable)
+                await self._fail(task_id, name, attempt, reason, bound, status)
                 await message.term()
-                return ("failed", str(error))
+                return ("failed", reason)
             await self.store.put(
                 status.model_copy(
                     update={

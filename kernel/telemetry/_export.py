@@ -18,6 +18,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 def span_record(span: ReadableSpan) -> dict[str, Any]:
     """One finished span as a flat JSON object (ids in W3C hex, times in epoch nanoseconds)."""
     context = span.get_span_context()
+    assert context is not None  # a finished span always has one
     parent = span.parent
     return {
         "name": span.name,

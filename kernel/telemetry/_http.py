@@ -46,7 +46,7 @@ def sync_server_span(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         route = scope.get("path_template") or scope["path"]
-        span.update_name(f"{scope['method']} {route}")
+        span.update_name(f"{scope.get('method', 'HTTP')} {route}")
         span.set_attribute("http.route", route)
         token = current_traceparent.set(traceparent)
         try:

@@ -17,8 +17,6 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcess
 
 from kernel.errors import ConfigError
 from kernel.telemetry._export import FileSpanExporter, SwitchboardProcessor
-from kernel.telemetry._spans import enable_recording
-
 from kernel.telemetry._setup import (
     TRACE_FILE_ENV,
     Telemetry,
@@ -26,6 +24,7 @@ from kernel.telemetry._setup import (
     metrics_wanted,
     tracing_forced,
 )
+from kernel.telemetry._spans import enable_recording
 
 log = logging.getLogger("webos.telemetry")
 

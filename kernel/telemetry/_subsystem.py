@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from kernel.auth import requires
 from kernel.config import CoreSettings
 from kernel.contracts import Host, Role
-from kernel.telemetry._setup import Telemetry, serve_metrics, setup_telemetry
 from kernel.telemetry._settings import TelemetrySettings
+from kernel.telemetry._setup import Telemetry, serve_metrics, setup_telemetry
 
 if TYPE_CHECKING:
     from litestar.config.app import AppConfig

@@ -256,7 +256,8 @@ async def purge_jetstream(nats_url: str) -> None:
         stream = client.jetstream()
         with contextlib.suppress(Exception):
             for info in await stream.streams_info():
-                await stream.delete_stream(info.config.name)
+                if info.config.name:
+                    await stream.delete_stream(info.config.name)
     finally:
         await client.close()
 

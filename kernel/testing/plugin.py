@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from kernel.transport import EmbeddedNats
 from kernel.testing._harness import KernelHarness
+from kernel.transport import EmbeddedNats
 
 
 def _free_port() -> int:
