@@ -79,7 +79,7 @@ async def _measure(send: Any, total: int, samples: int) -> tuple[float, list[flo
 
 
 async def _webos(ctx: BenchContext, total: int, samples: int) -> tuple[float, list[float]]:
-    from kernel.assembly import build_kernel
+    from kernel.assembly import gateway_kernel
     from kernel.settings import KernelSettings
     from kernel.testing._harness import forget_modules, write_module
 
@@ -94,7 +94,7 @@ async def _webos(ctx: BenchContext, total: int, samples: int) -> tuple[float, li
         tasks_concurrency=CONCURRENCY,
         heartbeat_interval=5,
     )
-    kernel = build_kernel("gateway", settings)
+    kernel = gateway_kernel(settings)
     await kernel.start()
     try:
         from bench_tasks.tasks import noop  # type: ignore[import-not-found]

@@ -11,15 +11,27 @@ from typing import Any
 
 import uvicorn
 
-from kernel.assembly._presets import build_kernel
+from kernel.assembly._parts import assemble, conventions, module_code_parts
+from kernel.config import CoreSettings
+from kernel.console import ConsoleSubsystem, UiConvention
 from kernel.contracts import Role
 from kernel.errors import StartupError
+from kernel.forwarding import ForwardingClient
 from kernel.gateway import create_app
 from kernel.logs import configure_logging
+from kernel.runtime import Kernel
 from kernel.settings import KernelSettings, load_settings
 from kernel.transport import EmbeddedNats, port_is_free
 
 log = logging.getLogger("webos.run")
+
+
+def gateway_kernel(settings: CoreSettings, **options: Any) -> Kernel:
+    """The gateway's preset: every module it runs, the routes of modules running elsewhere
+    (forwarded), and the console."""
+    subsystems = [*module_code_parts(), ForwardingClient(), ConsoleSubsystem()]
+    parts = conventions(routes=True, events=True, ui=UiConvention())
+    return assemble(Role.GATEWAY, settings, subsystems, parts, **options)
 
 
 @contextmanager
@@ -57,7 +69,7 @@ def app_from_environment() -> Any:
     """uvicorn factory for ``--reload``: every reloaded worker builds its app from settings."""
     settings = load_settings()
     configure_logging(settings)
-    return create_app(build_kernel(Role.GATEWAY, settings))
+    return create_app(gateway_kernel(settings))
 
 
 def run_gateway(settings: KernelSettings, *, reload: bool = False) -> int:
@@ -69,7 +81,7 @@ def run_gateway(settings: KernelSettings, *, reload: bool = False) -> int:
             f"cannot serve HTTP on {settings.host}:{port}: the port is in use. "
             "Set WEBOS_PORT to a free port"
         )
-    kernel = build_kernel(Role.GATEWAY, settings)
+    kernel = gateway_kernel(settings)
     app = create_app(kernel)  # loads modules: bad manifests stop us before NATS starts
     with nats_for(settings) as nats_url:
         if reload:

@@ -10,22 +10,43 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import Any
 
-from kernel.assembly._presets import build_kernel
+from litestar import Litestar
+
+from kernel.assembly._parts import assemble, conventions, module_code_parts
+from kernel.config import CoreSettings
+from kernel.console import CatalogSubsystem, UiConvention
 from kernel.contracts import Role
 from kernel.forwarding import ForwardingServer, refuse_websockets
 from kernel.gateway import create_app
+from kernel.runtime import Kernel
 from kernel.settings import KernelSettings
 
 log = logging.getLogger("webos.module")
 
 
-async def serve_modules(settings: KernelSettings) -> None:
-    kernel = build_kernel(Role.MODULE, settings)
+def module_kernel(settings: CoreSettings, **options: Any) -> Kernel:
+    """The preset of a module process (``webos module run``): its routes answer the gateway
+    over NATS, its ``ui.py`` contributions are guarded; the console's shell is not loaded."""
+    # The forwarding server last: it holds early requests until the kernel has started.
+    subsystems = [*module_code_parts(), CatalogSubsystem(), ForwardingServer()]
+    parts = conventions(routes=True, events=True, ui=UiConvention())
+    return assemble(Role.MODULE, settings, subsystems, parts, **options)
+
+
+def module_process(settings: KernelSettings) -> tuple[Kernel, Litestar]:
+    """The kernel of a module process and the app its forwarding server answers with."""
+    kernel = module_kernel(settings)
     app = create_app(kernel, manage_kernel=False)
     refuse_websockets(app, kernel.modules)
+    kernel.get(ForwardingServer).serve(app)
+    return kernel, app
+
+
+async def serve_modules(settings: KernelSettings) -> None:
+    kernel, _ = module_process(settings)
     responder = kernel.get(ForwardingServer)
-    responder.serve(app)
     await kernel.start()
     responder.open()
     stop = asyncio.Event()

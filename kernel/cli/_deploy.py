@@ -6,9 +6,7 @@ from pathlib import Path
 
 import click
 
-from kernel.deploy import ServerOptions, inspect_modules, nats_users, render_nats_config
 from kernel.errors import WebOSError
-from kernel.settings import load_settings
 
 
 @click.command("nats-config")
@@ -39,6 +37,9 @@ def nats_config(
     rights come from its manifest (emits) and its handlers, services and durable consumers.
     Passwords are read by nats-server from NATS_<USER>_PASSWORD environment variables.
     """
+    from kernel.deploy import ServerOptions, inspect_modules, nats_users, render_nats_config
+    from kernel.settings import load_settings
+
     settings = load_settings()
     try:
         facts = inspect_modules(settings.modules.modules_path)

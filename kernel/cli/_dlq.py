@@ -6,28 +6,24 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from kernel.auth import header_reattester, signing_from_settings
-from kernel.auth._keys import IDENTITY_PRIVATE_FILE
-from kernel.bus import (
-    DeadLetterNotFound,
-    Reattest,
-    get_dead_letter,
-    list_dead_letters,
-    replay_dead_letter,
-)
+from kernel.cli._options import settings_with
 from kernel.config import redact_url
 from kernel.errors import ConfigError
-from kernel.settings import load_settings
-from kernel.transport import connect_once
+
+if TYPE_CHECKING:
+    from kernel.bus import Reattest
 
 T = TypeVar("T")
 
 
 def _with_jetstream(url: str, action: Callable[[Any], Awaitable[T]]) -> T:
+    from kernel.bus import DeadLetterNotFound
+    from kernel.transport import connect_once
+
     async def run() -> T:
         client = await connect_once(url, "webos-dlq")
         try:
@@ -44,7 +40,7 @@ def _with_jetstream(url: str, action: Callable[[Any], Awaitable[T]]) -> T:
 
 
 def nats_url() -> str:
-    return load_settings().nats.effective_url
+    return settings_with().nats.effective_url
 
 
 @click.group()
@@ -56,6 +52,8 @@ def dlq() -> None:
 @click.option("--limit", type=int, default=100)
 def dlq_list(limit: int) -> None:
     """List dead letters, oldest first."""
+    from kernel.bus import list_dead_letters
+
     letters = _with_jetstream(nats_url(), lambda js: list_dead_letters(js, limit=limit))
     if not letters:
         click.echo("no dead letters")
@@ -72,6 +70,8 @@ def dlq_list(limit: int) -> None:
 @click.argument("letter_id", type=int)
 def dlq_show(letter_id: int) -> None:
     """Show one dead letter: payload, headers and error."""
+    from kernel.bus import get_dead_letter
+
     letter = _with_jetstream(nats_url(), lambda js: get_dead_letter(js, letter_id))
     body = {**letter.summary(), "payload": letter.payload(), "headers": letter.headers}
     click.echo(json.dumps(body, indent=2, ensure_ascii=False))
@@ -84,6 +84,7 @@ def dlq_replay(letter_id: int | None, replay_all: bool) -> None:
     """Deliver LETTER_ID (or --all) again to the handler that failed on it."""
     if (letter_id is None) == (not replay_all):
         raise click.UsageError("give a dead letter ID or --all (not both)")
+    from kernel.bus import list_dead_letters, replay_dead_letter
 
     async def replay(js: Any) -> list[int]:
         ids = (
@@ -103,7 +104,10 @@ def dlq_replay(letter_id: int | None, replay_all: bool) -> None:
 def _reattester() -> Reattest | None:
     """Re-sign callers' identities when this machine holds the identity key (the gateway's data
     folder in development, WEBOS_IDENTITY_PRIVATE_KEY_FILE in production)."""
-    settings = load_settings()
+    from kernel.auth import header_reattester, signing_from_settings
+    from kernel.auth._keys import IDENTITY_PRIVATE_FILE
+
+    settings = settings_with()
     generated = Path(settings.data_dir) / IDENTITY_PRIVATE_FILE
     if settings.auth.identity_private_key_file is None and not generated.exists():
         # Not the gateway's folder: generating a new key here would sign for nobody.

@@ -22,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from kernel.errors import WebOSError
+
 HTTP_SUBJECT = "webos.http.{module}"
 # Room for the request line, headers and NATS's own framing inside one message.
 HEADROOM = 16 * 1024
@@ -58,8 +60,10 @@ HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"transfer-encoding", b"up
 Headers = list[tuple[bytes, bytes]]
 
 
-class WireError(ValueError):
+class WireError(WebOSError, ValueError):
     """A message that is not a forwarded request or answer."""
+
+    http_status = 502
 
 
 @dataclass(slots=True)

@@ -12,7 +12,6 @@ if TYPE_CHECKING:
         ModuleSet,
         ModuleSettings,
         ModuleState,
-        ThisModule,
         load_module_settings,
         module_env_prefix,
     )
@@ -32,7 +31,7 @@ if TYPE_CHECKING:
         discover,
     )
     from kernel.modules._hooks import ModuleHookSpecs
-    from kernel.modules._http import module_router
+    from kernel.modules._http import ThisModule, module_router
     from kernel.modules._manifest import MANIFEST_NAME, Manifest, check_module_name, read_manifest
     from kernel.modules._ordering import start_order
     from kernel.modules._settings import ModulesSettings

@@ -9,7 +9,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from litestar.di import NamedDependency
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -134,7 +133,3 @@ class ModuleSet:
     def packages(self) -> dict[str, str]:
         """``package -> module name`` of every discovered module (here or elsewhere)."""
         return {spec.package: name for name, spec in self.discovery.modules.items()}
-
-
-#: Annotate a route handler parameter ``module: ThisModule`` to receive the module's context.
-ThisModule = NamedDependency[ModuleContext]

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Router
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.types import Middleware
 
 from kernel.context import current_module
-from kernel.modules._context import LoadedModule
+from kernel.modules._context import LoadedModule, ModuleContext
+
+#: Annotate a route handler parameter ``module: ThisModule`` to receive the module's context.
+ThisModule = NamedDependency[ModuleContext]
 
 
 def module_router(module: LoadedModule, *, forward: Middleware | None = None) -> Router:

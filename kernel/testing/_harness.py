@@ -17,9 +17,8 @@ import httpx
 import nats
 import uvicorn
 
-from kernel.assembly import build_kernel
+from kernel.assembly import gateway_kernel
 from kernel.auth import SecuritySubsystem, issue_access_token
-from kernel.contracts import Role
 from kernel.gateway import create_app
 from kernel.modules import ModulesSettings
 from kernel.runtime import Kernel
@@ -209,7 +208,7 @@ class KernelHarness:
         settings = self.settings(modules, modules_path=modules_path, exclude=exclude, **overrides)
         forget_modules(settings.modules.modules_path)
         self._paths.add(settings.modules.modules_path)
-        kernel = build_kernel(Role.GATEWAY, settings)
+        kernel = gateway_kernel(settings)
         with environment(environ or {}):
             app = create_app(kernel, manage_kernel=False)
         # Started here rather than in the app's lifespan: uvicorn turns a lifespan failure into

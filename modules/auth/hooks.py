@@ -1,17 +1,20 @@
+"""The auth module's hooks. ``webos`` imports this file to list the commands modules add, so it
+stays cheap: what the hooks need (the documents, the account logic) loads when they run."""
+
 from typing import Any
 
 from kernel import ModuleContext, hookimpl
 from kernel.auth import RoleMap, WeakPassword
 from kernel.errors import ConfigError
 
-from ._accounts import StoredCredentials, create_user, find_by_email
-from .models import User
 from .settings import AuthModuleSettings
 
 
 @hookimpl
-def webos_credentials(role_map: RoleMap) -> StoredCredentials:
+def webos_credentials(role_map: RoleMap) -> Any:
     """Tokens and API keys are judged against this module's accounts."""
+    from ._accounts import StoredCredentials
+
     return StoredCredentials(role_map)
 
 
@@ -30,6 +33,9 @@ async def webos_startup(module: ModuleContext) -> None:
 
 async def _first_admin(module: ModuleContext, settings: AuthModuleSettings) -> None:
     """Create ``WEBOS_ADMIN_EMAIL`` as an admin on the first start (only while no admin exists)."""
+    from ._accounts import create_user, find_by_email
+    from .models import User
+
     email, password = settings.admin_email, settings.admin_password
     if not email and password is None:
         return

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from litestar.routes import HTTPRoute
 
-from kernel.assembly import build_kernel
+from kernel.assembly import gateway_kernel
 from kernel.errors import StartupError
 from kernel.gateway import create_app
 from kernel.testing import KernelHarness
@@ -26,7 +26,7 @@ async def test_every_route_that_is_not_public_refuses_anonymous_callers(
     webos: KernelHarness,
 ) -> None:
     # Every module in the repository, as `webos run` would load them.
-    app = create_app(build_kernel("gateway", webos.settings()), manage_kernel=False)
+    app = create_app(gateway_kernel(webos.settings()), manage_kernel=False)
     checks: list[tuple[str, str, bool]] = []
     for route in app.routes:
         if not isinstance(route, HTTPRoute):

@@ -1,5 +1,7 @@
-"""The other ``webos`` commands: new module, modules, events emit and tail."""
+"""The other ``webos`` commands: new module, modules, events emit and tail, module commands,
+one-line errors."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -7,7 +9,7 @@ from pathlib import Path
 import httpx
 
 from kernel.testing import write_module
-from tests.cli.conftest import WEBOS, Gateway
+from tests.cli.conftest import REPO_MODULES, WEBOS, Gateway
 
 
 def test_new_module_is_listed_after_restart_and_its_test_passes(
@@ -91,3 +93,42 @@ def test_events_emit_rejects_bad_json(gateway: Gateway) -> None:
     result = gateway.command("events", "emit", "shop.sold", "{oops")
     assert result.returncode != 0
     assert "not valid JSON" in result.stderr
+
+
+def _webos(*args: str, modules: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("WEBOS_")}
+    return subprocess.run(
+        [WEBOS, *args],
+        env={**clean, "WEBOS_MODULES_PATH": str(modules), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_modules_add_their_commands_to_webos(tmp_path: Path) -> None:
+    hooks = (
+        "import click\nfrom kernel import hookimpl\n\n"
+        "@click.command()\ndef stock() -> None:\n"
+        '    """Count the stock."""\n    click.echo("42 lamps")\n\n'
+        "@hookimpl\ndef webos_cli_commands() -> list:\n    return [stock]\n"
+    )
+    modules = tmp_path / "modules"
+    write_module(modules, "shop", {"hooks.py": hooks})
+    listed = _webos("--help", modules=modules)
+    assert listed.returncode == 0
+    assert "stock" in listed.stdout and "Count the stock." in listed.stdout
+    assert _webos("stock", modules=modules).stdout.strip() == "42 lamps"
+    # The repository's auth module brings `webos users`; without it there is no such command.
+    assert "users" in _webos("--help", modules=REPO_MODULES).stdout
+    assert "users" not in listed.stdout
+
+
+def test_a_kernel_error_is_one_line_whatever_the_command(tmp_path: Path) -> None:
+    for args in (("worker",), ("scheduler",), ("run",), ("ps",), ("events", "tail")):
+        result = _webos(*args, modules=tmp_path, WEBOS_TASKS_CONCURRENCY="many")
+        assert result.returncode == 1, (args, result.stderr)
+        assert result.stderr.startswith("webos: error: invalid settings:"), (args, result.stderr)
+        assert "WEBOS_TASKS_CONCURRENCY" in result.stderr
+        assert "Traceback" not in result.stderr

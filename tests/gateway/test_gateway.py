@@ -29,6 +29,21 @@ def crash() -> dict:
 @get("/denied", sync_to_thread=False, opt=PUBLIC)
 def denied() -> dict:
     raise NotAuthorizedException("token expired")
+
+@get("/gone", sync_to_thread=False, opt=PUBLIC)
+def gone() -> dict:
+    from kernel.storage import NotFound
+    raise NotFound("no object at fs://local/a.txt", urn="fs://local/a.txt")
+
+@get("/busy", sync_to_thread=False, opt=PUBLIC)
+def busy() -> dict:
+    from kernel.registry import ServiceUnavailable
+    raise ServiceUnavailable("no instance of service 'billing' is running")
+
+@get("/broken-setting", sync_to_thread=False, opt=PUBLIC)
+def broken_setting() -> dict:
+    from kernel.errors import ConfigError
+    raise ConfigError("WEBOS_SECRET_VALUE is wrong: do not show it")
 """
 
 
@@ -109,6 +124,24 @@ async def test_errors_share_one_problem_shape(webos: KernelHarness, tmp_path: Pa
     assert "quantity" in str(invalid.json()["errors"])
     assert denied.json()["detail"] == "token expired"
     assert "secret internal detail" not in crashed.text
+
+
+async def test_kernel_errors_answer_with_their_own_status_and_message(
+    webos: KernelHarness, tmp_path: Path
+) -> None:
+    app = await _shop(webos, tmp_path)
+    gone = await app.client.get("/api/shop/gone")
+    busy = await app.client.get("/api/shop/busy")
+    broken = await app.client.get("/api/shop/broken-setting")
+
+    for response, status in ((gone, 404), (busy, 503), (broken, 500)):
+        assert response.status_code == status
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["status"] == status
+    assert gone.json()["detail"] == "no object at fs://local/a.txt"
+    assert busy.json()["detail"] == "no instance of service 'billing' is running"
+    # A 500 says only that it was logged: the message may name settings or internals.
+    assert "WEBOS_SECRET_VALUE" not in broken.text
 
 
 async def test_cors_origins_setting(webos: KernelHarness, tmp_path: Path) -> None:

@@ -99,7 +99,7 @@ def webos_configure_app(app_config):
 
 
 def test_hook_with_unknown_argument_is_refused_at_load(tmp_path: Path) -> None:
-    from kernel.assembly import build_kernel
+    from kernel.assembly import gateway_kernel
     from kernel.errors import ModuleError
     from kernel.settings import KernelSettings
     from kernel.testing import forget_modules
@@ -108,6 +108,6 @@ def test_hook_with_unknown_argument_is_refused_at_load(tmp_path: Path) -> None:
     write_module(tmp_path, "typo", {"hooks.py": bad})
     try:
         with pytest.raises(ModuleError, match="typo"):
-            build_kernel("gateway", KernelSettings(modules_path=tmp_path)).load()
+            gateway_kernel(KernelSettings(modules_path=tmp_path)).load()
     finally:
         forget_modules(tmp_path)

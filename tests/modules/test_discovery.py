@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from kernel.assembly import build_kernel
+from kernel.assembly import gateway_kernel
 from kernel.bus import bus, marked_subscriptions
 from kernel.errors import ConfigError, ModuleError
 from kernel.modules import ModuleState, discover
@@ -24,7 +24,7 @@ async def seen(payload: dict) -> None:
 
 def _kernel(tmp_path: Path, **overrides) -> Kernel:
     settings = KernelSettings(modules_path=tmp_path, data_dir=tmp_path / ".webos", **overrides)
-    return build_kernel("gateway", settings)
+    return gateway_kernel(settings)
 
 
 @pytest.fixture(autouse=True)
