@@ -3,9 +3,12 @@
 * ``webos run`` (the repo's modules, on the benchmark's NATS) until ``/ready`` answers 200,
   against a bare Litestar app under uvicorn until its first 200;
 * ``webos module run audit`` until it is visible in ``webos ps``, against a raw nats-py process
-  until its first message arrives.
+  until its first message arrives;
+* ``webos --help`` (the repo's modules add their commands), against a bare click command's
+  ``--help``.
 
-Peak RSS (``VmHWM``) of each process is read when it is up. Median of ``--repeat`` runs.
+Peak RSS (``VmHWM``) of each process is read when it is up, and its idle RSS (``VmRSS``)
+``IDLE_AFTER`` seconds later. Median of ``--repeat`` runs.
 """
 
 from __future__ import annotations
@@ -29,6 +32,23 @@ from kernel.nodes import snapshot
 from kernel.transport import connect_once
 
 REPO_MODULES = Path(__file__).resolve().parent.parent / "modules"
+#: Seconds a process sits up before its idle RSS is read (start-up garbage settled).
+IDLE_AFTER = 1.0
+HELP_RUNS = 5
+
+BARE_CLICK = """
+import click
+
+@click.group()
+def main() -> None:
+    \"\"\"A bare click command.\"\"\"
+
+@main.command()
+def run() -> None:
+    \"\"\"Run.\"\"\"
+
+main()
+"""
 
 BARE_APP = """
 import sys, uvicorn
@@ -54,9 +74,10 @@ asyncio.run(main())
 """
 
 
-def peak_rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmHWM") -> float:
+    """``VmHWM`` (peak) or ``VmRSS`` (now) of ``pid``, in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -87,15 +108,32 @@ async def until_http_ok(url: str, child: ChildProcess, timeout: float = 60.0) ->
     raise TimeoutError(f"{child.label} not ready within {timeout}s")
 
 
-async def timed(child: ChildProcess, until: object) -> tuple[float, float]:
+async def timed(child: ChildProcess, until: object) -> tuple[float, float, float]:
+    """Seconds to up, peak RSS when up, idle RSS a moment later."""
     started = time.perf_counter()
     await child.start()
     await until  # type: ignore[misc]
     elapsed = time.perf_counter() - started
     assert child.process is not None
-    rss = peak_rss_mb(child.process.pid)
+    peak = rss_mb(child.process.pid)
+    await asyncio.sleep(IDLE_AFTER)
+    idle = rss_mb(child.process.pid, "VmRSS")
     await child.stop()
-    return elapsed, rss
+    return elapsed, peak, idle
+
+
+async def help_seconds(argv: list[str], env: dict[str, str], cwd: Path) -> float:
+    """Median wall time of ``argv`` (a ``--help``), run ``HELP_RUNS`` times."""
+    times = []
+    for _ in range(HELP_RUNS):
+        started = time.perf_counter()
+        process = await asyncio.create_subprocess_exec(
+            *argv, env=env, cwd=cwd, stdout=asyncio.subprocess.DEVNULL
+        )
+        if await process.wait() != 0:
+            raise RuntimeError(f"{argv} failed")
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
 
 
 async def gateway_once(ctx: BenchContext, work: Path, index: int) -> tuple[float, float]:
@@ -156,15 +194,27 @@ async def run_startup(ctx: BenchContext, args: argparse.Namespace) -> list[Figur
     work = ctx.tmp_dir / "startup"
     work.mkdir(parents=True, exist_ok=True)
     rounds = 1 if ctx.quick else max(args.repeat, 1)
-    results: dict[str, list[tuple[float, float]]] = {k: [] for k in ("gw", "bare", "mod", "raw")}
+    results: dict[str, list[tuple[float, float, float]]] = {
+        key: [] for key in ("gw", "bare", "mod", "raw")
+    }
     for index in range(rounds):
         results["bare"].append(await bare_once(work, index))
         results["gw"].append(await gateway_once(ctx, work, index))
         results["raw"].append(await raw_once(ctx, work, index))
         results["mod"].append(await module_once(ctx, work, index))
         for key, runs in results.items():
-            seconds, rss = runs[-1]
-            print(f"  [{index + 1}] {key:<5} up in {seconds:6.3f} s   peak RSS {rss:6.1f} MB")
+            seconds, peak, idle = runs[-1]
+            print(
+                f"  [{index + 1}] {key:<5} up in {seconds:6.3f} s   peak RSS {peak:6.1f} MB"
+                f"   idle RSS {idle:6.1f} MB"
+            )
+    (work / "bare_click.py").write_text(BARE_CLICK)
+    help_env = webos_env(ctx.nats_url, work / "help", REPO_MODULES)
+    cli_help = await help_seconds(webos_command("--help"), help_env, work)
+    click_help = await help_seconds(
+        [sys.executable, str(work / "bare_click.py"), "--help"], dict(os.environ), work
+    )
+    print(f"  webos --help {cli_help:6.3f} s   bare click --help {click_help:6.3f} s")
 
     def median(key: str, position: int) -> float:
         return statistics.median(run[position] for run in results[key])
@@ -200,4 +250,19 @@ async def run_startup(ctx: BenchContext, args: argparse.Namespace) -> list[Figur
             "MB",
             **lower,
         ),
+        Figure.compare(
+            "startup_gateway_idle_rss_mb_vs_bare_litestar",
+            median("gw", 2),
+            median("bare", 2),
+            "MB",
+            **lower,
+        ),
+        Figure.compare(
+            "startup_module_idle_rss_mb_vs_raw_nats_process",
+            median("mod", 2),
+            median("raw", 2),
+            "MB",
+            **lower,
+        ),
+        Figure.compare("cli_help_s_vs_bare_click", cli_help, click_help, "s", **lower),
     ]
