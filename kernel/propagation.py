@@ -16,6 +16,7 @@ durable events and tasks, None for live messages): a propagator that judges vali
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Protocol
 
@@ -40,34 +41,33 @@ class Propagator(Protocol):
         ...
 
 
-class TraceContext:
+class ContextValue:
+    """One header carrying one context variable as it is: the trace's ``traceparent``, the
+    correlation id. Sent only when the work in progress has a value; restored as received."""
+
+    def __init__(self, header: str, variable: ContextVar[str | None]) -> None:
+        self.header = header
+        self.variable = variable
+        self.headers = frozenset({header})
+
+    def inject(self, headers: MutableMapping[str, str]) -> None:
+        value = self.variable.get()
+        if value:
+            headers[self.header] = value
+
+    def extract(self, headers: Mapping[str, str], accepted_at: datetime | None) -> Undo | None:
+        token = self.variable.set(headers.get(self.header) or None)
+        return lambda: self.variable.reset(token)
+
+
+def trace_context() -> ContextValue:
     """W3C ``traceparent``: the innermost span of the sender becomes the receiver's parent."""
-
-    headers = frozenset({HEADER_TRACEPARENT})
-
-    def inject(self, headers: MutableMapping[str, str]) -> None:
-        traceparent = current_traceparent.get()
-        if traceparent:
-            headers[HEADER_TRACEPARENT] = traceparent
-
-    def extract(self, headers: Mapping[str, str], accepted_at: datetime | None) -> Undo | None:
-        token = current_traceparent.set(headers.get(HEADER_TRACEPARENT) or None)
-        return lambda: current_traceparent.reset(token)
+    return ContextValue(HEADER_TRACEPARENT, current_traceparent)
 
 
-class CorrelationId:
+def correlation_id() -> ContextValue:
     """``webos-correlation-id``: one id for everything a piece of work causes, when it has one."""
-
-    headers = frozenset({HEADER_CORRELATION})
-
-    def inject(self, headers: MutableMapping[str, str]) -> None:
-        correlation = current_correlation_id.get()
-        if correlation:
-            headers[HEADER_CORRELATION] = correlation
-
-    def extract(self, headers: Mapping[str, str], accepted_at: datetime | None) -> Undo | None:
-        token = current_correlation_id.set(headers.get(HEADER_CORRELATION) or None)
-        return lambda: current_correlation_id.reset(token)
+    return ContextValue(HEADER_CORRELATION, current_correlation_id)
 
 
 def _undo_all(undos: list[Undo]) -> Undo:
@@ -87,7 +87,7 @@ class Propagation:
     @classmethod
     def default(cls) -> Propagation:
         """Trace and correlation id; the security subsystem adds the identity when it starts."""
-        return cls([TraceContext(), CorrelationId()])
+        return cls([trace_context(), correlation_id()])
 
     def add(self, propagator: Propagator) -> None:
         self._propagators = (*self._propagators, propagator)
@@ -118,9 +118,10 @@ class Propagation:
 __all__ = [
     "HEADER_CORRELATION",
     "HEADER_TRACEPARENT",
-    "CorrelationId",
+    "ContextValue",
     "Propagation",
     "Propagator",
-    "TraceContext",
     "Undo",
+    "correlation_id",
+    "trace_context",
 ]

@@ -1,0 +1,86 @@
+"""The one propagation seam: a cross-cutting header added in one place travels with events and
+tasks alike, and is restored around the work that receives it."""
+
+from __future__ import annotations
+
+import asyncio
+from contextvars import ContextVar
+from pathlib import Path
+
+from kernel.propagation import ContextValue, Propagation
+from kernel.testing import KernelHarness, write_module
+
+def test_inject_extract_and_undo() -> None:
+    tenant, region = ContextVar("t", default=None), ContextVar("r", default=None)
+    propagation = Propagation([ContextValue("x-tenant", tenant)])
+    propagation.add(ContextValue("x-region", region))
+    assert propagation.headers == {"x-tenant", "x-region"}
+
+    tenant.set("acme")
+    assert propagation.inject({}) == {"x-tenant": "acme"}  # a value not set is not sent
+
+    undo = propagation.extract({"x-tenant": "globex", "x-region": "eu"})
+    assert (tenant.get(), region.get()) == ("globex", "eu")
+    undo()
+    assert (tenant.get(), region.get()) == ("acme", None)
+
+
+MODULE_EVENTS = """
+from contextvars import ContextVar
+from kernel import on, registry
+
+tenant: ContextVar = ContextVar("shop_tenant", default=None)
+
+@on("shop.sold")
+async def sold(payload: dict) -> None:
+    registry.get("seen").append(("event", tenant.get()))
+"""
+MODULE_SERVICES = """
+from kernel import service
+
+@service("seen")
+def seen() -> list:
+    return []
+"""
+MODULE_TASKS = """
+from kernel import registry
+from kernel.tasks import task
+
+from .events import tenant
+
+@task
+async def invoice() -> None:
+    registry.get("seen").append(("task", tenant.get()))
+"""
+
+
+async def test_a_header_added_once_travels_with_events_and_tasks(
+    webos: KernelHarness, tmp_path: Path
+) -> None:
+    files = {"events.py": MODULE_EVENTS, "services.py": MODULE_SERVICES, "tasks.py": MODULE_TASKS}
+    write_module(tmp_path / "m", "shop", files)
+    app = await webos.start(modules_path=tmp_path / "m", tasks_worker=True)
+    import shop.events  # type: ignore[import-not-found]  # the module the kernel loaded
+    import shop.tasks  # type: ignore[import-not-found]
+
+    app.kernel.propagation.add(ContextValue("webos-tenant", shop.events.tenant))
+    wire = await app.subscribe("shop.sold")
+    seen = app.kernel.registry.get("seen")
+
+    token = shop.events.tenant.set("acme")
+    try:
+        await app.kernel.bus.emit("shop.sold", {})
+        await shop.tasks.invoice.kiq()
+    finally:
+        shop.events.tenant.reset(token)
+    await app.kernel.bus.emit("shop.sold", {})  # no tenant: none travels
+
+    assert (await wire.next()).headers["webos-tenant"] == "acme"
+    assert "webos-tenant" not in (await wire.next()).headers
+    for _ in range(500):  # a bound on failure, not a timing
+        if len(seen) == 3:
+            break
+        await asyncio.sleep(0.01)
+    assert sorted(seen, key=str) == sorted(
+        [("event", "acme"), ("task", "acme"), ("event", None)], key=str
+    )
