@@ -10,6 +10,7 @@ from pathlib import Path
 from kernel.propagation import ContextValue, Propagation
 from kernel.testing import KernelHarness, write_module
 
+
 def test_inject_extract_and_undo() -> None:
     tenant, region = ContextVar("t", default=None), ContextVar("r", default=None)
     propagation = Propagation([ContextValue("x-tenant", tenant)])
