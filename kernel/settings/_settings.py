@@ -74,8 +74,11 @@ class KernelSettings(CoreSettings):
             wanted[name][field] = data.pop(key)
         problems: list[str] = []
         for name, part in cls.PARTS.items():
-            if isinstance(data.get(name), part) and not wanted[name]:
+            given = data.get(name)
+            if isinstance(given, part) and not wanted[name]:
                 continue
+            if isinstance(given, dict):
+                wanted[name] = {**given, **wanted[name]}
             try:
                 data[name] = part(**wanted[name])
             except ValidationError as error:
@@ -85,17 +88,16 @@ class KernelSettings(CoreSettings):
         return data
 
     def override(self, **changes: Any) -> KernelSettings:
-        """A copy with ``changes`` (named after their variables, like the constructor's)."""
+        """A copy with ``changes`` (named after their variables, like the constructor's); what was
+        left to its default stays so."""
         values: dict[str, Any] = {
-            name: getattr(self, name)
-            for name in CoreSettings.model_fields
-            if name in type(self).model_fields
+            name: getattr(self, name) for name in self.model_fields_set if name not in self.PARTS
         }
         for name in self.PARTS:
             part = getattr(self, name)
             prefix = _flat_prefix(type(part))
             values.update(
-                {f"{prefix}{field}": getattr(part, field) for field in type(part).model_fields}
+                {f"{prefix}{field}": getattr(part, field) for field in part.model_fields_set}
             )
         values.update(changes)
         return type(self)(**values)
