@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib
 import importlib.util
@@ -53,9 +54,12 @@ class ServicesSubsystem:
 
     def __init__(self) -> None:
         self._micro: list[Any] = []
+        self._calls: set[asyncio.Task[None]] = set()
+        self._shutdown_timeout = 0.0
 
     async def start(self, kernel: Kernel) -> None:
         strict = kernel.role != "gateway"
+        self._shutdown_timeout = kernel.settings.shutdown_timeout
         for module in kernel.modules.values():
             services = {name: kernel.registry.get(name) for name in module.services}
             try:
@@ -65,6 +69,7 @@ class ServicesSubsystem:
                     module.spec.manifest.version,
                     services,
                     strict=strict,
+                    calls=self._calls,
                     envelopes=kernel.bus.envelopes,
                 )
             except TypeError as error:
@@ -75,10 +80,16 @@ class ServicesSubsystem:
                 self._micro.append(micro)
 
     async def stop(self) -> None:
+        """Take no new calls; let those in progress finish (bounded by the shutdown timeout)."""
         for micro in self._micro:
             with contextlib.suppress(Exception):
                 await micro.stop()
         self._micro = []
+        if self._calls:
+            await asyncio.wait(set(self._calls), timeout=self._shutdown_timeout)
+        for task in list(self._calls):
+            task.cancel()
+        await asyncio.gather(*self._calls, return_exceptions=True)
 
     async def check(self) -> str | None:
         return None
