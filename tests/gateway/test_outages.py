@@ -50,6 +50,15 @@ async def _until(
         await asyncio.sleep(0.1)
 
 
+async def _until_true(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        if loop.time() > deadline:
+            raise AssertionError(f"{what} within {timeout}s")
+        await asyncio.sleep(0.05)
+
+
 async def test_ready_names_nats_while_it_is_down_and_recovers(tmp_path: Path) -> None:
     """The test's own nats-server (not the session's): stopped under a running gateway, then
     started again on the same port and store."""
@@ -76,6 +85,9 @@ async def test_ready_names_nats_while_it_is_down_and_recovers(tmp_path: Path) ->
         await _until(
             lambda: app.client.get("/ready"), lambda r: r.status_code == 200, "/ready back to 200"
         )
+        # The test's own NATS client reconnects on its own schedule: wait for it, or its
+        # subscription could reach the server after the event it is meant to see.
+        await _until_true(lambda: app.nats.is_connected, "the test's NATS client reconnected")
         events = await app.subscribe("notes.added")
         posted = await app.client.post("/api/notes/notes", json={"text": "after the outage"})
         assert posted.status_code == 201, posted.text
