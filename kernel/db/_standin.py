@@ -271,7 +271,12 @@ class StandinDatabase:
                 "webosStandin": True,
                 "ok": 1.0,
             }
-        if name in ("ping", "hello", "isMaster", "ismaster"):
+        if name == "ping":
+            # A readiness probe: answer only if the store can serve (client open, and with a
+            # data directory, its lock taken), as a server that answers a ping can.
+            await self.client._run(self.name, lambda: None, False, [], refresh=False)
+            return {"ok": 1.0}
+        if name in ("hello", "isMaster", "ismaster"):
             return {"ok": 1.0}
         if name == "create" and "viewOn" not in spec:
             await self.create_collection(spec["create"])

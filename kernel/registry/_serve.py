@@ -3,10 +3,16 @@
 Each module gets one micro service ``webos-<module>``, so ``$SRV.PING``/``$SRV.INFO``/
 ``$SRV.STATS`` and standard NATS tooling list, ping and count it; replicas share the load
 through the queue group ``webos.svc.<service>``.
+
+nats-py runs a subscription's callbacks one after another, so each call runs in a task of its
+own (kept in the ``calls`` set the caller owns, to wait for on stop): awaiting the method in the
+callback would make one slow call hold up every later call of that method on this replica, and
+those would time out at their callers although the process is idle.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -25,7 +31,11 @@ log = logging.getLogger("webos.registry")
 
 
 def _handler(
-    instance: Any, service: str, contract: MethodContract, propagation: Propagation
+    instance: Any,
+    service: str,
+    contract: MethodContract,
+    propagation: Propagation,
+    calls: set[asyncio.Task[None]],
 ) -> Any:
     method = getattr(instance, contract.name)
     span_attributes = {"rpc.system": "nats", "rpc.service": service, "rpc.method": contract.name}
@@ -71,7 +81,18 @@ def _handler(
         await request.respond(json.dumps(body).encode())
         return True
 
-    return handle
+    async def run(request: Request) -> None:
+        try:
+            await handle(request)
+        except Exception:  # e.g. the connection closed before the answer went out
+            log.exception("remote call %s.%s could not be answered", service, contract.name)
+
+    async def dispatch(request: Request) -> None:
+        task = asyncio.create_task(run(request))
+        calls.add(task)
+        task.add_done_callback(calls.discard)
+
+    return dispatch
 
 
 async def serve_module_services(
@@ -81,9 +102,11 @@ async def serve_module_services(
     services: dict[str, Any],
     *,
     strict: bool,
+    calls: set[asyncio.Task[None]],
     propagation: Propagation,
 ) -> Service | None:
-    """Expose ``services`` (name -> instance) of ``module``; None when it has none."""
+    """Expose ``services`` (name -> instance) of ``module``; None when it has none. Calls in
+    progress are in ``calls``."""
     if not services:
         return None
     micro = await add_service(
@@ -99,7 +122,7 @@ async def serve_module_services(
                 name=f"{name}-{contract.name}",
                 subject=method_subject(name, contract.name),
                 queue_group=f"webos.svc.{name}",
-                handler=_handler(instance, name, contract, propagation),
+                handler=_handler(instance, name, contract, propagation, calls),
                 metadata={"service": name, "method": contract.name},
             )
     return micro

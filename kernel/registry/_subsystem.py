@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib
 import importlib.util
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kernel.bus import Bus
+from kernel.config import CoreSettings
 from kernel.contracts import Host, Role
 from kernel.modules import ModuleSet, ModuleSpec
 from kernel.propagation import Propagation
@@ -61,9 +63,12 @@ class ServicesSubsystem:
 
     def __init__(self) -> None:
         self._micro: list[Any] = []
+        self._calls: set[asyncio.Task[None]] = set()
+        self._shutdown_timeout = 0.0
 
     async def start(self, host: Host) -> None:
         strict = host.role is not Role.GATEWAY
+        self._shutdown_timeout = host.get(CoreSettings).shutdown_timeout
         registry, nats = host.get(Registry), host.get(Bus).nats
         for module in host.get(ModuleSet).running.values():
             services = {name: registry.get(name) for name in module.services}
@@ -74,6 +79,7 @@ class ServicesSubsystem:
                     module.spec.manifest.version,
                     services,
                     strict=strict,
+                    calls=self._calls,
                     propagation=host.get(Propagation),
                 )
             except TypeError as error:
@@ -84,10 +90,16 @@ class ServicesSubsystem:
                 self._micro.append(micro)
 
     async def stop(self) -> None:
+        """Take no new calls; let those in progress finish (bounded by the shutdown timeout)."""
         for micro in self._micro:
             with contextlib.suppress(Exception):
                 await micro.stop()
         self._micro = []
+        if self._calls:
+            await asyncio.wait(set(self._calls), timeout=self._shutdown_timeout)
+        for task in list(self._calls):
+            task.cancel()
+        await asyncio.gather(*self._calls, return_exceptions=True)
 
     async def check(self) -> str | None:
         return None

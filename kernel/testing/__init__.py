@@ -26,6 +26,7 @@ from kernel.testing._harness import (
 )
 from kernel.testing._processes import ModuleProcess
 from kernel.testing._s3 import S3Server, moto_s3_server
+from kernel.testing._s3front import PresignRefused, check_presigned, presign_checking_front
 
 __all__ = [
     "ADMIN_EMAIL",
@@ -34,16 +35,19 @@ __all__ = [
     "KernelHarness",
     "MessageCollector",
     "ModuleProcess",
+    "PresignRefused",
     "ReceivedMessage",
     "RunningKernel",
     "S3Server",
     "add_user",
     "bearer",
+    "check_presigned",
     "forget_modules",
     "login",
     "moto_s3_server",
     "pattern",
     "pattern_bytes",
+    "presign_checking_front",
     "purge_jetstream",
     "running_kernel",
     "start_with_auth",

@@ -82,6 +82,10 @@ class RunningKernel:
     async def subscribe(self, subject: str) -> MessageCollector:
         collector = MessageCollector()
         collector.subscription = await self.nats.subscribe(subject, cb=collector._receive)
+        # Twice: nats-py writes a flush's PING straight to the socket while the SUB may still
+        # wait for its flusher task, so the first PONG can come back before the server has the
+        # subscription. The second PING follows the SUB on the wire: its PONG proves it.
+        await self.nats.flush()
         await self.nats.flush()
         self._subscriptions.append(collector.subscription)
         return collector

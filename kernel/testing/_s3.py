@@ -3,7 +3,9 @@
 A separate process (never moto's in-process decorator) so SDKs go through real HTTP and memory
 measurements see only the test process. With ``enforce_auth`` the server checks signatures
 against an IAM access key created at start, so wrong credentials really fail; moto answers 500 to
-presigned URLs in that mode, so presigned tests use an open server.
+presigned URLs in that mode, and serves any presigned URL without it (it never checks their
+signatures), so presigned tests use an open server behind ``presign_checking_front``
+(``_s3front.py``), which does.
 """
 
 from __future__ import annotations

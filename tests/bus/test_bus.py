@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator, Callable
 
 import nats
 import pytest
+from nats.errors import MaxPayloadError
 from pydantic import BaseModel
 
 from kernel.bus import Bus, BusNotConnected, Event, InvalidSubject, normalize_subject, on
@@ -223,3 +224,25 @@ def test_handlers_must_be_async() -> None:
 
         @on("x.y")
         def sync_handler(payload: dict) -> None: ...
+
+
+async def test_an_event_larger_than_the_servers_max_payload_is_refused_to_the_emitter(
+    buses,
+) -> None:
+    received: list[Event] = []
+
+    @on("big.thing")
+    async def handler(event: Event) -> None:
+        received.append(event)
+
+    bus = await buses(("audit", handler))
+    limit = bus.nats.max_payload  # what the server announced (1 MiB by default)
+
+    with pytest.raises(MaxPayloadError, match="maximum payload exceeded"):
+        await bus.emit("big.thing", {"blob": "x" * (limit + 1)})
+    await bus.emit("big.thing", {"blob": "small"})
+
+    # Delivered in order on one connection: the first event to arrive is the small one.
+    await eventually(lambda: received, "the small event")
+    assert [event.json() for event in received] == [{"blob": "small"}]
+    assert bus.connected and bus.published == 1

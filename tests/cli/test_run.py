@@ -2,7 +2,9 @@
 
 import asyncio
 import json
+import os
 import signal
+import time
 from pathlib import Path
 
 import httpx
@@ -133,5 +135,27 @@ def test_restart_on_the_same_ports_right_away(gateway: Gateway) -> None:
 
     gateway.start()
 
+    assert gateway.wait_ready().status_code == 200
+    assert gateway.stop(signal.SIGTERM) == 0
+
+
+def test_sigkill_of_the_gateway_takes_the_embedded_nats_server_with_it(gateway: Gateway) -> None:
+    """No graceful stop at all (the OOM killer, kill -9): the README promises the embedded
+    nats-server dies with the gateway, freeing its port for the next run."""
+    gateway.start()
+    gateway.wait_ready()
+    servers = processes_mentioning(str(gateway.data_dir))
+    assert servers, "the embedded nats-server should run"
+
+    gateway.process.kill()
+    gateway.process.wait(10)
+
+    deadline = time.monotonic() + 15  # a failure bound, not a speed requirement
+    while (left := processes_mentioning(str(gateway.data_dir))) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for orphan in left:  # this test's own server: never leave it running
+        os.kill(orphan, signal.SIGKILL)
+    assert left == [], f"nats-server {left} outlived its SIGKILLed gateway"
+    gateway.start()  # and the next run gets the port
     assert gateway.wait_ready().status_code == 200
     assert gateway.stop(signal.SIGTERM) == 0

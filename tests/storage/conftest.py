@@ -4,7 +4,8 @@ moto runs as a separate process on loopback (never the in-process decorator) so 
 goes through real HTTP, and tracemalloc in the memory tests sees only our process. The main
 server enforces auth (``INITIAL_NO_AUTH_ACTION_COUNT``): the first three calls create an IAM user
 with an access key; every S3 call after that must be signed with it, so wrong credentials really
-fail. A second, open server serves the presigned-URL tests (see ``moto_s3_open``).
+fail. A second, open server serves the presigned-URL tests behind a front that checks their
+query signatures, which moto never does (see ``moto_s3_presign``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 from storagetest_helpers import SECRET, MotoS3
 
 from kernel.storage import AFS, LocalBackend
-from kernel.testing import moto_s3_server
+from kernel.testing import moto_s3_server, presign_checking_front
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -40,10 +41,14 @@ def moto_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoS3]:
 
 
 @pytest.fixture(scope="session")
-def moto_s3_open(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoS3]:
-    """moto_server without auth: moto answers 500 to presigned URLs once auth is enforced."""
-    with _moto_server(tmp_path_factory.mktemp("moto-open"), enforce_auth=False) as server:
-        yield server
+def moto_s3_presign(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoS3]:
+    """An open moto_server (moto answers 500 to presigned URLs once auth is enforced) behind a
+    front that refuses presigned URLs whose SigV4 signature, method or expiry is wrong."""
+    with (
+        moto_s3_server(tmp_path_factory.mktemp("moto-open"), enforce_auth=False) as server,
+        presign_checking_front(server) as front,
+    ):
+        yield MotoS3(front.endpoint, front.access_key, front.secret_key)
 
 
 @pytest.fixture

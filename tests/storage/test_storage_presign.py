@@ -1,14 +1,20 @@
-"""Presigned URLs: real S3 round trips through moto, and the local signed tokens."""
+"""Presigned URLs: real S3 round trips through moto, and the local signed tokens.
+
+moto never checks a presigned URL's signature, so the S3 tests go through a front that does
+(``kernel.testing.presign_checking_front``, botocore's SigV4 signer): a URL signed for another
+method, key or expiry is refused as real S3 refuses it.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from minio import Minio
 from storagetest_helpers import SECRET, MotoS3
 
 from kernel.storage import (
@@ -25,10 +31,19 @@ from kernel.storage import (
 
 
 @pytest.fixture
-async def s3_open(moto_s3_open: MotoS3, bucket: str) -> AsyncIterator[AFS]:
-    fs = AFS({"s3": moto_s3_open.backend(bucket)})
+async def s3_open(moto_s3_presign: MotoS3, bucket: str) -> AsyncIterator[AFS]:
+    fs = AFS({"s3": moto_s3_presign.backend(bucket)})
     async with fs:
         yield fs
+
+
+def _with_query(url: str, name: str, value: str) -> str:
+    parts = urlsplit(url)
+    query = "&".join(
+        f"{name}={value}" if pair.partition("=")[0] == name else pair
+        for pair in parts.query.split("&")
+    )
+    return parts._replace(query=query).geturl()
 
 
 async def test_s3_presigned_put_then_get(s3_open: AFS) -> None:
@@ -48,6 +63,74 @@ async def test_s3_presigned_put_then_get(s3_open: AFS) -> None:
     assert got.content == b"\x89PNG data"
     stat = await s3_open.stat("fs://s3/up/photo.png")
     assert (stat.size, stat.content_type) == (9, "image/png")
+
+
+async def test_s3_presigned_urls_grant_only_what_was_signed(s3_open: AFS) -> None:
+    await s3_open.write("fs://s3/doc.txt", b"original", content_type="text/plain")
+    await s3_open.write("fs://s3/other.txt", b"someone else's")
+    get_url = await s3_open.presign("fs://s3/doc.txt", expires=timedelta(minutes=1))
+    put_url = await s3_open.presign("fs://s3/doc.txt", method="PUT", expires=timedelta(minutes=1))
+    signature = parse_qs(urlsplit(get_url).query)["X-Amz-Signature"][0]
+    flipped = signature[:-1] + ("0" if signature[-1] != "0" else "1")
+    text = {"Content-Type": "text/plain"}
+
+    async with httpx.AsyncClient() as anonymous:
+        refused = {
+            "another key": await anonymous.get(get_url.replace("/doc.txt?", "/other.txt?")),
+            "longer expiry": await anonymous.get(_with_query(get_url, "X-Amz-Expires", "604800")),
+            "changed signature": await anonymous.get(
+                _with_query(get_url, "X-Amz-Signature", flipped)
+            ),
+            "GET URL used to PUT": await anonymous.put(get_url, content=b"pwned", headers=text),
+            "PUT URL used to GET": await anonymous.get(put_url),
+            "PUT URL used on another key": await anonymous.put(
+                put_url.replace("/doc.txt?", "/other.txt?"), content=b"pwned", headers=text
+            ),
+        }
+        for case, response in refused.items():
+            assert response.status_code == 403, (case, response.text)
+            assert "<Code>SignatureDoesNotMatch</Code>" in response.text, case
+        assert await s3_open.read("fs://s3/doc.txt") == b"original"
+        assert await s3_open.read("fs://s3/other.txt") == b"someone else's"
+
+        fetched = await anonymous.get(get_url)
+        stored = await anonymous.put(put_url, content=b"replaced", headers=text)
+    assert (fetched.status_code, fetched.content) == (200, b"original")
+    assert stored.status_code == 200, stored.text
+    assert await s3_open.read("fs://s3/doc.txt") == b"replaced"
+
+
+async def test_s3_expired_or_foreign_presigned_urls_are_refused(
+    moto_s3_presign: MotoS3, s3_open: AFS
+) -> None:
+    """The front's own checks, with URLs the minio SDK signs as a client would."""
+    await s3_open.write("fs://s3/doc.txt", b"original")
+    bucket = s3_open.mounts["s3"].bucket
+    signer = Minio(
+        moto_s3_presign.endpoint,
+        moto_s3_presign.access_key,
+        moto_s3_presign.secret_key,
+        secure=False,
+        region="us-east-1",
+    )
+    stranger = Minio(
+        moto_s3_presign.endpoint, "someone", "else-entirely", secure=False, region="us-east-1"
+    )
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    expired = signer.presigned_get_object(
+        bucket, "doc.txt", expires=timedelta(minutes=5), request_date=an_hour_ago
+    )
+    fresh = signer.presigned_get_object(bucket, "doc.txt", expires=timedelta(minutes=5))
+    foreign = stranger.presigned_get_object(bucket, "doc.txt", expires=timedelta(minutes=5))
+
+    async with httpx.AsyncClient() as anonymous:
+        late = await anonymous.get(expired)
+        unknown = await anonymous.get(foreign)
+        good = await anonymous.get(fresh)
+
+    assert late.status_code == 403 and "Request has expired" in late.text
+    assert unknown.status_code == 403 and "<Code>InvalidAccessKeyId</Code>" in unknown.text
+    assert (good.status_code, good.content) == (200, b"original")
 
 
 async def test_s3_presign_rejects_long_expiry(s3_open: AFS) -> None:

@@ -1,8 +1,10 @@
 """Nothing addressed by a URN may touch anything outside its mount.
 
-Each nasty URN is thrown at every operation of a real local mount whose root has a sibling folder
-full of "secrets"; the sibling is snapshotted before and after. S3 gets the same URN table: keys
-are not paths there, but a key like ``../x`` would still surprise whoever syncs the bucket to disk.
+Each nasty URN is thrown at every operation of a real local mount whose root has sibling folders
+full of "secrets"; the siblings are snapshotted before and after. One sibling is named like the
+root plus a suffix (``root-secrets``): its real path starts with the root's, so only a containment
+check that includes the path separator keeps it out. S3 gets the same URN table: keys are not
+paths there, but a key like ``../x`` would still surprise whoever syncs the bucket to disk.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from kernel.storage import AFS, AccessDenied, InvalidURN, LocalBackend, StorageE
 NASTY_PATHS = [
     "..",
     "../outside/secret.txt",
+    "../root-secrets/secret.txt",
+    "a/../../root-secrets/secret.txt",
     "a/../../outside/secret.txt",
     "a/../b",
     "a/..",
@@ -69,11 +73,14 @@ NASTY_URNS = [
 
 @pytest.fixture
 def world(tmp_path: Path) -> Path:
-    """tmp_path/root is the mount; tmp_path/outside holds files that must never change."""
+    """tmp_path/root is the mount; tmp_path/outside and tmp_path/root-secrets (a name that
+    starts like the root's) hold files that must never change."""
     outside = tmp_path / "outside"
     (outside / "etc").mkdir(parents=True)
     (outside / "secret.txt").write_text("top secret")
     (outside / "etc" / "passwd").write_text("root:x:0:0")
+    (tmp_path / "root-secrets").mkdir()
+    (tmp_path / "root-secrets" / "secret.txt").write_text("sibling secret")
     (tmp_path / "root").mkdir()
     return tmp_path
 
@@ -180,6 +187,30 @@ async def test_symlinked_directory_pointing_outside(local_afs: AFS, world: Path)
     with pytest.raises(AccessDenied, match="fs://local/escape"):
         await local_afs.list("fs://local/escape")
     assert outside_state(world) == before
+
+
+async def test_links_into_a_sibling_named_like_the_root(local_afs: AFS, world: Path) -> None:
+    """``<root>-secrets`` shares the root's path as a prefix but is outside the mount."""
+    sibling = world / "root-secrets"
+    (world / "root" / "twin").symlink_to(sibling, target_is_directory=True)
+    (world / "root" / "twin.txt").symlink_to(sibling / "secret.txt")
+    (world / "root" / "up").symlink_to("..", target_is_directory=True)  # into tmp_path
+    before = outside_state(world)
+    for urn in [
+        "fs://local/twin/secret.txt",
+        "fs://local/twin/new.txt",
+        "fs://local/twin.txt",
+        "fs://local/up/root-secrets/secret.txt",
+        "fs://local/up/root-secrets/new.txt",
+    ]:
+        for error in await attempt_everything(local_afs, urn):
+            assert isinstance(error, AccessDenied), (urn, error)
+    with pytest.raises(AccessDenied, match="fs://local/twin"):
+        await local_afs.list("fs://local/twin")
+    listed = [s.path for s in await local_afs.list("fs://local", recursive=True)]
+    assert listed == ["seed.txt"]
+    assert outside_state(world) == before
+    assert (sibling / "secret.txt").read_text() == "sibling secret"
 
 
 async def test_symlink_to_absolute_system_path(local_afs: AFS, world: Path) -> None:

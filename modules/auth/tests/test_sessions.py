@@ -79,6 +79,19 @@ async def test_failed_logins_are_rate_limited(webos: KernelHarness) -> None:
     assert security_of(app).limiter.check(ADMIN_EMAIL, "127.0.0.1") is not None
 
 
+async def test_a_successful_login_forgives_earlier_mistakes(webos: KernelHarness) -> None:
+    """Two typos, then the right password: the next typos start counting from zero again."""
+    app = await start(webos, [], login_max_per_account=3)
+    for _ in range(2):
+        assert (await _login(app, password="a typo in the password")).status_code == 401
+    assert (await _login(app)).status_code == 200
+
+    again = [(await _login(app, password="another typo, later")).status_code for _ in range(2)]
+
+    assert again == [401, 401]  # not locked out after a single new mistake
+    assert (await _login(app)).status_code == 200
+
+
 async def test_changing_ones_password_ends_every_session(webos: KernelHarness) -> None:
     app = await start(webos, [])
     admin = await login(app)

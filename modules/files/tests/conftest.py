@@ -3,7 +3,8 @@
 moto runs as its own process on loopback (the SDK and presigned URLs go through real HTTP, and
 tracemalloc sees only this process). It runs without auth: moto answers 500 to presigned URLs
 once its signature checks are on, and credentials are the storage suite's business
-(tests/storage). Each test gets a fresh bucket, created by the kernel's S3 mount at start.
+(tests/storage). Presign tests reach it through a front that checks presigned URLs' signatures
+(``s3_checked``). Each test gets a fresh bucket, created by the kernel's S3 mount at start.
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from kernel.testing import KernelHarness, RunningKernel, S3Server, moto_s3_server
+from kernel.testing import (
+    KernelHarness,
+    RunningKernel,
+    S3Server,
+    moto_s3_server,
+    presign_checking_front,
+)
 
 
 @pytest.fixture(scope="session")
@@ -22,14 +29,33 @@ def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
         yield server
 
 
-@pytest.fixture
-def s3(moto: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
-    """Configure the kernel's ``s3`` mount (fresh bucket) for kernels started in this test."""
-    monkeypatch.setenv("WEBOS_STORAGE_S3_ENDPOINT", moto.endpoint)
+@pytest.fixture(scope="session")
+def moto_checked(moto: S3Server) -> Iterator[S3Server]:
+    """The same moto behind a front that checks presigned URLs' signatures (moto does not)."""
+    with presign_checking_front(
+        S3Server(moto.endpoint, "files-test-access", "files-test-secret")
+    ) as front:
+        yield front
+
+
+def _use_s3(server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
+    monkeypatch.setenv("WEBOS_STORAGE_S3_ENDPOINT", server.endpoint)
     monkeypatch.setenv("WEBOS_STORAGE_S3_ACCESS_KEY", "files-test-access")
     monkeypatch.setenv("WEBOS_STORAGE_S3_SECRET_KEY", "files-test-secret")
     monkeypatch.setenv("WEBOS_STORAGE_S3_BUCKET", f"files-{uuid.uuid4().hex[:16]}")
-    return moto
+    return server
+
+
+@pytest.fixture
+def s3(moto: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
+    """Configure the kernel's ``s3`` mount (fresh bucket) for kernels started in this test."""
+    return _use_s3(moto, monkeypatch)
+
+
+@pytest.fixture
+def s3_checked(moto_checked: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
+    """Like ``s3``, through the front that refuses badly signed presigned URLs."""
+    return _use_s3(moto_checked, monkeypatch)
 
 
 @pytest.fixture(autouse=True)

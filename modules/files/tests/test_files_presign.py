@@ -112,7 +112,7 @@ async def test_presign_request_validation(webos: KernelHarness) -> None:
 
 
 async def test_s3_presigned_put_then_get_straight_against_moto(
-    webos: KernelHarness, s3: Moto
+    webos: KernelHarness, s3_checked: Moto
 ) -> None:
     app = await webos.start(["files"])
     data = pattern_bytes(700_000, seed=5)
@@ -124,13 +124,18 @@ async def test_s3_presigned_put_then_get_straight_against_moto(
         )
     ).json()
     get = (await app.client.post("/api/files/presign", json={"urn": "fs://s3/direct/x.bin"})).json()
-    assert put["url"].startswith(f"http://{s3.endpoint}/")
+    assert put["url"].startswith(f"http://{s3_checked.endpoint}/")
     assert put["headers"] == {"content-type": "image/png"}
 
     async with httpx.AsyncClient() as anonymous:
+        swapped = [
+            await anonymous.put(get["url"], content=b"pwned", headers=put["headers"]),
+            await anonymous.get(put["url"]),
+        ]
         stored = await anonymous.put(put["url"], content=data, headers=put["headers"])
         fetched = await anonymous.get(get["url"])
 
+    assert [answer.status_code for answer in swapped] == [403, 403]  # each URL grants one method
     assert stored.status_code == 200, stored.text
     assert fetched.status_code == 200 and sha256(fetched.content) == sha256(data)
     through_gateway = await app.client.get("/api/files/s3/direct/x.bin")

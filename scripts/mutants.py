@@ -1,0 +1,414 @@
+"""Curated mutants: small deliberate bugs in security- and durability-critical lines, each of which
+named tests must catch.
+
+A green suite proves the code does what the tests check; this proves the tests check what
+matters. For every mutant in ``MUTANTS`` the script copies the repository (the files git knows,
+tracked or new, none it ignores) to a scratch folder, checks that Python run there imports
+``kernel`` from the copy (not from the editable install), replaces the ``original`` snippet with
+the ``mutated`` one, runs the mutant's tests there and expects them to FAIL. It prints one row per
+mutant (caught / SURVIVED / ERROR, seconds) and exits non-zero when any mutant survived, errored,
+or its snippet is no longer in the code exactly once.
+
+Usage::
+
+    python scripts/mutants.py               # all mutants, two at a time
+    python scripts/mutants.py --list        # names, files and tests
+    python scripts/mutants.py --only storage-containment --only limiter-reset
+    python scripts/mutants.py --baseline    # the same tests on the unmutated copy: must pass
+
+Adding a mutant: append a ``Mutant`` to ``MUTANTS`` with
+
+* ``name``: short, unique, kebab-case;
+* ``path``: the file, relative to the repository root;
+* ``original``: a snippet copied exactly from that file (whitespace included) that occurs in it
+  once; take a line or two, enough to be unique;
+* ``mutated``: the same snippet with the bug in (a flipped condition, a dropped check, an off by
+  one); it must stay valid Python, or the tests fail for the wrong reason;
+* ``tests``: pytest arguments (node ids, or ``-k`` expressions) naming the fewest and fastest
+  tests that catch it. Check by hand: ``--only NAME`` must say caught, and ``--baseline --only
+  NAME`` must pass. The whole run must stay well under five minutes on two cores.
+
+When the code moves, the run stops with "snippet not found": update ``original`` and ``mutated``
+to the new code, never drop the mutant without a replacement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PER_MUTANT_TIMEOUT = 300  # seconds; a hung run is reported as an error, not as caught
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    path: str
+    original: str
+    mutated: str
+    tests: tuple[str, ...]
+
+
+MUTANTS: list[Mutant] = [
+    # -- who may call ---------------------------------------------------------------------
+    Mutant(
+        "guard-deny-anonymous",
+        "kernel/auth/_guards.py",
+        "if not is_public(handler) and not principal_of(connection).is_authenticated:",
+        "if is_public(handler) and not principal_of(connection).is_authenticated:",
+        (
+            "tests/auth/test_http_guards.py"
+            "::test_every_route_that_is_not_public_refuses_anonymous_callers",
+        ),
+    ),
+    Mutant(
+        "guard-requires",
+        "kernel/auth/_guards.py",
+        "missing = [p for p in permissions if not has_permission(principal, p)]",
+        "missing = [p for p in permissions[1:] if not has_permission(principal, p)]",
+        ("tests/auth/test_http_guards.py::test_a_guarded_route_wants_the_permission",),
+    ),
+    Mutant(
+        "guard-require-permission",
+        "kernel/auth/_guards.py",
+        "    if not has_permission(acting, permission):",
+        "    if not acting.roles and not has_permission(acting, permission):",
+        ("tests/auth/test_http_guards.py::test_a_guarded_route_wants_the_permission",),
+    ),
+    Mutant(
+        "password-verification",
+        "kernel/auth/_passwords.py",
+        "    except (VerificationError, InvalidHashError):\n        return False",
+        "    except (VerificationError, InvalidHashError):\n        return True",
+        ("tests/auth/test_passwords.py::test_wrong_password_is_false_not_an_error",),
+    ),
+    Mutant(
+        "limiter-reset",
+        "modules/auth/_session.py",
+        "    security.limiter.reset(data.email)\n",
+        "",
+        ("modules/auth/tests/test_sessions.py::test_a_successful_login_forgives_earlier_mistakes",),
+    ),
+    Mutant(
+        "token-algorithm-pinning",
+        "kernel/auth/_tokens.py",
+        "algorithms=[config.algorithm],",
+        "algorithms=list(ALGORITHMS),",
+        ("tests/auth/test_tokens.py::test_algorithm_confusion_hs256_with_the_public_key",),
+    ),
+    Mutant(
+        "csrf-double-submit",
+        "kernel/auth/_cookies.py",
+        "if not expected or not sent or not constant_time_equals(sent, expected):",
+        "if expected and sent and not constant_time_equals(sent, expected):",
+        ("tests/console/test_session.py::test_state_changes_need_the_csrf_header",),
+    ),
+    # -- identity on the bus --------------------------------------------------------------
+    Mutant(
+        "identity-signature",
+        "kernel/auth/_identity.py",
+        '"verify_signature": True,',
+        '"verify_signature": False,',
+        (
+            "tests/auth/test_identity.py::test_forged_with_another_key",
+            "tests/auth/test_identity.py::test_tampered_claims",
+        ),
+    ),
+    Mutant(
+        "identity-expiry",
+        "kernel/auth/_clock.py",
+        '    if claims["exp"] <= now - leeway:\n        return "expired"',
+        '    if claims["exp"] <= now - leeway:\n        pass',
+        ("tests/auth/test_identity.py::test_expired",),
+    ),
+    Mutant(
+        "identity-vouches-for-another",
+        "kernel/auth/_propagator.py",
+        "if received is not None and received[1] == principal:",
+        "if received is not None:",
+        (
+            "tests/auth/test_identity_propagator.py"
+            "::test_a_module_process_forwards_what_it_received_and_nothing_else",
+        ),
+    ),
+    Mutant(
+        "forwarded-identity-from-client",
+        "kernel/forwarding/_client.py",
+        'dropped = HOP_BY_HOP | {name.encode("latin-1") for name in self.propagation.headers}',
+        "dropped = HOP_BY_HOP",
+        (
+            "tests/distribution/test_forwarded_identity.py"
+            "::test_an_identity_header_from_a_client_counts_for_nothing[standalone]",
+        ),
+    ),
+    # -- durable events -------------------------------------------------------------------
+    Mutant(
+        "durable-acks-a-failure",
+        "kernel/bus/_durable.py",
+        'if delivery.outcome == "handled":',
+        'if delivery.outcome in ("handled", "failed"):',
+        (
+            "tests/distribution/test_durable.py"
+            "::test_failing_handler_is_retried_then_dead_lettered_and_replayed_after_fix",
+        ),
+    ),
+    Mutant(
+        "dead-letter-threshold",
+        "kernel/bus/_durable.py",
+        "delivered >= self.settings.max_deliver",
+        "delivered >= self.settings.max_deliver - 1",
+        (
+            "tests/distribution/test_durable.py"
+            "::test_failing_handler_is_retried_then_dead_lettered_and_replayed_after_fix",
+        ),
+    ),
+    Mutant(  # the other way: JetStream stops redelivering first, so the event is lost silently
+        "dead-letter-never",
+        "kernel/bus/_durable.py",
+        "delivered >= self.settings.max_deliver",
+        "delivered > self.settings.max_deliver",
+        (
+            "tests/distribution/test_durable.py"
+            "::test_failing_handler_is_retried_then_dead_lettered_and_replayed_after_fix",
+        ),
+    ),
+    # -- storage --------------------------------------------------------------------------
+    Mutant(
+        "storage-containment",
+        "kernel/storage/_local.py",
+        "if real != root and not real.startswith(root + os.sep):",
+        "if real != root and not real.startswith(root):",
+        ("tests/storage/test_storage_traversal.py::test_links_into_a_sibling_named_like_the_root",),
+    ),
+    Mutant(
+        "s3-presign-method",
+        "kernel/storage/_s3.py",
+        "path, self._client.presigned_put_object, self.bucket, key, expires=expires",
+        "path, self._client.presigned_get_object, self.bucket, key, expires=expires",
+        ("tests/storage/test_storage_presign.py::test_s3_presigned_put_then_get",),
+    ),
+    Mutant(
+        "local-presign-method",
+        "modules/files/router.py",
+        "    if granted != method:",
+        '    if granted != method and granted != "GET":',
+        ("modules/files/tests/test_files_presign.py::test_bad_tokens_are_403",),
+    ),
+    Mutant(
+        "local-presign-signature",
+        "kernel/storage/_presign.py",
+        "if not dot or not hmac.compare_digest(_mac(key, body), signature):",
+        "if not dot:",
+        ("tests/storage/test_storage_presign.py", "-k", "tampered"),
+    ),
+    # -- failure modes --------------------------------------------------------------------
+    Mutant(
+        "standin-ping-always-ok",
+        "kernel/db/_standin.py",
+        "            await self.client._run(self.name, lambda: None, False, [], refresh=False)\n",
+        "",
+        ("tests/db/test_db_ready.py::test_ready_is_503_while_the_embedded_store_cannot_serve",),
+    ),
+    Mutant(
+        "nats-outlives-gateway",
+        "kernel/transport/_server.py",
+        "preexec_fn=_die_with_parent,",
+        "preexec_fn=None,",
+        (
+            "tests/cli/test_run.py"
+            "::test_sigkill_of_the_gateway_takes_the_embedded_nats_server_with_it",
+        ),
+    ),
+]
+
+
+@dataclass
+class Outcome:
+    mutant: Mutant
+    verdict: str  # caught, SURVIVED, ERROR, passed (baseline), FAILED (baseline)
+    seconds: float
+    detail: str = ""
+
+
+def repository_files() -> list[str]:
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout.decode()
+    # --cached still lists files deleted in the work tree; they are not part of the copy.
+    return sorted({name for name in listed.split("\0") if name and (ROOT / name).is_file()})
+
+
+def check_snippets(mutants: list[Mutant]) -> list[str]:
+    """One line per mutant whose ``original`` is not in its file exactly once."""
+    problems = []
+    for mutant in mutants:
+        path = ROOT / mutant.path
+        if not path.is_file():
+            problems.append(f"{mutant.name}: {mutant.path} does not exist")
+            continue
+        count = path.read_text().count(mutant.original)
+        if count != 1:
+            problems.append(
+                f"{mutant.name}: snippet found {count} times in {mutant.path} (must be once): "
+                f"{mutant.original!r}"
+            )
+    return problems
+
+
+def copy_repository(files: list[str], scratch: Path) -> None:
+    for name in files:
+        target = scratch / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+
+
+def environment(scratch: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(scratch), env.get("PYTHONPATH")]))
+    env.pop("PYTEST_ADDOPTS", None)
+    return env
+
+
+def imports_from(scratch: Path, env: dict[str, str]) -> str:
+    """Where ``import kernel`` resolves in the copy; raise unless it is the copy's own."""
+    found = subprocess.run(
+        [sys.executable, "-c", "import kernel; print(kernel.__file__)"],
+        cwd=scratch,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    where = found.stdout.strip()
+    if found.returncode != 0 or not Path(where).resolve().is_relative_to(scratch.resolve()):
+        raise RuntimeError(
+            f"the copy imports kernel from {where or found.stderr.strip()!r}, not from {scratch}: "
+            "a mutation there would go unseen"
+        )
+    return where
+
+
+def run_one(mutant: Mutant, files: list[str], *, baseline: bool, keep: bool) -> Outcome:
+    started = time.monotonic()
+    scratch = Path(tempfile.mkdtemp(prefix=f"webos-mutant-{mutant.name}-"))
+    try:
+        copy_repository(files, scratch)
+        env = environment(scratch)
+        imports_from(scratch, env)
+        if not baseline:
+            path = scratch / mutant.path
+            text = path.read_text()
+            if text.count(mutant.original) != 1:
+                raise RuntimeError(f"snippet not found exactly once in {mutant.path}")
+            path.write_text(text.replace(mutant.original, mutant.mutated))
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-x",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--basetemp={scratch / '.pytest-tmp'}",
+            *mutant.tests,
+        ]
+        try:
+            run = subprocess.run(
+                command,
+                cwd=scratch,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=PER_MUTANT_TIMEOUT,
+            )
+        except subprocess.TimeoutExpired:
+            return Outcome(mutant, "ERROR", time.monotonic() - started, "timed out")
+        tail = "\n".join((run.stdout + run.stderr).strip().splitlines()[-15:])
+        seconds = time.monotonic() - started
+        if baseline:
+            return Outcome(mutant, "passed" if run.returncode == 0 else "FAILED", seconds, tail)
+        # pytest: 1 = tests failed (caught); 0 = all passed (survived); anything else (no tests
+        # collected, usage or collection error, interrupted) proves nothing about the mutant.
+        if run.returncode == 1:
+            return Outcome(mutant, "caught", seconds)
+        if run.returncode == 0:
+            return Outcome(mutant, "SURVIVED", seconds, tail)
+        return Outcome(mutant, "ERROR", seconds, f"pytest exited {run.returncode}\n{tail}")
+    except Exception as error:
+        return Outcome(mutant, "ERROR", time.monotonic() - started, f"{error}")
+    finally:
+        if keep:
+            print(f"kept {scratch}", file=sys.stderr)
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--list", action="store_true", help="list the mutants and exit")
+    parser.add_argument("--only", action="append", metavar="NAME", help="run only NAME (repeat)")
+    parser.add_argument("--jobs", type=int, default=2, help="mutants run at once (default 2)")
+    parser.add_argument(
+        "--baseline", action="store_true", help="run the tests unmutated: they must pass"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the scratch copies")
+    args = parser.parse_args(argv)
+
+    names = [mutant.name for mutant in MUTANTS]
+    if len(set(names)) != len(names):
+        print("mutant names must be unique", file=sys.stderr)
+        return 2
+    chosen = MUTANTS
+    if args.only:
+        unknown = sorted(set(args.only) - set(names))
+        if unknown:
+            print(f"unknown mutant(s): {', '.join(unknown)}. Known: {', '.join(names)}")
+            return 2
+        chosen = [mutant for mutant in MUTANTS if mutant.name in args.only]
+    if args.list:
+        for mutant in chosen:
+            print(f"{mutant.name:<30} {mutant.path:<30} {' '.join(mutant.tests)}")
+        return 0
+
+    problems = check_snippets(chosen)
+    if problems:
+        print("the mutant list is out of step with the code:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+
+    files = repository_files()
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        futures = [
+            pool.submit(run_one, mutant, files, baseline=args.baseline, keep=args.keep)
+            for mutant in chosen
+        ]
+        outcomes = [future.result() for future in futures]
+
+    width = max(len(mutant.name) for mutant in chosen)
+    print(f"\n{'mutant':<{width}}  {'result':<8}  seconds")
+    for outcome in outcomes:
+        print(f"{outcome.mutant.name:<{width}}  {outcome.verdict:<8}  {outcome.seconds:7.1f}")
+    print(f"{len(outcomes)} mutants in {time.monotonic() - started:.0f} s")
+    good = {"caught", "passed"}
+    for outcome in outcomes:
+        if outcome.verdict not in good:
+            print(f"\n--- {outcome.mutant.name}: {outcome.verdict}\n{outcome.detail}")
+    return 0 if all(outcome.verdict in good for outcome in outcomes) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
