@@ -61,7 +61,7 @@ def check_presigned(
     """Raise :class:`PresignRefused` unless ``target`` carries a valid SigV4 query signature.
 
     ``target`` is the request line's path and query, as sent; ``headers`` the request's headers
-    (case-insensitive lookup); ``secrets`` maps access key ids to secret keys.
+    (names in lower case, as SigV4 signs them); ``secrets`` maps access key ids to secret keys.
     """
     # moto's own dependency (the test extra), like boto3 in _s3.py: importing kernel.testing
     # must not need it.
@@ -133,7 +133,8 @@ class _Front(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("content-length") or 0))
         if SIGNATURE in self.path:
             try:
-                check_presigned(self.command, self.path, self.headers, self.server.secrets)
+                headers = {key.lower(): value for key, value in self.headers.items()}
+                check_presigned(self.command, self.path, headers, self.server.secrets)
             except PresignRefused as refused:
                 self._answer(403, refused.code, refused.message)
                 return
