@@ -1,5 +1,5 @@
 """Bodies larger than one NATS message, and streamed answers, through the gateway to a module
-process: chunks over NATS with flow control (kernel/gateway/_wire.py)."""
+process: chunks over NATS with flow control (kernel/forwarding/_wire.py)."""
 
 import asyncio
 import hashlib

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from kernel.natsserver import EmbeddedNats
+from kernel.transport import EmbeddedNats
 from kernel.testing import KernelHarness, write_module
 
 ROUTER = """
