@@ -131,6 +131,16 @@ MUTANTS: list[Mutant] = [
         ("tests/auth/test_identity.py::test_expired",),
     ),
     Mutant(
+        "identity-cache-ignores-stored-time",
+        "kernel/auth/_propagator.py",
+        "if expires > now - self._leeway and issued <= now + self._leeway:",
+        "if expires > 0:",
+        (
+            "tests/auth/test_identity_propagator.py"
+            "::test_a_stored_delivery_is_judged_when_it_was_stored_cached_or_not",
+        ),
+    ),
+    Mutant(
         "identity-vouches-for-another",
         "kernel/auth/_propagator.py",
         "if received is not None and received[1] == principal:",
