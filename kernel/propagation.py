@@ -82,7 +82,14 @@ class Propagation:
     """The propagators of one kernel, applied in order (undone in reverse)."""
 
     def __init__(self, propagators: Iterable[Propagator] = ()) -> None:
-        self._propagators: tuple[Propagator, ...] = tuple(propagators)
+        self._propagators: tuple[Propagator, ...] = ()
+        self._set(tuple(propagators))
+
+    def _set(self, propagators: tuple[Propagator, ...]) -> None:
+        self._propagators = propagators
+        # Kept, not recomputed per message: forwarding drops these from every client request.
+        self.headers: frozenset[str] = frozenset().union(*(p.headers for p in propagators))
+        self.header_bytes: frozenset[bytes] = frozenset(h.encode("latin-1") for h in self.headers)
 
     @classmethod
     def default(cls) -> Propagation:
@@ -90,15 +97,10 @@ class Propagation:
         return cls([trace_context(), correlation_id()])
 
     def add(self, propagator: Propagator) -> None:
-        self._propagators = (*self._propagators, propagator)
+        self._set((*self._propagators, propagator))
 
     def remove(self, propagator: Propagator) -> None:
-        self._propagators = tuple(p for p in self._propagators if p is not propagator)
-
-    @property
-    def headers(self) -> frozenset[str]:
-        """Every header some propagator owns (a gateway drops these from client requests)."""
-        return frozenset().union(*(p.headers for p in self._propagators))
+        self._set(tuple(p for p in self._propagators if p is not propagator))
 
     def inject(self, headers: MutableMapping[str, str]) -> MutableMapping[str, str]:
         for propagator in self._propagators:

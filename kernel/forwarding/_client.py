@@ -198,7 +198,7 @@ class Forwarder:
         # authentication middleware set it. Client headers of the same names are dropped.
         context: dict[str, str] = {}
         self.propagation.inject(context)
-        dropped = HOP_BY_HOP | {name.encode("latin-1") for name in self.propagation.headers}
+        dropped = HOP_BY_HOP | self.propagation.header_bytes
         return encode_request(
             scope["method"],
             target,

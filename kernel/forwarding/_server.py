@@ -103,8 +103,8 @@ class ForwardingServer:
             await nats.publish(msg.reply, encode_answer(400, problem_headers(body), body))
             return
         limit = nats.max_payload - HEADROOM
-        owned = self._propagation.headers
-        dropped = HOP_BY_HOP | {name.encode("latin-1") for name in owned}
+        owned = self._propagation.header_bytes
+        dropped = HOP_BY_HOP | owned
         exchange = Exchange(
             nats, msg.reply, request, limit, chunk_size(nats.max_payload), dropped=dropped
         )

@@ -167,10 +167,8 @@ def _headers(lines: list[bytes]) -> Headers:
     return headers
 
 
-def header_text(headers: Headers, names: frozenset[str]) -> dict[str, str]:
+def header_text(headers: Headers, names: frozenset[bytes]) -> dict[str, str]:
     """The headers among ``names`` (lower case) as text, for the propagation seam."""
     return {
-        key.decode("latin-1"): value.decode("latin-1")
-        for key, value in headers
-        if key.decode("latin-1") in names
+        key.decode("latin-1"): value.decode("latin-1") for key, value in headers if key in names
     }

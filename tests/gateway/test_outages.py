@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 
-from kernel.transport import EmbeddedNats
 from kernel.testing import KernelHarness, write_module
+from kernel.transport import EmbeddedNats
 
 ROUTER = """
 from litestar import post
