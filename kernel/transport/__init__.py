@@ -10,9 +10,11 @@ if TYPE_CHECKING:
     from kernel.transport._server import EmbeddedNats, find_nats_server, port_is_free
     from kernel.transport._settings import NatsSettings
     from kernel.transport._subjects import (
+        INTERNAL_SUBJECTS,
         KERNEL_PREFIX,
         InvalidSubject,
         covers,
+        is_internal_subject,
         is_kernel_subject,
         minimal_cover,
         normalize_subject,
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 
 __getattr__ = lazy_exports(__name__)
 __all__ = [
+    "INTERNAL_SUBJECTS",
     "KERNEL_PREFIX",
     "EmbeddedNats",
     "InvalidSubject",
@@ -29,6 +32,7 @@ __all__ = [
     "connect_once",
     "covers",
     "find_nats_server",
+    "is_internal_subject",
     "is_kernel_subject",
     "minimal_cover",
     "normalize_subject",

@@ -43,8 +43,31 @@ def normalize_subject(subject: str, *, allow_wildcards: bool = False) -> str:
     return dotted
 
 
+#: Subjects that carry the kernel's own traffic, not events: forwarded HTTP, service calls and
+#: their replies, JetStream and KV, dead letters and replays, task messages, service discovery.
+#: Credentials-adjacent or private to the processes involved: wildcard handlers never get them,
+#: and watching them is an administrator's act (the console, ``webos events tail --internal``).
+INTERNAL_SUBJECTS = (
+    "webos.http.>",
+    "webos.svc.>",
+    "webos.dlq.>",
+    "webos.replay.>",
+    "webos.tasks.>",
+    "_INBOX.>",
+    "$JS.>",
+    "$KV.>",
+    "$SRV.>",
+)
+_INTERNAL_PREFIXES = tuple(pattern[:-1] for pattern in INTERNAL_SUBJECTS)
+
+
 def is_kernel_subject(subject: str) -> bool:
     return subject.startswith(KERNEL_PREFIX)
+
+
+def is_internal_subject(subject: str) -> bool:
+    """Whether ``subject`` (a subject or a pattern) lies under one of ``INTERNAL_SUBJECTS``."""
+    return subject.startswith(_INTERNAL_PREFIXES)
 
 
 def covers(pattern: str, subject: str) -> bool:
