@@ -153,14 +153,28 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "forwarded-identity-from-client",
         "kernel/forwarding/_client.py",
-        'dropped = HOP_BY_HOP | {name.encode("latin-1") for name in self.propagation.headers}',
-        "dropped = HOP_BY_HOP",
+        "dropped = self.never_forwarded | self.propagation.header_bytes",
+        "dropped = self.never_forwarded",
         (
             "tests/distribution/test_forwarded_identity.py"
             "::test_an_identity_header_from_a_client_counts_for_nothing[standalone]",
         ),
     ),
     # -- durable events -------------------------------------------------------------------
+    Mutant(
+        "credentials-forwarded",
+        "kernel/forwarding/_client.py",
+        "names = {*CREDENTIAL_HEADERS, *extra}",
+        "names = set(extra)",
+        ("tests/distribution/test_forwarded_credentials.py",),
+    ),
+    Mutant(
+        "session-cookie-forwarded",
+        "kernel/forwarding/_client.py",
+        "            value = without_cookies(value)",
+        "            value = value",
+        ("tests/distribution/test_forwarded_credentials.py",),
+    ),
     Mutant(
         "durable-acks-a-failure",
         "kernel/bus/_durable.py",

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         verify_api_key,
     )
     from kernel.auth._context import current_principal, get_principal, use_principal
+    from kernel.auth._credentials import CREDENTIAL_COOKIES, CREDENTIAL_HEADERS, without_cookies
     from kernel.auth._errors import AuthError, InvalidToken, PermissionDenied, WeakPassword
     from kernel.auth._guards import (
         PUBLIC,
@@ -108,6 +109,8 @@ __all__ = [
     "ALGORITHMS",
     "ANONYMOUS",
     "API_KEY_PREFIX",
+    "CREDENTIAL_COOKIES",
+    "CREDENTIAL_HEADERS",
     "DEFAULT_ROLES",
     "FORWARDED",
     "IDENTITY_AUDIENCE",
@@ -182,4 +185,5 @@ __all__ = [
     "verify_api_key",
     "verify_identity",
     "verify_password",
+    "without_cookies",
 ]

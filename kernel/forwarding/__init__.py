@@ -14,6 +14,7 @@ from kernel._lazy import lazy_exports
 if TYPE_CHECKING:
     from kernel.forwarding._client import Forwarder, ForwardingClient, http_subject
     from kernel.forwarding._server import ForwardingServer
+    from kernel.forwarding._settings import ForwardingSettings
     from kernel.forwarding._websockets import refuse_websockets, websocket_routes
     from kernel.forwarding._wire import HTTP_SUBJECT
 
@@ -23,6 +24,7 @@ __all__ = [
     "Forwarder",
     "ForwardingClient",
     "ForwardingServer",
+    "ForwardingSettings",
     "http_subject",
     "refuse_websockets",
     "websocket_routes",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 from litestar.types import (
@@ -31,10 +32,12 @@ from litestar.types import (
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 
+from kernel.auth import CREDENTIAL_HEADERS, without_cookies
 from kernel.bus import Bus
 from kernel.config import CoreSettings
 from kernel.contracts import Host
 from kernel.forwarding._client_relay import CLIENT_GONE, Relay
+from kernel.forwarding._settings import ForwardingSettings
 from kernel.forwarding._websockets import refuse_websocket
 from kernel.forwarding._wire import (
     HEADROOM,
@@ -115,6 +118,11 @@ class Forwarder:
         self.bus = host.get(Bus)
         self.timeout = host.get(CoreSettings).request_timeout
         self.propagation = host.get(Propagation)
+        # Never passed on: hop-by-hop headers, and every credential (the gateway authenticated
+        # the request; the module process gets the principal, signed, and nothing to replay).
+        extra = host.get(ForwardingSettings).credential_headers
+        names = {*CREDENTIAL_HEADERS, *extra}
+        self.never_forwarded = HOP_BY_HOP | {name.encode("latin-1") for name in names}
         self.module = module
         self.subject = http_subject(module)
         self.span_name = f"forward {module}"
@@ -198,13 +206,24 @@ class Forwarder:
         # authentication middleware set it. Client headers of the same names are dropped.
         context: dict[str, str] = {}
         self.propagation.inject(context)
-        dropped = HOP_BY_HOP | self.propagation.header_bytes
+        dropped = self.never_forwarded | self.propagation.header_bytes
         return encode_request(
             scope["method"],
             target,
-            scope["headers"],
+            _without_session_cookies(scope["headers"]),
             body,
             whole=whole,
             context=context,
             dropped=dropped,
         )
+
+
+def _without_session_cookies(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    kept = []
+    for key, value in headers:
+        if key == b"cookie":
+            value = without_cookies(value)
+            if not value:
+                continue
+        kept.append((key, value))
+    return kept

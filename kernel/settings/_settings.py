@@ -23,6 +23,7 @@ from kernel.config import (
     settings_error,
 )
 from kernel.db import DatabaseSettings
+from kernel.forwarding import ForwardingSettings
 from kernel.gateway import GatewaySettings
 from kernel.modules import ModulesSettings
 from kernel.nodes import NodesSettings
@@ -38,6 +39,7 @@ class KernelSettings(CoreSettings):
     nats: NatsSettings = Field(default_factory=NatsSettings)
     modules: ModulesSettings = Field(default_factory=ModulesSettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    forwarding: ForwardingSettings = Field(default_factory=ForwardingSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     durable: DurableSettings = Field(default_factory=DurableSettings)
     nodes: NodesSettings = Field(default_factory=NodesSettings)
@@ -52,6 +54,7 @@ class KernelSettings(CoreSettings):
         "nats": NatsSettings,
         "modules": ModulesSettings,
         "gateway": GatewaySettings,
+        "forwarding": ForwardingSettings,
         "auth": AuthSettings,
         "durable": DurableSettings,
         "nodes": NodesSettings,
