@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     )
     from kernel.bus._settings import DurableSettings
     from kernel.bus._streams import DLQ_PREFIX, DLQ_STREAM, EVENTS_STREAM
+    from kernel.bus._watch import redacted, watch_filter
     from kernel.transport import InvalidSubject, is_kernel_subject, normalize_subject
 
 __getattr__ = lazy_exports(__name__)
@@ -63,5 +64,7 @@ __all__ = [
     "marked_subscriptions",
     "normalize_subject",
     "on",
+    "redacted",
     "replay_dead_letter",
+    "watch_filter",
 ]

@@ -13,7 +13,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -44,7 +44,7 @@ from kernel.errors import NotRunning
 from kernel.propagation import Propagation
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, fail, received_span, start_span, traceparent_of
-from kernel.transport import normalize_subject
+from kernel.transport import covers, is_internal_subject, normalize_subject
 
 if TYPE_CHECKING:
     from faststream.nats import NatsBroker
@@ -53,6 +53,8 @@ if TYPE_CHECKING:
     from kernel.bus._settings import DurableSettings
 
 log = logging.getLogger("webos.bus")
+_UNJUDGED = object()
+_SOURCES_REMEMBERED = 4096
 _QUEUE_UNSAFE = re.compile(r"[^A-Za-z0-9_\-.]")
 # nats-py runs a subscription's callbacks back to back while its queue is not empty, so a
 # handler that never awaits real I/O starves the socket reader: the backlog then piles up in
@@ -131,6 +133,9 @@ class Bus:
         self.propagation = Propagation.default()
         self._consumers: list[DurableConsumer] = []
         self._declared: list[tuple[str, str]] = []
+        #: module -> the subjects its manifest emits: who may be named as an event's source.
+        self._emitters: dict[str, tuple[str, ...]] = {}
+        self._sources: dict[tuple[str | None, str], str | None] = {}
 
     # -- wiring (kernel only) -------------------------------------------------------------
 
@@ -232,12 +237,45 @@ class Bus:
             await broker.stop()
 
     def reset(self) -> None:
-        """Forget handlers and counters. Only valid while disconnected."""
+        """Forget handlers, emitters and counters. Only valid while disconnected."""
         if self._broker is not None:
             raise RuntimeError("close the bus before resetting it")
         self._handlers.clear()
         self._declared.clear()
+        self._emitters.clear()
+        self._sources.clear()
         self.published = self.dropped = 0
+
+    def declare_emitters(self, emits: Mapping[str, Sequence[str]]) -> None:
+        """What each discovered module's manifest says it emits (for :meth:`source_of`)."""
+        self._emitters = {module: tuple(subjects) for module, subjects in emits.items()}
+        self._sources.clear()
+
+    def source_of(self, claimed: str | None, subject: str) -> str | None:
+        """The source an event on ``subject`` claiming ``claimed`` may have.
+
+        ``webos-source`` is a header anyone publishing may write; what makes it believable is
+        the manifests: a subject some modules declare in ``emits`` can come only from one of them
+        (and NATS permissions let a module process publish only its own manifest's subjects),
+        and a module's name is never believed on a subject its manifest does not declare.
+        Other names (``cli``) stand only on subjects no module declares.
+        """
+        key = (claimed, subject)
+        found = self._sources.get(key, _UNJUDGED)
+        if found is _UNJUDGED:
+            owners = {
+                module
+                for module, patterns in self._emitters.items()
+                if any(covers(pattern, subject) for pattern in patterns)
+            }
+            if owners:
+                found = claimed if claimed in owners else None
+            else:
+                found = None if claimed in self._emitters else claimed
+            if len(self._sources) >= _SOURCES_REMEMBERED:
+                self._sources.clear()
+            self._sources[key] = found
+        return found  # type: ignore[return-value]
 
     # -- public API ------------------------------------------------------------------------
 
@@ -347,10 +385,20 @@ class Bus:
     def _consumer(self, bound: BoundHandler) -> Handler:
         since_yield = 0
 
+        # A wildcard handler (``>``, ``webos.>``) gets events, not the kernel's internal traffic
+        # (forwarded HTTP, service calls, replies) that its pattern happens to cover.
+        skip_internal = not is_internal_subject(bound.subject) and (
+            ">" in bound.subject or "*" in bound.subject
+        )
+        source_of = self.source_of
+
         async def consume(message: Any) -> None:
             nonlocal since_yield
             raw = message.raw_message
-            await self.deliver(bound, Event.from_message(raw.subject, raw.data, raw.headers))
+            if skip_internal and is_internal_subject(raw.subject):
+                return
+            event = Event.from_message(raw.subject, raw.data, raw.headers, source_of)
+            await self.deliver(bound, event)
             since_yield += 1
             if since_yield >= _YIELD_EVERY:
                 since_yield = 0

@@ -22,9 +22,15 @@ from typing import TYPE_CHECKING, Any
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import BadRequestError
 
-from kernel.bus._event import HEADER_EVENT_ID, HEADER_MSG_ID, Event
+from kernel.bus._event import (
+    HEADER_EVENT_ID,
+    HEADER_MSG_ID,
+    HEADER_ORIGINAL_SUBJECT,
+    REPLAY_PREFIX,
+    Event,
+)
 from kernel.bus._settings import DurableSettings
-from kernel.bus._streams import DLQ_PREFIX, DLQ_STREAM, EVENTS_STREAM, REPLAY_PREFIX
+from kernel.bus._streams import DLQ_PREFIX, DLQ_STREAM, EVENTS_STREAM
 from kernel.transport import PullLoop
 
 if TYPE_CHECKING:
@@ -32,7 +38,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("webos.bus")
 
-HEADER_ORIGINAL_SUBJECT = "webos-original-subject"
 HEADER_DLQ_ERROR = "webos-dlq-error"
 HEADER_DLQ_HANDLER = "webos-dlq-handler"
 HEADER_DLQ_MODULE = "webos-dlq-module"
@@ -92,9 +97,8 @@ class DurableConsumer:
 
     async def _handle(self, message: Any) -> None:
         headers = message.headers or {}
-        subject = headers.get(HEADER_ORIGINAL_SUBJECT, message.subject)
         event = replace(
-            Event.from_message(subject, message.data, headers),
+            Event.from_message(message.subject, message.data, headers, self.bus.source_of),
             stored_at=_aware(message.metadata.timestamp),
         )
         delivered = message.metadata.num_delivered

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,6 +16,9 @@ HEADER_CONTENT_TYPE = "content-type"
 # JetStream deduplicates re-publishes by this header; plain subscribers never see a difference.
 HEADER_MSG_ID = "Nats-Msg-Id"
 JSON_CONTENT_TYPE = "application/json"
+#: A replayed dead letter travels on ``webos.replay.<consumer>`` with its original subject here.
+HEADER_ORIGINAL_SUBJECT = "webos-original-subject"
+REPLAY_PREFIX = "webos.replay"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +43,24 @@ class Event:
         return json.loads(self.data)
 
     @classmethod
-    def from_message(cls, subject: str, data: bytes, headers: Mapping[str, str] | None) -> Event:
+    def from_message(
+        cls,
+        subject: str,
+        data: bytes,
+        headers: Mapping[str, str] | None,
+        source: Callable[[str | None, str], str | None] | None = None,
+    ) -> Event:
+        """The event a message carries. Only a replay (published by a kernel process on a
+        replay subject, which module processes may not publish) names another subject as its
+        original. ``source`` judges the claimed ``webos-source`` for the subject."""
         headers = headers or {}
-        # A replayed dead letter travels on a replay subject but is the original event.
-        subject = headers.get("webos-original-subject", subject)
+        if subject.startswith(REPLAY_PREFIX):
+            subject = headers.get(HEADER_ORIGINAL_SUBJECT, subject)
+        claimed = headers.get(HEADER_SOURCE)
         return cls(
             id=headers.get(HEADER_EVENT_ID) or headers.get(HEADER_MSG_ID) or "",
             subject=subject,
-            source=headers.get(HEADER_SOURCE),
+            source=claimed if source is None else source(claimed, subject),
             time=headers.get(HEADER_TIME),
             data=data,
             headers=headers,

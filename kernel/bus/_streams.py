@@ -16,6 +16,7 @@ from typing import Any
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
+from kernel.bus._event import REPLAY_PREFIX
 from kernel.transport import minimal_cover
 
 log = logging.getLogger("webos.bus")
@@ -23,7 +24,6 @@ log = logging.getLogger("webos.bus")
 EVENTS_STREAM = "WEBOS_EVENTS"
 DLQ_STREAM = "WEBOS_DLQ"
 DLQ_PREFIX = "webos.dlq"
-REPLAY_PREFIX = "webos.replay"
 DUPLICATE_WINDOW = 120.0  # seconds: a re-published event id inside it is stored once
 
 

@@ -7,26 +7,34 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from kernel.bus import Bus, normalize_subject
+from kernel.bus import Bus, normalize_subject, redacted, watch_filter
 from kernel.config import redact_url
 from kernel.transport import connect_once
 
 
 async def tail_events(
-    url: str, subject: str, *, limit: int | None, write: Callable[[str], None]
+    url: str,
+    subject: str,
+    *,
+    limit: int | None,
+    write: Callable[[str], None],
+    internal: bool = False,
 ) -> int:
-    """Print each message with its headers until interrupted (or ``limit`` messages)."""
+    """Print each message with its headers (identities redacted) until interrupted (or ``limit``
+    messages). The kernel's internal subjects show only with ``internal`` and when ``subject``
+    names one of them."""
     subject = normalize_subject(subject, allow_wildcards=True)
+    shown = watch_filter(subject, internal_allowed=internal, kernel_subjects=True)
     client = await connect_once(url, "webos-cli-tail")
     done = asyncio.Event()
     seen = 0
 
     async def show(msg: Any) -> None:
         nonlocal seen
-        if msg.subject.startswith("_INBOX."):
+        if not shown(msg.subject):
             return
         seen += 1
-        headers = " ".join(f"{k}={v}" for k, v in (msg.headers or {}).items())
+        headers = " ".join(f"{k}={v}" for k, v in redacted(msg.headers).items())
         write(f"{msg.subject}  {headers}\n  {_pretty(msg.data)}")
         if limit is not None and seen >= limit:
             done.set()

@@ -131,13 +131,22 @@ def events() -> None:
 @events.command("tail")
 @click.argument("subject", default=">")
 @click.option("--count", type=int, help="Stop after this many events.")
-def events_tail(subject: str, count: int | None) -> None:
-    """Print live events (with headers) on SUBJECT (default: everything)."""
+@click.option(
+    "--internal",
+    is_flag=True,
+    help="Also show the kernel's internal traffic when SUBJECT names it (webos.http.>, ...).",
+)
+def events_tail(subject: str, count: int | None, internal: bool) -> None:
+    """Print live events (with headers, identities redacted) on SUBJECT (default: all)."""
     from kernel.cli._events import tail_events
 
     nats = settings_with().nats
     try:
-        asyncio.run(tail_events(nats.effective_url, subject, limit=count, write=click.echo))
+        asyncio.run(
+            tail_events(
+                nats.effective_url, subject, limit=count, write=click.echo, internal=internal
+            )
+        )
     except KeyboardInterrupt:
         pass
     except OSError as error:

@@ -26,6 +26,8 @@ SHELL_SLOTS = ("sidebar", "header", "dashboard")
 #: Permissions of the console's own pages.
 CONSOLE_VIEW = "console.view"
 SYSTEM_READ = "system.read"
+#: Watching the kernel's internal subjects (other people's requests and replies) in the console.
+SYSTEM_ADMIN = "system.admin"
 DLQ_REPLAY = "dlq.replay"
 FILES_READ = "files.read"
 

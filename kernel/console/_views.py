@@ -20,15 +20,17 @@ from kernel.bus import (
     DeadLetterNotFound,
     InvalidSubject,
     get_dead_letter,
-    is_kernel_subject,
     list_dead_letters,
     normalize_subject,
+    redacted,
     replay_dead_letter,
+    watch_filter,
 )
-from kernel.console._contrib import DLQ_REPLAY, SYSTEM_READ
+from kernel.console._contrib import DLQ_REPLAY, SYSTEM_ADMIN, SYSTEM_READ
 from kernel.console._pages import Catalogue
 from kernel.console._shell import allowed, html, page, render
 from kernel.nodes import NodeTable
+from kernel.transport import is_internal_subject
 
 READ = {"console_permission": SYSTEM_READ}
 REPLAY = {"console_permission": DLQ_REPLAY}
@@ -111,6 +113,7 @@ async def events_page(
 
 
 def event_message(msg: Any) -> dict[str, Any]:
+    """One message as the Events view shows it (identities and credentials redacted)."""
     data: bytes = msg.data or b""
     try:
         payload: Any = json.loads(data) if data else None
@@ -118,7 +121,7 @@ def event_message(msg: Any) -> dict[str, Any]:
         payload = data.decode("utf-8", errors="replace")
     return {
         "subject": msg.subject,
-        "headers": dict(msg.headers or {}),
+        "headers": redacted(msg.headers),
         "payload": payload,
         "size": len(data),
         "received": time.time(),
@@ -129,14 +132,20 @@ def event_message(msg: Any) -> dict[str, Any]:
 async def events_stream(
     bus: NamedDependency[Bus],
     console_closing: NamedDependency[asyncio.Event],
+    principal: CurrentPrincipal,
     subject: FromQuery[str] = ">",
 ) -> Response[Any]:
-    """Server-sent events: every NATS message on ``subject`` (kernel subjects only if asked)."""
+    """Server-sent events: the events on ``subject``. Kernel subjects show only if asked for;
+    internal ones (``kernel.bus._watch``) only if asked for by an administrator."""
     try:
         wanted = normalize_subject(subject.strip(), allow_wildcards=True)
     except InvalidSubject as error:
         return html(render("error.html", detail=str(error)), status_code=400)
-    show_kernel = wanted.startswith("webos.") or wanted.startswith("$")
+    admin = allowed(principal, SYSTEM_ADMIN)
+    if is_internal_subject(wanted) and not admin:
+        detail = f"{wanted} is an internal subject: watching it needs {SYSTEM_ADMIN}"
+        return html(render("error.html", detail=detail), status_code=403)
+    shown = watch_filter(wanted, internal_allowed=admin)
     nats = bus.nats
     closing = console_closing
 
@@ -146,9 +155,7 @@ async def events_stream(
 
         async def receive(msg: Any) -> None:
             nonlocal dropped
-            if msg.subject.startswith("_INBOX.") or (
-                not show_kernel and is_kernel_subject(msg.subject)
-            ):
+            if not shown(msg.subject):
                 return
             try:
                 queue.put_nowait(msg)

@@ -178,6 +178,9 @@ class Kernel:
         loaded.elsewhere = {
             name: spec for name, spec in loaded.discovery.modules.items() if name not in chosen
         }
+        self.bus.declare_emitters(
+            {name: spec.manifest.emits for name, spec in loaded.discovery.modules.items()}
+        )
         for spec in loaded.elsewhere.values():
             declare_remote_services(
                 self.registry,
