@@ -6,8 +6,12 @@ rights on NATS cannot make a hand-written message act for someone: without a val
 header reads as ``ANONYMOUS``. The token is a compact JWS (EdDSA) carried in the
 ``webos-identity`` header.
 
-Lifetimes are short (five minutes) because a token in a header can be copied. Deliveries that may
-come later than that keep their principal in one of two ways:
+Lifetimes are short (one minute, ``IDENTITY_TTL``) because a token in a header can be copied: a
+process that handled a principal's message may carry that identity on the messages its handling
+causes for at most that long after the gateway signed it (the gateway re-signs a principal every
+20 seconds), and no longer. That bounds what a process can do with an identity it was handed, and
+what anyone who sees one can replay. Deliveries that may come later keep their principal in one
+of two ways:
 
 * the kernel re-signs it with ``reattest`` when it redelivers a durable event or retries a task
   from a process that holds the private key (the principal is kept as it was; only ``iat``,
@@ -35,7 +39,7 @@ IDENTITY_HEADER = "webos-identity"
 IDENTITY_ALGORITHM = "EdDSA"
 IDENTITY_ISSUER = "webos-gateway"
 IDENTITY_AUDIENCE = "webos-identity"
-IDENTITY_TTL = timedelta(minutes=5)
+IDENTITY_TTL = timedelta(minutes=1)
 MAX_IDENTITY_LENGTH = 16384
 
 _REQUIRED = ("sub", "kind", "iat", "exp", "iss", "aud", "jti")

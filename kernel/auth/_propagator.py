@@ -10,10 +10,10 @@ still acts as that principal. The receiving side verifies the header with the pu
 never gains more than no header at all.
 
 Signing and verifying an Ed25519 JWS costs more than sending a small message, so both ends
-remember: a signer reuses a principal's signed identity for a minute (a principal whose roles or
-permissions change is a different principal and gets a fresh one at once), and a verifier knows a
-verified identity until it expires. A stored delivery (a durable event, a task) is judged as of
-the moment JetStream accepted it, cache or not.
+remember: a signer reuses a principal's signed identity for a third of its lifetime (a principal
+whose roles or permissions change is a different principal and gets a fresh one at once), and a
+verifier knows a verified identity until it expires. A stored delivery (a durable event, a task)
+is judged as of the moment JetStream accepted it, cache or not.
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ from kernel.propagation import Undo
 #: restored from the signed identity (``current_principal``), so the authentication middleware
 #: takes it instead of reading credentials. Only in-process code builds scopes.
 FORWARDED = "webos.forwarded"
-REUSE_FOR = timedelta(minutes=1)
+#: A signer reuses a principal's identity this long: a third of its lifetime, so a receiver
+#: always gets one with at least two thirds of it left.
+REUSE_FOR = IDENTITY_TTL / 3
 REMEMBERED = 4096
 
 #: The verified header of the work in hand, with the principal it vouched for.
@@ -47,7 +49,7 @@ received_identity: ContextVar[tuple[str, Principal] | None] = ContextVar(
 
 
 class IdentitySigner:
-    """One signature per principal and minute, not one per message."""
+    """One signature per principal every ``REUSE_FOR``, not one per message."""
 
     def __init__(
         self,

@@ -7,6 +7,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kernel.auth import (
     ANONYMOUS,
     IDENTITY_HEADER,
+    IDENTITY_TTL,
     Principal,
     TokenConfig,
     current_principal,
@@ -47,12 +48,12 @@ def test_header_name() -> None:
 
 def test_roundtrip_keeps_the_principal() -> None:
     token = sign_identity(ADA, KEY, now=NOW)
-    assert verify_identity(token, PUBLIC, now=NOW + timedelta(minutes=4)) == ADA
+    assert verify_identity(token, PUBLIC, now=NOW + IDENTITY_TTL * 0.9) == ADA
     assert verify_identity(token.encode(), PUBLIC, now=NOW) == ADA
     claims = unverified_payload(token)
     assert claims["iss"] == "webos-gateway"
     assert claims["aud"] == "webos-identity"
-    assert claims["exp"] - claims["iat"] == 300
+    assert claims["exp"] - claims["iat"] == IDENTITY_TTL.total_seconds() == 60
     assert claims["perms"] == ["files.*", "profile.read"]
     assert claims["jti"]
 
@@ -88,10 +89,10 @@ def test_tampered_claims(caplog: pytest.LogCaptureFixture) -> None:
 
 
 def test_expired(caplog: pytest.LogCaptureFixture) -> None:
-    token = sign_identity(ADA, KEY, now=NOW - timedelta(minutes=6))
+    token = sign_identity(ADA, KEY, now=NOW - IDENTITY_TTL - timedelta(minutes=1))
     refused(token, caplog, "expired")
     # Within the leeway it still passes.
-    late = sign_identity(ADA, KEY, now=NOW - timedelta(minutes=5, seconds=-5))
+    late = sign_identity(ADA, KEY, now=NOW - IDENTITY_TTL + timedelta(seconds=5))
     assert verify_identity(late, PUBLIC, now=NOW) == ADA
 
 
