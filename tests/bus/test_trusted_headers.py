@@ -57,3 +57,46 @@ async def test_sources_subjects_and_internal_traffic(webos: KernelHarness, tmp_p
         ("misc.thing", None),
         ("end.of.test", None),
     ]
+
+
+WHO = """
+from kernel import on, registry
+from kernel.auth import current_principal
+
+@on("desk.noted")
+async def noted(payload: dict) -> None:
+    registry.get("seen").append(current_principal.get().id)
+"""
+
+
+async def test_a_captured_identity_stops_counting_after_its_lifetime(
+    webos: KernelHarness, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from kernel.auth import (
+        IDENTITY_HEADER,
+        IDENTITY_TTL,
+        Principal,
+        SecuritySubsystem,
+        sign_identity,
+    )
+
+    modules = tmp_path / "m"
+    write_module(modules, "desk", {"events.py": WHO, "services.py": SERVICES})
+    app = await webos.start(["desk"], modules_path=modules)
+    key = app.kernel.get(SecuritySubsystem).signing.identity_private_key
+    ada = Principal(id="ada", kind="user", roles=frozenset({"user"}))
+    now = datetime.now(UTC)
+    fresh = sign_identity(ada, key)
+    # What a process that handled one of ada's messages a while ago still holds.
+    captured = sign_identity(ada, key, now=now - IDENTITY_TTL - timedelta(seconds=15))
+
+    for token in (fresh, captured):
+        await app.nats.publish("desk.noted", b"{}", headers={IDENTITY_HEADER: token})
+    seen = app.kernel.registry.get("seen")
+    for _ in range(500):  # a bound on failure, not a timing
+        if len(seen) == 2:
+            break
+        await asyncio.sleep(0.01)
+    assert seen == ["ada", "anonymous"]
