@@ -211,6 +211,20 @@ MUTANTS: list[Mutant] = [
         ("tests/console/test_events_view.py",),
     ),
     Mutant(
+        "scheduler-cannot-sign",
+        "kernel/auth/_subsystem.py",
+        "signer = host.role in (Role.GATEWAY, Role.SCHEDULER)",
+        "signer = host.role is Role.GATEWAY",
+        ("tests/tasks/test_schedules.py::test_two_scheduler_processes_fire_each_tick_once",),
+    ),
+    Mutant(
+        "schedule-sent-unsigned",
+        "kernel/tasks/_schedule.py",
+        "        task.labels.update(self.context())",
+        "        pass",
+        ("tests/tasks/test_schedules.py::test_schedule_fires_as_the_scheduler",),
+    ),
+    Mutant(
         "durable-acks-a-failure",
         "kernel/bus/_durable.py",
         'if delivery.outcome == "handled":',

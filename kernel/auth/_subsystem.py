@@ -137,7 +137,8 @@ class SecuritySubsystem:
 
     async def start(self, host: Host) -> None:
         settings = host.get(AuthSettings)
-        signer = host.role is Role.GATEWAY
+        # The gateway signs for the callers it authenticates, the scheduler for itself.
+        signer = host.role in (Role.GATEWAY, Role.SCHEDULER)
         self._signing = signing_from_settings(host.get(CoreSettings), settings, signer=signer)
         self.role_map = RoleMap.from_json(settings.roles, setting="WEBOS_ROLES")
         self.limiter = LoginLimiter(

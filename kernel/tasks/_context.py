@@ -16,13 +16,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
-from kernel.auth import Principal, current_principal, received_identity
 from kernel.context import current_module
 from kernel.errors import WebOSError
 from kernel.propagation import HEADER_CORRELATION, Propagation
 
 HEADER_SOURCE = "webos-source"
-HEADER_SCHEDULE = "schedule_id"  # set by taskiq's scheduler
 HEADER_TICK = "webos-tick"
 
 
@@ -77,24 +75,13 @@ def outgoing_labels(propagation: Propagation) -> dict[str, str]:
 
 
 def restore_context(
-    labels: Mapping[str, str],
-    *,
-    module: str,
-    propagation: Propagation,
-    accepted_at: datetime,
-    principal: Principal | None = None,
+    labels: Mapping[str, str], *, module: str, propagation: Propagation, accepted_at: datetime
 ) -> None:
-    """Set the context variables of the current asyncio task for one task run.
-
-    ``principal`` wins when given (scheduled tasks run as ``system:scheduler``); otherwise the
-    identity label is judged as of ``accepted_at``. Call it inside the task's own asyncio task:
-    the variables end with it, so nothing needs undoing.
-    """
+    """Set the context variables of the current asyncio task for one task run: the sender's
+    context, the identity judged as of ``accepted_at``. Call it inside the task's own asyncio
+    task: the variables end with it, so nothing needs undoing."""
     propagation.extract(labels, accepted_at)
     current_module.set(module)
-    if principal is not None:
-        current_principal.set(principal)
-        received_identity.set(None)
 
 
 def bind_run(info: TaskInfo, report: Callable[[float, str | None], Awaitable[None]]) -> None:

@@ -8,6 +8,9 @@ goes through one index key updated with compare-and-set: reading never creates a
 Any number of schedulers may run. Before sending, each one claims the tick in the
 ``WEBOS_SCHEDULE_TICKS`` bucket with a create-only write keyed by schedule and tick (the minute for
 cron, ``floor(epoch / interval)`` for intervals): the first claim wins, the others skip it.
+
+A scheduled task runs as ``system:scheduler`` because the scheduler signs that identity into it,
+like any other sender's (``context``): a label grants nothing.
 """
 
 from __future__ import annotations
@@ -64,9 +67,12 @@ class KvScheduleSource(ScheduleSource):
         owner: str,
         clock: Callable[[], datetime] | None = None,
         tick_ttl: float = 3600.0,
+        context: Callable[[], dict[str, str]] | None = None,
     ) -> None:
         self._connection = connection
         self.owner = owner
+        #: Labels carrying the scheduler's own context (its signed identity) onto each send.
+        self.context = context or dict
         self.clock = clock or (lambda: datetime.now(UTC))
         self.tick_ttl = tick_ttl
         self.schedules: Any = None
@@ -138,6 +144,7 @@ class KvScheduleSource(ScheduleSource):
         if not await self.claim(task, tick):
             log.debug("tick %d of %s already sent by another scheduler", tick, task.schedule_id)
             raise ScheduledTaskCancelledError
+        task.labels.update(self.context())
         task.labels[HEADER_TICK] = str(tick)
 
     async def post_send(self, task: ScheduledTask) -> None:

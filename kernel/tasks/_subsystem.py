@@ -18,7 +18,7 @@ from litestar.di import Provide
 from taskiq import ScheduledTask
 from taskiq.kicker import AsyncKicker
 
-from kernel.auth import SecuritySubsystem
+from kernel.auth import SecuritySubsystem, system_principal, use_principal
 from kernel.bus import Bus
 from kernel.config import CoreSettings
 from kernel.contracts import Host, Role
@@ -130,12 +130,14 @@ class TasksSubsystem:
             )
             await self.worker.start(js)
         if self._runs_scheduler(host.role, settings, host):
-            self.scheduler = Scheduler(
-                self.broker,
-                KvScheduleSource(nats, owner=host.node_id),
-                self.declared_schedules(),
-            )
+            source = KvScheduleSource(nats, owner=host.node_id, context=self._as_scheduler)
+            self.scheduler = Scheduler(self.broker, source, self.declared_schedules())
             await self.scheduler.start()
+
+    def _as_scheduler(self) -> dict[str, str]:
+        """What a scheduled send carries: ``system:scheduler``, signed like any principal."""
+        with use_principal(system_principal("scheduler")):
+            return outgoing_labels(self._propagation)
 
     @staticmethod
     def _embedded(host: Host) -> bool:

@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING, Any
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from taskiq.receiver import Receiver
 
-from kernel.auth import current_principal, system_principal
+from kernel.auth import current_principal
 from kernel.propagation import HEADER_CORRELATION, HEADER_TRACEPARENT, Propagation
 from kernel.tasks._broker import TASKS_STREAM, consumer_name, module_subjects, string_labels
-from kernel.tasks._context import HEADER_SCHEDULE, HEADER_TICK, TaskInfo, bind_run, restore_context
+from kernel.tasks._context import HEADER_TICK, TaskInfo, bind_run, restore_context
 from kernel.tasks._settings import TasksSettings
 from kernel.tasks._store import StatusStore, TaskState, TaskStatus, now, to_json_value
 from kernel.telemetry._metrics import attributes, instruments
@@ -191,15 +191,10 @@ class Worker:
             )
             await message.term()
             return
-        scheduled = labels.get(HEADER_SCHEDULE)
+        # Who the task runs as comes only from its signed identity: a scheduled one carries the
+        # scheduler's (kernel.tasks._schedule); a label naming a schedule grants nothing.
         restore_context(
-            labels,
-            module=bound.module,
-            propagation=self.propagation,
-            accepted_at=accepted_at,
-            principal=system_principal("scheduler")
-            if scheduled is not None and scheduled == bound.schedule_id
-            else None,
+            labels, module=bound.module, propagation=self.propagation, accepted_at=accepted_at
         )
         started = time.perf_counter()
         with received_span(

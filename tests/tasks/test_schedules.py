@@ -68,6 +68,8 @@ async def test_two_scheduler_processes_fire_each_tick_once(
 
     ticks = [int(line.split()[0]) for line in lines]
     assert len(ticks) == len(set(ticks)), f"a tick fired twice: {ticks}"
+    # The scheduler processes signed their own identity into every tick.
+    assert {line.split()[1] for line in lines} == {"system:scheduler"}
 
     # One scheduler stops (SIGTERM, exit 0); the other keeps every following tick firing.
     assert await schedulers[0].stop() == 0, schedulers[0].output()
@@ -114,3 +116,28 @@ async def test_a_tick_is_claimed_once_and_cron_ticks_are_minutes(webos: KernelHa
     finally:
         for client in clients:
             await client.close()
+
+
+async def test_a_schedule_label_grants_nothing(
+    webos: KernelHarness, tmp_path: Path, monkeypatch
+) -> None:
+    """Anyone who may publish task messages could write a schedule's label: the task runs as
+    whoever its signed identity says (nobody here), not as the scheduler."""
+    from taskiq import TaskiqMessage
+
+    out = tmp_path / "ticks.txt"
+    monkeypatch.setenv("TICKER_OUT", str(out))
+    modules = ticker_module(tmp_path / "mods")
+    app = await webos.start(["ticker"], modules_path=modules, tasks_worker=True)
+    forged = TaskiqMessage(
+        task_id="forged1",
+        task_name="ticker.tick",
+        labels={"schedule_id": "ticker.tick@declared", "webos-tick": "1"},
+        args=[],
+        kwargs={},
+    )
+    await app.nats.jetstream().publish(
+        "webos.tasks.ticker.tick.forged1", forged.model_dump_json().encode()
+    )
+
+    assert await _lines(out, 1) == ["1 anonymous"]
