@@ -59,6 +59,53 @@ class Mutant:
 
 
 MUTANTS: list[Mutant] = [
+    Mutant(
+        "console-replay-not-re-signed",
+        "kernel/console/_views.py",
+        "letter = await replay_dead_letter(bus.nats.jetstream(), letter_id, reattest=reattest)",
+        "letter = await replay_dead_letter(bus.nats.jetstream(), letter_id)",
+        ("tests/console/test_dead_letters_view.py",),
+    ),
+    Mutant(
+        "dead-letter-any-subject",
+        "kernel/bus/_dlq.py",
+        "if doubt := await filters.doubt(consumer, subject):",
+        "if doubt := '':",
+        (
+            "tests/bus/test_dead_letter_trust.py"
+            "::test_a_letter_pointing_at_someone_elses_event_or_payload_is_not_believed",
+        ),
+    ),
+    Mutant(
+        "dead-letter-any-payload",
+        "kernel/bus/_dlq.py",
+        'if (original.data or b"") != data:',
+        "if False:",
+        (
+            "tests/bus/test_dead_letter_trust.py"
+            "::test_a_letter_pointing_at_someone_elses_event_or_payload_is_not_believed",
+        ),
+    ),
+    Mutant(
+        "dead-letter-untrusted-keeps-identity",
+        "kernel/bus/_dlq.py",
+        "headers = {key: letter.headers[key] for key in _UNTRUSTED_KEEPS if key in letter.headers}",
+        "headers = dict(letter.headers)",
+        (
+            "tests/bus/test_dead_letter_trust.py"
+            "::test_a_forged_letter_is_untrusted_and_replays_anonymous",
+        ),
+    ),
+    Mutant(
+        "dead-letter-identity-judged-now",
+        "kernel/bus/_dlq.py",
+        "headers = reattest(headers, letter.stored_at)",
+        "headers = reattest(headers, None)",
+        (
+            "tests/bus/test_dead_letter_trust.py"
+            "::test_a_genuine_letter_replays_as_its_caller_judged_at_the_stored_time",
+        ),
+    ),
     # -- who may call ---------------------------------------------------------------------
     Mutant(
         "guard-deny-anonymous",

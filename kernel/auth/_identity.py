@@ -174,9 +174,12 @@ def verify_identity(
     return ANONYMOUS
 
 
+HeaderReattest = Callable[[dict[str, str], datetime | None], dict[str, str]]
+
+
 def header_reattester(
     public_key: Ed25519PublicKey, private_key: Ed25519PrivateKey, *, leeway: float = 10.0
-) -> Callable[[dict[str, str], datetime | None], dict[str, str]]:
+) -> HeaderReattest:
     """For ``kernel.bus.replay_dead_letter``: re-sign the identity header of a late replay.
 
     The header is verified as of ``stored_at`` (when JetStream first stored the event); a valid

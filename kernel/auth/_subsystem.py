@@ -24,6 +24,7 @@ from litestar.di import Provide
 from kernel.auth._cookies import session_cookie
 from kernel.auth._errors import AuthError, InvalidToken, PermissionDenied
 from kernel.auth._guards import CHALLENGE, PUBLIC, deny_anonymous, principal_of
+from kernel.auth._identity import HeaderReattest, header_reattester
 from kernel.auth._keys import Signing, resolve_signing
 from kernel.auth._middleware import (
     DEFAULT_AUTHENTICATORS,
@@ -169,11 +170,22 @@ class SecuritySubsystem:
     async def check(self) -> str | None:
         return None
 
+    def replay_reattester(self) -> HeaderReattest | None:
+        """In a signing process: re-signs a replayed dead letter's caller, judged at the time the
+        original event was stored (``kernel.bus.replay_dead_letter``); elsewhere ``None``."""
+        private = self._signing.identity_private_key if self._signing else None
+        if not self.can_sign or self._signing is None or private is None:
+            return None
+        return header_reattester(
+            self._signing.identity_public_key, private, leeway=self._signing.token_config.leeway
+        )
+
     def configure_app(self, app_config: AppConfig, host: Host) -> AppConfig:
         """Authenticate every request, deny anonymous callers on non-public routes."""
         app_config.middleware.insert(0, authentication_middleware(self))
         app_config.guards.append(deny_anonymous)
         app_config.dependencies["principal"] = Provide(_provide_principal, sync_to_thread=False)
+        app_config.dependencies["reattest"] = Provide(self.replay_reattester, sync_to_thread=False)
         app_config.exception_handlers[PermissionDenied] = _permission_denied
         openapi = app_config.openapi_config
         if openapi is not None and openapi.openapi_router is None:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from kernel.bus._dlq import (
         DeadLetter,
         DeadLetterNotFound,
+        DeadLetterRefused,
         Reattest,
         get_dead_letter,
         list_dead_letters,
@@ -46,6 +47,7 @@ __all__ = [
     "BusNotConnected",
     "DeadLetter",
     "DeadLetterNotFound",
+    "DeadLetterRefused",
     "Delivery",
     "DurableSettings",
     "Event",

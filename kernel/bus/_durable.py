@@ -14,7 +14,6 @@ subscriptions, so validation, context and counters are identical.
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -38,14 +37,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("webos.bus")
 
+# A dead letter's headers are its module's word; only the stream sequence is checked (it must
+# name a stored event the consumer takes, see _dlq.py), the rest is shown as the module said it.
 HEADER_DLQ_ERROR = "webos-dlq-error"
 HEADER_DLQ_HANDLER = "webos-dlq-handler"
-HEADER_DLQ_MODULE = "webos-dlq-module"
-HEADER_DLQ_CONSUMER = "webos-dlq-consumer"
 HEADER_DLQ_DELIVERIES = "webos-dlq-deliveries"
-HEADER_DLQ_TIME = "webos-dlq-time"
-#: When JetStream first stored the event (server clock): a replay judges identity by it.
-HEADER_DLQ_STORED_AT = "webos-dlq-stored-at"
+HEADER_DLQ_STREAM_SEQ = "webos-dlq-stream-seq"
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -115,17 +112,16 @@ class DurableConsumer:
             log.exception("durable consumer %s: could not settle event %s", self.name, event.id)
 
     async def _dead_letter(self, message: Any, event: Event, error: str, delivered: int) -> None:
+        stream_seq = message.metadata.sequence.stream
         headers = {
             **(message.headers or {}),
             HEADER_ORIGINAL_SUBJECT: event.subject,
             HEADER_DLQ_ERROR: error[:2000],
             HEADER_DLQ_HANDLER: self.bound.name,
-            HEADER_DLQ_MODULE: self.bound.module,
-            HEADER_DLQ_CONSUMER: self.name,
             HEADER_DLQ_DELIVERIES: str(delivered),
-            HEADER_DLQ_TIME: datetime.now(UTC).isoformat(),
-            HEADER_DLQ_STORED_AT: event.stored_at.isoformat() if event.stored_at else "",
-            HEADER_MSG_ID: f"dlq-{self.name}-{event.id or uuid.uuid4().hex}",
+            HEADER_DLQ_STREAM_SEQ: str(stream_seq),
+            # One letter per stored event, however often settling it is retried.
+            HEADER_MSG_ID: f"dlq-{self.name}-{stream_seq}",
         }
         await self._js.publish(
             f"{DLQ_PREFIX}.{self.name}", message.data, headers=headers, stream=DLQ_STREAM

@@ -58,11 +58,12 @@ def dlq_list(limit: int) -> None:
     if not letters:
         click.echo("no dead letters")
         return
-    click.echo(f"{'ID':>6}  {'SUBJECT':<28} {'HANDLER':<40} {'TRIES':>5}  ERROR")
+    click.echo(f"{'ID':>6}  {'SUBJECT':<28} {'HANDLER':<40} {'TRIES':>5}  {'TRUST':<9}  ERROR")
     for letter in letters:
+        trust = "trusted" if letter.trusted else "untrusted"
         click.echo(
             f"{letter.id:>6}  {letter.subject:<28} {letter.handler[-40:]:<40} "
-            f"{letter.deliveries:>5}  {letter.error[:80]}"
+            f"{letter.deliveries:>5}  {trust:<9}  {letter.error[:80]}"
         )
 
 
@@ -73,7 +74,7 @@ def dlq_show(letter_id: int) -> None:
     from kernel.bus import get_dead_letter
 
     letter = _with_jetstream(nats_url(), lambda js: get_dead_letter(js, letter_id))
-    body = {**letter.summary(), "payload": letter.payload(), "headers": letter.headers}
+    body = {**letter.summary(), "payload": letter.payload(), "headers": letter.shown_headers()}
     click.echo(json.dumps(body, indent=2, ensure_ascii=False))
 
 
@@ -81,24 +82,38 @@ def dlq_show(letter_id: int) -> None:
 @click.argument("letter_id", type=int, required=False)
 @click.option("--all", "replay_all", is_flag=True, help="Replay every dead letter.")
 def dlq_replay(letter_id: int | None, replay_all: bool) -> None:
-    """Deliver LETTER_ID (or --all) again to the handler that failed on it."""
+    """Deliver LETTER_ID (or --all) again to the handler that failed on it.
+
+    A trusted letter runs as its original caller; an untrusted one (see ``dlq list``) runs
+    anonymous, and is kept when its handler does not take the subject it names."""
     if (letter_id is None) == (not replay_all):
         raise click.UsageError("give a dead letter ID or --all (not both)")
-    from kernel.bus import list_dead_letters, replay_dead_letter
+    from kernel.bus import DeadLetterRefused, list_dead_letters, replay_dead_letter
 
-    async def replay(js: Any) -> list[int]:
+    async def replay(js: Any) -> tuple[list[str], list[str]]:
         ids = (
             [letter_id]
             if letter_id is not None
             else [letter.id for letter in await list_dead_letters(js, limit=1_000_000)]
         )
+        done: list[str] = []
+        refused: list[str] = []
         for one in ids:
-            await replay_dead_letter(js, one, reattest=reattest)
-        return ids
+            try:
+                letter = await replay_dead_letter(js, one, reattest=reattest)
+            except DeadLetterRefused as error:
+                refused.append(str(error))
+                continue
+            done.append(f"{one}" if letter.trusted else f"{one} (untrusted: anonymous)")
+        return done, refused
 
     reattest = _reattester()
-    replayed = _with_jetstream(nats_url(), replay)
-    click.echo(f"replayed {len(replayed)} dead letter(s): {', '.join(map(str, replayed))}")
+    replayed, refused = _with_jetstream(nats_url(), replay)
+    click.echo(f"replayed {len(replayed)} dead letter(s): {', '.join(replayed)}")
+    for reason in refused:
+        click.echo(reason, err=True)
+    if refused:
+        raise SystemExit(1)
 
 
 def _reattester() -> Reattest | None:

@@ -18,7 +18,9 @@ from kernel.auth import CurrentPrincipal
 from kernel.bus import (
     Bus,
     DeadLetterNotFound,
+    DeadLetterRefused,
     InvalidSubject,
+    Reattest,
     get_dead_letter,
     list_dead_letters,
     normalize_subject,
@@ -238,25 +240,43 @@ async def dlq_detail(bus: NamedDependency[Bus], letter_id: FromPath[int]) -> Res
 
 @post("/dlq/{letter_id:int}/replay", include_in_schema=False, opt=REPLAY, status_code=200)
 async def dlq_replay(
-    bus: NamedDependency[Bus], principal: CurrentPrincipal, letter_id: FromPath[int]
+    bus: NamedDependency[Bus],
+    principal: CurrentPrincipal,
+    reattest: NamedDependency[Reattest | None],
+    letter_id: FromPath[int],
 ) -> Response[str]:
     try:
-        letter = await replay_dead_letter(bus.nats.jetstream(), letter_id)
+        letter = await replay_dead_letter(bus.nats.jetstream(), letter_id, reattest=reattest)
         notice = f"Replayed dead letter {letter.id} ({letter.subject}) to {letter.handler}."
+        if not letter.trusted:
+            notice += " It was untrusted, so it ran anonymous."
     except DeadLetterNotFound:
         notice = f"Dead letter {letter_id} is gone (already replayed?)."
+    except DeadLetterRefused as refused:
+        notice = str(refused)
     return await _dlq_list(bus, principal, notice)
 
 
 @post("/dlq/replay-all", include_in_schema=False, opt=REPLAY, status_code=200)
-async def dlq_replay_all(bus: NamedDependency[Bus], principal: CurrentPrincipal) -> Response[str]:
+async def dlq_replay_all(
+    bus: NamedDependency[Bus],
+    principal: CurrentPrincipal,
+    reattest: NamedDependency[Reattest | None],
+) -> Response[str]:
     js = bus.nats.jetstream()
-    done = 0
+    done, refused = 0, 0
     for letter in await list_dead_letters(js, limit=100_000):
-        with contextlib.suppress(DeadLetterNotFound):
-            await replay_dead_letter(js, letter.id)
+        try:
+            await replay_dead_letter(js, letter.id, reattest=reattest)
             done += 1
-    return await _dlq_list(bus, principal, f"Replayed {done} dead letter(s).")
+        except DeadLetterNotFound:
+            continue
+        except DeadLetterRefused:
+            refused += 1
+    notice = f"Replayed {done} dead letter(s)."
+    if refused:
+        notice += f" Kept {refused} untrusted letter(s): their handler does not take the subject."
+    return await _dlq_list(bus, principal, notice)
 
 
 view_handlers = [
