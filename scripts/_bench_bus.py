@@ -3,7 +3,9 @@
 * ``raw``: nats-py ``nc.publish`` -> ``nc.subscribe(cb=...)`` doing ``json.loads`` (the limit);
 * ``faststream``: ``broker.publish`` -> a plain NatsBroker subscriber taking a pydantic model,
   per-message logging off (``log_level=DEBUG`` while the logger is at INFO);
-* ``webos``: ``Bus.emit`` -> a ``kernel.bus.Bus`` handler marked ``@on`` taking the same model.
+* ``webos``: ``Bus.emit`` -> a ``kernel.bus.Bus`` handler marked ``@on`` taking the same model;
+* ``webos_identity``: the same, emitted by a signed-in user: the publisher signs an identity into
+  every event (as the gateway does), the subscriber verifies it (as a module process does).
 
 Every variant gets its own subscriber process and its own publisher process (run as
 ``python scripts/_bench_bus.py sub|pub VARIANT URL``), all sending the same ~200-byte JSON
@@ -38,8 +40,13 @@ from _bench_common import (
 )
 from pydantic import BaseModel
 
-VARIANTS = ("raw", "faststream", "webos")
-LABELS = {"raw": "raw nats-py", "faststream": "FastStream", "webos": "WebOS bus"}
+VARIANTS = ("raw", "faststream", "webos", "webos_identity")
+LABELS = {
+    "raw": "raw nats-py",
+    "faststream": "FastStream",
+    "webos": "WebOS bus",
+    "webos_identity": "WebOS + id",
+}
 
 
 class Login(BaseModel):
@@ -78,11 +85,14 @@ class Collector:
     def arm(self, expected: int, *, latency: bool) -> None:
         self.expected = expected
         self.count = 0
+        self.anonymous = 0  # events that should have carried an identity and did not
         self.first_ns = self.last_ns = 0
         self.latencies: list[int] | None = [] if latency else None
         self.done = asyncio.Event()
 
-    def hit(self, sent_ns: int) -> None:
+    def hit(self, sent_ns: int, *, signed_in: bool = True) -> None:
+        if not signed_in:
+            self.anonymous += 1
         now = time.perf_counter_ns()
         if self.count == 0:
             self.first_ns = now
@@ -94,8 +104,26 @@ class Collector:
             self.done.set()
 
 
+def _add_identity(bus: Any, seed_hex: str | None, *, sign: bool) -> None:
+    """The identity propagation a gateway (``sign``) or a module process has, on a shared key."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from kernel.auth import IdentityPropagator
+
+    if not seed_hex:
+        raise SystemExit("the webos_identity variant needs --identity-key")
+    key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(seed_hex))
+    bus.propagation.add(IdentityPropagator(key.public_key(), key if sign else None))
+
+
+def _signed_in() -> bool:
+    from kernel.auth import current_principal
+
+    return current_principal.get().is_authenticated
+
+
 async def _setup_subscriber(
-    variant: str, url: str, collector: Collector
+    variant: str, url: str, collector: Collector, identity_key: str | None = None
 ) -> tuple[Callable[[], int], Callable[[], Awaitable[None]]]:
     """Subscribe the variant's handler; return (dropped-count getter, close)."""
     subject = subject_for(variant)
@@ -141,14 +169,16 @@ async def _setup_subscriber(
         await broker.config.connection_state.connection.flush()
         return lambda: dropped[0], broker.stop
 
-    if variant == "webos":
+    if variant in ("webos", "webos_identity"):
         from kernel.bus import Bus, on
 
         bus = Bus()
+        if variant == "webos_identity":
+            _add_identity(bus, identity_key, sign=False)
 
         @on(subject)
         async def webos_handler(event: Login) -> None:
-            collector.hit(event.sent_ns)
+            collector.hit(event.sent_ns, signed_in=_signed_in())
 
         bus.add_handler("bench", webos_handler, webos_handler.__webos_events__[0])
         await bus.connect(url, client_name="bench-sub-webos")
@@ -158,11 +188,13 @@ async def _setup_subscriber(
     raise ValueError(f"unknown variant {variant!r}")
 
 
-async def subscriber_main(variant: str, url: str, profile: str | None) -> None:
+async def subscriber_main(
+    variant: str, url: str, profile: str | None, identity_key: str | None
+) -> None:
     # Production-like logging: INFO and up are emitted (kernel.logs does the same).
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     collector = Collector()
-    dropped, close = await _setup_subscriber(variant, url, collector)
+    dropped, close = await _setup_subscriber(variant, url, collector, identity_key)
     profiler = _Profiler(profile)
 
     async def arm(expected: int, latency: bool, profile: bool = False) -> dict[str, Any]:
@@ -188,6 +220,7 @@ async def subscriber_main(variant: str, url: str, profile: str | None) -> None:
             "expected": collector.expected,
             "complete": collector.done.is_set(),
             "dropped": dropped(),
+            "anonymous": collector.anonymous,
             "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         }
         if collector.count > 1:
@@ -230,7 +263,7 @@ class _Profiler:
 
 
 async def _setup_publisher(
-    variant: str, url: str
+    variant: str, url: str, identity_key: str | None = None
 ) -> tuple[Callable[[int], Awaitable[Any]], Any, Callable[[], Awaitable[None]]]:
     """Return (send one event, nats-py client for flushing, close)."""
     subject = subject_for(variant)
@@ -260,11 +293,18 @@ async def _setup_publisher(
 
         return fs_send, broker.config.connection_state.connection, broker.stop
 
-    if variant == "webos":
+    if variant in ("webos", "webos_identity"):
         from kernel.bus import Bus
 
         bus = Bus()
-        await bus.connect(url, client_name="bench-pub-webos")
+        if variant == "webos_identity":
+            from kernel.auth import Principal, current_principal
+
+            _add_identity(bus, identity_key, sign=True)
+            # Every event this process emits is emitted for this user (the commands' tasks
+            # inherit the context).
+            current_principal.set(Principal(id="bench-user", kind="user", roles={"user"}))
+        await bus.connect(url, client_name=f"bench-pub-{variant}")
 
         async def webos_send(seq: int) -> None:
             await bus.emit(subject, make_timed_payload(seq))
@@ -274,9 +314,9 @@ async def _setup_publisher(
     raise ValueError(f"unknown variant {variant!r}")
 
 
-async def publisher_main(variant: str, url: str) -> None:
+async def publisher_main(variant: str, url: str, identity_key: str | None) -> None:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
-    send, nc, close = await _setup_publisher(variant, url)
+    send, nc, close = await _setup_publisher(variant, url, identity_key)
 
     async def burst(count: int, flush_every: int = 1000) -> dict[str, Any]:
         """Send ``count`` events as fast as possible, flushing now and then."""
@@ -313,15 +353,15 @@ async def publisher_main(variant: str, url: str) -> None:
 
 
 class _Pair:
-    def __init__(self, variant: str, url: str, profile_dir: Path | None) -> None:
+    def __init__(self, variant: str, url: str, profile_dir: Path | None, key: str) -> None:
         self.variant = variant
-        argv = [str(Path(__file__).resolve()), "sub", variant, url]
+        script = str(Path(__file__).resolve())
+        identity = ["--identity-key", key] if variant == "webos_identity" else []
+        argv = [script, "sub", variant, url, *identity]
         if profile_dir is not None:
             argv += ["--profile", str(profile_dir / f"bus-sub-{variant}.prof")]
         self.sub = Worker(f"{variant} subscriber", argv)
-        self.pub = Worker(
-            f"{variant} publisher", [str(Path(__file__).resolve()), "pub", variant, url]
-        )
+        self.pub = Worker(f"{variant} publisher", [script, "pub", variant, url, *identity])
 
     async def start(self) -> None:
         await self.sub.start()
@@ -350,7 +390,9 @@ async def run_bus(ctx: BenchContext, args: argparse.Namespace) -> list[Figure]:
     repeats = 1 if ctx.quick else args.repeat
     profile_dir: Path | None = args.profile_dir  # made absolute and created by bench.py
 
-    pairs = {variant: _Pair(variant, ctx.nats_url, profile_dir) for variant in VARIANTS}
+    # One throwaway identity key for the run, shared by the signing publisher and its subscriber.
+    key = os.urandom(32).hex()
+    pairs = {variant: _Pair(variant, ctx.nats_url, profile_dir, key) for variant in VARIANTS}
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {
         v: {"throughput": [], "latency": []} for v in VARIANTS
     }
@@ -395,6 +437,7 @@ async def run_bus(ctx: BenchContext, args: argparse.Namespace) -> list[Figure]:
             "p99_ms": median([r["p99_ms"] for r in latency if "p99_ms" in r]),
             "dropped": sum(r["dropped"] for r in every),
             "lost": sum(r["lost"] for r in every),
+            "anonymous": sum(r.get("anonymous", 0) for r in every),
             "incomplete_runs": sum(not r["complete"] for r in every),
         }
     ctx.details["bus"] = {
@@ -443,6 +486,32 @@ async def run_bus(ctx: BenchContext, args: argparse.Namespace) -> list[Figure]:
             higher_is_better=True,
         )
     )
+    identity, faststream = summary["webos_identity"], summary["faststream"]
+    if identity["anonymous"]:
+        raise RuntimeError(f"{identity['anonymous']:.0f} events arrived without their identity")
+    figures += [
+        Figure.compare(
+            "bus_with_identity_events_per_s_vs_faststream",
+            identity["events_per_s"],
+            faststream["events_per_s"],
+            "events/s",
+            higher_is_better=True,
+        ),
+        Figure.compare(
+            "bus_with_identity_p50_latency_ms_vs_faststream",
+            identity["p50_ms"],
+            faststream["p50_ms"],
+            "ms",
+            higher_is_better=False,
+        ),
+        Figure.compare(
+            "bus_with_identity_publish_events_per_s_vs_faststream",
+            identity["publisher_events_per_s"],
+            faststream["publisher_events_per_s"],
+            "events/s",
+            higher_is_better=True,
+        ),
+    ]
     _print_delivery(summary, slow_after - slow_before)
     return figures
 
@@ -501,11 +570,12 @@ def _main() -> None:
     parser.add_argument("variant", choices=VARIANTS)
     parser.add_argument("url")
     parser.add_argument("--profile", default=None)
+    parser.add_argument("--identity-key", default=None, help="Ed25519 seed, hex")
     args = parser.parse_args()
     if args.role == "sub":
-        asyncio.run(subscriber_main(args.variant, args.url, args.profile))
+        asyncio.run(subscriber_main(args.variant, args.url, args.profile, args.identity_key))
     else:
-        asyncio.run(publisher_main(args.variant, args.url))
+        asyncio.run(publisher_main(args.variant, args.url, args.identity_key))
 
 
 if __name__ == "__main__":
