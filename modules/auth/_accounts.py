@@ -92,12 +92,22 @@ async def revoke_family(family: str) -> None:
 
 
 async def end_sessions(user: User) -> None:
-    """Refuse every access and refresh token issued so far to ``user``."""
+    """Refuse every access token, refresh token and API key issued so far to ``user``.
+
+    Called on a password change or reset and when the account is disabled: whoever knew the old
+    password may have made keys with it, so keys end too, and re-enabling brings none back.
+    """
     user.token_version += 1
     await user.save()
     await RefreshToken.find(RefreshToken.user_id == str(user.id)).update(
         {"$set": {"revoked": True}}
     )
+    await revoke_keys(user)
+
+
+async def revoke_keys(user: User) -> None:
+    """Revoke every API key of ``user`` (for good: keys are never un-revoked)."""
+    await ApiKey.find(ApiKey.user_id == str(user.id)).update({"$set": {"revoked": True}})
 
 
 async def claim_refresh(token: str) -> RefreshToken | None:
@@ -138,4 +148,12 @@ class StoredCredentials:
         # Never more than the owner holds today: a demoted owner's keys shrink with them.
         held = principal_for(owner, self.role_map)
         granted = frozenset(p for p in key.permissions if has_permission(held, p))
-        return Principal(id=str(key.id), kind="api_key", email=owner.email, permissions=granted)
+        # The owner's id, not the key's: rules such as "nobody changes their own account" must
+        # see through a key.
+        return Principal(
+            id=str(owner.id),
+            kind="api_key",
+            email=owner.email,
+            permissions=granted,
+            key_id=str(key.id),
+        )

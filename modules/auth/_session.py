@@ -140,10 +140,11 @@ async def logout(data: JSONBody[Refresh], module: ThisModule) -> None:
 
 @get("/me", sync_to_thread=False)
 def me(principal: CurrentPrincipal) -> dict:
-    """Who is calling: id, kind, e-mail, roles and resolved permissions."""
+    """Who is calling: id (an API key's owner), kind, key id, e-mail, roles and permissions."""
     return {
         "id": principal.id,
         "kind": principal.kind,
+        "key_id": principal.key_id,
         "email": principal.email,
         "roles": sorted(principal.roles),
         "permissions": sorted(principal.permissions),
