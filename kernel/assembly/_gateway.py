@@ -94,6 +94,7 @@ def run_gateway(settings: KernelSettings, *, reload: bool = False) -> int:
                 reload=True,
                 reload_dirs=[str(settings.modules.modules_path)],
                 log_config=None,
+                proxy_headers=False,  # see below
             )
             return 0
         config = uvicorn.Config(
@@ -103,6 +104,9 @@ def run_gateway(settings: KernelSettings, *, reload: bool = False) -> int:
             log_config=None,
             lifespan="on",
             timeout_graceful_shutdown=int(settings.shutdown_timeout),
+            # uvicorn would take the client address from X-Forwarded-For sent by any loopback
+            # peer; the security subsystem reads it, from WEBOS_TRUSTED_PROXIES only.
+            proxy_headers=False,
         )
         server = uvicorn.Server(config)
         with _stop_signals_return():

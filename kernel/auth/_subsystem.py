@@ -21,6 +21,7 @@ import pluggy
 from litestar import Request, Response, Router
 from litestar.di import Provide
 
+from kernel.auth._addresses import Network, client_address, parse_networks
 from kernel.auth._cookies import session_cookie
 from kernel.auth._errors import AuthError, InvalidToken, PermissionDenied
 from kernel.auth._guards import CHALLENGE, PUBLIC, deny_anonymous, principal_of
@@ -118,6 +119,7 @@ class SecuritySubsystem:
         self._signing: Signing | None = None
         self.role_map = RoleMap()
         self.limiter = LoginLimiter()
+        self.trusted_proxies: tuple[Network, ...] = ()
         self.identity: IdentityPropagator | None = None
         self.credentials: Credentials = ClaimsOnly(self.role_map)
         #: Tried in order for each request: headers first, then the console's session cookie.
@@ -141,9 +143,12 @@ class SecuritySubsystem:
         self._signing = signing_from_settings(host.get(CoreSettings), settings, signer=signer)
         self.role_map = RoleMap.from_json(settings.roles, setting="WEBOS_ROLES")
         self.limiter = LoginLimiter(
-            max_per_account=settings.login_max_per_account,
+            max_per_pair=settings.login_max_per_pair,
             max_per_address=settings.login_max_per_address,
+            slow_after=settings.login_slow_after,
+            max_delay=settings.login_max_delay,
         )
+        self.trusted_proxies = parse_networks(settings.trusted_proxies)
         hooks = host.get(pluggy.PluginManager).hook
         provided = hooks.webos_credentials(role_map=self.role_map)
         self.credentials = provided if provided is not None else ClaimsOnly(self.role_map)
@@ -167,6 +172,10 @@ class SecuritySubsystem:
 
     async def check(self) -> str | None:
         return None
+
+    def client_address(self, scope: Any) -> str | None:
+        """The address a request's throttling counts: the peer, or whom a trusted proxy says."""
+        return client_address(scope, self.trusted_proxies)
 
     def configure_app(self, app_config: AppConfig, host: Host) -> AppConfig:
         """Authenticate every request, deny anonymous callers on non-public routes."""

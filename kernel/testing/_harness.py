@@ -221,7 +221,13 @@ class KernelHarness:
         sock = _listening_socket()
         port = sock.getsockname()[1]
         server = uvicorn.Server(
-            uvicorn.Config(app, log_config=None, lifespan="on", timeout_graceful_shutdown=5)
+            uvicorn.Config(
+                app,
+                log_config=None,
+                lifespan="on",
+                timeout_graceful_shutdown=5,
+                proxy_headers=False,  # as the gateway serves it (kernel/assembly/_gateway.py)
+            )
         )
         task = asyncio.create_task(server.serve(sockets=[sock]))
         while not server.started:
