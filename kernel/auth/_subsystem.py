@@ -14,6 +14,7 @@ access tokens are checked on their claims alone and API keys are refused.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -34,7 +35,9 @@ from kernel.auth._middleware import (
 from kernel.auth._permissions import Principal, RoleMap, permissions_for
 from kernel.auth._propagator import IdentityPropagator
 from kernel.auth._ratelimit import LoginLimiter
+from kernel.auth._revocations import SessionRevocations
 from kernel.auth._settings import AuthSettings
+from kernel.auth._tokens import decode_access_token
 from kernel.config import CoreSettings
 from kernel.contracts import Host, Role
 from kernel.problems import problem
@@ -120,6 +123,9 @@ class SecuritySubsystem:
         self.role_map = RoleMap()
         self.limiter = LoginLimiter()
         self.trusted_proxies: tuple[Network, ...] = ()
+        #: Sessions ended before their access tokens expire (logout, refresh-token reuse).
+        self.sessions = SessionRevocations()
+        self._session_lifetime = 0.0
         self.identity: IdentityPropagator | None = None
         self.credentials: Credentials = ClaimsOnly(self.role_map)
         #: Tried in order for each request: headers first, then the console's session cookie.
@@ -149,6 +155,8 @@ class SecuritySubsystem:
             max_delay=settings.login_max_delay,
         )
         self.trusted_proxies = parse_networks(settings.trusted_proxies)
+        # An access token issued for a session now lives at most this long (seconds).
+        self._session_lifetime = settings.access_token_ttl + settings.jwt_leeway
         hooks = host.get(pluggy.PluginManager).hook
         provided = hooks.webos_credentials(role_map=self.role_map)
         self.credentials = provided if provided is not None else ClaimsOnly(self.role_map)
@@ -172,6 +180,19 @@ class SecuritySubsystem:
 
     async def check(self) -> str | None:
         return None
+
+    async def principal_for_access_token(self, token: str) -> Principal:
+        """The principal of an access token; raises ``InvalidToken`` for a bad one, or for one
+        whose session has ended (``sid``, see ``_revocations.py``)."""
+        claims = decode_access_token(self.signing.token_config, token)
+        session = claims.get("sid")
+        if isinstance(session, str) and self.sessions.is_revoked(session):
+            raise InvalidToken("session ended")
+        return await self.credentials.principal_for_token(claims)
+
+    async def end_session(self, session: str) -> None:
+        """Refuse the access tokens of ``session`` from now on, on every gateway replica."""
+        await self.sessions.revoke(session, time.time() + self._session_lifetime)
 
     def client_address(self, scope: Any) -> str | None:
         """The address a request's throttling counts: the peer, or whom a trusted proxy says."""

@@ -62,16 +62,20 @@ def principal_for(user: User, role_map: RoleMap) -> Principal:
 async def issue_tokens(
     user: User, security: SecuritySubsystem, refresh_ttl: float, family: str | None = None
 ) -> dict:
-    """An access token and a refresh token (stored as a hash) for ``user``."""
+    """An access token and a refresh token (stored as a hash) for ``user``.
+
+    The access token names its session (``sid``: the refresh token's family), so that logging out
+    can refuse exactly this session's access tokens at once.
+    """
     config = security.signing.token_config
+    ttl = timedelta(seconds=refresh_ttl)
+    refresh, record = issue_refresh_token(str(user.id), family=family, ttl=ttl)
     access = issue_access_token(
         config,
         str(user.id),
         roles=user.roles,
-        extra_claims={"email": user.email, "ver": user.token_version},
+        extra_claims={"email": user.email, "ver": user.token_version, "sid": record.family},
     )
-    ttl = timedelta(seconds=refresh_ttl)
-    refresh, record = issue_refresh_token(str(user.id), family=family, ttl=ttl)
     await RefreshToken(
         token_hash=record.token_hash,
         family=record.family,

@@ -125,7 +125,9 @@ async def refresh(data: JSONBody[Refresh], module: ThisModule) -> dict:
         )
         verdict = refresh_verdict(found.record() if found else None)
         if found is not None and verdict == "reused":
+            # Two parties hold this session: end it everywhere, access tokens included.
             await revoke_family(found.family)
+            await security.end_session(found.family)
             raise NotAuthorizedException("refresh token reused: its sessions were revoked")
         raise NotAuthorizedException(f"refresh token {verdict}")
     verdict = refresh_verdict(claimed.model_copy(update={"used_at": None}).record())
@@ -139,12 +141,13 @@ async def refresh(data: JSONBody[Refresh], module: ThisModule) -> dict:
 
 @post("/logout", opt=PUBLIC, status_code=204)
 async def logout(data: JSONBody[Refresh], module: ThisModule) -> None:
-    """Revoke the refresh token's family (that login on every device it was refreshed on)."""
+    """End the refresh token's session: its family, and its access tokens at once."""
     found = await RefreshToken.find_one(
         RefreshToken.token_hash == hash_refresh_token(data.refresh_token)
     )
     if found is not None:
         await revoke_family(found.family)
+        await active_security().end_session(found.family)
         await module.emit("auth.logged_out", {"id": found.user_id})
 
 

@@ -174,3 +174,39 @@ async def test_changing_ones_password_ends_every_session(webos: KernelHarness) -
     assert old.status_code == 401 and old.json()["detail"] == "token revoked"
     assert (await _login(app, "bob@example.org", PASSWORD)).status_code == 401
     assert (await _login(app, "bob@example.org", "another long passphrase")).status_code == 200
+
+
+async def test_logout_ends_the_sessions_access_token_at_once(webos: KernelHarness) -> None:
+    app = await start(webos, [])
+    tokens = (await _login(app)).json()
+    other = (await _login(app)).json()
+    headers = bearer(tokens["access_token"])
+    assert (await app.client.get("/api/auth/me", headers=headers)).status_code == 200
+
+    out = await app.client.post("/api/auth/logout", json={"refresh_token": tokens["refresh_token"]})
+
+    assert out.status_code == 204
+    after = await app.client.get("/api/auth/me", headers=headers)
+    assert after.status_code == 401 and after.json()["detail"] == "session ended"
+    still = await app.client.get("/api/auth/me", headers=bearer(other["access_token"]))
+    assert still.status_code == 200  # another login is another session
+
+
+async def test_refresh_reuse_ends_the_sessions_access_tokens(webos: KernelHarness) -> None:
+    app = await start(webos, [])
+    first = (await _login(app)).json()
+    second = (
+        await app.client.post("/api/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    ).json()
+    assert (
+        await app.client.get("/api/auth/me", headers=bearer(second["access_token"]))
+    ).status_code == 200
+
+    reuse = await app.client.post(
+        "/api/auth/refresh", json={"refresh_token": first["refresh_token"]}
+    )
+
+    assert reuse.status_code == 401
+    for stolen in (first["access_token"], second["access_token"]):
+        answer = await app.client.get("/api/auth/me", headers=bearer(stolen))
+        assert answer.status_code == 401 and answer.json()["detail"] == "session ended"
