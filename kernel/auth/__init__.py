@@ -89,6 +89,7 @@ if TYPE_CHECKING:
         refresh_verdict,
     )
     from kernel.auth._settings import AuthSettings
+    from kernel.auth._strength import check_secret_strength, guess_bits
     from kernel.auth._subsystem import (
         ClaimsOnly,
         Credentials,
@@ -141,12 +142,14 @@ __all__ = [
     "active_security",
     "can_assign_roles",
     "check_password_policy",
+    "check_secret_strength",
     "constant_time_equals",
     "current_principal",
     "decode_access_token",
     "deny_anonymous",
     "generate_api_key",
     "get_principal",
+    "guess_bits",
     "has_permission",
     "hash_api_key",
     "hash_password",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 
 from kernel.auth._addresses import parse_networks
 from kernel.auth._permissions import RoleMap
@@ -13,11 +13,14 @@ from kernel.errors import ConfigError
 
 
 class AuthSettings(WebOSSettings):
-    """``WEBOS_JWT_*``, ``WEBOS_IDENTITY_*``, ``WEBOS_ACCESS_TOKEN_TTL``, ``WEBOS_ROLES``,
-    ``WEBOS_LOGIN_*``, ``WEBOS_TRUSTED_PROXIES``."""
+    """``WEBOS_JWT_*``, ``WEBOS_SECRET_KEY``, ``WEBOS_IDENTITY_*``, ``WEBOS_ACCESS_TOKEN_TTL``,
+    ``WEBOS_ROLES``, ``WEBOS_LOGIN_*``, ``WEBOS_TRUSTED_PROXIES``."""
 
     jwt_algorithm: Literal["HS256", "RS256", "EdDSA"] = Field(
-        "HS256", description="Algorithm of access tokens (pinned; never read from a token)."
+        "EdDSA", description="Algorithm of access tokens (pinned; never read from a token)."
+    )
+    secret_key: SecretStr | None = Field(
+        None, description="HS256 secret of access tokens: the gateway's only, and only for HS256."
     )
     jwt_private_key_file: str | None = Field(None, description="RS256/EdDSA signing key.")
     jwt_public_key_file: str | None = Field(None, description="RS256/EdDSA verification key.")

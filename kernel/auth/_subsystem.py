@@ -89,11 +89,13 @@ class NotStarted(AuthError):
 _active: list[SecuritySubsystem] = []
 
 
-def signing_from_settings(core: CoreSettings, auth: AuthSettings, *, signer: bool) -> Signing:
-    """Token config and identity keys as the settings describe them."""
+def signing_from_settings(
+    core: CoreSettings, auth: AuthSettings, *, signer: bool, mints_tokens: bool | None = None
+) -> Signing:
+    """Token config and identity keys as the settings describe them (see ``resolve_signing``)."""
     return resolve_signing(
         env=core.env.value,
-        secret_key=core.secret_key,
+        secret_key=auth.secret_key,
         data_dir=core.data_dir,
         jwt_algorithm=auth.jwt_algorithm,
         jwt_private_key_file=auth.jwt_private_key_file,
@@ -103,6 +105,7 @@ def signing_from_settings(core: CoreSettings, auth: AuthSettings, *, signer: boo
         access_token_ttl=auth.access_token_ttl,
         jwt_leeway=auth.jwt_leeway,
         signer=signer,
+        mints_tokens=mints_tokens,
     )
 
 
@@ -146,7 +149,10 @@ class SecuritySubsystem:
     async def start(self, host: Host) -> None:
         settings = host.get(AuthSettings)
         signer = host.role is Role.GATEWAY
-        self._signing = signing_from_settings(host.get(CoreSettings), settings, signer=signer)
+        # Only the gateway issues and checks access tokens; no other process holds what mints one.
+        self._signing = signing_from_settings(
+            host.get(CoreSettings), settings, signer=signer, mints_tokens=host.role is Role.GATEWAY
+        )
         self.role_map = RoleMap.from_json(settings.roles, setting="WEBOS_ROLES")
         self.limiter = LoginLimiter(
             max_per_pair=settings.login_max_per_pair,
@@ -184,7 +190,10 @@ class SecuritySubsystem:
     async def principal_for_access_token(self, token: str) -> Principal:
         """The principal of an access token; raises ``InvalidToken`` for a bad one, or for one
         whose session has ended (``sid``, see ``_revocations.py``)."""
-        claims = decode_access_token(self.signing.token_config, token)
+        config = self.signing.token_config
+        if config is None:
+            raise InvalidToken("access tokens are checked by the gateway, not this process")
+        claims = decode_access_token(config, token)
         session = claims.get("sid")
         if isinstance(session, str) and self.sessions.is_revoked(session):
             raise InvalidToken("session ended")

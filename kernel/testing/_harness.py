@@ -75,7 +75,7 @@ class RunningKernel:
         self, roles: Sequence[str] = ("admin",), *, subject: str = "test-user"
     ) -> dict[str, str]:
         """``Authorization`` for a caller with ``roles``, signed by this kernel's own keys."""
-        config = self.kernel.get(SecuritySubsystem).signing.token_config
+        config = self.kernel.get(SecuritySubsystem).signing.tokens()
         token = issue_access_token(config, subject, roles=list(roles))
         return {"Authorization": f"Bearer {token}"}
 

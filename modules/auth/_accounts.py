@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from beanie import PydanticObjectId
+from litestar.exceptions import ServiceUnavailableException
 
 from kernel.auth import (
     InvalidToken,
@@ -68,6 +69,11 @@ async def issue_tokens(
     can refuse exactly this session's access tokens at once.
     """
     config = security.signing.token_config
+    if config is None:
+        # Only the gateway holds the token signing key: this module must run there.
+        raise ServiceUnavailableException(
+            "access tokens are issued by the gateway only: run the auth module in the gateway"
+        )
     ttl = timedelta(seconds=refresh_ttl)
     refresh, record = issue_refresh_token(str(user.id), family=family, ttl=ttl)
     access = issue_access_token(
