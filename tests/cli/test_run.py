@@ -50,7 +50,11 @@ def test_quick_tour(gateway: Gateway) -> None:
     response, data = asyncio.run(tour())
     assert response.status_code == 200
     assert json.loads(data)["name"] == "Ada"
-    events = httpx.get(f"{gateway.url}/api/audit/events").json()
+    events = httpx.get(
+        f"{gateway.url}/api/audit/events",
+        params={"subject": "greeter.>"},
+        headers=gateway.login_headers(),
+    ).json()
     assert events[0]["subject"] == "greeter.greeted"
     assert events[0]["payload"]["name"] == "Ada"
 
@@ -122,7 +126,7 @@ def test_only_and_exclude(gateway: Gateway) -> None:
     modules = httpx.get(f"{gateway.url}/api/system/modules", headers=gateway.admin_headers())
     assert [m["name"] for m in modules.json()] == ["greeter"]
     # Excluded modules run elsewhere: their routes are forwarded, and nobody is serving them.
-    forwarded = httpx.get(f"{gateway.url}/api/audit/events")
+    forwarded = httpx.get(f"{gateway.url}/api/audit/events", headers=gateway.admin_headers())
     assert forwarded.status_code == 503
     assert "no live instance of module 'audit'" in forwarded.json()["detail"]
 
