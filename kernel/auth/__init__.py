@@ -51,6 +51,7 @@ if TYPE_CHECKING:
         load_or_create_identity_keys,
         resolve_signing,
     )
+    from kernel.auth._pages import STRICT_POLICY, page_headers
     from kernel.auth._passwords import (
         MIN_PASSWORD_LENGTH,
         check_password_policy,
@@ -117,6 +118,7 @@ __all__ = [
     "IDENTITY_TTL",
     "MIN_PASSWORD_LENGTH",
     "PUBLIC",
+    "STRICT_POLICY",
     "AuthError",
     "AuthSettings",
     "ClaimsOnly",
@@ -167,6 +169,7 @@ __all__ = [
     "load_public_key",
     "needs_rehash",
     "new_refresh_token",
+    "page_headers",
     "parse_api_key",
     "permission_matches",
     "permissions_for",
