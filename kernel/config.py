@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from kernel.errors import ConfigError
@@ -60,7 +60,6 @@ class CoreSettings(WebOSSettings):
     env: Environment = Field(Environment.DEV, description="dev or prod")
     host: str = Field("127.0.0.1", description="Address the gateway (and metrics) listen on.")
     data_dir: Path = Field(Path(".webos"), description="Where embedded services keep their data.")
-    secret_key: SecretStr | None = Field(None, description="Signing secret; required in prod.")
     log_level: str = Field("INFO", description="Root log level.")
     event_log: bool = Field(False, description="Log every event handled at INFO (costly).")
     request_timeout: float = Field(5.0, gt=0, description="Seconds to wait for NATS replies.")
@@ -75,12 +74,12 @@ class CoreSettings(WebOSSettings):
         return upper
 
     def validate_for_start(self) -> None:
-        """Checks that need the whole picture rather than one field."""
-        if self.env is Environment.PROD and self.secret_key is None:
-            raise ConfigError(
-                "WEBOS_SECRET_KEY must be set when WEBOS_ENV=prod: the kernel refuses to run in "
-                "production with a generated development secret"
-            )
+        """Checks that need the whole picture rather than one field.
+
+        None today: each part checks the secrets it uses when it starts (security the token and
+        identity keys, storage the presign secret), so a process is never asked for a secret it
+        does not need.
+        """
 
 
 def redact_url(url: str) -> str:

@@ -56,15 +56,36 @@ _VARIABLE = re.compile(
 # -- compose file and .env -------------------------------------------------------------------
 
 
+def _one_line_pem(data: bytes) -> str:
+    return " ".join(data.decode().strip().splitlines())
+
+
+def key_pair_lines() -> dict[str, str]:
+    """What ``sh deploy/env-keys.sh`` prints: two Ed25519 pairs, each PEM on one line."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from kernel.auth._pem import private_pem, public_pem
+
+    lines = {}
+    for name in ("JWT", "IDENTITY"):
+        key = Ed25519PrivateKey.generate()
+        lines[f"WEBOS_{name}_PRIVATE_KEY_FILE"] = _one_line_pem(private_pem(key))
+        lines[f"WEBOS_{name}_PUBLIC_KEY_FILE"] = _one_line_pem(public_pem(key))
+    return lines
+
+
 def env_from_example(example: Path) -> dict[str, str]:
     """``.env.example`` with every empty (secret) value filled with a generated one."""
     values: dict[str, str] = {}
+    keys = key_pair_lines()
     for line in example.read_text(encoding="utf-8").splitlines():
         line = line.strip()
         if not line or line.startswith("#") or "=" not in line:
             continue
         key, _, value = line.partition("=")
-        if not value and ("PASSWORD" in key or "SECRET" in key or key.endswith("_USER")):
+        if not value and key in keys:
+            value = keys[key]
+        elif not value and ("PASSWORD" in key or "SECRET" in key or key.endswith("_USER")):
             value = ("u" if key.endswith("_USER") else "") + secrets.token_hex(24)
         values[key] = value
     values["WEBOS_ADMIN_EMAIL"] = values.get("WEBOS_ADMIN_EMAIL") or "admin@example.org"
@@ -340,6 +361,7 @@ class Smoke:
                 if not report.check(await self.wait_ready(client, gateway), "gateway /ready 200"):
                     return
                 await self.check_nodes(gateway, audits, extra)
+                await self.sign_in(client)
                 await self.check_audit_routes(client)
                 await self.check_events(client, seen)
             finally:
@@ -379,6 +401,20 @@ class Smoke:
             self.report.check(
                 node is not None, f"{name} (pid {pid}) is a live node in `webos ps`: {what}"
             )
+
+    async def sign_in(self, client: httpx.AsyncClient) -> None:
+        """As the first admin (.env): the audit log needs audit.read."""
+        answer = await client.post(
+            "/api/auth/login",
+            json={
+                "email": self.dotenv["WEBOS_ADMIN_EMAIL"],
+                "password": self.dotenv["WEBOS_ADMIN_PASSWORD"],
+            },
+        )
+        if self.report.check(
+            answer.status_code == 200, f"the first admin signs in: {answer.status_code}"
+        ):
+            client.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
 
     async def check_audit_routes(self, client: httpx.AsyncClient) -> None:
         answer = await client.get("/api/audit/events")

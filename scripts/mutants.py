@@ -141,7 +141,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "limiter-reset",
         "modules/auth/_session.py",
-        "    security.limiter.reset(data.email)\n",
+        "    security.limiter.reset(data.email, address)\n",
         "",
         ("modules/auth/tests/test_sessions.py::test_a_successful_login_forgives_earlier_mistakes",),
     ),
@@ -158,6 +158,147 @@ MUTANTS: list[Mutant] = [
         "if not expected or not sent or not constant_time_equals(sent, expected):",
         "if expected and sent and not constant_time_equals(sent, expected):",
         ("tests/console/test_session.py::test_state_changes_need_the_csrf_header",),
+    ),
+    # -- accounts, sessions, throttling ---------------------------------------------------
+    Mutant(
+        "api-key-acts-as-the-key",
+        "modules/auth/_accounts.py",
+        "            id=str(owner.id),",
+        "            id=str(key.id),",
+        (
+            "modules/auth/tests/test_accounts.py"
+            "::test_an_admins_own_key_cannot_change_the_admins_account",
+        ),
+    ),
+    Mutant(
+        "keys-survive-reset-and-disable",
+        "modules/auth/_accounts.py",
+        "    )\n    await revoke_keys(user)\n",
+        "    )\n",
+        (
+            "modules/auth/tests/test_accounts.py::test_a_password_reset_revokes_the_users_keys",
+            "modules/auth/tests/test_accounts.py"
+            "::test_disabling_revokes_keys_and_enabling_brings_none_back",
+        ),
+    ),
+    Mutant(
+        "keys-survive-role-change",
+        "modules/auth/_admin.py",
+        "    if set(roles) != set(user.roles):\n        await revoke_keys(user)",
+        "    if not roles:\n        await revoke_keys(user)",
+        (
+            "modules/auth/tests/test_accounts.py"
+            "::test_a_role_change_revokes_keys_and_a_no_change_does_not",
+        ),
+    ),
+    Mutant(
+        "ended-session-still-accepted",
+        "kernel/auth/_subsystem.py",
+        "if isinstance(session, str) and self.sessions.is_revoked(session):",
+        "if isinstance(session, str) and not self.sessions.is_revoked(session):",
+        (
+            "modules/auth/tests/test_sessions.py"
+            "::test_logout_ends_the_sessions_access_token_at_once",
+        ),
+    ),
+    Mutant(
+        "ended-session-not-shared",
+        "kernel/revocations/_subsystem.py",
+        "        security.sessions.share = self._put",
+        "        security.sessions.share = None",
+        ("tests/revocations/test_replicas.py",),
+    ),
+    Mutant(
+        "throttle-per-account-locks-the-owner-out",
+        "kernel/auth/_ratelimit.py",
+        "return f\"{self._account(account)}\\x00{address or 'unknown'}\"",
+        "return self._account(account)",
+        (
+            "modules/auth/tests/test_sessions.py"
+            "::test_failing_on_purpose_does_not_lock_the_owner_out",
+        ),
+    ),
+    Mutant(
+        "forwarded-for-from-anyone",
+        "kernel/auth/_addresses.py",
+        'if not proxies or not _trusted(_address(peer or ""), proxies):',
+        "if not proxies:",
+        ("tests/auth/test_addresses.py::test_a_client_cannot_pose_as_a_proxy",),
+    ),
+    Mutant(
+        "gateway-server-believes-forwarded-for",
+        "kernel/assembly/_gateway.py",
+        "            # peer; the security subsystem reads it, from WEBOS_TRUSTED_PROXIES only.\n"
+        "            proxy_headers=False,",
+        "            # peer; the security subsystem reads it, from WEBOS_TRUSTED_PROXIES only.\n"
+        "            proxy_headers=True,",
+        ("tests/cli/test_run.py::test_a_local_client_cannot_pick_its_address_with_forwarded_for",),
+    ),
+    Mutant(
+        "password-change-unthrottled",
+        "modules/auth/_session.py",
+        "    await throttle(security, user.email, address)\n",
+        "",
+        ("modules/auth/tests/test_sessions.py::test_wrong_current_passwords_are_throttled",),
+    ),
+    Mutant(
+        "guessable-password-accepted",
+        "kernel/auth/_strength.py",
+        '    if estimate["score"] >= MIN_PASSWORD_SCORE:',
+        '    if estimate["score"] >= 1:',
+        ("tests/auth/test_passwords.py", "-k", "easy"),
+    ),
+    Mutant(
+        "guessable-token-secret-accepted",
+        "kernel/auth/_keys.py",
+        '    if prod:\n        check_secret_strength(secret_key, "WEBOS_SECRET_KEY")',
+        '    if not prod:\n        check_secret_strength(secret_key, "WEBOS_SECRET_KEY")',
+        ("tests/auth/test_keys.py", "-k", "guessable"),
+    ),
+    Mutant(
+        "guessable-presign-secret-accepted",
+        "kernel/storage/_subsystem.py",
+        "        if core.env is Environment.PROD:\n            check_secret_strength(",
+        "        if core.env is not Environment.PROD:\n            check_secret_strength(",
+        ("tests/storage/test_presign_secret.py::test_prod_refuses_a_guessable_presign_secret",),
+    ),
+    Mutant(
+        "module-process-mints-tokens",
+        "kernel/auth/_subsystem.py",
+        "mints_tokens=host.role is Role.GATEWAY",
+        "mints_tokens=True",
+        ("tests/auth/test_minting.py::test_a_module_process_holds_no_token_key",),
+    ),
+    Mutant(
+        "hmac-secret-outside-the-gateway",
+        "kernel/auth/_keys.py",
+        "        _refuse_minting_material(jwt_algorithm, secret_key, jwt_private_key_file)\n",
+        "",
+        ("tests/auth/test_keys.py", "-k", "refuses_what_would_let_it_mint"),
+    ),
+    Mutant(
+        "audit-log-for-everyone",
+        "modules/audit/router.py",
+        '@get("/events", guards=[requires("audit.read")])',
+        '@get("/events", guards=[])',
+        ("modules/audit/tests/test_audit.py::test_the_log_needs_audit_read",),
+    ),
+    Mutant(
+        "contacts-writable-by-anyone",
+        "modules/contacts/router.py",
+        'WRITE = [requires("contacts.write")]',
+        "WRITE = []",
+        (
+            "modules/contacts/tests/test_contacts.py"
+            "::test_writing_needs_contacts_write_and_reading_is_public",
+        ),
+    ),
+    Mutant(
+        "pages-may-be-framed",
+        "kernel/auth/_pages.py",
+        '        (b"x-frame-options", b"DENY"),\n',
+        "",
+        ("tests/gateway/test_docs.py",),
     ),
     # -- identity on the bus --------------------------------------------------------------
     Mutant(

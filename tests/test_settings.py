@@ -38,13 +38,15 @@ def test_lists_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.gateway.cors_origins == ["https://a.example", "https://b.example"]
 
 
-def test_production_refuses_to_start_without_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("WEBOS_ENV", "prod")
-    monkeypatch.delenv("WEBOS_SECRET_KEY", raising=False)
-    with pytest.raises(ConfigError, match="WEBOS_SECRET_KEY"):
-        load_settings().validate_for_start()
+def test_secrets_belong_to_the_parts_that_use_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every process reads CoreSettings, so no signing secret lives there."""
     monkeypatch.setenv("WEBOS_SECRET_KEY", "x" * 40)
-    load_settings().validate_for_start()
+    monkeypatch.setenv("WEBOS_STORAGE_PRESIGN_SECRET", "y" * 40)
+    settings = load_settings()
+    assert settings.auth.secret_key is not None
+    assert settings.auth.secret_key.get_secret_value() == "x" * 40
+    assert settings.storage.presign_secret is not None
+    assert settings.auth.jwt_algorithm == "EdDSA"
 
 
 def test_each_package_reads_its_own_variables_and_errors_name_them(

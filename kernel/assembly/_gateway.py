@@ -19,6 +19,7 @@ from kernel.errors import StartupError
 from kernel.forwarding import ForwardingClient
 from kernel.gateway import create_app
 from kernel.logs import configure_logging
+from kernel.revocations import RevocationsSubsystem
 from kernel.runtime import Kernel
 from kernel.settings import KernelSettings, load_settings
 from kernel.transport import EmbeddedNats, port_is_free
@@ -28,8 +29,13 @@ log = logging.getLogger("webos.run")
 
 def gateway_kernel(settings: CoreSettings, **options: Any) -> Kernel:
     """The gateway's preset: every module it runs, the routes of modules running elsewhere
-    (forwarded), and the console."""
-    subsystems = [*module_code_parts(), ForwardingClient(), ConsoleSubsystem()]
+    (forwarded), the ended sessions shared with the other replicas, and the console."""
+    subsystems = [
+        *module_code_parts(),
+        RevocationsSubsystem(),
+        ForwardingClient(),
+        ConsoleSubsystem(),
+    ]
     parts = conventions(routes=True, events=True, ui=UiConvention())
     return assemble(Role.GATEWAY, settings, subsystems, parts, **options)
 
@@ -94,6 +100,7 @@ def run_gateway(settings: KernelSettings, *, reload: bool = False) -> int:
                 reload=True,
                 reload_dirs=[str(settings.modules.modules_path)],
                 log_config=None,
+                proxy_headers=False,  # see below
             )
             return 0
         config = uvicorn.Config(
@@ -103,6 +110,9 @@ def run_gateway(settings: KernelSettings, *, reload: bool = False) -> int:
             log_config=None,
             lifespan="on",
             timeout_graceful_shutdown=int(settings.shutdown_timeout),
+            # uvicorn would take the client address from X-Forwarded-For sent by any loopback
+            # peer; the security subsystem reads it, from WEBOS_TRUSTED_PROXIES only.
+            proxy_headers=False,
         )
         server = uvicorn.Server(config)
         with _stop_signals_return():

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
         load_or_create_identity_keys,
         resolve_signing,
     )
+    from kernel.auth._pages import STRICT_POLICY, page_headers
     from kernel.auth._passwords import (
         MIN_PASSWORD_LENGTH,
         check_password_policy,
@@ -90,6 +91,7 @@ if TYPE_CHECKING:
         refresh_verdict,
     )
     from kernel.auth._settings import AuthSettings
+    from kernel.auth._strength import check_secret_strength, guess_bits
     from kernel.auth._subsystem import (
         ClaimsOnly,
         Credentials,
@@ -119,6 +121,7 @@ __all__ = [
     "IDENTITY_TTL",
     "MIN_PASSWORD_LENGTH",
     "PUBLIC",
+    "STRICT_POLICY",
     "AuthError",
     "AuthSettings",
     "ClaimsOnly",
@@ -144,12 +147,14 @@ __all__ = [
     "active_security",
     "can_assign_roles",
     "check_password_policy",
+    "check_secret_strength",
     "constant_time_equals",
     "current_principal",
     "decode_access_token",
     "deny_anonymous",
     "generate_api_key",
     "get_principal",
+    "guess_bits",
     "has_permission",
     "hash_api_key",
     "hash_password",
@@ -167,6 +172,7 @@ __all__ = [
     "load_public_key",
     "needs_rehash",
     "new_refresh_token",
+    "page_headers",
     "parse_api_key",
     "permission_matches",
     "permissions_for",

@@ -31,7 +31,6 @@ from litestar.types import Scope
 from kernel.auth._apikeys import constant_time_equals
 from kernel.auth._errors import InvalidToken
 from kernel.auth._permissions import Principal
-from kernel.auth._tokens import decode_access_token
 
 if TYPE_CHECKING:
     from kernel.auth._subsystem import SecuritySubsystem
@@ -94,8 +93,7 @@ async def session_cookie(scope: Scope, security: SecuritySubsystem) -> Principal
     if not token:
         return None
     try:
-        claims = decode_access_token(security.signing.token_config, token)
-        principal = await security.credentials.principal_for_token(claims)
+        principal = await security.principal_for_access_token(token)
     except InvalidToken as error:
         state: Any = scope
         state[SESSION_ERROR] = error.reason

@@ -74,6 +74,7 @@ def sign_identity(
         "email": principal.email,
         "roles": sorted(principal.roles),
         "perms": sorted(principal.permissions),
+        "key": principal.key_id,
         "iss": IDENTITY_ISSUER,
         "aud": IDENTITY_AUDIENCE,
         "iat": issued,
@@ -107,13 +108,18 @@ def _strings(value: Any) -> frozenset[str] | None:
 def _principal(claims: Mapping[str, Any]) -> Principal | str:
     kind, subject, email = claims["kind"], claims["sub"], claims.get("email")
     roles, perms = _strings(claims.get("roles", [])), _strings(claims.get("perms", []))
+    key = claims.get("key")
     if kind not in PRINCIPAL_KINDS or not isinstance(subject, str) or not subject:
         return "malformed"
     if roles is None or perms is None or not (email is None or isinstance(email, str)):
         return "malformed"
     if kind == "anonymous":
         return ANONYMOUS
-    return Principal(id=subject, kind=kind, email=email, roles=roles, permissions=perms)
+    if (kind == "api_key") != (isinstance(key, str) and bool(key)):
+        return "malformed"
+    return Principal(
+        id=subject, kind=kind, email=email, roles=roles, permissions=perms, key_id=key or None
+    )
 
 
 def _verify(

@@ -30,6 +30,7 @@ from kernel.auth._pem import (
     private_pem,
     public_pem,
 )
+from kernel.auth._strength import check_secret_strength
 from kernel.auth._tokens import ALGORITHMS, TokenConfig
 from kernel.errors import ConfigError
 
@@ -93,9 +94,10 @@ def _create_exclusive(path: Path, content: bytes, mode: int) -> None:
         os.fsync(file.fileno())
 
 
-def load_or_create_dev_secret(data_dir: str | Path) -> str:
-    """The development signing secret in ``data_dir/secret.key`` (mode 0600), made on first use."""
-    path = Path(data_dir) / SECRET_FILE
+def load_or_create_dev_secret(data_dir: str | Path, name: str = SECRET_FILE) -> str:
+    """A development secret in ``data_dir/name`` (mode 0600), made on first use (the HS256
+    secret is ``secret.key``; other parts name their own file)."""
+    path = Path(data_dir) / name
     data = _create_once(path, lambda: (secrets.token_urlsafe(48) + "\n").encode())
     return data.decode().strip()
 
@@ -140,11 +142,23 @@ def load_identity_public_key(source: KeySource) -> Ed25519PublicKey:
 
 
 class Signing(NamedTuple):
-    """What a process needs to issue and check tokens and identities."""
+    """What a process needs to issue and check tokens and identities.
 
-    token_config: TokenConfig
+    ``token_config`` is None outside the gateway: only the gateway issues and checks access
+    tokens (module processes take the principal from the signed identity instead).
+    """
+
+    token_config: TokenConfig | None
     identity_private_key: Ed25519PrivateKey | None
     identity_public_key: Ed25519PublicKey
+
+    def tokens(self) -> TokenConfig:
+        """The access-token config; raises ``ConfigError`` in a process that has none."""
+        if self.token_config is None:
+            raise ConfigError(
+                "this process neither issues nor checks access tokens: only the gateway does"
+            )
+        return self.token_config
 
 
 def _rsa() -> PrivateKey:
@@ -198,7 +212,7 @@ def resolve_signing(
     env: str,
     secret_key: str | SecretStr | None,
     data_dir: str | Path,
-    jwt_algorithm: str = "HS256",
+    jwt_algorithm: str = "EdDSA",
     jwt_private_key_file: KeySource | None = None,
     jwt_public_key_file: KeySource | None = None,
     identity_private_key_file: KeySource | None = None,
@@ -206,12 +220,16 @@ def resolve_signing(
     access_token_ttl: float | timedelta = timedelta(minutes=15),
     jwt_leeway: float = 10.0,
     signer: bool = True,
+    mints_tokens: bool | None = None,
 ) -> Signing:
-    """Build the token config and identity keys from settings, refusing unsafe prod set-ups.
+    """Build the token config and identity keys from settings, refusing unsafe set-ups.
 
-    ``signer`` is True for the process that issues tokens and identities (the gateway); module
-    processes pass False and need only the public keys. In prod nothing is generated: a missing
-    secret or key file raises ``ConfigError`` naming the setting. In dev, what is not configured
+    ``signer`` is True for a process that signs identities (the gateway); module processes pass
+    False and need only the identity public key. ``mints_tokens`` (default: ``signer``) is True
+    for the gateway alone, which issues and checks access tokens: any other process gets no token
+    config and refuses what would let it mint tokens (HS256, ``WEBOS_SECRET_KEY``, the JWT private
+    key). In prod nothing is generated: a missing secret or key file raises ``ConfigError`` naming
+    the setting, and a secret estimated below 128 bits is refused. In dev, what is not configured
     is generated once under ``data_dir`` and shared by every process started from it.
     """
     environment = str(env).lower()
@@ -223,33 +241,21 @@ def resolve_signing(
             f"WEBOS_JWT_ALGORITHM must be one of {', '.join(ALGORITHMS)} (got {jwt_algorithm!r})"
         )
     directory = Path(data_dir)
-    if jwt_algorithm == "HS256":
-        signing_key: object = _secret(secret_key, prod=prod, data_dir=directory)
-        verification_key: object = signing_key
-    else:
-        name, generate = _DEV_JWT_KEYS[jwt_algorithm]
-        signing_key, verification_key = _pair(
+    mints = signer if mints_tokens is None else mints_tokens
+    if mints:
+        config: TokenConfig | None = _token_config(
+            jwt_algorithm,
+            secret_key,
             jwt_private_key_file,
             jwt_public_key_file,
-            settings=("WEBOS_JWT_PRIVATE_KEY_FILE", "WEBOS_JWT_PUBLIC_KEY_FILE"),
             prod=prod,
-            signer=signer,
-            dev_pair=lambda: _load_or_create_pair(
-                directory / f"{name}.pem", directory / f"{name}.pub", generate
-            ),
+            directory=directory,
+            access_token_ttl=access_token_ttl,
+            jwt_leeway=jwt_leeway,
         )
-    try:
-        config = TokenConfig(
-            algorithm=jwt_algorithm,
-            signing_key=signing_key,
-            verification_key=verification_key,
-            access_ttl=access_token_ttl
-            if isinstance(access_token_ttl, timedelta)
-            else timedelta(seconds=access_token_ttl),
-            leeway=jwt_leeway,
-        )
-    except ConfigError as error:
-        raise ConfigError(f"JWT settings: {error}") from None
+    else:
+        _refuse_minting_material(jwt_algorithm, secret_key, jwt_private_key_file)
+        config = None
     identity_private, identity_public = _pair(
         identity_private_key_file,
         identity_public_key_file,
@@ -263,6 +269,68 @@ def resolve_signing(
     ):
         raise ConfigError("WEBOS_IDENTITY_PRIVATE_KEY_FILE / _PUBLIC_KEY_FILE must be Ed25519 keys")
     return Signing(config, identity_private, identity_public)
+
+
+def _refuse_minting_material(
+    algorithm: str, secret_key: str | SecretStr | None, private_key_file: KeySource | None
+) -> None:
+    # Whoever holds any of these can mint access tokens for anyone, admins included.
+    if algorithm == "HS256":
+        raise ConfigError(
+            "WEBOS_JWT_ALGORITHM=HS256 is refused outside the gateway: every process holding the "
+            "HMAC secret could mint access tokens. Use EdDSA (the default): only the gateway "
+            "then holds the signing key"
+        )
+    if secret_key is not None:
+        raise ConfigError(
+            "WEBOS_SECRET_KEY is set, but only the gateway uses it (with HS256) and whoever holds "
+            "it can mint access tokens: remove it from this process's environment"
+        )
+    if private_key_file is not None:
+        raise ConfigError(
+            "WEBOS_JWT_PRIVATE_KEY_FILE is set, but only the gateway mints access tokens: remove "
+            "it from this process's environment"
+        )
+
+
+def _token_config(
+    algorithm: str,
+    secret_key: str | SecretStr | None,
+    private_key_file: KeySource | None,
+    public_key_file: KeySource | None,
+    *,
+    prod: bool,
+    directory: Path,
+    access_token_ttl: float | timedelta,
+    jwt_leeway: float,
+) -> TokenConfig:
+    if algorithm == "HS256":
+        signing_key: object = _secret(secret_key, prod=prod, data_dir=directory)
+        verification_key: object = signing_key
+    else:
+        name, generate = _DEV_JWT_KEYS[algorithm]
+        signing_key, verification_key = _pair(
+            private_key_file,
+            public_key_file,
+            settings=("WEBOS_JWT_PRIVATE_KEY_FILE", "WEBOS_JWT_PUBLIC_KEY_FILE"),
+            prod=prod,
+            signer=True,
+            dev_pair=lambda: _load_or_create_pair(
+                directory / f"{name}.pem", directory / f"{name}.pub", generate
+            ),
+        )
+    try:
+        return TokenConfig(
+            algorithm=algorithm,
+            signing_key=signing_key,
+            verification_key=verification_key,
+            access_ttl=access_token_ttl
+            if isinstance(access_token_ttl, timedelta)
+            else timedelta(seconds=access_token_ttl),
+            leeway=jwt_leeway,
+        )
+    except ConfigError as error:
+        raise ConfigError(f"JWT settings: {error}") from None
 
 
 def _secret(secret_key: str | SecretStr | None, *, prod: bool, data_dir: Path) -> str:
@@ -279,9 +347,11 @@ def _secret(secret_key: str | SecretStr | None, *, prod: bool, data_dir: Path) -
     if size < MIN_SECRET_BYTES:
         message = (
             f"WEBOS_SECRET_KEY is {size} bytes; use at least {MIN_SECRET_BYTES} random bytes, "
-            "e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            "e.g. openssl rand -hex 32"
         )
         if prod:
             raise ConfigError(message)
         _log.warning("%s (allowed in dev only)", message)
+    if prod:
+        check_secret_strength(secret_key, "WEBOS_SECRET_KEY")
     return secret_key

@@ -28,7 +28,6 @@ from kernel.auth._context import current_principal
 from kernel.auth._errors import InvalidToken
 from kernel.auth._permissions import ANONYMOUS, Principal
 from kernel.auth._propagator import FORWARDED, received_identity
-from kernel.auth._tokens import decode_access_token
 
 if TYPE_CHECKING:
     from kernel.auth._subsystem import SecuritySubsystem
@@ -56,8 +55,7 @@ async def bearer_token(scope: Scope, security: SecuritySubsystem) -> Principal |
     found = _authorization(scope)
     if found is None or found[0] != "bearer":
         return None
-    claims = decode_access_token(security.signing.token_config, found[1])
-    return await security.credentials.principal_for_token(claims)
+    return await security.principal_for_access_token(found[1])
 
 
 async def api_key(scope: Scope, security: SecuritySubsystem) -> Principal | None:

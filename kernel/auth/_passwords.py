@@ -1,4 +1,4 @@
-"""Password hashing (argon2id) and the minimum password policy."""
+"""Password hashing (argon2id) and the password policy (length, e-mail, zxcvbn score)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from kernel.auth._errors import WeakPassword
+from kernel.auth._strength import password_weakness
 
 MIN_PASSWORD_LENGTH = 10
 # Argon2 itself copes with long input; the cap keeps a login body from being a cheap DoS lever.
 MAX_PASSWORD_LENGTH = 1024
+MIN_NAME_IN_PASSWORD = 3
 
 # argon2-cffi's defaults follow RFC 9106's second recommended profile; the type is spelled out so
 # that a change of library default can never silently downgrade us to argon2i.
@@ -58,8 +60,9 @@ def needs_rehash(password_hash: str) -> bool:
 def check_password_policy(plain: str, *, email: str | None = None) -> None:
     """Raise ``WeakPassword`` when a new password is too easy to guess.
 
-    Deliberately small (length, one repeated character, the e-mail's local part): composition
-    rules push people to predictable patterns, and length is what slows guessing down.
+    Length bounds, never the account's e-mail address or its local part, and zxcvbn's score of at
+    least 3 (``_strength.py``): it refuses ``1234567890`` and ``password12`` while accepting a few
+    uncommon words. No composition rules: they push people to predictable patterns.
     """
     if len(plain) < MIN_PASSWORD_LENGTH:
         raise WeakPassword(f"password must be at least {MIN_PASSWORD_LENGTH} characters long")
@@ -67,8 +70,15 @@ def check_password_policy(plain: str, *, email: str | None = None) -> None:
         raise WeakPassword(f"password must be at most {MAX_PASSWORD_LENGTH} characters long")
     if len(set(plain)) == 1:
         raise WeakPassword("password must not be a single repeated character")
+    inputs: list[str] = []
     if email:
-        local = email.partition("@")[0].strip().casefold()
-        lowered = plain.strip().casefold()
-        if local and lowered in {local, email.strip().casefold()}:
-            raise WeakPassword("password must not be the same as the e-mail address")
+        address = email.strip().casefold()
+        local = address.partition("@")[0]
+        lowered = plain.casefold()
+        # A local part of one or two letters is in too many good passwords to forbid.
+        if address in lowered or (len(local) >= MIN_NAME_IN_PASSWORD and local in lowered):
+            raise WeakPassword("password must not contain the e-mail address")
+        inputs = [address, local]
+    weakness = password_weakness(plain, inputs)
+    if weakness is not None:
+        raise WeakPassword(weakness)

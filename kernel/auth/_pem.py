@@ -1,11 +1,15 @@
 """Loading PEM keys from text, bytes or files.
 
+PEM text may come on one line, the line breaks replaced by spaces or by ``\\n`` (an ``.env``
+file for ``docker compose`` cannot hold several lines): it is reflowed before parsing.
+
 Kept apart from ``_keys`` (which creates files) so that token and identity code can accept PEM
 text without pulling in file creation.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +25,27 @@ PublicKey = RSAPublicKey | Ed25519PublicKey
 KeySource = str | bytes | Path
 
 
+_PEM = re.compile(r"(-----BEGIN [A-Z0-9 ]+-----)(.*?)(-----END [A-Z0-9 ]+-----)", re.DOTALL)
+
+
+def _reflow(text: str) -> str:
+    """PEM text as ``.env`` files hold it, on one line (breaks as spaces or ``\\n``), reflowed;
+    anything else unchanged."""
+    found = _PEM.fullmatch(text.strip().replace("\\n", "\n"))
+    if found is None:
+        return text
+    head, body, tail = found.groups()
+    body = "".join(body.split())
+    lines = [body[start : start + 64] for start in range(0, len(body), 64)]
+    return "\n".join([head, *lines, tail]) + "\n"
+
+
 def _pem_bytes(source: KeySource) -> tuple[bytes, str]:
     # A str is PEM text when it looks like it and a path otherwise: settings hold either.
     if isinstance(source, bytes):
         return source, "PEM bytes"
     if isinstance(source, str) and source.lstrip().startswith("-----BEGIN"):
-        return source.encode(), "PEM text"
+        return _reflow(source).encode(), "PEM text"
     path = Path(source)
     try:
         return path.read_bytes(), str(path)

@@ -30,17 +30,24 @@ _PERMISSION = re.compile(r"\*|[a-z0-9_-]+(\.[a-z0-9_-]+)*(\.\*)?")
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is acting: a user, an API key, the kernel itself, or nobody."""
+    """Who is acting: a user, an API key, the kernel itself, or nobody.
+
+    An API key acts for its owner: ``id`` is the owner's user id (so every "not on your own
+    account" rule holds through a key too) and ``key_id`` names the key.
+    """
 
     id: str
     kind: PrincipalKind
     email: str | None = None
     roles: frozenset[str] = field(default_factory=frozenset)
     permissions: frozenset[str] = field(default_factory=frozenset)
+    key_id: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in PRINCIPAL_KINDS:
             raise ValueError(f"unknown principal kind {self.kind!r}")
+        if (self.key_id is not None) != (self.kind == "api_key"):
+            raise ValueError("key_id is set for API keys, and for them only")
         # Accept any iterable so callers can pass lists, but keep the value hashable and immutable.
         object.__setattr__(self, "roles", frozenset(self.roles))
         object.__setattr__(self, "permissions", frozenset(self.permissions))

@@ -14,6 +14,7 @@ access tokens are checked on their claims alone and API keys are refused.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -21,6 +22,7 @@ import pluggy
 from litestar import Request, Response, Router
 from litestar.di import Provide
 
+from kernel.auth._addresses import Network, client_address, parse_networks
 from kernel.auth._cookies import session_cookie
 from kernel.auth._errors import AuthError, InvalidToken, PermissionDenied
 from kernel.auth._guards import CHALLENGE, PUBLIC, deny_anonymous, principal_of
@@ -34,7 +36,9 @@ from kernel.auth._middleware import (
 from kernel.auth._permissions import Principal, RoleMap, permissions_for
 from kernel.auth._propagator import IdentityPropagator
 from kernel.auth._ratelimit import LoginLimiter
+from kernel.auth._revocations import SessionRevocations
 from kernel.auth._settings import AuthSettings
+from kernel.auth._tokens import decode_access_token
 from kernel.config import CoreSettings
 from kernel.contracts import Host, Role
 from kernel.problems import problem
@@ -86,11 +90,13 @@ class NotStarted(AuthError):
 _active: list[SecuritySubsystem] = []
 
 
-def signing_from_settings(core: CoreSettings, auth: AuthSettings, *, signer: bool) -> Signing:
-    """Token config and identity keys as the settings describe them."""
+def signing_from_settings(
+    core: CoreSettings, auth: AuthSettings, *, signer: bool, mints_tokens: bool | None = None
+) -> Signing:
+    """Token config and identity keys as the settings describe them (see ``resolve_signing``)."""
     return resolve_signing(
         env=core.env.value,
-        secret_key=core.secret_key,
+        secret_key=auth.secret_key,
         data_dir=core.data_dir,
         jwt_algorithm=auth.jwt_algorithm,
         jwt_private_key_file=auth.jwt_private_key_file,
@@ -100,6 +106,7 @@ def signing_from_settings(core: CoreSettings, auth: AuthSettings, *, signer: boo
         access_token_ttl=auth.access_token_ttl,
         jwt_leeway=auth.jwt_leeway,
         signer=signer,
+        mints_tokens=mints_tokens,
     )
 
 
@@ -117,8 +124,13 @@ class SecuritySubsystem:
 
     def __init__(self) -> None:
         self._signing: Signing | None = None
+        self._leeway = 10.0
         self.role_map = RoleMap()
         self.limiter = LoginLimiter()
+        self.trusted_proxies: tuple[Network, ...] = ()
+        #: Sessions ended before their access tokens expire (logout, refresh-token reuse).
+        self.sessions = SessionRevocations()
+        self._session_lifetime = 0.0
         self.identity: IdentityPropagator | None = None
         self.credentials: Credentials = ClaimsOnly(self.role_map)
         #: Tried in order for each request: headers first, then the console's session cookie.
@@ -140,12 +152,21 @@ class SecuritySubsystem:
         settings = host.get(AuthSettings)
         # The gateway signs for the callers it authenticates, the scheduler for itself.
         signer = host.role in (Role.GATEWAY, Role.SCHEDULER)
-        self._signing = signing_from_settings(host.get(CoreSettings), settings, signer=signer)
+        # Only the gateway issues and checks access tokens; no other process holds what mints one.
+        self._signing = signing_from_settings(
+            host.get(CoreSettings), settings, signer=signer, mints_tokens=host.role is Role.GATEWAY
+        )
+        self._leeway = settings.jwt_leeway
         self.role_map = RoleMap.from_json(settings.roles, setting="WEBOS_ROLES")
         self.limiter = LoginLimiter(
-            max_per_account=settings.login_max_per_account,
+            max_per_pair=settings.login_max_per_pair,
             max_per_address=settings.login_max_per_address,
+            slow_after=settings.login_slow_after,
+            max_delay=settings.login_max_delay,
         )
+        self.trusted_proxies = parse_networks(settings.trusted_proxies)
+        # An access token issued for a session now lives at most this long (seconds).
+        self._session_lifetime = settings.access_token_ttl + settings.jwt_leeway
         hooks = host.get(pluggy.PluginManager).hook
         provided = hooks.webos_credentials(role_map=self.role_map)
         self.credentials = provided if provided is not None else ClaimsOnly(self.role_map)
@@ -176,9 +197,27 @@ class SecuritySubsystem:
         private = self._signing.identity_private_key if self._signing else None
         if not self.can_sign or self._signing is None or private is None:
             return None
-        return header_reattester(
-            self._signing.identity_public_key, private, leeway=self._signing.token_config.leeway
-        )
+        return header_reattester(self._signing.identity_public_key, private, leeway=self._leeway)
+
+    async def principal_for_access_token(self, token: str) -> Principal:
+        """The principal of an access token; raises ``InvalidToken`` for a bad one, or for one
+        whose session has ended (``sid``, see ``_revocations.py``)."""
+        config = self.signing.token_config
+        if config is None:
+            raise InvalidToken("access tokens are checked by the gateway, not this process")
+        claims = decode_access_token(config, token)
+        session = claims.get("sid")
+        if isinstance(session, str) and self.sessions.is_revoked(session):
+            raise InvalidToken("session ended")
+        return await self.credentials.principal_for_token(claims)
+
+    async def end_session(self, session: str) -> None:
+        """Refuse the access tokens of ``session`` from now on, on every gateway replica."""
+        await self.sessions.revoke(session, time.time() + self._session_lifetime)
+
+    def client_address(self, scope: Any) -> str | None:
+        """The address a request's throttling counts: the peer, or whom a trusted proxy says."""
+        return client_address(scope, self.trusted_proxies)
 
     def configure_app(self, app_config: AppConfig, host: Host) -> AppConfig:
         """Authenticate every request, deny anonymous callers on non-public routes."""

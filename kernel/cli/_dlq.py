@@ -118,13 +118,17 @@ def dlq_replay(letter_id: int | None, replay_all: bool) -> None:
 
 def _reattester() -> Reattest | None:
     """Re-sign callers' identities when this machine holds the identity key (the gateway's data
-    folder in development, WEBOS_IDENTITY_PRIVATE_KEY_FILE in production)."""
-    from kernel.auth import header_reattester, signing_from_settings
+    folder in development, WEBOS_IDENTITY_PRIVATE_KEY_FILE in production). Only that key is
+    read: replaying needs no access-token key."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from kernel.auth import header_reattester, load_private_key
     from kernel.auth._keys import IDENTITY_PRIVATE_FILE
 
     settings = settings_with()
     generated = Path(settings.data_dir) / IDENTITY_PRIVATE_FILE
-    if settings.auth.identity_private_key_file is None and not generated.exists():
+    source = settings.auth.identity_private_key_file
+    if source is None and not generated.exists():
         # Not the gateway's folder: generating a new key here would sign for nobody.
         click.echo(
             f"warning: no identity key at {generated} (run from the gateway's folder or set "
@@ -134,16 +138,15 @@ def _reattester() -> Reattest | None:
         )
         return None
     try:
-        signing = signing_from_settings(settings, settings.auth, signer=True)
+        private = load_private_key(source if source is not None else generated)
+        problem = "" if isinstance(private, Ed25519PrivateKey) else "not an Ed25519 key"
     except ConfigError as error:
+        private, problem = None, str(error)
+    if problem or not isinstance(private, Ed25519PrivateKey):
         click.echo(
-            f"warning: cannot re-sign identities ({error}); replayed events older than the "
-            "identity lifetime will run as anonymous",
+            f"warning: cannot re-sign identities (WEBOS_IDENTITY_PRIVATE_KEY_FILE: {problem}); "
+            "replayed events older than the identity lifetime will run as anonymous",
             err=True,
         )
         return None
-    private = signing.identity_private_key
-    if private is None:
-        return None
-    leeway = settings.auth.jwt_leeway
-    return header_reattester(signing.identity_public_key, private, leeway=leeway)
+    return header_reattester(private.public_key(), private, leeway=settings.auth.jwt_leeway)

@@ -16,11 +16,12 @@ from litestar import Litestar
 from litestar.config.app import AppConfig
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from kernel.auth import page_headers
 from kernel.context import current_traceparent
 from kernel.contracts import ConfiguresApp
+from kernel.gateway._docs import DOCS_POLICY, SCHEMA_PATH, docs_assets, openapi_config
 from kernel.gateway._problems import exception_handlers
 from kernel.gateway._settings import GatewaySettings
 from kernel.gateway._system import probe_handlers, system_router
@@ -69,7 +70,7 @@ def base_config(kernel: Kernel, *, manage_kernel: bool = True) -> AppConfig:
     routers = [module_router(m) for m in kernel.modules.values() if m.route_handlers]
     cors = CORSConfig(allow_origins=settings.cors_origins) if settings.cors_origins else None
     return AppConfig(
-        route_handlers=[*probe_handlers, system_router, *routers],
+        route_handlers=[*probe_handlers, system_router, *routers, docs_assets()],
         dependencies={
             "readiness": _provide(kernel.readiness),
             "modules": _provide(kernel.describe_modules),
@@ -78,10 +79,10 @@ def base_config(kernel: Kernel, *, manage_kernel: bool = True) -> AppConfig:
             "module_set": _provide(kernel.loaded),
         },
         exception_handlers=dict(exception_handlers),
-        middleware=[_trace_context],
+        middleware=[_trace_context, page_headers(SCHEMA_PATH, DOCS_POLICY)],
         cors_config=cors,
         lifespan=[_lifespan(kernel)] if manage_kernel else [],
-        openapi_config=OpenAPIConfig(title="WebOS gateway", version="0.1.0"),
+        openapi_config=openapi_config("WebOS gateway", "0.1.0"),
         request_max_body_size=settings.max_body_size,
         debug=False,
     )

@@ -41,6 +41,18 @@ def _kernel_error(request: Request[Any, Any, Any], exc: WebOSError) -> Response[
     return problem(status, str(exc), instance=request.url.path)
 
 
+def _too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    # The JSON decoder stops at the interpreter's recursion limit (about 1,000 levels) and says
+    # so: that is the client's body, not our bug, so a 400 and no traceback. Any other
+    # RecursionError is a bug like any other.
+    message = str(exc)
+    if "recursion depth exceeded while" not in message or not (
+        "deserializ" in message or "decoding" in message
+    ):
+        return _unhandled(request, exc)
+    return problem(400, "the JSON body is nested too deeply", instance=request.url.path)
+
+
 def _unhandled(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # The traceback goes to the log, never to the client.
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -50,5 +62,6 @@ def _unhandled(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
 exception_handlers: ExceptionHandlersMap = {
     HTTPException: _http_exception,
     WebOSError: _kernel_error,
+    RecursionError: _too_deep,
     Exception: _unhandled,
 }

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         AlreadyExists,
         InvalidURN,
         NotFound,
+        PresignUnavailable,
         StorageError,
         UnknownMount,
     )
@@ -65,6 +66,7 @@ __all__ = [
     "NotFound",
     "ObjectStat",
     "PresignMethod",
+    "PresignUnavailable",
     "PrincipalProvider",
     "S3Backend",
     "StorageError",

@@ -64,7 +64,9 @@ class AFS:
         """What a local presigned token grants (URN, method, signed content type), checked
         against the secret local mounts sign with; raises ``AccessDenied``."""
         if self._presign_secret is None:
-            raise AccessDenied("this AFS signs no presigned URLs (it has no secret)")
+            raise AccessDenied(
+                "this process serves no local presigned URLs: WEBOS_STORAGE_PRESIGN_SECRET is unset"
+            )
         return verify_presigned_claims(token, self._presign_secret)
 
     @property

@@ -46,3 +46,9 @@ class AlreadyExists(StorageError):
     """Something that is not a plain object is in the way (a folder where a file should go)."""
 
     http_status = 409
+
+
+class PresignUnavailable(StorageError):
+    """This process has no secret to sign local presigned URLs with (a deployment choice)."""
+
+    http_status = 503

@@ -29,7 +29,14 @@ from functools import partial
 from pathlib import Path
 
 from ._backend import DEFAULT_CHUNK_SIZE, ObjectStat, PresignMethod, check_expiry, check_range
-from ._errors import AccessDenied, AlreadyExists, InvalidURN, NotFound, StorageError
+from ._errors import (
+    AccessDenied,
+    AlreadyExists,
+    InvalidURN,
+    NotFound,
+    PresignUnavailable,
+    StorageError,
+)
 from ._fileio import read_chunks, write_chunks
 from ._presign import presigned_url, sign_presigned
 from ._urn import URN, validate_path
@@ -349,9 +356,15 @@ class LocalBackend:
         content_type: str | None = None,
     ) -> str:
         check_expiry(expires)
-        if self.mount is None or not self._secret:
+        if self.mount is None:
             raise StorageError(
-                f"{self._where(path)}: local presign needs the backend's mount name and a secret",
+                f"{self._where(path)}: local presign needs the backend's mount name",
+                mount=self.mount,
+            )
+        if not self._secret:
+            raise PresignUnavailable(
+                f"{self._where(path)}: this process signs no local presigned URLs "
+                "(WEBOS_STORAGE_PRESIGN_SECRET is unset)",
                 mount=self.mount,
             )
         token = sign_presigned(

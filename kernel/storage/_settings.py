@@ -36,6 +36,10 @@ class StorageSettings(WebOSSettings):
     s3_secret_key: SecretStr | None = Field(None, description="Secret key of the 's3' mount.")
     s3_region: str | None = Field(None, description="Region; unset uses us-east-1.")
     s3_secure: bool = Field(False, description="Use TLS for a host:port endpoint.")
+    presign_secret: SecretStr | None = Field(
+        None,
+        description="Signs local presigned URLs; only processes that make or serve them need it.",
+    )
     mounts: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description='Extra mounts as JSON: {"name": {"kind": "s3"|"local"|..., ...options}}.',

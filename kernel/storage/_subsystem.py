@@ -7,9 +7,9 @@ from typing import Any
 
 import pluggy
 
-from kernel.auth import current_principal, load_or_create_dev_secret
+from kernel.auth import check_secret_strength, current_principal, load_or_create_dev_secret
 from kernel.bus import Bus
-from kernel.config import CoreSettings
+from kernel.config import CoreSettings, Environment
 from kernel.context import current_module
 from kernel.contracts import Host
 from kernel.errors import NotRunning
@@ -19,6 +19,9 @@ from ._build import build_afs, default_backend_kinds
 from ._settings import StorageSettings
 
 log = logging.getLogger("webos.storage")
+
+#: The development presign secret, in the data folder (shared by processes started from it).
+PRESIGN_FILE = "presign.key"
 
 
 class AFSNotStarted(NotRunning):
@@ -61,13 +64,22 @@ def _acting_principal() -> str | None:
     return principal.id if principal.is_authenticated else current_module.get()
 
 
-def presign_secret(core: CoreSettings) -> str:
-    """The secret local presigned tokens are signed with: WEBOS_SECRET_KEY, else the dev secret
-    kept in the data folder (shared by every process started from the same directory)."""
-    configured = core.secret_key
+def presign_secret(core: CoreSettings, storage: StorageSettings) -> str | None:
+    """The secret local presigned URLs are signed with: WEBOS_STORAGE_PRESIGN_SECRET.
+
+    Only a process that makes or serves local presigned URLs needs it (the one running the files
+    module). Unset, development shares one generated in the data folder; production has none, so
+    local presign there fails naming the variable. Production refuses a guessable one.
+    """
+    configured = storage.presign_secret
     if configured is not None:
-        return configured.get_secret_value()
-    return load_or_create_dev_secret(core.data_dir)
+        secret = configured.get_secret_value()
+        if core.env is Environment.PROD:
+            check_secret_strength(secret, "WEBOS_STORAGE_PRESIGN_SECRET")
+        return secret
+    if core.env is Environment.PROD:
+        return None
+    return load_or_create_dev_secret(core.data_dir, PRESIGN_FILE)
 
 
 class StorageSubsystem:
@@ -89,7 +101,7 @@ class StorageSubsystem:
             settings,
             emit=_emitter(host.get(Bus)),
             principal_provider=_acting_principal,
-            secret=presign_secret(core),
+            secret=presign_secret(core, settings),
             kinds=kinds,
         )
         await self.afs.start()

@@ -75,7 +75,7 @@ class RunningKernel:
         self, roles: Sequence[str] = ("admin",), *, subject: str = "test-user"
     ) -> dict[str, str]:
         """``Authorization`` for a caller with ``roles``, signed by this kernel's own keys."""
-        config = self.kernel.get(SecuritySubsystem).signing.token_config
+        config = self.kernel.get(SecuritySubsystem).signing.tokens()
         token = issue_access_token(config, subject, roles=list(roles))
         return {"Authorization": f"Bearer {token}"}
 
@@ -221,7 +221,13 @@ class KernelHarness:
         sock = _listening_socket()
         port = sock.getsockname()[1]
         server = uvicorn.Server(
-            uvicorn.Config(app, log_config=None, lifespan="on", timeout_graceful_shutdown=5)
+            uvicorn.Config(
+                app,
+                log_config=None,
+                lifespan="on",
+                timeout_graceful_shutdown=5,
+                proxy_headers=False,  # as the gateway serves it (kernel/assembly/_gateway.py)
+            )
         )
         task = asyncio.create_task(server.serve(sockets=[sock]))
         while not server.started:

@@ -4,12 +4,12 @@ from litestar import get
 from litestar.params import Parameter
 
 from kernel import registry
-from kernel.auth import PUBLIC
+from kernel.auth import requires
 from kernel.bus import normalize_subject
 
 
-# Public: the README tour reads it anonymously (docs/auth.md, "Public routes").
-@get("/events", opt=PUBLIC)
+# Events name users and say what they did (auth.*: e-mails, roles, keys): not for anyone.
+@get("/events", guards=[requires("audit.read")])
 async def recent_events(
     limit: Annotated[int, Parameter(ge=1, le=1000)] = 50,
     subject: Annotated[str | None, Parameter(description="Filter, e.g. greeter.>")] = None,

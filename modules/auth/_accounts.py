@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from beanie import PydanticObjectId
+from litestar.exceptions import ServiceUnavailableException
 
 from kernel.auth import (
     InvalidToken,
@@ -62,16 +63,25 @@ def principal_for(user: User, role_map: RoleMap) -> Principal:
 async def issue_tokens(
     user: User, security: SecuritySubsystem, refresh_ttl: float, family: str | None = None
 ) -> dict:
-    """An access token and a refresh token (stored as a hash) for ``user``."""
+    """An access token and a refresh token (stored as a hash) for ``user``.
+
+    The access token names its session (``sid``: the refresh token's family), so that logging out
+    can refuse exactly this session's access tokens at once.
+    """
     config = security.signing.token_config
+    if config is None:
+        # Only the gateway holds the token signing key: this module must run there.
+        raise ServiceUnavailableException(
+            "access tokens are issued by the gateway only: run the auth module in the gateway"
+        )
+    ttl = timedelta(seconds=refresh_ttl)
+    refresh, record = issue_refresh_token(str(user.id), family=family, ttl=ttl)
     access = issue_access_token(
         config,
         str(user.id),
         roles=user.roles,
-        extra_claims={"email": user.email, "ver": user.token_version},
+        extra_claims={"email": user.email, "ver": user.token_version, "sid": record.family},
     )
-    ttl = timedelta(seconds=refresh_ttl)
-    refresh, record = issue_refresh_token(str(user.id), family=family, ttl=ttl)
     await RefreshToken(
         token_hash=record.token_hash,
         family=record.family,
@@ -92,12 +102,22 @@ async def revoke_family(family: str) -> None:
 
 
 async def end_sessions(user: User) -> None:
-    """Refuse every access and refresh token issued so far to ``user``."""
+    """Refuse every access token, refresh token and API key issued so far to ``user``.
+
+    Called on a password change or reset and when the account is disabled: whoever knew the old
+    password may have made keys with it, so keys end too, and re-enabling brings none back.
+    """
     user.token_version += 1
     await user.save()
     await RefreshToken.find(RefreshToken.user_id == str(user.id)).update(
         {"$set": {"revoked": True}}
     )
+    await revoke_keys(user)
+
+
+async def revoke_keys(user: User) -> None:
+    """Revoke every API key of ``user`` (for good: keys are never un-revoked)."""
+    await ApiKey.find(ApiKey.user_id == str(user.id)).update({"$set": {"revoked": True}})
 
 
 async def claim_refresh(token: str) -> RefreshToken | None:
@@ -138,4 +158,12 @@ class StoredCredentials:
         # Never more than the owner holds today: a demoted owner's keys shrink with them.
         held = principal_for(owner, self.role_map)
         granted = frozenset(p for p in key.permissions if has_permission(held, p))
-        return Principal(id=str(key.id), kind="api_key", email=owner.email, permissions=granted)
+        # The owner's id, not the key's: rules such as "nobody changes their own account" must
+        # see through a key.
+        return Principal(
+            id=str(owner.id),
+            kind="api_key",
+            email=owner.email,
+            permissions=granted,
+            key_id=str(key.id),
+        )

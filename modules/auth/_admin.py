@@ -17,7 +17,7 @@ from kernel.auth import (
     requires,
 )
 
-from ._accounts import create_user, end_sessions, find_user
+from ._accounts import create_user, end_sessions, find_user, revoke_keys
 from ._session import Password, Strict, weak
 from .models import User
 
@@ -92,10 +92,16 @@ async def change_user(
     principal: CurrentPrincipal,
     module: ThisModule,
 ) -> dict:
-    """Set roles and/or enable or disable the account (never one's own)."""
+    """Set roles and/or enable or disable the account (never one's own).
+
+    A role change revokes the user's API keys: a key made under one set of roles is not carried
+    into another. Disabling ends every session and key; enabling again brings none back.
+    """
     user = await target(user_id)
     roles = data.roles if data.roles is not None else user.roles
     authorise(principal, user_id, roles, user.roles)
+    if set(roles) != set(user.roles):
+        await revoke_keys(user)
     user.roles = sorted(set(roles))
     if data.active is not None and data.active != user.active:
         user.active = data.active

@@ -1,5 +1,6 @@
 """Signing in and out: login, refresh, logout, me, own password, optional self-registration."""
 
+import asyncio
 import math
 from typing import Any
 
@@ -17,6 +18,7 @@ from kernel import ModuleContext, ThisModule
 from kernel.auth import (
     PUBLIC,
     CurrentPrincipal,
+    SecuritySubsystem,
     WeakPassword,
     active_security,
     check_password_policy,
@@ -77,24 +79,32 @@ def weak(error: WeakPassword) -> ClientException:
     return ClientException(error.reason, status_code=422)
 
 
-@post("/login", opt=PUBLIC, status_code=200)
-async def login(data: JSONBody[Login], request: Request[Any, Any, Any], module: ThisModule) -> dict:
-    """E-mail and password -> access and refresh tokens. Rate limited per account and address."""
-    security = active_security()
-    address = request.client.host if request.client else None
-    wait = security.limiter.check(data.email, address)
+async def throttle(security: SecuritySubsystem, account: str, address: str | None) -> None:
+    """Refuse (429) a throttled account and address pair; slow down a much-failed account."""
+    wait = security.limiter.check(account, address)
     if wait is not None:
         raise TooManyRequestsException(
-            "too many failed logins; try again later",
+            "too many failed attempts; try again later",
             headers={"Retry-After": str(max(1, math.ceil(wait)))},
         )
+    delay = security.limiter.delay(account)
+    if delay:
+        await asyncio.sleep(delay)
+
+
+@post("/login", opt=PUBLIC, status_code=200)
+async def login(data: JSONBody[Login], request: Request[Any, Any, Any], module: ThisModule) -> dict:
+    """E-mail and password -> access and refresh tokens. Throttled (``kernel.auth._ratelimit``)."""
+    security = active_security()
+    address = security.client_address(request.scope)
+    await throttle(security, data.email, address)
     user = await find_by_email(data.email)
     stored = user.password_hash if user is not None and user.active else None
     if not verify_password(stored, data.password):
         security.limiter.record_failure(data.email, address)
         raise NotAuthorizedException(WRONG)
     assert user is not None
-    security.limiter.reset(data.email)
+    security.limiter.reset(data.email, address)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(data.password)
         await user.save()
@@ -115,7 +125,9 @@ async def refresh(data: JSONBody[Refresh], module: ThisModule) -> dict:
         )
         verdict = refresh_verdict(found.record() if found else None)
         if found is not None and verdict == "reused":
+            # Two parties hold this session: end it everywhere, access tokens included.
             await revoke_family(found.family)
+            await security.end_session(found.family)
             raise NotAuthorizedException("refresh token reused: its sessions were revoked")
         raise NotAuthorizedException(f"refresh token {verdict}")
     verdict = refresh_verdict(claimed.model_copy(update={"used_at": None}).record())
@@ -129,21 +141,23 @@ async def refresh(data: JSONBody[Refresh], module: ThisModule) -> dict:
 
 @post("/logout", opt=PUBLIC, status_code=204)
 async def logout(data: JSONBody[Refresh], module: ThisModule) -> None:
-    """Revoke the refresh token's family (that login on every device it was refreshed on)."""
+    """End the refresh token's session: its family, and its access tokens at once."""
     found = await RefreshToken.find_one(
         RefreshToken.token_hash == hash_refresh_token(data.refresh_token)
     )
     if found is not None:
         await revoke_family(found.family)
+        await active_security().end_session(found.family)
         await module.emit("auth.logged_out", {"id": found.user_id})
 
 
 @get("/me", sync_to_thread=False)
 def me(principal: CurrentPrincipal) -> dict:
-    """Who is calling: id, kind, e-mail, roles and resolved permissions."""
+    """Who is calling: id (an API key's owner), kind, key id, e-mail, roles and permissions."""
     return {
         "id": principal.id,
         "kind": principal.kind,
+        "key_id": principal.key_id,
         "email": principal.email,
         "roles": sorted(principal.roles),
         "permissions": sorted(principal.permissions),
@@ -152,14 +166,26 @@ def me(principal: CurrentPrincipal) -> dict:
 
 @post("/password", status_code=204)
 async def change_password(
-    data: JSONBody[PasswordChange], principal: CurrentPrincipal, module: ThisModule
+    data: JSONBody[PasswordChange],
+    principal: CurrentPrincipal,
+    request: Request[Any, Any, Any],
+    module: ThisModule,
 ) -> None:
-    """Change one's own password (needs the current one); every session of the account ends."""
+    """Change one's own password (needs the current one); every session of the account ends.
+
+    Wrong current passwords are throttled like failed logins: a stolen session must not become an
+    unlimited oracle for the password.
+    """
     user = await find_user(principal.id) if principal.kind == "user" else None
     if user is None:
         raise PermissionDeniedException("only users have passwords")
+    security = active_security()
+    address = security.client_address(request.scope)
+    await throttle(security, user.email, address)
     if not verify_password(user.password_hash, data.current_password):
+        security.limiter.record_failure(user.email, address)
         raise NotAuthorizedException("wrong current password")
+    security.limiter.reset(user.email, address)
     try:
         check_password_policy(data.new_password, email=user.email)
     except WeakPassword as error:

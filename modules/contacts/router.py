@@ -7,13 +7,14 @@ from litestar.params import FromPath, JSONBody, Parameter
 from pydantic import BaseModel, EmailStr, Field
 
 from kernel import ThisModule
-from kernel.auth import PUBLIC
+from kernel.auth import PUBLIC, requires
 
 from .models import Contact
 
-# An example of models.py, kept open to anonymous callers so that it can be tried with curl and
-# tested without signing in. A real address book holds personal data: guard it instead, e.g.
-# ``guards=[requires("contacts.read")]`` (docs/auth.md, "Public routes").
+# An example of models.py and of guards side by side: reading is public (so the example can be
+# tried with curl), writing needs ``contacts.write``. A real address book holds personal data:
+# guard the reads too, with ``guards=[requires("contacts.read")]`` (docs/auth.md).
+WRITE = [requires("contacts.write")]
 
 
 class NewContact(BaseModel):
@@ -31,7 +32,7 @@ def _out(contact: Contact) -> ContactOut:
     return ContactOut(id=str(contact.id), name=contact.name, email=contact.email)
 
 
-@post("/", opt=PUBLIC)
+@post("/", guards=WRITE)
 async def create_contact(data: JSONBody[NewContact], module: ThisModule) -> ContactOut:
     """Store a contact; an email already stored (in any letter case) is a 409."""
     contact = Contact(name=data.name, email=str(data.email), email_key=str(data.email).lower())
@@ -55,7 +56,7 @@ async def get_contact(contact_id: FromPath[str]) -> ContactOut:
     return _out(await _find(contact_id))
 
 
-@delete("/{contact_id:str}", opt=PUBLIC)
+@delete("/{contact_id:str}", guards=WRITE)
 async def delete_contact(contact_id: FromPath[str], module: ThisModule) -> None:
     contact = await _find(contact_id)
     await contact.delete()

@@ -6,9 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from litestar.routes import HTTPRoute
 
 from kernel.assembly import gateway_kernel
+from kernel.auth._pem import private_pem
 from kernel.errors import StartupError
 from kernel.gateway import create_app
 from kernel.testing import KernelHarness
@@ -85,9 +87,12 @@ async def test_system_routes_need_system_read(webos: KernelHarness) -> None:
     assert (await app.client.get("/ready")).status_code == 200
 
 
-async def test_prod_refuses_to_start_without_an_identity_key(webos: KernelHarness) -> None:
+async def test_prod_refuses_to_start_without_its_keys(webos: KernelHarness) -> None:
+    with pytest.raises(StartupError, match="WEBOS_JWT_PRIVATE_KEY_FILE must be set"):
+        await webos.start(["greeter"], env="prod")
+    jwt_key = private_pem(Ed25519PrivateKey.generate()).decode()
     with pytest.raises(StartupError, match="WEBOS_IDENTITY_PRIVATE_KEY_FILE"):
-        await webos.start(["greeter"], env="prod", secret_key="s" * 48)
+        await webos.start(["greeter"], env="prod", jwt_private_key_file=jwt_key)
 
 
 async def test_a_bad_role_map_names_the_variable() -> None:

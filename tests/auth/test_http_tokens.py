@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from kernel.auth import TokenConfig, issue_access_token
+from kernel.auth._pem import public_pem
 from kernel.testing import KernelHarness
 from tests.auth import forge
 from tests.auth.web import bearer, login, security, start
@@ -23,9 +25,9 @@ async def _me(app, token: str) -> tuple[int, str]:
 async def test_a_real_token_works_and_forgeries_are_401(webos: KernelHarness) -> None:
     app = await start(webos, [])
     token = await login(app)
-    config = security(app).signing.token_config
+    config = security(app).signing.tokens()
+    assert config.algorithm == "EdDSA"
     claims = forge.unverified_payload(token)
-    secret = config.signing_key if isinstance(config.signing_key, bytes) else b""
     past = datetime.now(UTC) - timedelta(hours=1)
     future = datetime.now(UTC) + timedelta(hours=1)
     extra = {"email": claims["email"], "ver": claims["ver"]}
@@ -38,18 +40,18 @@ async def test_a_real_token_works_and_forgeries_are_401(webos: KernelHarness) ->
         "not yet valid": issued(config, future),
         "bad signature": forge.with_payload(token, {**claims, "roles": ["admin", "x"]}),
         "algorithm not allowed": forge.alg_none(claims),
-        "wrong audience": issued(TokenConfig(signing_key=secret, audience="elsewhere")),
-        "wrong issuer": issued(TokenConfig(signing_key=secret, issuer="someone-else")),
+        "wrong audience": issued(replace(config, audience="elsewhere")),
+        "wrong issuer": issued(replace(config, issuer="someone-else")),
     }
     assert await _me(app, token) == (200, "")
     for reason, bad in cases.items():
         status, detail = await _me(app, bad)
         assert (status, detail) == (401, reason), reason
     assert await _me(app, forge.flip_signature(token)) == (401, "bad signature")
-    assert await _me(app, forge.hs256_with(b"guessed-secret-guessed-secret-32", claims)) == (
-        401,
-        "bad signature",
-    )
+    # An HMAC token, whatever its key (a guess, the public key): EdDSA is pinned.
+    public = public_pem(config.verification_key)
+    for key in (b"guessed-secret-guessed-secret-32", public):
+        assert await _me(app, forge.hs256_with(key, claims)) == (401, "algorithm not allowed")
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 import logging
 from datetime import UTC, datetime, timedelta
 
+import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -56,6 +57,25 @@ def test_roundtrip_keeps_the_principal() -> None:
     assert claims["exp"] - claims["iat"] == IDENTITY_TTL.total_seconds() == 60
     assert claims["perms"] == ["files.*", "profile.read"]
     assert claims["jti"]
+
+
+def test_an_api_key_travels_as_its_owner_with_its_key_id() -> None:
+    key = Principal(id="u1", kind="api_key", permissions={"files.read"}, key_id="k9")
+    token = sign_identity(key, KEY, now=NOW)
+    assert unverified_payload(token)["key"] == "k9"
+    restored = verify_identity(token, PUBLIC, now=NOW)
+    assert restored == key and restored.id == "u1" and restored.key_id == "k9"
+    assert verify_identity(sign_identity(ADA, KEY, now=NOW), PUBLIC, now=NOW).key_id is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "key"), [("api_key", None), ("api_key", ""), ("user", "k9"), ("api_key", 7)]
+)
+def test_a_key_id_only_with_an_api_key(
+    kind: str, key: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    claims = {**unverified_payload(sign_identity(ADA, KEY, now=NOW)), "kind": kind, "key": key}
+    refused(jwt.encode(claims, KEY, algorithm="EdDSA"), caplog, "malformed")
 
 
 def test_system_principal_roundtrip() -> None:

@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from kernel.auth import (
     ANONYMOUS,
     _keys,
+    decode_access_token,
     issue_access_token,
     load_identity_private_key,
     load_identity_public_key,
@@ -27,7 +28,8 @@ from kernel.auth import (
 from kernel.auth._pem import private_pem, public_pem
 from kernel.errors import ConfigError
 
-STRONG = "s" * 16 + "0123456789abcdef0123"  # 36 bytes
+# Random hex, as `openssl rand -hex 32` makes: production accepts it (about 200 bits).
+STRONG = "8f0c2a61d94be7730b5e12c4a9f6d0837e21c5b94a06f3d8e7b1a29c04d65f3e"
 
 
 def mode(path: Path) -> int:
@@ -132,18 +134,27 @@ def test_loaders_accept_text_and_paths_and_refuse_the_wrong_kind(tmp_path: Path)
 def test_dev_generates_and_shares_under_data_dir(tmp_path: Path) -> None:
     first = resolve_signing(env="dev", secret_key=None, data_dir=tmp_path)
     second = resolve_signing(env="dev", secret_key=None, data_dir=tmp_path)
-    assert first.token_config.algorithm == "HS256"
-    assert first.token_config.signing_key == second.token_config.signing_key
-    assert first.token_config.signing_key == load_or_create_dev_secret(tmp_path).encode()
+    assert first.tokens().algorithm == "EdDSA"  # the default: only the key holder can sign
+    assert mode(tmp_path / "jwt_ed25519.pem") == 0o600
+    token = issue_access_token(first.tokens(), "u1", roles=[])
+    assert decode_access_token(second.tokens(), token)["sub"] == "u1"
+    assert not (tmp_path / "secret.key").exists()  # no shared secret made
     token = sign_identity(system_principal("x"), first.identity_private_key)
     assert verify_identity(token, second.identity_public_key).id == "system:x"
+
+
+def test_dev_hs256_uses_the_generated_secret(tmp_path: Path) -> None:
+    signing = resolve_signing(env="dev", secret_key=None, data_dir=tmp_path, jwt_algorithm="HS256")
+    assert signing.tokens().signing_key == load_or_create_dev_secret(tmp_path).encode()
 
 
 def test_dev_uses_a_configured_secret_and_warns_when_short(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    signing = resolve_signing(env="dev", secret_key=SecretStr("short"), data_dir=tmp_path)
-    assert signing.token_config.signing_key == b"short"
+    signing = resolve_signing(
+        env="dev", secret_key=SecretStr("short"), data_dir=tmp_path, jwt_algorithm="HS256"
+    )
+    assert signing.tokens().signing_key == b"short"
     assert "WEBOS_SECRET_KEY is 5 bytes" in caplog.text
     assert not (tmp_path / "secret.key").exists()
 
@@ -155,86 +166,144 @@ def test_dev_generates_jwt_key_pairs(tmp_path: Path, algorithm: str, stem: str) 
     )
     assert mode(tmp_path / f"{stem}.pem") == 0o600
     assert (tmp_path / f"{stem}.pub").exists()
-    assert issue_access_token(signing.token_config, "u1", roles=[])
+    assert issue_access_token(signing.tokens(), "u1", roles=[])
 
 
-def test_prod_refuses_without_a_secret(tmp_path: Path) -> None:
+def test_prod_refuses_hs256_without_a_secret(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="WEBOS_SECRET_KEY must be set"):
-        resolve_signing(env="prod", secret_key=None, data_dir=tmp_path)
+        resolve_signing(env="prod", secret_key=None, data_dir=tmp_path, jwt_algorithm="HS256")
     assert not tmp_path.joinpath("secret.key").exists()
 
 
 def test_prod_refuses_a_short_secret(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"WEBOS_SECRET_KEY is 31 bytes; use at least 32"):
-        resolve_signing(env="prod", secret_key="x" * 31, data_dir=tmp_path)
+        resolve_signing(env="prod", secret_key="x" * 31, data_dir=tmp_path, jwt_algorithm="HS256")
 
 
-@pytest.fixture
-def identity_files(tmp_path: Path) -> tuple[Path, Path]:
+@pytest.mark.parametrize("secret", ["a" * 32, "s" * 48, "correct horse battery staple 123"])
+def test_prod_refuses_a_guessable_secret(tmp_path: Path, secret: str) -> None:
+    """32 bytes of one letter passed the length rule; its estimate is a few bits."""
+    with pytest.raises(ConfigError, match="WEBOS_SECRET_KEY is too easy to guess"):
+        resolve_signing(env="prod", secret_key=secret, data_dir=tmp_path, jwt_algorithm="HS256")
+
+
+def _pair_files(folder: Path, stem: str) -> tuple[Path, Path]:
     key = Ed25519PrivateKey.generate()
-    private_path, public_path = tmp_path / "id.pem", tmp_path / "id.pub"
+    private_path, public_path = folder / f"{stem}.pem", folder / f"{stem}.pub"
     private_path.write_bytes(private_pem(key))
     public_path.write_bytes(public_pem(key))
     return private_path, public_path
 
 
-def test_prod_refuses_without_identity_keys(tmp_path: Path) -> None:
+@pytest.fixture
+def identity_files(tmp_path: Path) -> tuple[Path, Path]:
+    return _pair_files(tmp_path, "id")
+
+
+@pytest.fixture
+def jwt_files(tmp_path: Path) -> tuple[Path, Path]:
+    return _pair_files(tmp_path, "jwt")
+
+
+def test_prod_refuses_without_identity_keys(tmp_path: Path, jwt_files: tuple[Path, Path]) -> None:
     with pytest.raises(ConfigError, match="WEBOS_IDENTITY_PRIVATE_KEY_FILE must be set"):
-        resolve_signing(env="prod", secret_key=STRONG, data_dir=tmp_path / "d")
+        resolve_signing(
+            env="prod", secret_key=None, data_dir=tmp_path / "d", jwt_private_key_file=jwt_files[0]
+        )
     with pytest.raises(ConfigError, match="WEBOS_IDENTITY_PUBLIC_KEY_FILE"):
-        resolve_signing(env="prod", secret_key=STRONG, data_dir=tmp_path / "d", signer=False)
+        resolve_signing(env="prod", secret_key=None, data_dir=tmp_path / "d", signer=False)
     assert not (tmp_path / "d").exists()  # nothing generated in prod
 
 
+@pytest.mark.parametrize("algorithm", ["EdDSA", "RS256"])
 def test_prod_refuses_asymmetric_jwt_without_key_files(
-    tmp_path: Path, identity_files: tuple[Path, Path]
+    tmp_path: Path, identity_files: tuple[Path, Path], algorithm: str
 ) -> None:
     with pytest.raises(ConfigError, match="WEBOS_JWT_PRIVATE_KEY_FILE must be set"):
         resolve_signing(
             env="prod",
-            secret_key=STRONG,
+            secret_key=None,
             data_dir=tmp_path / "d",
-            jwt_algorithm="RS256",
+            jwt_algorithm=algorithm,
             identity_private_key_file=identity_files[0],
         )
 
 
 def test_prod_with_explicit_configuration(
-    tmp_path: Path, identity_files: tuple[Path, Path]
+    tmp_path: Path, identity_files: tuple[Path, Path], jwt_files: tuple[Path, Path]
 ) -> None:
     signing = resolve_signing(
         env="prod",
-        secret_key=SecretStr(STRONG),
+        secret_key=None,
         data_dir=tmp_path / "d",
+        jwt_private_key_file=jwt_files[0].read_text(),  # PEM text, as a Secret holds it
         identity_private_key_file=identity_files[0],
         identity_public_key_file=identity_files[1],
         access_token_ttl=60,
         jwt_leeway=2,
     )
-    assert signing.token_config.access_ttl.total_seconds() == 60
-    assert signing.token_config.leeway == 2
+    assert signing.tokens().access_ttl.total_seconds() == 60
+    assert signing.tokens().leeway == 2
     token = sign_identity(system_principal("x"), signing.identity_private_key)
     assert verify_identity(token, signing.identity_public_key) != ANONYMOUS
     assert not (tmp_path / "d").exists()
 
 
-def test_module_process_gets_only_the_public_key(
-    tmp_path: Path, identity_files: tuple[Path, Path]
-) -> None:
-    key = Ed25519PrivateKey.generate()
-    jwt_public = tmp_path / "jwt.pub"
-    jwt_public.write_bytes(public_pem(key))
+def test_prod_hs256_with_a_strong_secret(tmp_path: Path, identity_files: tuple[Path, Path]) -> None:
     signing = resolve_signing(
         env="prod",
-        secret_key=STRONG,
+        secret_key=SecretStr(STRONG),
         data_dir=tmp_path / "d",
-        jwt_algorithm="EdDSA",
-        jwt_public_key_file=jwt_public,
+        jwt_algorithm="HS256",
+        identity_private_key_file=identity_files[0],
+    )
+    assert signing.tokens().signing_key == STRONG.encode()
+
+
+def test_a_module_process_holds_nothing_that_mints_tokens(
+    tmp_path: Path, identity_files: tuple[Path, Path]
+) -> None:
+    signing = resolve_signing(
+        env="prod",
+        secret_key=None,
+        data_dir=tmp_path / "d",
         identity_public_key_file=identity_files[1],
         signer=False,
     )
     assert signing.identity_private_key is None
-    assert not signing.token_config.can_sign
+    assert signing.token_config is None
+    with pytest.raises(ConfigError, match="only the gateway"):
+        signing.tokens()
+    # In dev it neither reads nor generates the token key of the data folder.
+    resolve_signing(env="dev", secret_key=None, data_dir=tmp_path / "dev", signer=False)
+    assert sorted(p.name for p in (tmp_path / "dev").iterdir()) == [
+        "identity_ed25519.pem",
+        "identity_ed25519.pub",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "setting"),
+    [
+        ({"jwt_algorithm": "HS256"}, "WEBOS_JWT_ALGORITHM=HS256 is refused outside the gateway"),
+        ({"secret_key": STRONG}, "WEBOS_SECRET_KEY is set"),
+        ({"jwt_private_key_file": "/run/secrets/jwt.pem"}, "WEBOS_JWT_PRIVATE_KEY_FILE is set"),
+    ],
+)
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_a_module_process_refuses_what_would_let_it_mint_tokens(
+    tmp_path: Path, identity_files: tuple[Path, Path], overrides: dict, setting: str, env: str
+) -> None:
+    arguments = {
+        "env": env,
+        "secret_key": None,
+        "data_dir": tmp_path / "d",
+        "identity_public_key_file": identity_files[1],
+        "signer": False,
+        **overrides,
+    }
+    with pytest.raises(ConfigError, match=setting):
+        resolve_signing(**arguments)
 
 
 def test_mismatched_identity_pair_is_refused(
@@ -302,3 +371,14 @@ def test_losing_the_race_returns_the_winners_secret(
     monkeypatch.setattr(Path, "exists", lambda self: False)
     assert load_or_create_dev_secret(tmp_path) == "the-winner-secret-" + "w" * 40
     assert sorted(p.name for p in tmp_path.iterdir()) == ["secret.key"]
+
+
+@pytest.mark.parametrize("joint", [" ", "\\n"])
+def test_pem_text_on_one_line_as_an_env_file_holds_it(joint: str) -> None:
+    """docker compose reads .env one line per variable: a key pair must fit on one line."""
+    key = Ed25519PrivateKey.generate()
+    private_line = joint.join(private_pem(key).decode().strip().splitlines())
+    public_line = joint.join(public_pem(key).decode().strip().splitlines())
+    assert "\n" not in private_line
+    assert public_pem(load_identity_private_key(private_line)) == public_pem(key)
+    assert public_pem(load_identity_public_key(public_line)) == public_pem(key)

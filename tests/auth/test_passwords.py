@@ -51,6 +51,12 @@ def test_weaker_parameters_need_rehash() -> None:
         ("x" * 1025, None, "at most 1024"),
         ("ada.lovelace", "Ada.Lovelace@example.com", "e-mail"),
         ("ada.lovelace@example.com", "ada.lovelace@example.com", "e-mail"),
+        ("ada.lovelace-1815", "ada.lovelace@example.com", "e-mail"),
+        # Accepted before zxcvbn judged them: long enough, yet among the first guesses.
+        ("1234567890", None, "too easy to guess"),
+        ("password12", None, "too easy to guess"),
+        ("qwertyuiop", None, "too easy to guess"),
+        ("xy" * 512, None, "too easy to guess"),
     ],
 )
 def test_policy_refuses_with_a_reason(password: str, email: str | None, reason: str) -> None:
@@ -62,10 +68,17 @@ def test_policy_refuses_with_a_reason(password: str, email: str | None, reason: 
 @pytest.mark.parametrize(
     ("password", "email"),
     [
-        ("correct horse", None),
-        ("ada.lovelace-1815", "ada.lovelace@example.com"),
-        ("xy" * 512, None),
+        ("correct horse battery staple", None),
+        ("lovelace engine punched cards", "ada@example.com"),
+        ("Tr0ub4dor&3 is not my password", "bo@example.com"),  # a short local part is no name
     ],
 )
 def test_policy_accepts(password: str, email: str | None) -> None:
     check_password_policy(password, email=email)
+
+
+def test_the_estimate_reads_a_bounded_prefix() -> None:
+    """zxcvbn refuses input over 72 characters; a long password is judged by its start."""
+    check_password_policy("correct horse battery staple " * 30)
+    with pytest.raises(WeakPassword, match="too easy to guess"):
+        check_password_policy("password" + "x" * 1000)

@@ -80,7 +80,7 @@ def test_anonymous_and_system() -> None:
 def test_has_permission_uses_permissions_not_roles() -> None:
     principal = Principal(id="u", kind="user", roles=frozenset({"admin"}))
     assert not has_permission(principal, "files.read")
-    principal = Principal(id="u", kind="api_key", permissions=frozenset({"files.*"}))
+    principal = Principal(id="u", kind="api_key", permissions=frozenset({"files.*"}), key_id="k1")
     assert has_permission(principal, "files.read")
     assert not has_permission(principal, "users.admin")
 
@@ -123,7 +123,7 @@ def test_role_map_errors_name_the_setting(text: str, message: str) -> None:
 
 ADMIN = Principal(id="admin1", kind="user", roles=frozenset({"admin"}), permissions=frozenset("*"))
 MANAGER = Principal(id="m1", kind="user", permissions=frozenset({"users.admin", "profile.*"}))
-USERS_STAR = Principal(id="m2", kind="api_key", permissions=frozenset({"users.*"}))
+USERS_STAR = Principal(id="m2", kind="api_key", permissions=frozenset({"users.*"}), key_id="k2")
 PLAIN = Principal(id="u1", kind="user", roles=frozenset({"user"}), permissions=frozenset())
 FAKE_ANON = Principal(id="anonymous", kind="anonymous", permissions=frozenset({"*"}))
 

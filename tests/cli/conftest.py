@@ -16,6 +16,8 @@ import pytest
 
 WEBOS = str(Path(sys.executable).parent / "webos")
 REPO_MODULES = Path(__file__).resolve().parents[2] / "modules"
+ADMIN_EMAIL = "root@example.org"
+ADMIN_PASSWORD = "correct horse battery staple"
 
 
 def free_port() -> int:
@@ -83,11 +85,19 @@ class Gateway:
         return self.process
 
     def admin_headers(self) -> dict[str, str]:
-        """A token signed with the gateway's development secret (shared through data_dir)."""
-        from kernel.auth import TokenConfig, issue_access_token, load_or_create_dev_secret
+        """A token signed with the gateway's development key (shared through data_dir)."""
+        from kernel.auth import issue_access_token, resolve_signing
 
-        config = TokenConfig(signing_key=load_or_create_dev_secret(self.data_dir))
+        config = resolve_signing(env="dev", secret_key=None, data_dir=self.data_dir).tokens()
         return {"Authorization": f"Bearer {issue_access_token(config, 'ops', roles=['admin'])}"}
+
+    def login_headers(self) -> dict[str, str]:
+        """Signed in as the first admin (the fixture's WEBOS_ADMIN_EMAIL), for gateways that
+        run the auth module: they judge a token by the account it names."""
+        body = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+        answer = httpx.post(f"{self.url}/api/auth/login", json=body, timeout=10)
+        assert answer.status_code == 200, answer.text
+        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
     def wait_ready(self, timeout: float = 30) -> httpx.Response:
         deadline = time.monotonic() + timeout
@@ -118,7 +128,8 @@ class Gateway:
 
 @pytest.fixture
 def gateway(tmp_path: Path) -> Iterator[Gateway]:
-    gw = Gateway(tmp_path, REPO_MODULES)
+    admin = {"WEBOS_ADMIN_EMAIL": ADMIN_EMAIL, "WEBOS_ADMIN_PASSWORD": ADMIN_PASSWORD}
+    gw = Gateway(tmp_path, REPO_MODULES, admin)
     yield gw
     gw.kill()
 

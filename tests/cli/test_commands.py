@@ -84,7 +84,11 @@ def test_events_emit_is_seen_by_tail(gateway: Gateway) -> None:
     assert "shop.sold" in output
     assert f"webos-event-id={event_id}" in output
     assert '{"sku": "lamp"}' in output
-    recorded = httpx.get(f"{gateway.url}/api/audit/events").json()
+    recorded = httpx.get(
+        f"{gateway.url}/api/audit/events",
+        params={"subject": "shop.>"},
+        headers=gateway.login_headers(),
+    ).json()
     assert recorded[0]["payload"] == {"sku": "lamp"}
     assert recorded[0]["source"] == "cli"
 

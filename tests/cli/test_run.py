@@ -12,7 +12,7 @@ import nats
 import pytest
 
 from kernel.testing import write_module
-from tests.cli.conftest import Gateway, processes_mentioning
+from tests.cli.conftest import REPO_MODULES, Gateway, processes_mentioning
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -50,7 +50,11 @@ def test_quick_tour(gateway: Gateway) -> None:
     response, data = asyncio.run(tour())
     assert response.status_code == 200
     assert json.loads(data)["name"] == "Ada"
-    events = httpx.get(f"{gateway.url}/api/audit/events").json()
+    events = httpx.get(
+        f"{gateway.url}/api/audit/events",
+        params={"subject": "greeter.>"},
+        headers=gateway.login_headers(),
+    ).json()
     assert events[0]["subject"] == "greeter.greeted"
     assert events[0]["payload"]["name"] == "Ada"
 
@@ -122,7 +126,7 @@ def test_only_and_exclude(gateway: Gateway) -> None:
     modules = httpx.get(f"{gateway.url}/api/system/modules", headers=gateway.admin_headers())
     assert [m["name"] for m in modules.json()] == ["greeter"]
     # Excluded modules run elsewhere: their routes are forwarded, and nobody is serving them.
-    forwarded = httpx.get(f"{gateway.url}/api/audit/events")
+    forwarded = httpx.get(f"{gateway.url}/api/audit/events", headers=gateway.admin_headers())
     assert forwarded.status_code == 503
     assert "no live instance of module 'audit'" in forwarded.json()["detail"]
 
@@ -159,3 +163,21 @@ def test_sigkill_of_the_gateway_takes_the_embedded_nats_server_with_it(gateway: 
     gateway.start()  # and the next run gets the port
     assert gateway.wait_ready().status_code == 200
     assert gateway.stop(signal.SIGTERM) == 0
+
+
+def test_a_local_client_cannot_pick_its_address_with_forwarded_for(make_gateway) -> None:
+    """The real server must not take X-Forwarded-For from a loopback peer (uvicorn would): each
+    guess would then count against a fresh address."""
+    gateway = make_gateway(REPO_MODULES, WEBOS_LOGIN_MAX_PER_ADDRESS="2", WEBOS_ONLY="auth")
+    gateway.start()
+    gateway.wait_ready()
+    answers = [
+        httpx.post(
+            f"{gateway.url}/api/auth/login",
+            json={"email": f"user{index}@example.org", "password": "guessing the password"},
+            headers={"X-Forwarded-For": f"203.0.113.{index}"},
+            timeout=10,
+        ).status_code
+        for index in range(3)
+    ]
+    assert answers == [401, 401, 429]

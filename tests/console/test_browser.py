@@ -46,6 +46,9 @@ async def test_operator_tour(webos: KernelHarness, browser: Any, tmp_path: Path)
     await webos.run_module("ledger", modules_path=ledger_path)
     page = await browser.new_page()
     base = app.url
+    # Every page runs under its CSP (scripts of this origin only): nothing may be refused.
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
 
     # Without a session the console sends the browser to the sign-in page.
     await page.goto(f"{base}/console/nodes")
@@ -149,6 +152,39 @@ async def test_operator_tour(webos: KernelHarness, browser: Any, tmp_path: Path)
     await page.get_by_role("button", name="Sign out").click()
     await expect(page).to_have_url(f"{base}/console/login")
     await page.close()
+    assert refused == []
+
+
+async def test_api_docs_render_under_their_csp(webos: KernelHarness, browser: Any) -> None:
+    """Swagger UI and Redoc from the vendored copies, nothing from another origin, nothing
+    refused by the pages' Content-Security-Policy."""
+    app = await start_gateway(webos, ["greeter"])
+    page = await browser.new_page()
+    refused: list[str] = []
+    elsewhere: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+    # Answers, not requests: a request the policy blocks is reported too, but never answered.
+    page.on(
+        "response",
+        lambda r: None if r.url.startswith(app.url) else elsewhere.append(r.url),
+    )
+
+    await page.goto(f"{app.url}/schema")
+    await expect(
+        page.locator(".opblock-summary-path", has_text="/api/greeter/hello")
+    ).to_be_visible()
+    await page.screenshot(path=shot_path("docs-swagger"))
+    await page.goto(f"{app.url}/schema/redoc")
+    await expect(page.get_by_text("/api/greeter/hello").first).to_be_attached()
+    await expect(page.get_by_role("heading", name="WebOS gateway")).to_be_visible()
+    await page.screenshot(path=shot_path("docs-redoc"))
+    await page.close()
+
+    # Redoc 3 shows Redocly's logo from their CDN; the policy blocks it (the page hides the
+    # broken image). Nothing else may be refused: no script, no telemetry (it is turned off).
+    logo = "https://cdn.redoc.ly/redoc/logo-mini"
+    assert [text for text in refused if logo not in text] == []
+    assert elsewhere == []
 
 
 async def test_views_without_permission_are_refused(webos: KernelHarness, browser: Any) -> None:

@@ -25,6 +25,7 @@ async def _ready_until(app: RunningKernel, status: int, timeout: float = 30.0) -
 
 
 async def test_ready_is_503_while_the_embedded_store_cannot_serve(webos: KernelHarness) -> None:
+    webos.sign_in_as("admin")  # writing contacts needs contacts.write
     app = await webos.start(["contacts"])
     created = await app.client.post("/api/contacts/", json={"name": "Ada", "email": "a@b.org"})
     assert created.status_code == 201, created.text

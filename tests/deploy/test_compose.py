@@ -11,6 +11,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kernel.auth import load_private_key
+from kernel.auth._pem import private_pem, public_pem
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "compose.yaml"
@@ -32,7 +36,12 @@ def _env_file(folder: Path, *, fill: bool) -> Path:
         key, sep, value = line.partition("=")
         if sep and not value and fill and not line.startswith("#"):
             value = "admin@example.org" if key == "WEBOS_ADMIN_EMAIL" else f"dummy{key.lower()}"
-            value = "" if key in ("WEBOS_CORS_ORIGINS", "OTEL_EXPORTER_OTLP_ENDPOINT") else value
+            optional = (
+                "WEBOS_CORS_ORIGINS",
+                "WEBOS_TRUSTED_PROXIES",
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+            )
+            value = "" if key in optional else value
         lines.append(f"{key}{sep}{value}" if sep else line)
     path = folder / "test.env"
     path.write_text("\n".join(lines) + "\n")
@@ -76,12 +85,54 @@ def test_compose_refuses_to_start_without_secrets(tmp_path: Path) -> None:
 def test_no_default_secrets() -> None:
     text = COMPOSE.read_text()
     for name in re.findall(r"\$\{([A-Z0-9_]+)(?::?-)", text):
-        assert not re.search(r"PASSWORD|SECRET|_USER$", name), f"{name} has a default"
+        assert not re.search(r"PASSWORD|SECRET|_USER$|_KEY_FILE$", name), f"{name} has a default"
     example = (ROOT / ".env.example").read_text()
     for line in example.splitlines():
         key, sep, value = line.partition("=")
-        if sep and re.search(r"PASSWORD|SECRET|_USER$", key) and not line.startswith("#"):
+        if (
+            sep
+            and re.search(r"PASSWORD|SECRET|_USER$|_KEY_FILE$", key)
+            and not line.startswith("#")
+        ):
             assert value == "", f".env.example ships a value for {key}"
+
+
+def _one_line(pem: bytes) -> str:
+    return " ".join(pem.decode().strip().splitlines())
+
+
+def test_each_process_gets_only_the_secrets_it_uses(tmp_path: Path) -> None:
+    """Module processes and workers get no key that signs: they cannot mint access tokens."""
+    jwt, identity = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    keys = {
+        "WEBOS_JWT_PRIVATE_KEY_FILE": _one_line(private_pem(jwt)),
+        "WEBOS_JWT_PUBLIC_KEY_FILE": _one_line(public_pem(jwt)),
+        "WEBOS_IDENTITY_PRIVATE_KEY_FILE": _one_line(private_pem(identity)),
+        "WEBOS_IDENTITY_PUBLIC_KEY_FILE": _one_line(public_pem(identity)),
+    }
+    env_file = _env_file(tmp_path, fill=True)
+    lines = [
+        f"{key}={keys[key]}" if key in keys else line
+        for line in env_file.read_text().splitlines()
+        for key in [line.partition("=")[0]]
+    ]
+    env_file.write_text("\n".join(lines) + "\n")
+    rendered = _compose(tmp_path, env_file, "config")
+    assert rendered.returncode == 0, rendered.stderr
+    services = yaml.safe_load(rendered.stdout)["services"]
+    holders: dict[str, set[str]] = {}
+    for name in WEBOS_SERVICES:
+        for variable in services[name]["environment"]:
+            holders.setdefault(variable, set()).add(name)
+    assert "WEBOS_SECRET_KEY" not in holders
+    assert holders["WEBOS_JWT_PRIVATE_KEY_FILE"] == {"gateway"}
+    assert holders["WEBOS_STORAGE_PRESIGN_SECRET"] == {"gateway"}
+    assert holders["WEBOS_IDENTITY_PRIVATE_KEY_FILE"] == {"gateway", "scheduler"}
+    assert holders["WEBOS_IDENTITY_PUBLIC_KEY_FILE"] == set(WEBOS_SERVICES)
+    # A key on one .env line reaches the process whole, and loads.
+    gateway = services["gateway"]["environment"]
+    loaded = load_private_key(gateway["WEBOS_JWT_PRIVATE_KEY_FILE"])
+    assert public_pem(loaded) == public_pem(jwt)
 
 
 def test_audit_can_be_scaled() -> None:

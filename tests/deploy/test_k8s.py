@@ -70,10 +70,17 @@ def test_gateway_probes_health_and_ready(rendered: list[dict[str, Any]]) -> None
     assert gateway["command"] == ["webos", "run", "--exclude", "audit"]
 
 
-def test_only_the_gateway_gets_the_identity_private_key(rendered: list[dict[str, Any]]) -> None:
+def test_each_process_gets_only_the_secrets_it_uses(rendered: list[dict[str, Any]]) -> None:
+    """Module processes and workers get no key that signs: they cannot mint access tokens."""
+    holders: dict[str, set[str]] = {}
     for name, deployment in _deployments(rendered).items():
-        env = {e["name"] for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
-        assert ("WEBOS_IDENTITY_PRIVATE_KEY_FILE" in env) == (name == "webos-gateway"), name
+        for entry in deployment["spec"]["template"]["spec"]["containers"][0]["env"]:
+            holders.setdefault(entry["name"], set()).add(name)
+    assert "WEBOS_SECRET_KEY" not in holders
+    assert holders["WEBOS_JWT_PRIVATE_KEY_FILE"] == {"webos-gateway"}
+    assert holders["WEBOS_STORAGE_PRESIGN_SECRET"] == {"webos-gateway"}
+    assert holders["WEBOS_IDENTITY_PRIVATE_KEY_FILE"] == {"webos-gateway", "webos-scheduler"}
+    assert holders["WEBOS_IDENTITY_PUBLIC_KEY_FILE"] == set(_deployments(rendered))
 
 
 def test_secret_ships_placeholders_only(rendered: list[dict[str, Any]]) -> None:

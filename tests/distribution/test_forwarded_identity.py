@@ -21,7 +21,7 @@ from kernel.auth import CurrentPrincipal, requires
 
 @get("/me", guards=[requires("desk.read")], sync_to_thread=False)
 def me(principal: CurrentPrincipal) -> dict:
-    return {"id": principal.id, "kind": principal.kind}
+    return {"id": principal.id, "kind": principal.kind, "key_id": principal.key_id}
 
 @post("/note", guards=[requires("desk.read")], status_code=201)
 async def note(data: JSONBody[dict], module: ThisModule) -> dict:
@@ -60,7 +60,9 @@ async def test_an_api_key_reaches_the_modules_guards(gateway) -> None:
     response = await gateway.client.get("/api/desk/me", headers={"X-API-Key": key})
 
     assert response.status_code == 200, response.text
-    assert response.json() == {"id": created.json()["id"], "kind": "api_key"}
+    owner = (await gateway.client.get("/api/auth/me", headers=bearer(admin))).json()["id"]
+    # The key acts as its owner, and the module still knows which key it was.
+    assert response.json() == {"id": owner, "kind": "api_key", "key_id": created.json()["id"]}
 
 
 async def test_a_demotion_counts_at_once(gateway) -> None:

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from kernel.testing import KernelHarness, write_module
 
 ROUTER = """
@@ -39,6 +41,16 @@ def gone() -> dict:
 def busy() -> dict:
     from kernel.registry import ServiceUnavailable
     raise ServiceUnavailable("no instance of service 'billing' is running")
+
+@post("/anything", sync_to_thread=False, opt=PUBLIC)
+def anything(data: JSONBody[object]) -> dict:
+    return {"ok": True}
+
+@get("/runaway", sync_to_thread=False, opt=PUBLIC)
+def runaway() -> dict:
+    def down(n: int) -> int:
+        return down(n + 1)
+    return {"n": down(0)}
 
 @get("/broken-setting", sync_to_thread=False, opt=PUBLIC)
 def broken_setting() -> dict:
@@ -142,6 +154,27 @@ async def test_kernel_errors_answer_with_their_own_status_and_message(
     assert busy.json()["detail"] == "no instance of service 'billing' is running"
     # A 500 says only that it was logged: the message may name settings or internals.
     assert "WEBOS_SECRET_VALUE" not in broken.text
+
+
+async def test_json_nested_too_deep_is_a_400_without_a_traceback(
+    webos: KernelHarness, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = await _shop(webos, tmp_path)
+    for depth in (1_000, 100_000):
+        caplog.clear()
+        for body in ("[" * depth + "]" * depth, '{"a":' * depth + "1" + "}" * depth):
+            answer = await app.client.post(
+                "/api/shop/anything", content=body, headers={"content-type": "application/json"}
+            )
+            assert answer.status_code == 400, answer.text
+            assert answer.json()["detail"] == "the JSON body is nested too deeply"
+        assert "Traceback" not in caplog.text and "unhandled error" not in caplog.text
+    shallow = await app.client.post("/api/shop/anything", json=[[[["fine"]]]])
+    assert shallow.status_code == 201
+    # A handler's own runaway recursion is still a bug: a 500, logged.
+    runaway = await app.client.get("/api/shop/runaway")
+    assert runaway.status_code == 500
+    assert "unhandled error on GET /api/shop/runaway" in caplog.text
 
 
 async def test_cors_origins_setting(webos: KernelHarness, tmp_path: Path) -> None:

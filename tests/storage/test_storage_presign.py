@@ -23,6 +23,7 @@ from kernel.storage import (
     URN,
     AccessDenied,
     LocalBackend,
+    PresignUnavailable,
     StorageError,
     sign_presigned,
     verify_presigned,
@@ -201,5 +202,5 @@ def test_presign_validates_inputs() -> None:
 
 async def test_local_presign_without_secret_explains(tmp_path: object) -> None:
     fs = AFS({"local": LocalBackend(str(tmp_path), mount="local")})
-    with pytest.raises(StorageError, match="secret"):
+    with pytest.raises(PresignUnavailable, match="WEBOS_STORAGE_PRESIGN_SECRET is unset"):
         await fs.presign("fs://local/a.txt")

@@ -15,7 +15,25 @@ async def _events(app, **params) -> list[dict]:
     return []
 
 
+async def test_the_log_needs_audit_read(webos: KernelHarness) -> None:
+    """It lists auth.* events (e-mails, roles, API keys): anonymous callers see nothing."""
+    app = await webos.start(["greeter", "audit"], roles='{"auditor": ["audit.read"]}')
+    await bus.emit("auth.user_created", {"id": "u1", "roles": ["admin"]})
+    anonymous = await app.client.get("/api/audit/events")
+    plain = await app.client.get("/api/audit/events", headers=app.auth_headers(["user"]))
+    assert (anonymous.status_code, plain.status_code) == (401, 403)
+    assert "auth.user_created" not in anonymous.text + plain.text
+    auditor = app.auth_headers(["auditor"])
+    for _ in range(100):
+        found = (await app.client.get("/api/audit/events", headers=auditor)).json()
+        if found:
+            break
+        await asyncio.sleep(0.02)
+    assert [e["subject"] for e in found] == ["auth.user_created"]
+
+
 async def test_greeting_is_recorded(webos: KernelHarness) -> None:
+    webos.sign_in_as("admin")
     app = await webos.start(["greeter", "audit"])
 
     await app.client.post("/api/greeter/hello", json={"name": "Ada"})
@@ -27,6 +45,7 @@ async def test_greeting_is_recorded(webos: KernelHarness) -> None:
 
 
 async def test_newest_first_with_subject_filter_and_limit(webos: KernelHarness) -> None:
+    webos.sign_in_as("admin")
     app = await webos.start(["audit"])
     for subject in ("shop.sold", "user.created", "shop.refunded", "webos.node.up"):
         await bus.emit(subject, {"s": subject})
@@ -44,6 +63,7 @@ async def test_newest_first_with_subject_filter_and_limit(webos: KernelHarness) 
 
 
 async def test_bad_query_is_a_400_problem(webos: KernelHarness) -> None:
+    webos.sign_in_as("admin")
     app = await webos.start(["audit"])
     too_many = await app.client.get("/api/audit/events", params={"limit": 5000})
     bad_subject = await app.client.get("/api/audit/events", params={"subject": "a..b"})

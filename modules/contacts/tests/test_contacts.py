@@ -3,7 +3,25 @@
 from kernel.testing import KernelHarness
 
 
+async def test_writing_needs_contacts_write_and_reading_is_public(webos: KernelHarness) -> None:
+    app = await webos.start(["contacts"], roles='{"clerk": ["contacts.write"]}')
+    ada = {"name": "Ada", "email": "ada@example.org"}
+    anonymous = await app.client.post("/api/contacts/", json=ada)
+    plain = await app.client.post("/api/contacts/", json=ada, headers=app.auth_headers(["user"]))
+    assert (anonymous.status_code, plain.status_code) == (401, 403)
+    assert (await app.client.get("/api/contacts/")).json() == []  # nothing was stored
+
+    clerk = app.auth_headers(["clerk"])
+    created = await app.client.post("/api/contacts/", json=ada, headers=clerk)
+    assert created.status_code == 201
+    contact = f"/api/contacts/{created.json()['id']}"
+    assert (await app.client.get(contact)).status_code == 200  # anyone reads
+    assert (await app.client.delete(contact)).status_code == 401
+    assert (await app.client.delete(contact, headers=clerk)).status_code == 204
+
+
 async def test_contact_round_trip(webos: KernelHarness) -> None:
+    webos.sign_in_as("admin")
     app = await webos.start(["contacts"])
     events = await app.subscribe("contacts.>")
 
@@ -21,6 +39,7 @@ async def test_contact_round_trip(webos: KernelHarness) -> None:
 
 
 async def test_duplicate_email_in_any_case_is_a_409_problem(webos: KernelHarness) -> None:
+    webos.sign_in_as("admin")
     app = await webos.start(["contacts"])
     await app.client.post("/api/contacts/", json={"name": "Ada", "email": "ada@example.org"})
 
@@ -35,6 +54,7 @@ async def test_duplicate_email_in_any_case_is_a_409_problem(webos: KernelHarness
 
 
 async def test_data_survives_a_restart(webos: KernelHarness) -> None:
+    webos.sign_in_as("admin")
     first = await webos.start(["contacts"])
     await first.client.post("/api/contacts/", json={"name": "Ada", "email": "ada@example.org"})
     await first.stop()
@@ -45,6 +65,7 @@ async def test_data_survives_a_restart(webos: KernelHarness) -> None:
 
 
 async def test_unknown_contact_and_bad_email(webos: KernelHarness) -> None:
+    webos.sign_in_as("admin")
     app = await webos.start(["contacts"])
     missing = await app.client.get("/api/contacts/0123456789abcdef01234567")
     garbage = await app.client.get("/api/contacts/not-an-id")

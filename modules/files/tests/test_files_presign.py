@@ -50,7 +50,7 @@ async def test_local_presigned_put_then_get_through_the_gateway(webos: KernelHar
 
 
 async def test_bad_tokens_are_403(webos: KernelHarness) -> None:
-    app = await webos.start(["files"], secret_key=SECRET)
+    app = await webos.start(["files"], storage_presign_secret=SECRET)
     await app.client.put("/api/files/local/t.txt", content=b"guarded")
     get_url = (await app.client.post("/api/files/presign", json={"urn": "fs://local/t.txt"})).json()
     put_url = (
