@@ -98,7 +98,7 @@ async def test_sigterm_lets_the_running_task_finish_and_takes_no_more(
     napping = await nap.kiq(str(marker), 1.5)
     store = app.kernel.get(TasksSubsystem).store
     for _ in range(200):  # until the task is inside its sleep (a failure bound)
-        if marker.exists():
+        if marker.exists() and marker.read_text():  # created, then written: wait for both
             break
         await asyncio.sleep(0.05)
     assert marker.read_text() == str(worker.pid)
