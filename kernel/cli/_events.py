@@ -23,7 +23,7 @@ async def tail_events(
 
     async def show(msg: Any) -> None:
         nonlocal seen
-        if msg.subject.startswith("_INBOX."):
+        if msg.subject.startswith(("_INBOX.", "_INBOX_")):  # replies, private ones too
             return
         seen += 1
         headers = " ".join(f"{k}={v}" for k, v in (msg.headers or {}).items())

@@ -146,7 +146,7 @@ async def events_stream(
 
         async def receive(msg: Any) -> None:
             nonlocal dropped
-            if msg.subject.startswith("_INBOX.") or (
+            if msg.subject.startswith(("_INBOX.", "_INBOX_")) or (
                 not show_kernel and is_kernel_subject(msg.subject)
             ):
                 return
