@@ -298,8 +298,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "node-id-takeover",
         "kernel/nodes/_table.py",
-        "and info.node_id in self._nodes and known != scope:",
-        "and info.node_id in self._nodes and known != known:",
+        "if reason is None and scope is not None and owner != scope:",
+        "if reason is None and scope is not None and owner != owner:",
         ("tests/security/test_nodes.py::test_a_module_cannot_announce_another_module",),
     ),
     Mutant(

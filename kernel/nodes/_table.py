@@ -48,9 +48,9 @@ class NodeTable:
     async def saw(self, info: NodeInfo, scope: str | None = None) -> bool:
         """Record a heartbeat that came under ``scope``; False (and logged) if refused."""
         reason = info.vouches_for(scope)
-        known = self._scopes.get(info.node_id, scope)
-        if reason is None and scope is not None and info.node_id in self._nodes and known != scope:
-            reason = f"node id {info.node_id!r} belongs to {_describe(known)}"
+        owner = self._scopes.get(info.node_id, scope)
+        if reason is None and scope is not None and owner != scope:
+            reason = f"node id {info.node_id!r} belongs to {_describe(owner)}"
         if reason is not None:
             self._refuse(info.node_id, scope, reason)
             return False
@@ -75,7 +75,10 @@ class NodeTable:
             self._refused.clear()
         self._refused.add(node_id)
         log.warning(
-            "refused a heartbeat of node %s on %s's subject: %s", node_id, _describe(scope), reason
+            "refused a heartbeat of node %s on the subject of %s: %s",
+            node_id,
+            _describe(scope),
+            reason,
         )
 
     async def left(self, node_id: str, reason: str, scope: str | None = None) -> None:
@@ -83,7 +86,7 @@ class NodeTable:
         if node_id not in self._nodes:
             return
         if scope is not None and self._scopes.get(node_id) != scope:
-            log.warning("ignored %s's word that node %s left", _describe(scope), node_id)
+            log.warning("ignored the word of %s that node %s left", _describe(scope), node_id)
             return
         info = self._nodes.pop(node_id)
         self._scopes.pop(node_id, None)
