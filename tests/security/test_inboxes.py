@@ -44,6 +44,7 @@ async def test_nobody_reads_replies_meant_for_someone_else(deployment: Deploymen
     assert answer.json() == {"plans": PLANS} and revealed == KEEPER_SECRET
     assert json.loads(reply.data) == json.loads(mine.data) == {"result": KEEPER_SECRET}
     assert [heard.subjects for heard in overheard] == [[]] * len(overheard)
+    assert server.violations("gateway") == server.violations("module-vault") == []
     for user in ("module-clerk", "module-spy"):
         for box in OTHERS_INBOXES:
             assert await server.refused(user, "Subscription", box), (user, box)

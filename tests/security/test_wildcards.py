@@ -36,6 +36,9 @@ async def test_a_wildcard_handler_hears_events_but_no_request_and_no_reply(
     assert "vault.opened" in everything.subjects  # the subscription works: it hears events
     assert [s for s in everything.subjects if is_internal_subject(s)] == []
     assert forwarded.subjects == []
+    # The legitimate processes worked under the same fences without a single refusal.
+    assert deployment.server.violations("gateway") == []
+    assert deployment.server.violations("module-vault") == []
     token = signed_in["Authorization"].removeprefix("Bearer ").encode()
     for heard in (everything, forwarded):
         assert not heard.contains(token)
