@@ -153,7 +153,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "forwarded-identity-from-client",
         "kernel/forwarding/_client.py",
-        'dropped = HOP_BY_HOP | {name.encode("latin-1") for name in self.propagation.headers}',
+        "dropped = HOP_BY_HOP | self.propagation.header_bytes",
         "dropped = HOP_BY_HOP",
         (
             "tests/distribution/test_forwarded_identity.py"
