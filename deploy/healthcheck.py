@@ -26,13 +26,15 @@ def http(path: str) -> bool:
 
 
 def node() -> bool:
+    from kernel.errors import ConfigError
     from kernel.nodes import snapshot
     from kernel.settings import load_settings
 
-    url = load_settings().effective_nats_url
+    settings = load_settings()
     try:
+        url = settings.nats.client_url(settings.data_dir)
         nodes = asyncio.run(snapshot(url, wait=1.0))
-    except OSError:
+    except (OSError, ConfigError):
         return False
     return any(found.host == socket.gethostname() for found in nodes)
 

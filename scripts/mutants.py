@@ -471,6 +471,102 @@ MUTANTS: list[Mutant] = [
         "if not dot:",
         ("tests/storage/test_storage_presign.py", "-k", "tampered"),
     ),
+    # -- NATS fences between processes (tests/security) -----------------------------------
+    Mutant(
+        "module-user-reads-any-inbox",
+        "kernel/deploy/_fences.py",
+        "subjects = [inbox_subjects(module_user(facts.name)), NODE_SUBJECTS, *_private(facts)]",
+        'subjects = [inbox_subjects(module_user(facts.name)), "_INBOX.>", NODE_SUBJECTS, '
+        "*_private(facts)]",
+        ("tests/security/test_inboxes.py",),
+    ),
+    Mutant(
+        "wildcard-without-deny-list",
+        "kernel/deploy/_fences.py",
+        "    return unique([*own, *facts.handlers]), unique(deny)",
+        "    return unique([*own, *facts.handlers]), ()",
+        ("tests/security/test_wildcards.py",),
+    ),
+    Mutant(
+        "wildcard-keeps-other-modules-subjects",
+        "kernel/deploy/_fences.py",
+        "if covers(root, subject) and not any(covers(kept, subject) for kept in mine)",
+        "if covers(root, subject) and not any(covers(kept, subject) for kept in mine) and False",
+        (
+            "tests/security/test_wildcards.py"
+            "::test_subscribing_to_another_modules_requests_is_refused",
+        ),
+    ),
+    Mutant(
+        "module-queues-any-task",
+        "kernel/deploy/_fences.py",
+        'return [f"{TASK_SUBJECTS}.{name}.>" for name in (module, *targets)] + list(TASK_READ)',
+        'return [f"{TASK_SUBJECTS}.>"] + list(TASK_READ)',
+        (
+            "tests/security/test_tasks.py"
+            "::test_a_module_queues_only_its_own_tasks_and_those_it_declares",
+        ),
+    ),
+    Mutant(
+        "module-writes-task-status",
+        "kernel/deploy/_fences.py",
+        'return [f"{TASK_SUBJECTS}.{name}.>" for name in (module, *targets)] + list(TASK_READ)',
+        'return [f"{TASK_SUBJECTS}.{name}.>" for name in (module, *targets)] + list(TASK_READ)'
+        " + [TASK_STATUS_WRITE]",
+        ("tests/security/test_tasks.py::test_only_workers_and_the_gateway_write_task_status",),
+    ),
+    Mutant(
+        "scheduler-writes-task-status",
+        "kernel/deploy/_permissions.py",
+        'deny = (TASK_STATUS_WRITE,) if role == "scheduler" else ()',
+        "deny = ()",
+        ("tests/security/test_tasks.py::test_only_workers_and_the_gateway_write_task_status",),
+    ),
+    Mutant(
+        "module-process-queues-undeclared-tasks",
+        "kernel/tasks/_subsystem.py",
+        "if self._targets is not None and target not in self._targets:",
+        "if self._targets is not None and target in ():",
+        (
+            "tests/security/test_tasks.py"
+            "::test_a_module_process_refuses_to_queue_tasks_it_does_not_declare",
+        ),
+    ),
+    Mutant(
+        "module-announces-any-node",
+        "kernel/deploy/_fences.py",
+        'return [f"{HEARTBEAT}.{module}", f"{LEAVING}.{module}"]',
+        'return [HEARTBEAT, LEAVING, f"{HEARTBEAT}.{module}", f"{LEAVING}.{module}"]',
+        ("tests/security/test_nodes.py",),
+    ),
+    Mutant(
+        "node-table-believes-the-payload",
+        "kernel/nodes/_info.py",
+        "        if scope is None:\n            return None\n        if self.role",
+        "        if scope is None or True:\n            return None\n        if self.role",
+        ("tests/security/test_nodes.py::test_a_module_cannot_announce_another_module",),
+    ),
+    Mutant(
+        "node-id-takeover",
+        "kernel/nodes/_table.py",
+        "if reason is None and scope is not None and owner != scope:",
+        "if reason is None and scope is not None and owner != owner:",
+        ("tests/security/test_nodes.py::test_a_module_cannot_announce_another_module",),
+    ),
+    Mutant(
+        "node-leaving-on-anyones-word",
+        "kernel/nodes/_table.py",
+        "if scope is not None and self._scopes.get(node_id) != scope:",
+        "if scope is not None and self._scopes.get(node_id) != scope and False:",
+        ("tests/security/test_nodes.py::test_a_module_cannot_say_that_another_node_left",),
+    ),
+    Mutant(
+        "embedded-nats-without-auth",
+        "kernel/transport/_server.py",
+        '            "--config",\n            str(config),\n',
+        "",
+        ("tests/security/test_embedded.py::test_a_client_without_the_credentials_is_refused",),
+    ),
     # -- failure modes --------------------------------------------------------------------
     Mutant(
         "standin-ping-always-ok",

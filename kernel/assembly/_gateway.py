@@ -22,7 +22,7 @@ from kernel.logs import configure_logging
 from kernel.revocations import RevocationsSubsystem
 from kernel.runtime import Kernel
 from kernel.settings import KernelSettings, load_settings
-from kernel.transport import EmbeddedNats, port_is_free
+from kernel.transport import EmbeddedNats, embedded_dir, port_is_free
 
 log = logging.getLogger("webos.run")
 
@@ -47,9 +47,14 @@ def nats_for(settings: KernelSettings) -> Iterator[str]:
     if not nats.embedded:
         yield nats.effective_url
         return
-    server = EmbeddedNats(nats.port, settings.data_dir / "nats", monitor_port=nats.monitor_port)
+    folder = embedded_dir(settings.data_dir)
+    server = EmbeddedNats(nats.port, folder, monitor_port=nats.monitor_port)
     server.start()
-    log.info("embedded nats-server (JetStream) on %s, data in %s", server.url, server.data_dir)
+    log.info(
+        "embedded nats-server (JetStream) on %s, data and credentials in %s",
+        server.address,
+        server.data_dir,
+    )
     try:
         yield server.url
     finally:

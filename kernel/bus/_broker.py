@@ -14,6 +14,8 @@ from faststream import AckPolicy
 from faststream.nats import NatsBroker
 from nats.errors import SlowConsumerError
 
+from kernel.transport import inbox_prefix_for
+
 Consume = Callable[[Any], Awaitable[None]]
 
 
@@ -34,6 +36,9 @@ def new_broker(
         error_cb=on_error,
         connect_timeout=3,
         max_reconnect_attempts=-1,
+        # Replies (service calls, JetStream, forwarding frames) under this user's own prefix:
+        # the generated NATS permissions let no other user read them.
+        inbox_prefix=inbox_prefix_for(url),
     )
 
 

@@ -1,7 +1,9 @@
-"""``webos nats-config``: the nats-server configuration generated from the module manifests."""
+"""``webos nats-config``: the nats-server configuration generated from the module manifests, or
+(``--client``) what NATS tools need to connect as this process would."""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
@@ -10,6 +12,12 @@ from kernel.errors import WebOSError
 
 
 @click.command("nats-config")
+@click.option(
+    "--client",
+    is_flag=True,
+    help="Print NATS_URL for NATS tools instead (on embedded defaults: the URL with the "
+    'credentials `webos run` keeps in WEBOS_DATA_DIR). Use: eval "$(webos nats-config --client)"',
+)
 @click.option(
     "--module",
     "modules",
@@ -23,6 +31,7 @@ from kernel.errors import WebOSError
 @click.option("--max-file-store", default="10GB", show_default=True, help="JetStream disk cap.")
 @click.option("--max-memory-store", default="256MB", show_default=True, help="JetStream memory.")
 def nats_config(
+    client: bool,
     modules: tuple[str, ...],
     out: Path | None,
     listen: str,
@@ -41,6 +50,12 @@ def nats_config(
     from kernel.settings import load_settings
 
     settings = load_settings()
+    if client:
+        if modules or out:
+            raise click.UsageError("--client prints NATS_URL only: drop --module and --out")
+        url = settings.nats.client_url(settings.data_dir)
+        click.echo(f"export NATS_URL={shlex.quote(url)}")
+        return
     try:
         facts = inspect_modules(settings.modules.modules_path)
         users = nats_users(facts, modules or None)

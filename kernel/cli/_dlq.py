@@ -40,7 +40,8 @@ def _with_jetstream(url: str, action: Callable[[Any], Awaitable[T]]) -> T:
 
 
 def nats_url() -> str:
-    return settings_with().nats.effective_url
+    settings = settings_with()
+    return settings.nats.client_url(settings.data_dir)
 
 
 @click.group()

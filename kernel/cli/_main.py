@@ -65,9 +65,10 @@ def ps(wait: float) -> None:
     """List live nodes (gateway, module processes, workers) and their modules."""
     from kernel.nodes import snapshot
 
-    nats = settings_with().nats
+    settings = settings_with()
+    nats = settings.nats
     try:
-        nodes = asyncio.run(snapshot(nats.effective_url, wait=wait))
+        nodes = asyncio.run(snapshot(nats.client_url(settings.data_dir), wait=wait))
     except OSError as error:
         raise click.ClickException(f"cannot reach NATS at {nats.display_url}: {error}") from None
     click.echo(f"{'NODE':<44} {'ROLE':<8} {'PID':>7}  {'HOST':<16} MODULES")
@@ -140,13 +141,11 @@ def events_tail(subject: str, count: int | None, internal: bool) -> None:
     """Print live events (with headers, identities redacted) on SUBJECT (default: all)."""
     from kernel.cli._events import tail_events
 
-    nats = settings_with().nats
+    settings = settings_with()
+    nats = settings.nats
+    url = nats.client_url(settings.data_dir)
     try:
-        asyncio.run(
-            tail_events(
-                nats.effective_url, subject, limit=count, write=click.echo, internal=internal
-            )
-        )
+        asyncio.run(tail_events(url, subject, limit=count, write=click.echo, internal=internal))
     except KeyboardInterrupt:
         pass
     except OSError as error:
@@ -164,9 +163,10 @@ def events_emit(subject: str, payload: str) -> None:
         data = json.loads(payload)
     except ValueError as error:
         raise click.BadParameter(f"not valid JSON: {error}", param_hint="PAYLOAD") from None
-    nats = settings_with().nats
+    settings = settings_with()
+    nats = settings.nats
     try:
-        event_id = asyncio.run(emit_event(nats.effective_url, subject, data))
+        event_id = asyncio.run(emit_event(nats.client_url(settings.data_dir), subject, data))
     except OSError as error:
         raise click.ClickException(f"cannot reach NATS at {nats.display_url}: {error}") from None
     click.echo(event_id)

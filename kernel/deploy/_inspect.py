@@ -26,6 +26,7 @@ class ModuleFacts:
     handlers: tuple[str, ...]  # subjects of core (non-durable) handlers
     consumers: tuple[str, ...]  # durable consumer names (<module>__<handler>)
     services: tuple[str, ...]  # registry names served over webos.svc.<name>.<method>
+    sends_tasks_to: tuple[str, ...] = ()  # other modules whose tasks it queues (manifest)
 
 
 def _import(spec: ModuleSpec, stem: str) -> object | None:
@@ -63,6 +64,7 @@ def module_facts(spec: ModuleSpec) -> ModuleFacts:
         handlers=tuple(sorted(handlers)),
         consumers=tuple(sorted(consumers)),
         services=tuple(sorted(services)),
+        sends_tasks_to=tuple(spec.manifest.sends_tasks_to),
     )
 
 

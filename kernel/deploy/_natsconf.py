@@ -41,6 +41,13 @@ def _subjects(subjects: Iterable[str]) -> str:
     return "[" + ", ".join(_quote(subject) for subject in subjects) + "]"
 
 
+def _rights(allow: Iterable[str], deny: Iterable[str]) -> str:
+    denied = list(deny)
+    if not denied:
+        return f"{{ allow: {_subjects(allow)} }}"
+    return f"{{ allow: {_subjects(allow)}, deny: {_subjects(denied)} }}"
+
+
 def _user(user: NatsUser) -> list[str]:
     rights = user.permissions
     what = f"module {user.module}" if user.module else user.role
@@ -50,8 +57,8 @@ def _user(user: NatsUser) -> list[str]:
         f"      user: {_quote(user.name)}",
         f"      password: ${user.password_env}",
         "      permissions: {",
-        f"        publish: {{ allow: {_subjects(rights.publish)} }}",
-        f"        subscribe: {{ allow: {_subjects(rights.subscribe)} }}",
+        f"        publish: {_rights(rights.publish, rights.publish_deny)}",
+        f"        subscribe: {_rights(rights.subscribe, rights.subscribe_deny)}",
     ]
     if rights.allow_responses:
         lines.append(

@@ -4,13 +4,15 @@ Three kinds of process connect to NATS:
 
 - **kernel processes** (gateway, worker, scheduler) run many modules' code, own the streams and
   sign identities: they may publish every subject any manifest ``emits`` plus the kernel's own
-  (``webos.>``, JetStream, KV, ``$SRV``) and subscribe to everything;
+  (``webos.>``, JetStream, KV, ``$SRV``, every inbox) and subscribe to everything; the scheduler
+  alone may not write task status;
 - **module processes** (``webos module run NAME``) may publish only what their manifest
-  ``emits`` plus what the kernel does on their behalf (heartbeats, service calls, replies, their
-  own durable consumers and dead letters), and subscribe only to what their handlers, services
-  and forwarded HTTP requests need;
+  ``emits`` plus what the kernel does on their behalf, and subscribe only to what their handlers,
+  services and forwarded HTTP requests need, fenced off from each other (``_fences.py``);
 - **the CLI** (``webos events tail``, ``webos dlq``, ``nats`` in nats-box) is an operator
   credential: everything, under its own user so it can be rotated or left out.
+
+Every right a module user has comes from its manifest and its convention files' markers.
 """
 
 from __future__ import annotations
@@ -19,35 +21,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kernel.bus import DLQ_PREFIX, DLQ_STREAM, EVENTS_STREAM
+from kernel.deploy._fences import (
+    TASK_STATUS_WRITE,
+    fenced_subscriptions,
+    inbox_subjects,
+    module_user,
+    node_subjects,
+    task_publish,
+    unique,
+)
 from kernel.deploy._inspect import ModuleFacts
-from kernel.forwarding import HTTP_SUBJECT
-from kernel.nodes import DISCOVER, HEARTBEAT, LEAVING
+from kernel.nodes import DISCOVER
 from kernel.registry import SUBJECT_PREFIX as SERVICE_PREFIX
-from kernel.transport import covers
 
-INBOXES = "_INBOX.>"
+INBOXES = "_INBOX.>"  # clients without a private prefix (nats-box, other NATS tools)
 RESPONSES_PER_REQUEST = 8
 RESPONSE_WINDOW = "1m"
-NODE_SUBJECTS = "webos.node.>"
-# Tasks (kernel.tasks: stream WEBOS_TASKS on webos.tasks.>, status in the KV bucket
-# WEBOS_TASK_STATUS). Not imported, to keep this free of the tasks subsystem's imports; tests/deploy
-# checks they agree. A module process may enqueue tasks and read and write their status.
-TASKS_STREAM = "WEBOS_TASKS"
-TASK_SUBJECTS = "webos.tasks.>"
-TASK_STATUS_BUCKET = "WEBOS_TASK_STATUS"
-TASK_PUBLISH: tuple[str, ...] = (
-    TASK_SUBJECTS,
-    f"$JS.API.STREAM.INFO.{TASKS_STREAM}",
-    f"$JS.API.STREAM.CREATE.{TASKS_STREAM}",
-    f"$JS.API.STREAM.MSG.GET.{TASKS_STREAM}",  # the status of a task still queued
-    f"$KV.{TASK_STATUS_BUCKET}.>",
-    f"$JS.API.STREAM.INFO.KV_{TASK_STATUS_BUCKET}",
-    f"$JS.API.STREAM.CREATE.KV_{TASK_STATUS_BUCKET}",
-    f"$JS.API.STREAM.MSG.GET.KV_{TASK_STATUS_BUCKET}",
-    f"$JS.API.DIRECT.GET.KV_{TASK_STATUS_BUCKET}",
-    f"$JS.API.DIRECT.GET.KV_{TASK_STATUS_BUCKET}.>",
-)
-TASK_SUBSCRIBE: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,8 +47,12 @@ class Permissions:
     # without a right to publish into every inbox: up to this many messages per request, within
     # RESPONSE_WINDOW; 0 = none. More than 1 because nats-server counts every delivery of a request
     # to one connection against it: a request that also matches a module's wildcard handler
-    # (audit listens on '>') would otherwise leave no room for the real answer.
+    # would otherwise leave no room for the real answer.
     allow_responses: int = 0
+    # Subjects refused although an allowed pattern covers them (in NATS a deny beats an allow;
+    # for a wildcard subscription the server drops the denied subjects' messages).
+    publish_deny: tuple[str, ...] = ()
+    subscribe_deny: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,6 +64,9 @@ class NatsUser:
     module: str | None = None
 
 
+KERNEL_ROLES = ("gateway", "worker", "scheduler")
+
+
 def password_env(role: str, module: str | None = None) -> str:
     """``NATS_GATEWAY_PASSWORD``, ``NATS_MODULE_AUDIT_PASSWORD``, ..."""
     middle = f"MODULE_{module}" if module else role
@@ -78,17 +74,7 @@ def password_env(role: str, module: str | None = None) -> str:
 
 
 def user_name(role: str, module: str | None = None) -> str:
-    return f"module-{module}" if module else role
-
-
-def _unique(subjects: Iterable[str]) -> tuple[str, ...]:
-    """In order, without repeats or subjects another one in the list already covers."""
-    listed = list(dict.fromkeys(subjects))
-    return tuple(
-        subject
-        for subject in listed
-        if not any(other != subject and covers(other, subject) for other in listed)
-    )
+    return module_user(module) if module else role
 
 
 def durable_subjects(consumer: str) -> list[str]:
@@ -115,51 +101,69 @@ STREAM_SUBJECTS = (
 )
 
 
-def module_permissions(facts: ModuleFacts) -> Permissions:
-    """Only its own subjects: what it emits, serves, handles and the kernel does for it."""
+def module_permissions(
+    facts: ModuleFacts, *, others: Iterable[ModuleFacts] = (), users: Iterable[str] = ()
+) -> Permissions:
+    """Only its own subjects: what it emits, serves, handles and the kernel does for it.
+
+    ``others`` are the deployment's other modules and ``users`` its NATS users: a module whose
+    handlers reach into internal subjects is denied theirs by name (``_fences.py``).
+    """
     publish = [
         *facts.emits,
-        HEARTBEAT,
-        LEAVING,
+        *node_subjects(facts.name),
         DISCOVER,
         f"{SERVICE_PREFIX}.>",  # calls to services wherever they run (registry proxies)
-        *TASK_PUBLISH,
+        *task_publish(facts.name, facts.sends_tasks_to),
     ]
     if facts.consumers:
         publish += STREAM_SUBJECTS
         for consumer in facts.consumers:
             publish += durable_subjects(consumer)
-    service_name = f"webos-{facts.name}"
-    subscribe = [
-        INBOXES,
-        NODE_SUBJECTS,
-        HTTP_SUBJECT.format(module=facts.name),
-        *facts.handlers,
-        *TASK_SUBSCRIBE,
-    ]
-    if facts.services:
-        subscribe += ["$SRV.*", f"$SRV.*.{service_name}", f"$SRV.*.{service_name}.*"]
-        subscribe += [f"{SERVICE_PREFIX}.{name}.*" for name in facts.services]
-    return Permissions(_unique(publish), _unique(subscribe), allow_responses=RESPONSES_PER_REQUEST)
+    allow, deny = fenced_subscriptions(facts, others, users=users)
+    return Permissions(
+        unique(publish),
+        allow,
+        allow_responses=RESPONSES_PER_REQUEST,
+        subscribe_deny=deny,
+    )
 
 
-def kernel_permissions(modules: Iterable[ModuleFacts]) -> Permissions:
-    """Gateway, worker and scheduler: every module's emits plus the kernel's own subjects."""
+def kernel_permissions(
+    modules: Iterable[ModuleFacts], *, users: Iterable[str] = (), role: str = "gateway"
+) -> Permissions:
+    """Gateway, worker and scheduler: every module's emits plus the kernel's own subjects, and
+    every user's inbox (the gateway sends forwarding frames into module processes' inboxes)."""
     emits = sorted({subject for facts in modules for subject in facts.emits})
     publish = [
         *emits,
         "webos.>",
         INBOXES,
+        *(inbox_subjects(user) for user in users),
         "$JS.API.>",
         "$JS.ACK.>",
         "$KV.>",
         "$SRV.>",
-        *TASK_PUBLISH,
     ]
-    return Permissions(_unique(publish), (">",), allow_responses=RESPONSES_PER_REQUEST)
+    # The scheduler only queues tasks: their status is the worker's (and the gateway's) to write.
+    deny = (TASK_STATUS_WRITE,) if role == "scheduler" else ()
+    return Permissions(
+        unique(publish), (">",), allow_responses=RESPONSES_PER_REQUEST, publish_deny=deny
+    )
 
 
 CLI_PERMISSIONS = Permissions((">",), (">",))
+
+
+def _check_task_targets(modules: dict[str, ModuleFacts]) -> None:
+    for facts in modules.values():
+        unknown = [name for name in facts.sends_tasks_to if name not in modules]
+        if unknown:
+            raise ValueError(
+                f"module {facts.name!r} sends tasks to {', '.join(map(repr, unknown))}, which "
+                f"is not installed (sends_tasks_to in its module.toml). "
+                f"Installed: {', '.join(sorted(modules))}"
+            )
 
 
 def nats_users(
@@ -173,19 +177,26 @@ def nats_users(
             f"no module named {', '.join(map(repr, unknown))}. "
             f"Installed: {', '.join(sorted(modules)) or 'none'}"
         )
-    kernel = kernel_permissions(modules.values())
+    _check_task_targets(modules)
+    names = [*KERNEL_ROLES, "cli", *(user_name("module", name) for name in chosen)]
     users = [
-        NatsUser(user_name(role), role, password_env(role), kernel)
-        for role in ("gateway", "worker", "scheduler")
+        NatsUser(
+            user_name(role),
+            role,
+            password_env(role),
+            kernel_permissions(modules.values(), users=names, role=role),
+        )
+        for role in KERNEL_ROLES
     ]
     users.append(NatsUser(user_name("cli"), "cli", password_env("cli"), CLI_PERMISSIONS))
     for name in chosen:
+        others = [facts for other, facts in modules.items() if other != name]
         users.append(
             NatsUser(
                 user_name("module", name),
                 "module",
                 password_env("module", name),
-                module_permissions(modules[name]),
+                module_permissions(modules[name], others=others, users=names),
                 module=name,
             )
         )

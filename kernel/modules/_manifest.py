@@ -6,7 +6,15 @@ import re
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from kernel.errors import ModuleError
 from kernel.transport import InvalidSubject, normalize_subject
@@ -36,20 +44,34 @@ class Manifest(BaseModel):
     emits: tuple[str, ...] = Field(
         (), description="Subjects this module publishes (the contract catalog, NATS permissions)."
     )
+    sends_tasks_to: tuple[str, ...] = Field(
+        (),
+        description="Other modules whose tasks this module queues (its own it always may); "
+        "a module process may queue no others, and its NATS user gets no right to.",
+    )
 
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
         return check_module_name(value)
 
-    @field_validator("depends")
+    @field_validator("depends", "sends_tasks_to")
     @classmethod
-    def _depends(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+    def _module_names(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
         for name in value:
             check_module_name(name)
         if len(set(value)) != len(value):
-            raise ValueError("depends lists a module twice")
+            raise ValueError(f"{info.field_name} lists a module twice")
         return value
+
+    @model_validator(mode="after")
+    def _not_itself(self) -> Manifest:
+        if self.name in self.sends_tasks_to:
+            raise ValueError(
+                f"sends_tasks_to lists {self.name!r} itself: a module may always queue its own "
+                "tasks; list only the other modules whose tasks it queues"
+            )
+        return self
 
     @field_validator("emits")
     @classmethod

@@ -1,4 +1,12 @@
-"""What a process says about itself on ``webos.node.heartbeat``."""
+"""What a process says about itself on ``webos.node.heartbeat[.<module>]``.
+
+Who may say what is in the subject, because NATS permissions can restrict subjects but not
+payloads: a process running exactly one module as a module process heartbeats (and leaves) on
+``webos.node.heartbeat.<module>``, which is the only heartbeat subject that module's NATS user may
+publish (``kernel.deploy``); kernel processes (gateway, worker, scheduler, several modules in one
+process) use ``webos.node.heartbeat``, which only kernel users may publish. The node table refuses
+a heartbeat whose subject does not vouch for what it announces (:func:`vouches_for`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,7 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel, Field
 
+from kernel.contracts import Role
 from kernel.modules import LoadedModule
 
 HEARTBEAT = "webos.node.heartbeat"
@@ -16,6 +25,24 @@ DISCOVER = "webos.node.discover"
 LEAVING = "webos.node.leaving"
 NODE_UP = "webos.node.up"
 NODE_DOWN = "webos.node.down"
+MODULE_ROLE = Role.MODULE.value
+
+
+def scoped(subject: str, scope: str | None) -> str:
+    """``HEARTBEAT`` or ``LEAVING`` for a process speaking for ``scope`` (a module), or for the
+    kernel (None)."""
+    return f"{subject}.{scope}" if scope else subject
+
+
+def scope_of(subject: str, base: str) -> str | None:
+    """The module a ``base[.<module>]`` subject speaks for; None for the kernel's own."""
+    return subject.removeprefix(base + ".") if subject.startswith(base + ".") else None
+
+
+def announce_scope(role: str, modules: Iterable[str]) -> str | None:
+    """The module a process speaks for: a module process's one module; None for the others."""
+    names = list(modules)
+    return names[0] if role == MODULE_ROLE and len(names) == 1 else None
 
 
 class ModuleInfo(BaseModel):
@@ -38,6 +65,18 @@ class NodeInfo(BaseModel):
 
     def module_names(self) -> set[str]:
         return {module.name for module in self.modules}
+
+    def vouches_for(self, scope: str | None) -> str | None:
+        """Why a heartbeat on a subject speaking for ``scope`` may not announce this; None if it
+        may. A module's subject announces a module process running that module and no other."""
+        if scope is None:
+            return None
+        if self.role != MODULE_ROLE:
+            return f"role {self.role!r} announced on module {scope!r}'s subject"
+        others = sorted(self.module_names() - {scope})
+        if others:
+            return f"module {scope!r}'s subject announced {', '.join(map(repr, others))}"
+        return None
 
 
 def describe_node(

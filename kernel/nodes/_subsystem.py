@@ -14,7 +14,16 @@ from pydantic import ValidationError
 from kernel.bus import Bus
 from kernel.contracts import Host, Role
 from kernel.modules import ModuleSet
-from kernel.nodes._info import DISCOVER, HEARTBEAT, LEAVING, NodeInfo, describe_node
+from kernel.nodes._info import (
+    DISCOVER,
+    HEARTBEAT,
+    LEAVING,
+    NodeInfo,
+    announce_scope,
+    describe_node,
+    scope_of,
+    scoped,
+)
 from kernel.nodes._settings import NodesSettings
 from kernel.nodes._table import NodeTable
 
@@ -49,9 +58,14 @@ class NodesSubsystem:
         # The table object lives as long as the subsystem: the app's provider hands it out.
         self.table.emit = bus.emit if host.role is Role.GATEWAY else None
         self._subscriptions = [
-            await nats.subscribe(HEARTBEAT, cb=self._on_heartbeat),
-            await nats.subscribe(LEAVING, cb=self._on_leaving),
-            await nats.subscribe(DISCOVER, cb=self._on_discover),
+            await nats.subscribe(subject, cb=callback)
+            for subject, callback in (
+                (HEARTBEAT, self._on_heartbeat),
+                (f"{HEARTBEAT}.*", self._on_heartbeat),
+                (LEAVING, self._on_leaving),
+                (f"{LEAVING}.*", self._on_leaving),
+                (DISCOVER, self._on_discover),
+            )
         ]
         await nats.publish(DISCOVER, b"")
         self._tasks = [
@@ -71,7 +85,12 @@ class NodesSubsystem:
             started_at=self._started_at,
             heartbeat_interval=self._interval,
         )
-        await bus.nats.publish(HEARTBEAT, info.model_dump_json().encode())
+        subject = scoped(HEARTBEAT, self._scope(host))
+        await bus.nats.publish(subject, info.model_dump_json().encode())
+
+    @staticmethod
+    def _scope(host: Host) -> str | None:
+        return announce_scope(host.role.value, host.get(ModuleSet).running)
 
     async def _beat(self) -> None:
         interval = self._interval
@@ -94,10 +113,11 @@ class NodesSubsystem:
         except ValidationError as error:
             log.warning("ignored a malformed heartbeat on %s: %s", msg.subject, error)
             return
-        await self.table.saw(info)
+        await self.table.saw(info, scope_of(msg.subject, HEARTBEAT))
 
     async def _on_leaving(self, msg: Any) -> None:
-        await self.table.left(msg.data.decode(errors="replace"), "stopped")
+        node_id = msg.data.decode(errors="replace")
+        await self.table.left(node_id, "stopped", scope_of(msg.subject, LEAVING))
 
     async def _on_discover(self, _: Any) -> None:
         await self.announce()
@@ -112,7 +132,7 @@ class NodesSubsystem:
         host, bus = self._host, self._bus
         if host is not None and bus is not None and bus.connected:
             with contextlib.suppress(Exception):
-                await bus.nats.publish(LEAVING, host.node_id.encode())
+                await bus.nats.publish(scoped(LEAVING, self._scope(host)), host.node_id.encode())
             for subscription in self._subscriptions:
                 with contextlib.suppress(Exception):
                     await subscription.unsubscribe()

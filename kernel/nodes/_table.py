@@ -11,32 +11,52 @@ from typing import Any
 
 from kernel.contracts import Role
 from kernel.modules import ModuleState
-from kernel.nodes._info import DISCOVER, HEARTBEAT, NodeInfo
+from kernel.nodes._info import DISCOVER, HEARTBEAT, NodeInfo, scope_of
 from kernel.transport import connect_once
 
 STARTED = ModuleState.STARTED.value
 
 log = logging.getLogger("webos.nodes")
 MISSED_BEATS = 3
+# Refused node ids remembered so each is logged once as a warning (bounded: ids are chosen by the
+# sender, and a hostile one may invent many).
+_REMEMBERED_REFUSALS = 256
 
 Emit = Callable[[str, Any], Awaitable[Any]]
 
 
 class NodeTable:
-    """Nodes seen recently. ``emit`` (the gateway's) announces arrivals and departures."""
+    """Nodes seen recently. ``emit`` (the gateway's) announces arrivals and departures.
+
+    Each node is kept with the scope its heartbeats came under (a module's subject, or the
+    kernel's: see ``_info.py``): a heartbeat the subject does not vouch for is refused, and so is
+    one that would take over a node id seen under another scope, or a module's subject saying
+    that a node of another scope left.
+    """
 
     def __init__(
         self, *, emit: Emit | None = None, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self._nodes: dict[str, NodeInfo] = {}
+        self._scopes: dict[str, str | None] = {}
         self._seen_at: dict[str, float] = {}
+        self._refused: set[str] = set()
         self.emit = emit
         self._clock = clock
         self._changed = asyncio.Event()
 
-    async def saw(self, info: NodeInfo) -> None:
+    async def saw(self, info: NodeInfo, scope: str | None = None) -> bool:
+        """Record a heartbeat that came under ``scope``; False (and logged) if refused."""
+        reason = info.vouches_for(scope)
+        owner = self._scopes.get(info.node_id, scope)
+        if reason is None and scope is not None and owner != scope:
+            reason = f"node id {info.node_id!r} belongs to {_describe(owner)}"
+        if reason is not None:
+            self._refuse(info.node_id, scope, reason)
+            return False
         is_new = info.node_id not in self._nodes
         self._nodes[info.node_id] = info
+        self._scopes[info.node_id] = scope
         self._seen_at[info.node_id] = self._clock()
         if is_new:
             log.info(
@@ -45,12 +65,32 @@ class NodeTable:
             self._notify()
             if self.emit is not None:
                 await self.emit("webos.node.up", _summary(info))
+        return True
 
-    async def left(self, node_id: str, reason: str) -> None:
-        info = self._nodes.pop(node_id, None)
-        self._seen_at.pop(node_id, None)
-        if info is None:
+    def _refuse(self, node_id: str, scope: str | None, reason: str) -> None:
+        if node_id in self._refused:
+            log.debug("refused a heartbeat of node %s: %s", node_id, reason)
             return
+        if len(self._refused) >= _REMEMBERED_REFUSALS:
+            self._refused.clear()
+        self._refused.add(node_id)
+        log.warning(
+            "refused a heartbeat of node %s on the subject of %s: %s",
+            node_id,
+            _describe(scope),
+            reason,
+        )
+
+    async def left(self, node_id: str, reason: str, scope: str | None = None) -> None:
+        """Drop ``node_id``; a module's subject (``scope``) may only drop a node of its own."""
+        if node_id not in self._nodes:
+            return
+        if scope is not None and self._scopes.get(node_id) != scope:
+            log.warning("ignored the word of %s that node %s left", _describe(scope), node_id)
+            return
+        info = self._nodes.pop(node_id)
+        self._scopes.pop(node_id, None)
+        self._seen_at.pop(node_id, None)
         log.warning("node down: %s (%s): %s", node_id, info.role, reason)
         self._notify()
         if self.emit is not None:
@@ -85,6 +125,10 @@ class NodeTable:
             await asyncio.wait_for(self._changed.wait(), timeout)
 
 
+def _describe(scope: str | None) -> str:
+    return f"module {scope!r}" if scope else "the kernel"
+
+
 def _summary(info: NodeInfo) -> dict[str, Any]:
     return {
         "node_id": info.node_id,
@@ -103,9 +147,11 @@ async def snapshot(nats_url: str, *, wait: float = 1.0) -> list[NodeInfo]:
 
         async def saw(msg: Any) -> None:
             with contextlib.suppress(ValueError):
-                await table.saw(NodeInfo.model_validate_json(msg.data))
+                info = NodeInfo.model_validate_json(msg.data)
+                await table.saw(info, scope_of(msg.subject, HEARTBEAT))
 
-        await client.subscribe(HEARTBEAT, cb=saw)
+        for subject in (HEARTBEAT, f"{HEARTBEAT}.*"):
+            await client.subscribe(subject, cb=saw)
         await client.publish(DISCOVER, b"")
         await client.flush()
         await asyncio.sleep(wait)

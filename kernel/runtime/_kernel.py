@@ -264,7 +264,7 @@ class Kernel:
         nats = self.get(NatsSettings)
         try:
             await self.bus.connect(
-                nats.effective_url,
+                nats.client_url(self.settings.data_dir),
                 client_name=self.node_id,
                 event_log=self.settings.event_log,
                 durable=self.get(DurableSettings),

@@ -24,7 +24,12 @@ if TYPE_CHECKING:
         TaskStatus,
         wait_for_status,
     )
-    from kernel.tasks._subsystem import TasksConvention, TasksSubsystem, UnknownTask
+    from kernel.tasks._subsystem import (
+        TasksConvention,
+        TasksSubsystem,
+        UndeclaredTaskTarget,
+        UnknownTask,
+    )
     from kernel.tasks._worker import Worker
 
 __getattr__ = lazy_exports(__name__)
@@ -44,6 +49,7 @@ __all__ = [
     "TasksNotRunning",
     "TasksSettings",
     "TasksSubsystem",
+    "UndeclaredTaskTarget",
     "UnknownTask",
     "Worker",
     "active_tasks",

@@ -50,6 +50,10 @@ class UnknownTask(WebOSError, LookupError):
     http_status = 404
 
 
+class UndeclaredTaskTarget(WebOSError, PermissionError):
+    """A module process queued a task of a module its manifest does not name in sends_tasks_to."""
+
+
 class TasksConvention:
     """``tasks.py``: collect the functions marked with ``@task``."""
 
@@ -71,6 +75,8 @@ class TasksSubsystem:
         self.scheduler: Scheduler | None = None
         self.tasks: dict[str, BoundTask] = {}
         self._packages: dict[str, str] = {}
+        #: Modules whose tasks this process may queue; None: any (kernel processes).
+        self._targets: frozenset[str] | None = None
         self._settings: TasksSettings | None = None
         self._propagation = Propagation.default()
         self._principal_of: PrincipalOf = lambda _token, _at: None
@@ -88,6 +94,10 @@ class TasksSubsystem:
         nats = host.get(Bus).nats
         modules = host.get(ModuleSet)
         self._packages = modules.packages()
+        if host.role is Role.MODULE:  # as its NATS user may (kernel.deploy): dev fails like prod
+            self._targets = frozenset(modules.running).union(
+                *(module.spec.manifest.sends_tasks_to for module in modules.running.values())
+            )
         self._propagation = host.get(Propagation)
         js = nats.jetstream()
         security = host.find(SecuritySubsystem)
@@ -230,6 +240,13 @@ class TasksSubsystem:
         if self.broker is None:
             raise TasksNotRunning("the tasks subsystem is not started")
         name = self.name_of(ref)
+        target = name.partition(".")[0]
+        if self._targets is not None and target not in self._targets:
+            raise UndeclaredTaskTarget(
+                f"cannot queue {name}: this module process may queue only the tasks of "
+                f"{', '.join(sorted(self._targets))}. Add {target!r} to sends_tasks_to in the "
+                "sending module's module.toml (and regenerate `webos nats-config`)"
+            )
         bound = self.tasks.get(name)
         # The producer span is current while the labels are taken: the task's traceparent names it.
         with child_span(

@@ -6,6 +6,16 @@ from kernel._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from kernel.transport._connect import connect_once
+    from kernel.transport._credentials import (
+        EMBEDDED_USER,
+        NatsCredentials,
+        embedded_dir,
+        inbox_prefix,
+        inbox_prefix_for,
+        load_or_create_credentials,
+        read_credentials,
+        url_user,
+    )
     from kernel.transport._pull import PullLoop, retry_delay
     from kernel.transport._server import EmbeddedNats, find_nats_server, port_is_free
     from kernel.transport._settings import NatsSettings
@@ -23,20 +33,28 @@ if TYPE_CHECKING:
 
 __getattr__ = lazy_exports(__name__)
 __all__ = [
+    "EMBEDDED_USER",
     "INTERNAL_SUBJECTS",
     "KERNEL_PREFIX",
     "EmbeddedNats",
     "InvalidSubject",
+    "NatsCredentials",
     "NatsSettings",
     "PullLoop",
     "connect_once",
     "covers",
+    "embedded_dir",
     "find_nats_server",
+    "inbox_prefix",
+    "inbox_prefix_for",
     "is_internal_subject",
     "is_kernel_subject",
+    "load_or_create_credentials",
     "minimal_cover",
     "normalize_subject",
     "overlap",
     "port_is_free",
+    "read_credentials",
     "retry_delay",
+    "url_user",
 ]

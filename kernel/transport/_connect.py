@@ -7,6 +7,8 @@ from typing import Any
 
 import nats
 
+from kernel.transport._credentials import inbox_prefix_for
+
 log = logging.getLogger("webos.nats")
 
 
@@ -25,6 +27,7 @@ async def connect_once(url: str, name: str) -> Any:
             allow_reconnect=False,
             max_reconnect_attempts=1,
             error_cb=_quiet,
+            inbox_prefix=inbox_prefix_for(url),  # replies only its own user may read
         )
     except nats.errors.NoServersError as error:
         raise ConnectionError("no NATS server answered") from error

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import os
 import shutil
 import signal
@@ -13,8 +14,13 @@ import time
 from pathlib import Path
 
 from kernel.errors import StartupError
+from kernel.transport._credentials import NatsCredentials, load_or_create_credentials
 
 _PR_SET_PDEATHSIG = 1
+CONFIG_FILE = "server.conf"
+# The password reaches nats-server through its environment (readable by its owner only), never
+# its command line, which every local account can read in /proc.
+_PASSWORD_ENV = "NATS_EMBEDDED_PASSWORD"
 
 
 def find_nats_server() -> str:
@@ -57,8 +63,19 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def _server_config(credentials: NatsCredentials) -> str:
+    return (
+        "# Written by WebOS at each start of the embedded nats-server; do not edit.\n"
+        "authorization {\n"
+        f"  user: {json.dumps(credentials.user)}\n"
+        f"  password: ${_PASSWORD_ENV}\n"
+        "}\n"
+    )
+
+
 class EmbeddedNats:
-    """A ``nats-server`` child process with JetStream, bound to loopback."""
+    """A ``nats-server`` child process with JetStream, bound to loopback, refusing clients
+    without the credentials kept in ``data_dir`` (made on first start, see ``_credentials.py``)."""
 
     def __init__(
         self,
@@ -74,11 +91,20 @@ class EmbeddedNats:
         self.data_dir = Path(data_dir)
         self.monitor_port = monitor_port
         self.server_name = server_name
+        self.credentials: NatsCredentials | None = None
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
-    def url(self) -> str:
+    def address(self) -> str:
+        """``nats://host:port``, for messages and logs: no credentials."""
         return f"nats://{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The URL clients connect with, credentials included (known once started)."""
+        if self.credentials is None:
+            raise RuntimeError("the embedded nats-server's credentials are known once it started")
+        return self.credentials.url(self.host, self.port)
 
     @property
     def pid(self) -> int | None:
@@ -91,9 +117,14 @@ class EmbeddedNats:
                 "use. Set WEBOS_NATS_PORT to a free port, or WEBOS_NATS_URL to use a running server"
             )
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        credentials = self.credentials = load_or_create_credentials(self.data_dir)
+        config = self.data_dir / CONFIG_FILE
+        _write_private(config, _server_config(credentials))
         log_path = self.data_dir / "nats-server.log"
         command = [
             find_nats_server(),
+            "--config",
+            str(config),
             "--addr",
             self.host,
             "--port",
@@ -110,6 +141,7 @@ class EmbeddedNats:
             command += ["--http_port", str(self.monitor_port)]
         self._process = subprocess.Popen(
             command,
+            env={**os.environ, _PASSWORD_ENV: credentials.password},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -139,7 +171,7 @@ class EmbeddedNats:
                 return
             time.sleep(0.02)
         self.stop()
-        raise StartupError(f"nats-server did not listen on {self.url} within {timeout}s")
+        raise StartupError(f"nats-server did not listen on {self.address} within {timeout}s")
 
     def stop(self, timeout: float = 5.0) -> None:
         process, self._process = self._process, None
@@ -161,3 +193,12 @@ class EmbeddedNats:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def _write_private(path: Path, text: str) -> None:
+    # Replaced whole (rename), so a server starting meanwhile never reads half a file.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
+    os.replace(temporary, path)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 
 from kernel.errors import WebOSError
+from kernel.transport._credentials import PRIVATE_INBOX_PREFIX
 
 KERNEL_PREFIX = "webos."
 _TOKEN = re.compile(r"^[A-Za-z0-9_\-$]+$")
@@ -58,7 +59,9 @@ INTERNAL_SUBJECTS = (
     "$KV.>",
     "$SRV.>",
 )
-_INTERNAL_PREFIXES = tuple(pattern[:-1] for pattern in INTERNAL_SUBJECTS)
+# Private inboxes (``_INBOX_<user>.``, see ``_credentials.py``) are replies too; each user's is a
+# first token of its own, so no NATS pattern covers them all.
+_INTERNAL_PREFIXES = (*(pattern[:-1] for pattern in INTERNAL_SUBJECTS), PRIVATE_INBOX_PREFIX)
 
 
 def is_kernel_subject(subject: str) -> bool:

@@ -3,7 +3,7 @@ import json
 from kernel import Event, on, registry
 
 # Kernel traffic, replies and NATS's own APIs are not application events.
-_IGNORED_PREFIXES = ("webos.", "_INBOX.", "$")
+_IGNORED_PREFIXES = ("webos.", "_INBOX.", "_INBOX_", "$")
 
 
 @on(">")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -83,6 +84,14 @@ class Gateway:
             text=True,
         )
         return self.process
+
+    def nats_client_url(self) -> str:
+        """The URL `webos nats-config --client` prints: the README's way for NATS tools."""
+        result = self.command("nats-config", "--client", timeout=30)
+        assert result.returncode == 0, result.stderr
+        assignment = shlex.split(result.stdout.strip().removeprefix("export "))
+        assert len(assignment) == 1 and assignment[0].startswith("NATS_URL="), result.stdout
+        return assignment[0].removeprefix("NATS_URL=")
 
     def admin_headers(self) -> dict[str, str]:
         """A token signed with the gateway's development key (shared through data_dir)."""

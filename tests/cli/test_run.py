@@ -32,8 +32,10 @@ def test_quick_tour(gateway: Gateway) -> None:
     gateway.start()
     gateway.wait_ready()
 
+    url = gateway.nats_client_url()
+
     async def tour() -> tuple[httpx.Response, bytes]:
-        client = await nats.connect(f"nats://127.0.0.1:{gateway.nats_port}")
+        client = await nats.connect(url)
         received: asyncio.Queue[bytes] = asyncio.Queue()
 
         async def keep(msg) -> None:
@@ -57,6 +59,33 @@ def test_quick_tour(gateway: Gateway) -> None:
     ).json()
     assert events[0]["subject"] == "greeter.greeted"
     assert events[0]["payload"]["name"] == "Ada"
+
+
+def test_embedded_nats_refuses_clients_without_the_credentials(gateway: Gateway) -> None:
+    """Another local account can reach the loopback port, but not read the bus: the embedded
+    server wants the password `webos run` generated into the data directory (0600)."""
+    gateway.start()
+    gateway.wait_ready()
+    credentials = gateway.data_dir / "nats" / "credentials.json"
+    assert credentials.stat().st_mode & 0o777 == 0o600
+    password = json.loads(credentials.read_text())["password"]
+    assert password in gateway.nats_client_url()
+    server = processes_mentioning(str(gateway.data_dir))[0]
+    assert password not in Path(f"/proc/{server}/cmdline").read_text(errors="replace")
+
+    async def attempt(url: str) -> str:
+        try:
+            client = await nats.connect(url, allow_reconnect=False, max_reconnect_attempts=1)
+        except Exception as error:
+            return f"refused: {error}"
+        await client.close()
+        return "connected"
+
+    bare = f"nats://127.0.0.1:{gateway.nats_port}"
+    guessed = f"nats://webos:guess@127.0.0.1:{gateway.nats_port}"
+    assert "authorization violation" in asyncio.run(attempt(bare)).lower()
+    assert "authorization violation" in asyncio.run(attempt(guessed)).lower()
+    assert asyncio.run(attempt(gateway.nats_client_url())) == "connected"
 
 
 def test_missing_dependency_stops_start_up(make_gateway, tmp_path: Path) -> None:

@@ -14,9 +14,8 @@ from click.testing import CliRunner
 
 from kernel.cli import main
 from kernel.deploy import inspect_modules, module_permissions, nats_users
-from kernel.deploy._permissions import HTTP_SUBJECT, TASK_STATUS_BUCKET, TASKS_STREAM
-
-from .conftest import module_process, secured_nats
+from kernel.deploy._fences import HTTP_SUBJECT, TASK_STATUS_BUCKET, TASKS_STREAM
+from tests.security.hostile import module_process, secured_nats
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = ROOT / "modules"
@@ -66,6 +65,53 @@ def test_module_rights_come_from_its_manifest() -> None:
     assert "webos.http.greeter" in greeter.subscribe
     assert "webos.http.audit" not in greeter.subscribe
     assert not any(s.startswith("$JS.API.CONSUMER") for s in greeter.publish)  # no durables
+    assert "_INBOX_module-greeter.>" in greeter.subscribe  # its own replies, nobody else's
+    assert not any(s.startswith("_INBOX.") for s in greeter.subscribe)
+    assert "webos.tasks.greeter.>" in greeter.publish and "webos.tasks.>" not in greeter.publish
+    assert not any(s.startswith("$KV.") for s in greeter.publish)  # task status is read only
+
+
+def test_a_wildcard_handler_keeps_its_own_kernel_subjects_and_no_others() -> None:
+    users = {user.name: user for user in nats_users(inspect_modules(MODULES), ["audit"])}
+    audit = users["module-audit"].permissions
+    assert audit.subscribe == (">",)  # audit listens on '>'
+    assert "webos.http.greeter" in audit.subscribe_deny and "_INBOX.>" in audit.subscribe_deny
+    assert "_INBOX_gateway.>" in audit.subscribe_deny and "$JS.>" in audit.subscribe_deny
+    assert not [s for s in audit.subscribe_deny if "audit" in s]  # its HTTP, service, inbox
+
+
+def _manifests(root: Path, **manifests: str) -> Path:
+    for name, manifest in manifests.items():
+        (root / name).mkdir(parents=True)
+        (root / name / "__init__.py").write_text("")
+        (root / name / "module.toml").write_text(f'name = "{name}"\n{manifest}')
+    return root
+
+
+def test_a_module_queues_the_tasks_of_the_modules_it_declares(tmp_path: Path) -> None:
+    modules = _manifests(tmp_path, clerk='sends_tasks_to = ["vault"]\n', vault="")
+    users = {user.name: user for user in nats_users(inspect_modules(modules))}
+    clerk, vault = users["module-clerk"].permissions, users["module-vault"].permissions
+    assert {"webos.tasks.clerk.>", "webos.tasks.vault.>"} <= set(clerk.publish)
+    assert "webos.tasks.clerk.>" not in vault.publish
+
+
+def test_sending_tasks_to_a_module_that_is_not_installed_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "WEBOS_MODULES_PATH", str(_manifests(tmp_path, clerk='sends_tasks_to = ["valt"]\n'))
+    )
+    result = CliRunner().invoke(main, ["nats-config"])
+    assert result.exit_code != 0
+    assert "module 'clerk' sends tasks to 'valt', which is not installed" in result.output
+
+
+def test_client_prints_the_configured_url_for_nats_tools(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEBOS_NATS_URL", "nats://cli:s3cret@nats.example:4222")
+    result = CliRunner().invoke(main, ["nats-config", "--client"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "export NATS_URL=nats://cli:s3cret@nats.example:4222\n"
 
 
 def _write_shop(root: Path) -> Path:
