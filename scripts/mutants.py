@@ -60,6 +60,27 @@ class Mutant:
 
 MUTANTS: list[Mutant] = [
     Mutant(
+        "identity-ttl-ignored",
+        "kernel/auth/_propagator.py",
+        "token = sign_identity(principal, self._key, ttl=self._ttl)",
+        "token = sign_identity(principal, self._key)",
+        (
+            "tests/security/test_identities.py"
+            "::test_an_overheard_identity_acts_only_within_its_lifetime",
+        ),
+    ),
+    Mutant(
+        "module-creates-its-consumer",
+        "kernel/deploy/_permissions.py",
+        '        f"{api}.INFO.{EVENTS_STREAM}.{consumer}",\n',
+        '        f"{api}.INFO.{EVENTS_STREAM}.{consumer}",\n'
+        '        f"{api}.DURABLE.CREATE.{EVENTS_STREAM}.{consumer}",\n',
+        (
+            "tests/security/test_dead_letters.py"
+            "::test_a_module_cannot_widen_what_its_consumer_reads",
+        ),
+    ),
+    Mutant(
         "console-replay-not-re-signed",
         "kernel/console/_views.py",
         "letter = await replay_dead_letter(bus.nats.jetstream(), letter_id, reattest=reattest)",

@@ -37,8 +37,8 @@ from kernel.propagation import Undo
 #: restored from the signed identity (``current_principal``), so the authentication middleware
 #: takes it instead of reading credentials. Only in-process code builds scopes.
 FORWARDED = "webos.forwarded"
-#: A signer reuses a principal's identity this long: a third of its lifetime, so a receiver
-#: always gets one with at least two thirds of it left.
+#: A signer reuses a principal's identity for a third of its lifetime, so a receiver always
+#: gets one with at least two thirds of it left.
 REUSE_FOR = IDENTITY_TTL / 3
 REMEMBERED = 4096
 
@@ -55,12 +55,15 @@ class IdentitySigner:
         self,
         private_key: Ed25519PrivateKey,
         *,
-        reuse: timedelta = REUSE_FOR,
+        ttl: timedelta = IDENTITY_TTL,
+        reuse: timedelta | None = None,
         size: int = REMEMBERED,
     ) -> None:
-        if reuse >= IDENTITY_TTL:
+        reuse = ttl / 3 if reuse is None else reuse
+        if reuse >= ttl:
             raise ValueError("an identity must be reused for less than its lifetime")
         self._key = private_key
+        self._ttl = ttl
         self._reuse = reuse.total_seconds()
         self._size = size
         self._signed: dict[Principal, tuple[str, float]] = {}
@@ -70,7 +73,7 @@ class IdentitySigner:
         found = self._signed.get(principal)
         if found is not None and found[1] > now:
             return found[0]
-        token = sign_identity(principal, self._key)
+        token = sign_identity(principal, self._key, ttl=self._ttl)
         _remember(self._signed, principal, (token, now + self._reuse), self._size)
         return token
 
@@ -117,9 +120,11 @@ class IdentityPropagator:
         private_key: Ed25519PrivateKey | None = None,
         *,
         leeway: float = 10.0,
+        ttl: timedelta = IDENTITY_TTL,
     ) -> None:
         self.verifier = IdentityVerifier(public_key, leeway=leeway)
-        self.signer = IdentitySigner(private_key) if private_key is not None else None
+        signer = IdentitySigner(private_key, ttl=ttl) if private_key is not None else None
+        self.signer = signer
 
     @property
     def can_sign(self) -> bool:

@@ -28,6 +28,13 @@ class AuthSettings(WebOSSettings):
     identity_public_key_file: str | None = Field(None, description="Ed25519 public key.")
     access_token_ttl: float = Field(900, ge=1, description="Access token lifetime, seconds.")
     jwt_leeway: float = Field(10, ge=0, le=300, description="Clock skew allowed, seconds.")
+    identity_ttl: float = Field(
+        60,
+        ge=1,
+        le=3600,
+        description="Lifetime of a signed identity, seconds: how long a process that handled "
+        "someone's message can act for them.",
+    )
     roles: str | None = Field(None, description='Role map as JSON: {"editor": ["posts.*"]}.')
     login_max_per_pair: int = Field(
         5, ge=1, description="Failed logins per account and address in 15 minutes, then 429."

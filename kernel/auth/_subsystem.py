@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pluggy
@@ -174,6 +175,7 @@ class SecuritySubsystem:
             self._signing.identity_public_key,
             self._signing.identity_private_key if signer else None,
             leeway=settings.jwt_leeway,
+            ttl=timedelta(seconds=settings.identity_ttl),
         )
         self._propagation = host.get(Propagation)
         self._propagation.add(self.identity)

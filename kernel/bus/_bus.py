@@ -132,6 +132,10 @@ class Bus:
         #: What travels with every event (trace, identity, ...): the kernel's propagation.
         self.propagation = Propagation.default()
         self._consumers: list[DurableConsumer] = []
+        #: Whether this process creates and updates the streams and durable consumers (the
+        #: gateway), or only binds to those it finds (a module process: its NATS user may not
+        #: create them, or it could widen what it reads).
+        self.keeps_streams = True
         self._declared: list[tuple[str, str]] = []
         #: module -> the subjects its manifest emits: who may be named as an event's source.
         self._emitters: dict[str, tuple[str, ...]] = {}
@@ -203,14 +207,19 @@ class Bus:
 
         settings = settings or DurableSettings()
         js = self.nats.jetstream()
-        subjects = [bound.subject for bound in durable] + [s for _, s in self._declared]
-        await ensure_streams(js, subjects, max_age=settings.max_age)
-        for name, subject in self._declared:
-            await ensure_consumer(js, name, subject, settings)
+        if self.keeps_streams:
+            subjects = [bound.subject for bound in durable] + [s for _, s in self._declared]
+            await ensure_streams(js, subjects, max_age=settings.max_age)
+            for name, subject in self._declared:
+                await ensure_consumer(js, name, subject, settings)
         for bound in durable:
             consumer = DurableConsumer(self, bound, settings)
-            await consumer.start(js)
+            await consumer.start(js, create=self.keeps_streams)
             self._consumers.append(consumer)
+
+    def unbound_consumers(self) -> list[str]:
+        """Durable consumers this process waits for (the gateway has not created them yet)."""
+        return [consumer.name for consumer in self._consumers if not consumer.bound_yet]
 
     async def start_late_subscribers(self) -> None:
         """Start subscribers added after :meth:`connect` (FastStream starts the rest)."""
@@ -244,6 +253,7 @@ class Bus:
         self._declared.clear()
         self._emitters.clear()
         self._sources.clear()
+        self.keeps_streams = True
         self.published = self.dropped = 0
 
     def declare_emitters(self, emits: Mapping[str, Sequence[str]]) -> None:

@@ -63,8 +63,9 @@ class DeadLetter:
     trusted: bool
     #: Why an untrusted letter is not believed ("" when trusted).
     doubt: str = ""
-    #: When the server stored the original event (trusted letters only).
+    #: When the server stored the original event, and where (trusted letters only).
     stored_at: datetime | None = None
+    original_seq: int | None = None
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -192,6 +193,7 @@ async def _judge(js: Any, letter_id: int, raw: Any, filters: _Filters) -> DeadLe
         headers=headers,
         trusted=True,
         stored_at=original.time,
+        original_seq=original.seq,
     )
 
 

@@ -13,13 +13,15 @@ subscriptions, so validation, context and counters are identical.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from nats.js.errors import BadRequestError
+from nats.js.errors import BadRequestError, NotFoundError
 
 from kernel.bus._event import (
     HEADER_EVENT_ID,
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
     from kernel.bus._bus import BoundHandler, Bus
 
 log = logging.getLogger("webos.bus")
+#: Seconds between looks for a consumer the gateway has not created yet.
+CONSUMER_POLL = 1.0
 
 # A dead letter's headers are its module's word; only the stream sequence is checked (it must
 # name a stored event the consumer takes, see _dlq.py), the rest is shown as the module said it.
@@ -83,14 +87,53 @@ class DurableConsumer:
         self.settings = settings
         assert bound.consumer is not None
         self.name = bound.consumer
+        self.max_deliver = settings.max_deliver
         self._loop: PullLoop | None = None
+        self._waiting: asyncio.Task[None] | None = None
 
-    async def start(self, js: Any) -> None:
-        await ensure_consumer(js, self.name, self.bound.subject, self.settings)
+    async def start(self, js: Any, *, create: bool = True) -> None:
+        """Bind to the consumer (creating it first when this process keeps the streams) and
+        start fetching. A process that may not create it waits in the background until the
+        gateway has: :attr:`bound` says whether it is fetching yet."""
         self._js = js
+        if create:
+            await ensure_consumer(js, self.name, self.bound.subject, self.settings)
+            await self._bind(js)
+            return
+        try:
+            await self._bind(js)
+        except NotFoundError:
+            log.warning(
+                "durable consumer %s does not exist yet: waiting for the gateway to create it",
+                self.name,
+            )
+            self._waiting = asyncio.create_task(self._bind_when_created(js))
+
+    @property
+    def bound_yet(self) -> bool:
+        return self._loop is not None
+
+    async def _bind(self, js: Any) -> None:
+        # The server's max_deliver decides when an event is dead-lettered: a smaller local
+        # setting would stop short, a larger one would wait for a delivery that never comes.
+        info = await js.consumer_info(EVENTS_STREAM, self.name)
+        self.max_deliver = info.config.max_deliver or self.settings.max_deliver
         subscription = await js.pull_subscribe_bind(durable=self.name, stream=EVENTS_STREAM)
         self._loop = PullLoop(subscription, self._handle, name=f"durable consumer {self.name}")
         self._loop.start()
+
+    async def _bind_when_created(self, js: Any) -> None:
+        while True:
+            await asyncio.sleep(CONSUMER_POLL)
+            try:
+                await self._bind(js)
+            except NotFoundError:
+                continue
+            except Exception as error:  # a lost connection: try again
+                log.warning("durable consumer %s: %s; trying again", self.name, error)
+                continue
+            log.info("durable consumer %s bound", self.name)
+            return
 
     async def _handle(self, message: Any) -> None:
         headers = message.headers or {}
@@ -103,7 +146,7 @@ class DurableConsumer:
         try:
             if delivery.outcome == "handled":
                 await message.ack()
-            elif delivery.outcome == "rejected" or delivered >= self.settings.max_deliver:
+            elif delivery.outcome == "rejected" or delivered >= self.max_deliver:
                 await self._dead_letter(message, event, delivery.error or "", delivered)
                 await message.term()
             else:
@@ -137,6 +180,11 @@ class DurableConsumer:
 
     async def stop(self, timeout: float) -> None:
         """Stop fetching, let the message in hand finish (bounded), then unsubscribe."""
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            waiting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await waiting
         loop, self._loop = self._loop, None
         if loop is not None:
             await loop.stop(timeout)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kernel.bus import DLQ_PREFIX, DLQ_STREAM, EVENTS_STREAM
+from kernel.bus import DLQ_PREFIX, EVENTS_STREAM
 from kernel.deploy._fences import (
     TASK_STATUS_WRITE,
     fenced_subscriptions,
@@ -78,12 +78,10 @@ def user_name(role: str, module: str | None = None) -> str:
 
 
 def durable_subjects(consumer: str) -> list[str]:
-    """JetStream rights of one durable consumer: create/bind it, fetch, ack, dead-letter."""
+    """JetStream rights of one durable consumer: bind to it, fetch, ack, dead-letter. Creating
+    it is the gateway's: with the right to set its filter, a module could read any event kept."""
     api = "$JS.API.CONSUMER"
     return [
-        f"{api}.CREATE.{EVENTS_STREAM}.{consumer}",
-        f"{api}.CREATE.{EVENTS_STREAM}.{consumer}.>",
-        f"{api}.DURABLE.CREATE.{EVENTS_STREAM}.{consumer}",
         f"{api}.INFO.{EVENTS_STREAM}.{consumer}",
         f"{api}.MSG.NEXT.{EVENTS_STREAM}.{consumer}",
         f"$JS.ACK.{EVENTS_STREAM}.{consumer}.>",
@@ -91,13 +89,11 @@ def durable_subjects(consumer: str) -> list[str]:
     ]
 
 
+#: What a module with durable handlers reads about the streams; only the gateway creates or
+#: changes them (a module could otherwise make WEBOS_EVENTS capture other processes' traffic).
 STREAM_SUBJECTS = (
     "$JS.API.INFO",
     f"$JS.API.STREAM.INFO.{EVENTS_STREAM}",
-    f"$JS.API.STREAM.CREATE.{EVENTS_STREAM}",
-    f"$JS.API.STREAM.UPDATE.{EVENTS_STREAM}",
-    f"$JS.API.STREAM.INFO.{DLQ_STREAM}",
-    f"$JS.API.STREAM.CREATE.{DLQ_STREAM}",
 )
 
 

@@ -262,6 +262,9 @@ class Kernel:
             raise RuntimeError("the kernel is already started")
         self._started = True
         nats = self.get(NatsSettings)
+        # Only the gateway creates streams and durable consumers (from the manifests and the
+        # code it discovered); other processes bind to what they find.
+        self.bus.keeps_streams = self.role is Role.GATEWAY
         try:
             await self.bus.connect(
                 nats.client_url(self.settings.data_dir),
@@ -334,6 +337,8 @@ class Kernel:
                 reasons.append(problem)
         if not self.bus.connected:
             reasons.append("not connected to NATS")
+        for consumer in self.bus.unbound_consumers():
+            reasons.append(f"durable consumer {consumer} waits for the gateway to create it")
         for module in self.modules.values():
             if module.state is not ModuleState.STARTED:
                 reasons.append(f"module {module.name!r} is {module.state.value}")

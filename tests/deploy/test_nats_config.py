@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from kernel.cli import main
 from kernel.deploy import inspect_modules, module_permissions, nats_users
 from kernel.deploy._fences import HTTP_SUBJECT, TASK_STATUS_BUCKET, TASKS_STREAM
+from kernel.testing import KernelHarness
 from tests.security.hostile import module_process, secured_nats
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -218,6 +219,9 @@ async def test_module_process_works_under_its_own_user(tmp_path: Path) -> None:
     users = {user.name: user for user in nats_users(facts, ["deploy_shop"])}
     with secured_nats(list(users.values()), tmp_path) as server:
         cli_url = server.url(users["cli"])
+        # The gateway creates the streams and the module's durable consumer; the module binds.
+        gateway = KernelHarness(server.url(users["gateway"]), tmp_path / "data", modules_path)
+        await gateway.start(exclude=["deploy_shop"])
         async with module_process(server, users, "deploy_shop", modules_path, tmp_path) as shop:
             cli = await nats.connect(cli_url)
             try:
@@ -240,6 +244,7 @@ async def test_module_process_works_under_its_own_user(tmp_path: Path) -> None:
                 assert json.loads(pong.data)["name"] == "webos-deploy_shop"
             finally:
                 await cli.close()
+        await gateway.close()
         output = shop.output()
         assert server.violations() == [], output
         assert "violation" not in output.lower(), output

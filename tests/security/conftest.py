@@ -5,7 +5,8 @@
 - ``spy``: a handler on ``>`` (as audit has), so its user may subscribe to everything: the
   intruder of most tests;
 - ``clerk``: queues vault's tasks (``sends_tasks_to``);
-- ``shop``: depends on vault, so the gateway is ready only while a vault node lives.
+- ``shop``: depends on vault, so the gateway is ready only while a vault node lives;
+- ``ledger``: a durable handler of ``vault.opened`` that says whom it ran as on ``ledger.saw``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from tests.security.hostile import (
 
 PLANS = "PLANS-OF-THE-VAULT"
 KEEPER_SECRET = "KEEPER-SECRET"
-STANDALONE = ("vault", "spy", "clerk", "shop")
+STANDALONE = ("vault", "spy", "clerk", "shop", "ledger")
 
 VAULT = {
     "router.py": f"""
@@ -45,11 +46,15 @@ VAULT = {
         """,
     "services.py": f"""
         from kernel import service
+        from kernel.auth import current_principal
 
         @service("vault_keeper")
         class Keeper:
             async def reveal(self) -> str:
                 return "{KEEPER_SECRET}"
+
+            async def whoami(self) -> str:
+                return current_principal.get().id
         """,
     "tasks.py": """
         from kernel.tasks import task
@@ -70,12 +75,28 @@ SPY = {
 }
 
 
+LEDGER = {
+    "events.py": """
+        from kernel import bus, on
+        from kernel.auth import current_principal
+
+        @on("vault.opened", durable=True)
+        async def note(payload: dict) -> None:
+            await bus.emit("ledger.saw", {**payload, "as": current_principal.get().id})
+            if payload.get("door") == "back":
+                raise RuntimeError("the back door is not in the ledger")
+        """,
+}
+
+
 def write_modules(root: Path) -> Path:
     files = {name: textwrap.dedent(text) for name, text in VAULT.items()}
     write_module(root, "vault", files, manifest='name = "vault"\nemits = ["vault.opened"]\n')
     write_module(root, "spy", {name: textwrap.dedent(text) for name, text in SPY.items()})
     write_module(root, "clerk", {}, manifest='name = "clerk"\nsends_tasks_to = ["vault"]\n')
     write_module(root, "shop", {}, manifest='name = "shop"\ndepends = ["vault"]\n')
+    ledger = {name: textwrap.dedent(text) for name, text in LEDGER.items()}
+    write_module(root, "ledger", ledger, manifest='name = "ledger"\nemits = ["ledger.saw"]\n')
     return root
 
 
