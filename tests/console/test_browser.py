@@ -17,6 +17,7 @@ from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, shot_path, sign_in,
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(180)]
 
 # A module whose durable handler refuses bad payloads: they go straight to the dead letters.
+REPO_MODULES = Path(__file__).resolve().parents[2] / "modules"
 LEDGER_EVENTS = """
 from pydantic import BaseModel
 from kernel import on
@@ -39,11 +40,16 @@ async def _until(check: Any, what: str, timeout: float = 20.0) -> None:
 
 
 async def test_operator_tour(webos: KernelHarness, browser: Any, tmp_path: Path) -> None:
-    app = await start_gateway(webos, ["greeter"])
-    await webos.run_module("audit")  # standalone: its ui.py widget is forwarded by the gateway
-    ledger_path = tmp_path / "more-modules"
-    write_module(ledger_path, "ledger", {"events.py": LEDGER_EVENTS})
-    await webos.run_module("ledger", modules_path=ledger_path)
+    # The repository's modules and a ledger, in one folder the gateway discovers: it runs
+    # greeter and creates the durable consumer of ledger, which runs standalone like audit.
+    modules = tmp_path / "modules"
+    for name in ("auth", "greeter", "audit"):
+        (modules / name).parent.mkdir(parents=True, exist_ok=True)
+        (modules / name).symlink_to(REPO_MODULES / name)
+    write_module(modules, "ledger", {"events.py": LEDGER_EVENTS})
+    app = await start_gateway(webos, ["greeter"], modules_path=modules)
+    await webos.run_module("audit", modules_path=modules)  # its ui.py widget is forwarded
+    await webos.run_module("ledger", modules_path=modules)
     page = await browser.new_page()
     base = app.url
     # Every page runs under its CSP (scripts of this origin only): nothing may be refused.
