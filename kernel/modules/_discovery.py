@@ -63,7 +63,7 @@ def _from_folder(folder: Path) -> ModuleSpec:
             f"module {name!r} at {folder} has no __init__.py: a module is a Python package",
             modules=(name,),
         )
-    shadowed = _installed_elsewhere(name, folder.parent)
+    shadowed = _installed_elsewhere(name, folder)
     if shadowed:
         raise ModuleError(
             f"module {name!r} at {folder} has the same name as {shadowed}: rename the folder",
@@ -123,13 +123,16 @@ def discover(modules_path: Path, *, include_entry_points: bool = True) -> Discov
     return found
 
 
-def _installed_elsewhere(name: str, modules_path: Path) -> str | None:
+def _installed_elsewhere(name: str, folder: Path) -> str | None:
     if name in sys.stdlib_module_names or name in sys.builtin_module_names:
         return "a standard library module"
-    ours = str(modules_path.resolve())
+    ours = str(folder.parent.resolve())
     others = [entry for entry in sys.path if entry and str(Path(entry).resolve()) != ours]
     spec = importlib.machinery.PathFinder.find_spec(name, others)
     if spec is None:
+        return None
+    # A modules folder made of symlinks finds the very package it links to: not a shadow.
+    if spec.origin and Path(spec.origin).parent.resolve() == folder.resolve():
         return None
     where = spec.origin or ", ".join(spec.submodule_search_locations or []) or "an unknown place"
     return f"the package at {where}"

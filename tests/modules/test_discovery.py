@@ -63,6 +63,24 @@ def test_module_named_like_stdlib_is_refused(tmp_path: Path) -> None:
     assert "standard library" in str(found.problems[0])
 
 
+def test_module_shadowing_another_package_is_refused_but_a_symlink_to_it_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    write_module(elsewhere, "shelf", {})
+    monkeypatch.syspath_prepend(str(elsewhere))
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "shelf").symlink_to(elsewhere / "shelf")
+    found = discover(linked, include_entry_points=False)
+    assert "shelf" in found.modules and not found.problems
+    copied = tmp_path / "copied"
+    write_module(copied, "shelf", {})
+    found = discover(copied, include_entry_points=False)
+    assert "shelf" not in found.modules
+    assert "rename the folder" in str(found.problems[0])
+
+
 def test_importing_events_file_registers_nothing(tmp_path: Path) -> None:
     write_module(tmp_path, "watcher", {"events.py": EVENTS})
     before = bus.handlers()
