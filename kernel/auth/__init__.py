@@ -52,7 +52,7 @@ if TYPE_CHECKING:
         load_or_create_identity_keys,
         resolve_signing,
     )
-    from kernel.auth._pages import STRICT_POLICY, page_headers
+    from kernel.auth._pages import STRICT_POLICY, add_page_headers, page_headers
     from kernel.auth._passwords import (
         MIN_PASSWORD_LENGTH,
         check_password_policy,
@@ -145,6 +145,7 @@ __all__ = [
     "TokenConfig",
     "WeakPassword",
     "active_security",
+    "add_page_headers",
     "can_assign_roles",
     "check_password_policy",
     "check_secret_strength",

@@ -8,7 +8,7 @@ its own header, which is kept.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,25 +20,39 @@ STRICT_POLICY = (
 )
 
 
-def page_headers(prefix: str, policy: str) -> Callable[[ASGIApp], ASGIApp]:
-    """ASGI middleware: add the page headers to every HTTP answer under ``prefix``.
+class PageHeaders:
+    """ASGI middleware: add each page policy's headers to every HTTP answer under its prefix.
 
-    App-wide middleware, so that answers made by exception handlers (a "not allowed" page) get
-    them too.
+    App-wide, so that answers made by exception handlers (a "not allowed" page) get them too; one
+    instance holds every prefix, because each app-wide middleware is a layer every request of every
+    route passes through.
     """
-    added = [
-        (b"content-security-policy", policy.encode()),
-        (b"x-frame-options", b"DENY"),
-        (b"x-content-type-options", b"nosniff"),
-        (b"referrer-policy", b"same-origin"),
-    ]
 
-    def under(path: str) -> bool:
-        return path == prefix or path.startswith(prefix.rstrip("/") + "/")
+    def __init__(self) -> None:
+        self._headers: dict[str, list[tuple[bytes, bytes]]] = {}
+        self._starts: tuple[str, ...] = ()
 
-    def wrap(app: ASGIApp) -> ASGIApp:
+    def add(self, prefix: str, policy: str) -> None:
+        self._headers[prefix.rstrip("/")] = [
+            (b"content-security-policy", policy.encode()),
+            (b"x-frame-options", b"DENY"),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"same-origin"),
+        ]
+        self._starts = tuple(self._headers)
+
+    def _added_for(self, path: str) -> list[tuple[bytes, bytes]] | None:
+        if not path.startswith(self._starts):  # the common case: one C call, no page of ours
+            return None
+        for prefix, added in self._headers.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                return added
+        return None
+
+    def __call__(self, app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http" or not under(scope["path"]):
+            added = self._added_for(scope["path"]) if scope["type"] == "http" else None
+            if added is None:
                 await app(scope, receive, send)
                 return
 
@@ -54,4 +68,18 @@ def page_headers(prefix: str, policy: str) -> Callable[[ASGIApp], ASGIApp]:
 
         return middleware
 
-    return wrap
+
+def page_headers(prefix: str, policy: str) -> PageHeaders:
+    """Page headers for the pages under ``prefix``."""
+    pages = PageHeaders()
+    pages.add(prefix, policy)
+    return pages
+
+
+def add_page_headers(middleware: list[Any], prefix: str, policy: str) -> None:
+    """Give the pages under ``prefix`` their headers, in the app's one ``PageHeaders``."""
+    for layer in middleware:
+        if isinstance(layer, PageHeaders):
+            layer.add(prefix, policy)
+            return
+    middleware.append(page_headers(prefix, policy))

@@ -18,7 +18,7 @@ from litestar.di import Provide
 from litestar.exceptions import PermissionDeniedException
 from litestar.static_files import create_static_files_router
 
-from kernel.auth import PUBLIC, STRICT_POLICY, page_headers
+from kernel.auth import PUBLIC, STRICT_POLICY, add_page_headers
 from kernel.config import CoreSettings, Environment
 from kernel.console._catalog import CatalogSubsystem, ui_handlers
 from kernel.console._contrib import declared_contributions
@@ -61,7 +61,7 @@ class ConsoleSubsystem(CatalogSubsystem):
         app_config.route_handlers.extend(self._remote_fragments(host))
         app_config.route_handlers.append(console_router())
         # Console pages: never framed, scripts from this origin only (templates have none inline).
-        app_config.middleware.append(page_headers("/console", STRICT_POLICY))
+        add_page_headers(app_config.middleware, "/console", STRICT_POLICY)
         app_config.dependencies["console_closing"] = Provide(
             lambda: self.closing, sync_to_thread=False
         )
