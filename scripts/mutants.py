@@ -446,8 +446,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "dead-letter-threshold",
         "kernel/bus/_durable.py",
-        "delivered >= self.settings.max_deliver",
-        "delivered >= self.settings.max_deliver - 1",
+        "delivered >= self.max_deliver",
+        "delivered >= self.max_deliver - 1",
         (
             "tests/distribution/test_durable.py"
             "::test_failing_handler_is_retried_then_dead_lettered_and_replayed_after_fix",
@@ -456,8 +456,8 @@ MUTANTS: list[Mutant] = [
     Mutant(  # the other way: JetStream stops redelivering first, so the event is lost silently
         "dead-letter-never",
         "kernel/bus/_durable.py",
-        "delivered >= self.settings.max_deliver",
-        "delivered > self.settings.max_deliver",
+        "delivered >= self.max_deliver",
+        "delivered > self.max_deliver",
         (
             "tests/distribution/test_durable.py"
             "::test_failing_handler_is_retried_then_dead_lettered_and_replayed_after_fix",
