@@ -81,6 +81,23 @@ MUTANTS: list[Mutant] = [
         ),
     ),
     Mutant(
+        "dead-letter-id-per-event",
+        "kernel/bus/_durable.py",
+        'HEADER_MSG_ID: f"dlq-{self.name}-{stream_seq}",',
+        'HEADER_MSG_ID: f"dlq-{self.name}-{event.id}",',
+        (
+            "tests/distribution/test_durable.py"
+            "::test_a_replayed_letter_that_fails_again_comes_back_with_both_errors",
+        ),
+    ),
+    Mutant(
+        "durable-concurrency-ignored",
+        "kernel/bus/_durable.py",
+        "            concurrency=self.bound.concurrency,\n        )\n        self._loop.start()",
+        "            concurrency=1,\n        )\n        self._loop.start()",
+        ("tests/bus/test_durable_concurrency.py",),
+    ),
+    Mutant(
         "console-replay-not-re-signed",
         "kernel/console/_views.py",
         "letter = await replay_dead_letter(bus.nats.jetstream(), letter_id, reattest=reattest)",

@@ -97,6 +97,8 @@ class BoundHandler:
     durable: bool = False
     #: The JetStream consumer of a durable handler (stable across restarts and replicas).
     consumer: str | None = None
+    #: Events of a durable handler in hand at once in this process.
+    concurrency: int = 1
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -106,6 +108,7 @@ class BoundHandler:
             "queue": self.queue,
             "durable": self.durable,
             "consumer": self.consumer,
+            "concurrency": self.concurrency,
             "handled": self.stats.handled,
             "failed": self.stats.failed,
             "rejected": self.stats.rejected,
@@ -136,7 +139,7 @@ class Bus:
         #: gateway), or only binds to those it finds (a module process: its NATS user may not
         #: create them, or it could widen what it reads).
         self.keeps_streams = True
-        self._declared: list[tuple[str, str]] = []
+        self._declared: list[tuple[str, str, int]] = []
         #: module -> the subjects its manifest emits: who may be named as an event's source.
         self._emitters: dict[str, tuple[str, ...]] = {}
         self._sources: dict[tuple[str | None, str], str | None] = {}
@@ -151,6 +154,7 @@ class Bus:
             queue = _QUEUE_UNSAFE.sub("_", f"{module}.{func.__qualname__}")
         bound = BoundHandler(module, subscription.subject, name, queue, build_invoker(func))
         bound.durable = subscription.durable
+        bound.concurrency = subscription.concurrency
         if subscription.durable:
             bound.consumer = consumer_name(module, func.__qualname__)
         self._handlers.append(bound)
@@ -163,7 +167,8 @@ class Bus:
 
     def declare_durable(self, module: str, func: Handler, subscription: Subscription) -> None:
         """A durable handler of a module running elsewhere: keep its events while it is away."""
-        self._declared.append((consumer_name(module, func.__qualname__), subscription.subject))
+        name = consumer_name(module, func.__qualname__)
+        self._declared.append((name, subscription.subject, subscription.concurrency))
 
     async def connect(
         self,
@@ -208,10 +213,10 @@ class Bus:
         settings = settings or DurableSettings()
         js = self.nats.jetstream()
         if self.keeps_streams:
-            subjects = [bound.subject for bound in durable] + [s for _, s in self._declared]
+            subjects = [bound.subject for bound in durable] + [s for _, s, _ in self._declared]
             await ensure_streams(js, subjects, max_age=settings.max_age)
-            for name, subject in self._declared:
-                await ensure_consumer(js, name, subject, settings)
+            for name, subject, concurrency in self._declared:
+                await ensure_consumer(js, name, subject, settings, concurrency)
         for bound in durable:
             consumer = DurableConsumer(self, bound, settings)
             await consumer.start(js, create=self.keeps_streams)
@@ -239,8 +244,8 @@ class Bus:
     async def close(self, timeout: float = 8.0) -> None:
         """Stop taking messages, let in-flight handlers finish (bounded), then disconnect."""
         consumers, self._consumers = self._consumers, []
-        for consumer in consumers:
-            await consumer.stop(timeout)
+        # Together, so that the bound is the whole bus's, not each consumer's in turn.
+        await asyncio.gather(*(consumer.stop(timeout) for consumer in consumers))
         broker, self._broker = self._broker, None
         if broker is not None:
             await broker.stop()

@@ -25,6 +25,7 @@ from kernel.bus._durable import (
     HEADER_DLQ_DELIVERIES,
     HEADER_DLQ_ERROR,
     HEADER_DLQ_HANDLER,
+    HEADER_DLQ_HISTORY,
     HEADER_DLQ_STREAM_SEQ,
     replay_subject,
 )
@@ -43,6 +44,10 @@ from kernel.transport import covers
 
 #: What an untrusted letter keeps when replayed: nothing that could speak for someone.
 _UNTRUSTED_KEEPS = (HEADER_EVENT_ID, HEADER_CONTENT_TYPE, HEADER_TIME, HEADER_TRACEPARENT)
+#: Earlier failures a replay carries: the latest ones, each error cut short, so that the headers
+#: of an event that keeps failing stay small.
+HISTORY_KEPT = 10
+HISTORY_ERROR_LENGTH = 500
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,22 @@ class DeadLetter:
     #: When the server stored the original event, and where (trusted letters only).
     stored_at: datetime | None = None
     original_seq: int | None = None
+    #: The failures before this one, oldest first: one per earlier replay.
+    history: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def errors(self) -> list[str]:
+        """Every error this event met, oldest first (the last one is :attr:`error`)."""
+        return [str(entry.get("error", "")) for entry in self.history] + [self.error]
+
+    def failure(self) -> dict[str, Any]:
+        """This failure as the next replay's history remembers it."""
+        return {
+            "error": self.error[:HISTORY_ERROR_LENGTH],
+            "handler": self.handler,
+            "deliveries": self.deliveries,
+            "time": self.time,
+        }
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -79,6 +100,8 @@ class DeadLetter:
             "time": self.time,
             "trusted": self.trusted,
             "doubt": self.doubt,
+            "replays": len(self.history),
+            "errors": self.errors,
         }
 
     def shown_headers(self) -> dict[str, str]:
@@ -182,6 +205,7 @@ async def _judge(js: Any, letter_id: int, raw: Any, filters: _Filters) -> DeadLe
             headers=said,
             trusted=False,
             doubt=found,
+            history=_history(said),
         )
     original, subject = found
     headers = dict(original.headers or {})
@@ -194,7 +218,18 @@ async def _judge(js: Any, letter_id: int, raw: Any, filters: _Filters) -> DeadLe
         trusted=True,
         stored_at=original.time,
         original_seq=original.seq,
+        history=_history(headers),
     )
+
+
+def _history(headers: dict[str, str]) -> tuple[dict[str, Any], ...]:
+    try:
+        entries = json.loads(headers.get(HEADER_DLQ_HISTORY, "[]"))
+    except ValueError:
+        return ({"error": "(an unreadable history)"},)
+    if not isinstance(entries, list):
+        return ({"error": "(an unreadable history)"},)
+    return tuple(entry for entry in entries if isinstance(entry, dict))
 
 
 async def _read(js: Any, letter_id: int) -> Any:
@@ -253,6 +288,7 @@ async def replay_dead_letter(
             raise DeadLetterRefused(f"dead letter {letter_id} is not replayed: {doubt}")
         headers = {key: letter.headers[key] for key in _UNTRUSTED_KEEPS if key in letter.headers}
     headers[HEADER_ORIGINAL_SUBJECT] = letter.subject
+    headers[HEADER_DLQ_HISTORY] = json.dumps([*letter.history, letter.failure()][-HISTORY_KEPT:])
     headers[HEADER_MSG_ID] = f"replay-{letter_id}-{uuid.uuid4().hex}"
     await js.publish(
         replay_subject(letter.consumer), letter.data, headers=headers, stream=EVENTS_STREAM

@@ -24,9 +24,12 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import BadRequestError, NotFoundError
 
 from kernel.bus._event import (
+    HEADER_CONTENT_TYPE,
     HEADER_EVENT_ID,
     HEADER_MSG_ID,
     HEADER_ORIGINAL_SUBJECT,
+    HEADER_TIME,
+    HEADER_TRACEPARENT,
     REPLAY_PREFIX,
     Event,
 )
@@ -47,6 +50,16 @@ HEADER_DLQ_ERROR = "webos-dlq-error"
 HEADER_DLQ_HANDLER = "webos-dlq-handler"
 HEADER_DLQ_DELIVERIES = "webos-dlq-deliveries"
 HEADER_DLQ_STREAM_SEQ = "webos-dlq-stream-seq"
+#: The earlier failures of a replayed event (JSON list), written by the process that replays it.
+HEADER_DLQ_HISTORY = "webos-dlq-history"
+#: What a letter copies from its event: enough to show it; the rest is read back by sequence.
+LETTER_KEEPS = (
+    HEADER_EVENT_ID,
+    HEADER_CONTENT_TYPE,
+    HEADER_TIME,
+    HEADER_TRACEPARENT,
+    HEADER_DLQ_HISTORY,
+)
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -59,7 +72,15 @@ def replay_subject(consumer: str) -> str:
     return f"{REPLAY_PREFIX}.{consumer}"
 
 
-def consumer_config(name: str, subject: str, settings: DurableSettings) -> ConsumerConfig:
+#: Unacknowledged events a durable consumer may have out, at least (replicas share it).
+MIN_ACK_PENDING = 1000
+#: Processes of one handler, each at full concurrency, that the ack-pending limit leaves room for.
+ACK_PENDING_PROCESSES = 64
+
+
+def consumer_config(
+    name: str, subject: str, settings: DurableSettings, concurrency: int = 1
+) -> ConsumerConfig:
     return ConsumerConfig(
         durable_name=name,
         filter_subjects=[subject, replay_subject(name)],
@@ -67,15 +88,18 @@ def consumer_config(name: str, subject: str, settings: DurableSettings) -> Consu
         deliver_policy=DeliverPolicy.NEW,
         max_deliver=settings.max_deliver,
         ack_wait=settings.ack_wait,
-        max_ack_pending=1000,
+        max_ack_pending=max(MIN_ACK_PENDING, ACK_PENDING_PROCESSES * concurrency),
     )
 
 
-async def ensure_consumer(js: Any, name: str, subject: str, settings: DurableSettings) -> None:
+async def ensure_consumer(
+    js: Any, name: str, subject: str, settings: DurableSettings, concurrency: int = 1
+) -> None:
     """Create the consumer (it then keeps events for the handler while it is away), or bring an
     existing one's retry settings up to date: the server updates editable fields in place."""
     try:
-        await js.add_consumer(EVENTS_STREAM, config=consumer_config(name, subject, settings))
+        config = consumer_config(name, subject, settings, concurrency)
+        await js.add_consumer(EVENTS_STREAM, config=config)
     except BadRequestError as error:
         log.warning("durable consumer %s keeps its previous configuration: %s", name, error)
 
@@ -97,7 +121,8 @@ class DurableConsumer:
         gateway has: :attr:`bound` says whether it is fetching yet."""
         self._js = js
         if create:
-            await ensure_consumer(js, self.name, self.bound.subject, self.settings)
+            concurrency = self.bound.concurrency
+            await ensure_consumer(js, self.name, self.bound.subject, self.settings, concurrency)
             await self._bind(js)
             return
         try:
@@ -119,7 +144,12 @@ class DurableConsumer:
         info = await js.consumer_info(EVENTS_STREAM, self.name)
         self.max_deliver = info.config.max_deliver or self.settings.max_deliver
         subscription = await js.pull_subscribe_bind(durable=self.name, stream=EVENTS_STREAM)
-        self._loop = PullLoop(subscription, self._handle, name=f"durable consumer {self.name}")
+        self._loop = PullLoop(
+            subscription,
+            self._handle,
+            name=f"durable consumer {self.name}",
+            concurrency=self.bound.concurrency,
+        )
         self._loop.start()
 
     async def _bind_when_created(self, js: Any) -> None:
@@ -156,21 +186,24 @@ class DurableConsumer:
 
     async def _dead_letter(self, message: Any, event: Event, error: str, delivered: int) -> None:
         stream_seq = message.metadata.sequence.stream
+        carried = message.headers or {}
         headers = {
-            **(message.headers or {}),
+            **{key: carried[key] for key in LETTER_KEEPS if key in carried},
             HEADER_ORIGINAL_SUBJECT: event.subject,
             HEADER_DLQ_ERROR: error[:2000],
             HEADER_DLQ_HANDLER: self.bound.name,
             HEADER_DLQ_DELIVERIES: str(delivered),
             HEADER_DLQ_STREAM_SEQ: str(stream_seq),
-            # One letter per stored event, however often settling it is retried.
+            # One letter per stored event (a replay is stored anew), however often settling it is
+            # retried.
             HEADER_MSG_ID: f"dlq-{self.name}-{stream_seq}",
         }
-        await self._js.publish(
+        stored = await self._js.publish(
             f"{DLQ_PREFIX}.{self.name}", message.data, headers=headers, stream=DLQ_STREAM
         )
         log.error(
-            "event dead-lettered: subject=%s id=%s handler=%s deliveries=%d reason=%s",
+            "event dead-lettered%s: subject=%s id=%s handler=%s deliveries=%d reason=%s",
+            " (its letter was already stored)" if stored.duplicate else "",
             event.subject,
             headers.get(HEADER_EVENT_ID, ""),
             self.bound.name,
