@@ -44,13 +44,14 @@ from kernel.errors import NotRunning
 from kernel.propagation import Propagation
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, fail, received_span, start_span, traceparent_of
-from kernel.transport import covers, is_internal_subject, normalize_subject
+from kernel.transport import check_size, covers, is_internal_subject, normalize_subject
 
 if TYPE_CHECKING:
     from faststream.nats import NatsBroker
 
     from kernel.bus._durable import DurableConsumer
-    from kernel.bus._settings import DurableSettings
+    from kernel.bus._keeping import Keeper
+    from kernel.bus._settings import BusSettings, DurableSettings
 
 log = logging.getLogger("webos.bus")
 _UNJUDGED = object()
@@ -143,6 +144,7 @@ class Bus:
         #: module -> the subjects its manifest emits: who may be named as an event's source.
         self._emitters: dict[str, tuple[str, ...]] = {}
         self._sources: dict[tuple[str | None, str], str | None] = {}
+        self._keeper: Keeper | None = None
 
     # -- wiring (kernel only) -------------------------------------------------------------
 
@@ -178,6 +180,7 @@ class Bus:
         event_log: bool = False,
         durable: DurableSettings | None = None,
         propagation: Propagation | None = None,
+        settings: BusSettings | None = None,
     ) -> None:
         """Connect and start every handler. ``propagation`` is what travels with events (the
         kernel's own; default: trace and correlation id only)."""
@@ -197,6 +200,12 @@ class Bus:
                 self._subscribe(bound)
         await self._broker.start()
         await self._start_durable(durable)
+        from kernel.bus._keeping import Keeper
+        from kernel.bus._settings import BusSettings
+
+        keeper = Keeper(self.nats, timeout=(settings or BusSettings()).publish_timeout)
+        await keeper.start()
+        self._keeper = keeper
         # A round trip makes the server register our subscriptions before start-up completes:
         # "started" then means "receiving", even for events another connection emits next.
         await self.nats.flush()
@@ -243,6 +252,9 @@ class Bus:
 
     async def close(self, timeout: float = 8.0) -> None:
         """Stop taking messages, let in-flight handlers finish (bounded), then disconnect."""
+        keeper, self._keeper = self._keeper, None
+        if keeper is not None:
+            await keeper.close()
         consumers, self._consumers = self._consumers, []
         # Together, so that the bound is the whole bus's, not each consumer's in turn.
         await asyncio.gather(*(consumer.stop(timeout) for consumer in consumers))
@@ -323,11 +335,16 @@ class Bus:
         source: str | None = None,
         headers: Mapping[str, str] | None = None,
         event_id: str | None = None,
+        durable: bool = False,
     ) -> str:
         """Publish ``payload`` as JSON on ``subject``; return the event id.
 
         The body is the plain JSON payload; metadata travels in NATS headers so that any NATS
-        client can read the events without knowing WebOS.
+        client can read the events without knowing WebOS. An event a durable handler takes
+        (anywhere) returns only once JetStream stored it, and raises ``EventNotStored`` when it
+        could not be within ``WEBOS_PUBLISH_TIMEOUT``; ``durable=True`` asks for that on any
+        subject. Other events are sent at most once. A message larger than the server accepts
+        raises ``PayloadTooLarge`` before anything is sent.
         """
         broker = self._broker
         if broker is None:
@@ -365,7 +382,13 @@ class Bus:
         if headers:
             meta.update(headers)
         try:
-            await broker.publish(pydantic_core.to_json(payload), subject, headers=meta)
+            body = pydantic_core.to_json(payload)
+            keeper = self._keeper
+            if keeper is not None and (durable or keeper.keeps(subject)):
+                await keeper.store(subject, body, meta)
+            else:
+                check_size(self.nats, subject, body, meta)
+                await broker.publish(body, subject, headers=meta)
         except Exception as error:
             span.record_exception(error)
             fail(span, f"{type(error).__name__}: {error}")

@@ -1,4 +1,4 @@
-"""Settings of durable handlers: ``WEBOS_DURABLE_*``."""
+"""Settings of the bus (``WEBOS_PUBLISH_TIMEOUT``) and of durable handlers (``WEBOS_DURABLE_*``)."""
 
 from __future__ import annotations
 
@@ -28,3 +28,14 @@ class DurableSettings(WebOSSettings):
 
     def delay(self, delivered: int) -> float:
         return retry_delay(delivered, self.backoff, self.backoff_max)
+
+
+class BusSettings(WebOSSettings):
+    """``WEBOS_PUBLISH_TIMEOUT``."""
+
+    publish_timeout: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds an event that a stream keeps may take to be stored, a leader "
+        "election or reconnect included, before emit raises EventNotStored.",
+    )

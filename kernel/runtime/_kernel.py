@@ -25,7 +25,13 @@ from typing import Any, TypeVar
 
 import pluggy
 
-from kernel.bus import Bus, DurableSettings, EventsConvention, declare_durable_handlers
+from kernel.bus import (
+    Bus,
+    BusSettings,
+    DurableSettings,
+    EventsConvention,
+    declare_durable_handlers,
+)
 from kernel.bus import bus as default_bus
 from kernel.config import CoreSettings, WebOSSettings
 from kernel.contracts import Role, Subsystem
@@ -272,6 +278,7 @@ class Kernel:
                 event_log=self.settings.event_log,
                 durable=self.get(DurableSettings),
                 propagation=self.propagation,
+                settings=self.get(BusSettings),
             )
         except Exception as error:
             self._started = False

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from pydantic import Field, ValidationError, model_validator
 
 from kernel.auth import AuthSettings
-from kernel.bus import DurableSettings
+from kernel.bus import BusSettings, DurableSettings
 from kernel.config import (
     CoreSettings,
     WebOSSettings,
@@ -47,6 +47,7 @@ class KernelSettings(CoreSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
+    bus: BusSettings = Field(default_factory=BusSettings)
 
     # Part fields are named so that no WEBOS_ variable matches them (WEBOS_METRICS is a switch).
     #: Field name -> its part's class, for routing ``name_field`` overrides.
@@ -62,6 +63,7 @@ class KernelSettings(CoreSettings):
         "database": DatabaseSettings,
         "storage": StorageSettings,
         "telemetry": TelemetrySettings,
+        "bus": BusSettings,
     }
 
     @model_validator(mode="before")

@@ -31,7 +31,7 @@ from taskiq import AsyncResultBackend, TaskiqResult
 from taskiq.depends.progress_tracker import TaskProgress
 
 from kernel.errors import WebOSError
-from kernel.tasks._publish import AckedPublisher
+from kernel.transport import AckedPublisher
 
 STATUS_BUCKET = "WEBOS_TASK_STATUS"
 LATEST_WALK_FACTOR = 4

@@ -29,14 +29,13 @@ from kernel.tasks._active import TasksNotRunning, activate, deactivate
 from kernel.tasks._broker import KernelTaskBroker, PrincipalOf, queued_status, queued_tasks
 from kernel.tasks._context import outgoing_labels
 from kernel.tasks._decorator import TaskRef
-from kernel.tasks._publish import AckedPublisher
 from kernel.tasks._schedule import KvScheduleSource, Scheduler
 from kernel.tasks._settings import TasksSettings
 from kernel.tasks._store import StatusStore, TaskStatus
 from kernel.tasks._worker import BoundTask, Worker
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, child_span
-from kernel.transport import NatsSettings
+from kernel.transport import AckedPublisher, NatsSettings
 
 if TYPE_CHECKING:
     from litestar.config.app import AppConfig

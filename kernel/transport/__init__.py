@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 from kernel._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from kernel.transport._acked import AckedPublisher
     from kernel.transport._connect import connect_once
     from kernel.transport._credentials import (
         EMBEDDED_USER,
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
         read_credentials,
         url_user,
     )
+    from kernel.transport._limits import PayloadTooLarge, check_size, header_size
     from kernel.transport._pull import PullLoop, retry_delay
     from kernel.transport._server import EmbeddedNats, find_nats_server, port_is_free
     from kernel.transport._settings import NatsSettings
@@ -36,15 +38,19 @@ __all__ = [
     "EMBEDDED_USER",
     "INTERNAL_SUBJECTS",
     "KERNEL_PREFIX",
+    "AckedPublisher",
     "EmbeddedNats",
     "InvalidSubject",
     "NatsCredentials",
     "NatsSettings",
+    "PayloadTooLarge",
     "PullLoop",
+    "check_size",
     "connect_once",
     "covers",
     "embedded_dir",
     "find_nats_server",
+    "header_size",
     "inbox_prefix",
     "inbox_prefix_for",
     "is_internal_subject",
