@@ -48,7 +48,17 @@ async def _keep_message(message: Any) -> Any:
     return message
 
 
-def subscribe(broker: NatsBroker, subject: str, queue: str | None, consume: Consume) -> None:
+def subscribe(
+    broker: NatsBroker,
+    subject: str,
+    queue: str | None,
+    consume: Consume,
+    *,
+    pending_messages: int,
+    pending_bytes: int,
+) -> Any:
+    """Subscribe ``consume``; return FastStream's subscriber (its ``subscription``, once
+    started, is nats-py's, with the backlog held in this process)."""
     # Core NATS messages have nothing to acknowledge (FastStream marks them acked on arrival)
     # and the consumer catches every handler error itself; MANUAL only drops FastStream's
     # per-message acknowledgement middleware, a measurable share of delivery cost.
@@ -56,9 +66,15 @@ def subscribe(broker: NatsBroker, subject: str, queue: str | None, consume: Cons
     # any message that has a reply subject, so a `>` handler would answer service calls
     # and forwarded HTTP requests meant for other processes.
     subscriber = broker.subscriber(
-        subject, queue=queue or "", ack_policy=AckPolicy.MANUAL, no_reply=True
+        subject,
+        queue=queue or "",
+        ack_policy=AckPolicy.MANUAL,
+        no_reply=True,
+        pending_msgs_limit=pending_messages,
+        pending_bytes_limit=pending_bytes,
     )
     subscriber(consume, decoder=_keep_message)
+    return subscriber
 
 
 def is_slow_consumer(error: Exception) -> bool:

@@ -83,6 +83,8 @@ class HandlerStats:
     handled: int = 0
     failed: int = 0
     rejected: int = 0
+    #: Events dropped because this handler's backlog in this process was full.
+    dropped: int = 0
 
 
 @dataclass(slots=True)
@@ -100,6 +102,14 @@ class BoundHandler:
     consumer: str | None = None
     #: Events of a durable handler in hand at once in this process.
     concurrency: int = 1
+    #: FastStream's subscriber of a core handler (its nats-py subscription holds the backlog).
+    subscriber: Any = None
+
+    @property
+    def backlog(self) -> int:
+        """Events received for a core handler and not yet handled in this process."""
+        subscription = getattr(self.subscriber, "subscription", None)
+        return int(getattr(subscription, "pending_msgs", 0) or 0)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -113,6 +123,8 @@ class BoundHandler:
             "handled": self.stats.handled,
             "failed": self.stats.failed,
             "rejected": self.stats.rejected,
+            "dropped": self.stats.dropped,
+            "backlog": self.backlog,
         }
 
 
@@ -188,8 +200,10 @@ class Bus:
             raise RuntimeError("the bus is already connected")
         # Loaded here, not at import: importing the bus must not load FastStream (see above).
         from kernel.bus import _broker
+        from kernel.bus._settings import BusSettings
 
         self._event_log = event_log
+        self._settings = settings or BusSettings()
         if propagation is not None:
             self.propagation = propagation
         self._broker = _broker.new_broker(
@@ -201,9 +215,8 @@ class Bus:
         await self._broker.start()
         await self._start_durable(durable)
         from kernel.bus._keeping import Keeper
-        from kernel.bus._settings import BusSettings
 
-        keeper = Keeper(self.nats, timeout=(settings or BusSettings()).publish_timeout)
+        keeper = Keeper(self.nats, timeout=self._settings.publish_timeout)
         await keeper.start()
         self._keeper = keeper
         # A round trip makes the server register our subscriptions before start-up completes:
@@ -248,7 +261,14 @@ class Bus:
         from kernel.bus import _broker
 
         assert self._broker is not None
-        _broker.subscribe(self._broker, bound.subject, bound.queue, self._consumer(bound))
+        bound.subscriber = _broker.subscribe(
+            self._broker,
+            bound.subject,
+            bound.queue,
+            self._consumer(bound),
+            pending_messages=self._settings.subscription_pending_messages,
+            pending_bytes=self._settings.subscription_pending_bytes,
+        )
 
     async def close(self, timeout: float = 8.0) -> None:
         """Stop taking messages, let in-flight handlers finish (bounded), then disconnect."""
@@ -511,6 +531,14 @@ class Bus:
             log.info("event handled: subject=%s id=%s handler=%s", *_ids(event, bound))
         return Delivery("handled")
 
+    def _bound_to(self, subscription: Any) -> BoundHandler | None:
+        for bound in self._handlers:
+            if subscription is not None and subscription is getattr(
+                bound.subscriber, "subscription", None
+            ):
+                return bound
+        return None
+
     async def _on_nats_error(self, error: Exception) -> None:
         from kernel.bus import _broker
 
@@ -518,6 +546,9 @@ class Bus:
             # nats-py drops the message when a subscription's pending buffer is full; say so
             # loudly (first, then every 1000th) rather than losing events without a trace.
             self.dropped += 1
+            bound = self._bound_to(getattr(error, "sub", None))
+            if bound is not None:
+                bound.stats.dropped += 1
             if self.dropped == 1 or self.dropped % 1000 == 0:
                 log.error(
                     "slow consumer: events on %s are being dropped (%d so far); use "

@@ -31,11 +31,22 @@ class DurableSettings(WebOSSettings):
 
 
 class BusSettings(WebOSSettings):
-    """``WEBOS_PUBLISH_TIMEOUT``."""
+    """``WEBOS_PUBLISH_TIMEOUT``, ``WEBOS_SUBSCRIPTION_PENDING_MESSAGES`` and ``_BYTES``."""
 
     publish_timeout: float = Field(
         10.0,
         gt=0,
         description="Seconds an event that a stream keeps may take to be stored, a leader "
         "election or reconnect included, before emit raises EventNotStored.",
+    )
+    subscription_pending_messages: int = Field(
+        10_000,
+        ge=1,
+        description="Events one handler's subscription may hold in this process before further "
+        "ones are dropped (and counted); durable handlers keep theirs in JetStream instead.",
+    )
+    subscription_pending_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1024,
+        description="Bytes one handler's subscription may hold in this process (see above).",
     )
