@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from kernel.bus import EVENTS_STREAM
 from kernel.deploy._inspect import ModuleFacts
 from kernel.forwarding import HTTP_SUBJECT
 from kernel.nodes import HEARTBEAT, LEAVING
@@ -31,6 +32,8 @@ from kernel.registry import SUBJECT_PREFIX as SERVICE_PREFIX
 from kernel.transport import INTERNAL_SUBJECTS, covers, inbox_prefix, overlap
 
 NODE_SUBJECTS = "webos.node.>"
+#: JetStream's announcements of changes to WEBOS_EVENTS (which subjects it keeps).
+STREAM_CHANGES = f"$JS.EVENT.ADVISORY.STREAM.*.{EVENTS_STREAM}"
 # Tasks (kernel.tasks: stream WEBOS_TASKS on webos.tasks.<module>.>, status in the KV bucket
 # WEBOS_TASK_STATUS). Not imported, to keep this free of the tasks subsystem's imports; tests/deploy
 # checks they agree.
@@ -90,7 +93,12 @@ def _private(facts: ModuleFacts) -> list[str]:
 
 
 def _own(facts: ModuleFacts) -> list[str]:
-    subjects = [inbox_subjects(module_user(facts.name)), NODE_SUBJECTS, *_private(facts)]
+    subjects = [
+        inbox_subjects(module_user(facts.name)),
+        NODE_SUBJECTS,
+        STREAM_CHANGES,  # which subjects WEBOS_EVENTS keeps (kernel.bus._keeping)
+        *_private(facts),
+    ]
     if facts.services:
         subjects.append("$SRV.*")  # PING, INFO, STATS of every service
     return subjects
