@@ -39,8 +39,10 @@ class BusSettings(WebOSSettings):
         description="Seconds an event that a stream keeps may take to be stored, a leader "
         "election or reconnect included, before emit raises EventNotStored.",
     )
+    # Bytes bound the memory; the count only stops a flood of tiny events. nats-py's own
+    # defaults (524,288 events, 128 MiB per subscription) let a slow handler grow without end.
     subscription_pending_messages: int = Field(
-        10_000,
+        65_536,
         ge=1,
         description="Events one handler's subscription may hold in this process before further "
         "ones are dropped (and counted); durable handlers keep theirs in JetStream instead.",
