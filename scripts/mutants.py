@@ -204,6 +204,20 @@ MUTANTS: list[Mutant] = [
             "::test_forwarded_headers_too_large_for_one_message_are_413_and_the_gateway_stays_ready",
         ),
     ),
+    Mutant(  # a task whose body fits but not with its headers: the server closes the link
+        "task-unmeasured",
+        "kernel/transport/_acked.py",
+        "        check_size(self._connection, subject, payload, headers)",
+        "        pass",
+        ("tests/tasks/test_limits.py::test_a_task_too_large_to_send_or_to_record_is_refused_once",),
+    ),
+    Mutant(  # a result too large to record: retried, and refused, again and again
+        "task-result-unmeasured",
+        "kernel/tasks/_worker.py",
+        "            except PayloadTooLarge as too_large:",
+        "            except ZeroDivisionError as too_large:",
+        ("tests/tasks/test_limits.py::test_a_task_too_large_to_send_or_to_record_is_refused_once",),
+    ),
     # -- stopping within one bound --------------------------------------------------------
     Mutant(  # every part waits the whole bound in turn: 9.5 s against 8 in the issue
         "shutdown-bound-per-part",
