@@ -229,6 +229,16 @@ MUTANTS: list[Mutant] = [
             "::test_a_module_process_stops_within_its_bound_and_names_what_it_cut_off",
         ),
     ),
+    Mutant(  # with no server to drain to, stopping raised: exit 1 and a traceback
+        "shutdown-drain-error-fatal",
+        "kernel/bus/_bus.py",
+        "    except Exception as error:  # e.g. reconnecting: there is no server to drain to",
+        "    except ZeroDivisionError as error:",
+        (
+            "tests/distribution/test_shutdown.py"
+            "::test_processes_stop_cleanly_within_their_bound_when_nats_is_gone",
+        ),
+    ),
     # -- who may call ---------------------------------------------------------------------
     Mutant(
         "guard-deny-anonymous",

@@ -614,13 +614,18 @@ async def _disconnect(broker: NatsBroker, within: float) -> list[str]:
     try:
         await asyncio.wait_for(broker.stop(), max(within, HAND_BACK_WAIT))
     except TimeoutError:
-        if connection is not None:
-            try:
-                await connection.close()
-            except Exception as error:  # closing is all that was left to do: say it failed
-                log.warning("NATS connection not closed cleanly: %r", error)
-        return ["the connection's drain (closed outright)"]
-    return []
+        cut = ["the connection's drain (closed outright)"]
+    except Exception as error:  # e.g. reconnecting: there is no server to drain to
+        log.warning("NATS connection not drained (%r); closing it", error)
+        cut = []
+    else:
+        return []
+    if connection is not None:
+        try:
+            await connection.close()
+        except Exception as error:  # closing is all that was left to do: say it failed
+            log.warning("NATS connection not closed cleanly: %r", error)
+    return cut
 
 
 def _ids(event: Event, bound: BoundHandler) -> tuple[str, str, str]:

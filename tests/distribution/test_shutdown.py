@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 
 from kernel.registry import ServiceUnavailable
 from kernel.testing import KernelHarness, write_module
+from kernel.transport import EmbeddedNats
 
 #: The module process's WEBOS_SHUTDOWN_TIMEOUT, and what its exit may take beyond it (the
 #: interpreter's own exit, on a loaded machine) before the test calls it over its bound.
@@ -130,3 +132,44 @@ async def test_a_module_process_stops_within_its_bound_and_names_what_it_cut_off
     # The event handed back is not lost: a replica started later handles it.
     await webos.run_module("hang", modules_path=modules_path, HANG_MARKS=str(marks))
     await _until_exists(marks / "job-done")
+
+
+async def test_processes_stop_cleanly_within_their_bound_when_nats_is_gone(
+    modules_path: Path, tmp_path: Path
+) -> None:
+    """The test's own nats-server, stopped under a gateway and a module process: with nothing
+    to drain to, both still stop within their bound, and the module process exits 0."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    server = EmbeddedNats(port, tmp_path / "nats", server_name="webos-gone")
+    server.start()
+    harness = KernelHarness(server.url, tmp_path / ".webos")
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    try:
+        gateway = await harness.start(
+            modules_path=modules_path, exclude=["hang"], shutdown_timeout=BOUND
+        )
+        process = await harness.run_module(
+            "hang",
+            modules_path=modules_path,
+            WEBOS_SHUTDOWN_TIMEOUT=str(BOUND),
+            HANG_MARKS=str(marks),
+        )
+        server.stop()
+
+        signalled = time.monotonic()
+        assert await process.stop(signal.SIGTERM, timeout=60) == 0, process.output()
+        took = time.monotonic() - signalled
+        await asyncio.wait_for(gateway.stop(), 60)  # a bound on failure: it returns at all
+
+        assert took < BOUND + MARGIN, f"the process took {took:.1f}s to exit"
+        assert "NATS connection not drained" in process.output()
+        assert f"within its bound of {BOUND}s" in process.output()
+    finally:
+        if server.pid is None:  # back up for the harness's own clean-up, which talks to it
+            server = EmbeddedNats(port, tmp_path / "nats", server_name="webos-gone")
+            server.start()
+        await harness.close()
+        server.stop()
