@@ -63,7 +63,9 @@ class CoreSettings(WebOSSettings):
     log_level: str = Field("INFO", description="Root log level.")
     event_log: bool = Field(False, description="Log every event handled at INFO (costly).")
     request_timeout: float = Field(5.0, gt=0, description="Seconds to wait for NATS replies.")
-    shutdown_timeout: float = Field(8.0, gt=0, description="Seconds granted to drain on stop.")
+    shutdown_timeout: float = Field(
+        8.0, gt=0, description="Seconds the whole stop of a process may take, from the signal."
+    )
 
     @field_validator("log_level")
     @classmethod

@@ -144,6 +144,101 @@ MUTANTS: list[Mutant] = [
             "::test_a_genuine_letter_replays_as_its_caller_judged_at_the_stored_time",
         ),
     ),
+    Mutant(
+        "dead-letter-any-digest",
+        "kernel/bus/_dlq.py",
+        'if not hmac.compare_digest(payload_digest(original.data or b""), digest):',
+        "if False:",
+        (
+            "tests/bus/test_dead_letter_trust.py"
+            "::test_a_letter_without_its_payload_is_believed_only_by_the_payloads_digest",
+        ),
+    ),
+    Mutant(  # the letter goes with the payload however large: the server closes the connection
+        "dead-letter-unmeasured",
+        "kernel/bus/_durable.py",
+        "if limit is None or len(data) + header_size(headers) <= limit:",
+        "if True:",
+        (
+            "tests/distribution/test_payload_limits.py"
+            "::test_a_near_limit_invalid_event_is_dead_lettered_and_the_module_stays_connected",
+        ),
+    ),
+    Mutant(
+        "service-result-unmeasured",
+        "kernel/registry/_serve.py",
+        "            check_size(nats, request.subject, body, None)",
+        "            pass",
+        (
+            "tests/distribution/test_payload_limits.py"
+            "::test_a_service_result_too_large_is_an_error_the_caller_reads",
+        ),
+    ),
+    Mutant(  # an answer's headers beyond a message: the server would close the module's link
+        "forwarded-answer-head-unmeasured",
+        "kernel/forwarding/_server_exchange.py",
+        "            if not _fits(self.nats, head):",
+        "            if False:",
+        (
+            "tests/distribution/test_payload_limits.py"
+            "::test_forwarded_headers_too_large_for_one_message_are_413_and_the_gateway_stays_ready",
+        ),
+    ),
+    Mutant(
+        "forwarded-answer-whole-unmeasured",
+        "kernel/forwarding/_server_exchange.py",
+        "            if _fits(self.nats, answer):",
+        "            if True:",
+        (
+            "tests/distribution/test_payload_limits.py"
+            "::test_an_answer_whose_headers_do_not_fit_with_its_body_comes_in_pieces",
+        ),
+    ),
+    Mutant(
+        "forwarded-request-head-unmeasured",
+        "kernel/forwarding/_client.py",
+        "            check_size(nats, self.subject, payload, None)",
+        "            pass",
+        (
+            "tests/distribution/test_payload_limits.py"
+            "::test_forwarded_headers_too_large_for_one_message_are_413_and_the_gateway_stays_ready",
+        ),
+    ),
+    Mutant(  # a task whose body fits but not with its headers: the server closes the link
+        "task-unmeasured",
+        "kernel/transport/_acked.py",
+        "        check_size(self._connection, subject, payload, headers)",
+        "        pass",
+        ("tests/tasks/test_limits.py::test_a_task_too_large_to_send_or_to_record_is_refused_once",),
+    ),
+    Mutant(  # a result too large to record: retried, and refused, again and again
+        "task-result-unmeasured",
+        "kernel/tasks/_worker.py",
+        "            except PayloadTooLarge as too_large:",
+        "            except ZeroDivisionError as too_large:",
+        ("tests/tasks/test_limits.py::test_a_task_too_large_to_send_or_to_record_is_refused_once",),
+    ),
+    # -- stopping within one bound --------------------------------------------------------
+    Mutant(  # every part waits the whole bound in turn: 9.5 s against 8 in the issue
+        "shutdown-bound-per-part",
+        "kernel/runtime/_stopping.py",
+        "return max(0.0, self.bound - self.reserve - self.elapsed())",
+        "return self.bound",
+        (
+            "tests/distribution/test_shutdown.py"
+            "::test_a_module_process_stops_within_its_bound_and_names_what_it_cut_off",
+        ),
+    ),
+    Mutant(  # with no server to drain to, stopping raised: exit 1 and a traceback
+        "shutdown-drain-error-fatal",
+        "kernel/bus/_bus.py",
+        "    except Exception as error:  # e.g. reconnecting: there is no server to drain to",
+        "    except ZeroDivisionError as error:",
+        (
+            "tests/distribution/test_shutdown.py"
+            "::test_processes_stop_cleanly_within_their_bound_when_nats_is_gone",
+        ),
+    ),
     # -- who may call ---------------------------------------------------------------------
     Mutant(
         "guard-deny-anonymous",

@@ -36,6 +36,9 @@ def new_broker(
         error_cb=on_error,
         connect_timeout=3,
         max_reconnect_attempts=-1,
+        # FastStream would wait up to 15 s per subscriber for its handlers on stop; Bus.close
+        # waits for them itself, within the process's one WEBOS_SHUTDOWN_TIMEOUT.
+        graceful_timeout=None,
         # Replies (service calls, JetStream, forwarding frames) under this user's own prefix:
         # the generated NATS permissions let no other user read them.
         inbox_prefix=inbox_prefix_for(url),

@@ -44,7 +44,13 @@ from kernel.errors import NotRunning
 from kernel.propagation import Propagation
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, fail, received_span, start_span, traceparent_of
-from kernel.transport import check_size, covers, is_internal_subject, normalize_subject
+from kernel.transport import (
+    HAND_BACK_WAIT,
+    check_size,
+    covers,
+    is_internal_subject,
+    normalize_subject,
+)
 
 if TYPE_CHECKING:
     from faststream.nats import NatsBroker
@@ -64,6 +70,10 @@ _QUEUE_UNSAFE = re.compile(r"[^A-Za-z0-9_\-.]")
 # keep up, so a backlog is held (and, past the subscription's pending limits, counted in
 # ``Bus.dropped``) by this process instead.
 _YIELD_EVERY = 16
+#: The header FastStream's publish adds.
+_CORRELATION = "correlation_id"
+#: Seconds between looks at the core handlers still running while the bus stops.
+_SETTLE_POLL = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +114,8 @@ class BoundHandler:
     concurrency: int = 1
     #: FastStream's subscriber of a core handler (its nats-py subscription holds the backlog).
     subscriber: Any = None
+    #: Events of a core handler being handled now (stopping waits for them, within its bound).
+    in_hand: int = 0
 
     @property
     def backlog(self) -> int:
@@ -270,17 +282,44 @@ class Bus:
             pending_bytes=self._settings.subscription_pending_bytes,
         )
 
-    async def close(self, timeout: float = 8.0) -> None:
-        """Stop taking messages, let in-flight handlers finish (bounded), then disconnect."""
+    async def close(self, timeout: float = 8.0, *, closing: float | None = None) -> list[str]:
+        """Stop taking messages, let in-flight handlers finish within ``timeout`` (what is left
+        of the process's shutdown bound), then disconnect within ``closing`` (the time left until
+        the bound itself; ``timeout`` when not given). Handlers still running are cut off.
+        Returns what was cut off, for the kernel's account."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        closed_by = loop.time() + max(timeout if closing is None else closing, timeout)
         keeper, self._keeper = self._keeper, None
         if keeper is not None:
             await keeper.close()
         consumers, self._consumers = self._consumers, []
         # Together, so that the bound is the whole bus's, not each consumer's in turn.
-        await asyncio.gather(*(consumer.stop(timeout) for consumer in consumers))
+        stopped = await asyncio.gather(
+            *(consumer.stop(timeout) for consumer in consumers), self._settle_core(deadline)
+        )
+        cut = [what for found in stopped for what in found]
         broker, self._broker = self._broker, None
         if broker is not None:
-            await broker.stop()
+            cut += await _disconnect(broker, closed_by - loop.time())
+        return cut
+
+    async def _settle_core(self, deadline: float) -> list[str]:
+        """Core handlers take no more events; those in hand get until ``deadline`` (the broker's
+        stop then cancels them). Returns the handlers cut off."""
+        core = [bound for bound in self._handlers if bound.subscriber is not None]
+        for bound in core:
+            bound.subscriber.running = False  # FastStream skips what arrives from now on
+        loop = asyncio.get_running_loop()
+        while loop.time() < deadline:
+            if not any(bound.in_hand for bound in core):
+                break
+            await asyncio.sleep(_SETTLE_POLL)
+        return [
+            f"{bound.in_hand} event(s) in hand of handler {bound.name}, cancelled"
+            for bound in core
+            if bound.in_hand
+        ]
 
     def reset(self) -> None:
         """Forget handlers, emitters and counters. Only valid while disconnected."""
@@ -407,8 +446,10 @@ class Bus:
             if keeper is not None and (durable or keeper.keeps(subject)):
                 await keeper.store(subject, body, meta)
             else:
-                check_size(self.nats, subject, body, meta)
-                await broker.publish(body, subject, headers=meta)
+                # FastStream adds a correlation_id header (a fresh uuid unless given): the
+                # event's id, counted with the rest.
+                check_size(self.nats, subject, body, {**meta, _CORRELATION: event_id})
+                await broker.publish(body, subject, headers=meta, correlation_id=event_id)
         except Exception as error:
             span.record_exception(error)
             fail(span, f"{type(error).__name__}: {error}")
@@ -456,7 +497,11 @@ class Bus:
             if skip_internal and is_internal_subject(raw.subject):
                 return
             event = Event.from_message(raw.subject, raw.data, raw.headers, source_of)
-            await self.deliver(bound, event)
+            bound.in_hand += 1
+            try:
+                await self.deliver(bound, event)
+            finally:
+                bound.in_hand -= 1
             since_yield += 1
             if since_yield >= _YIELD_EVERY:
                 since_yield = 0
@@ -558,6 +603,29 @@ class Bus:
                 )
             return
         log.warning("NATS error: %s", error)
+
+
+async def _disconnect(broker: NatsBroker, within: float) -> list[str]:
+    """Stop the broker: its drain waits for the core handlers still running, which may never
+    end. Past ``within`` (at least :data:`HAND_BACK_WAIT`) the connection is closed outright."""
+    from kernel.bus import _broker  # FastStream loads when the bus connects
+
+    connection = _broker.connection_of(broker)
+    try:
+        await asyncio.wait_for(broker.stop(), max(within, HAND_BACK_WAIT))
+    except TimeoutError:
+        cut = ["the connection's drain (closed outright)"]
+    except Exception as error:  # e.g. reconnecting: there is no server to drain to
+        log.warning("NATS connection not drained (%r); closing it", error)
+        cut = []
+    else:
+        return []
+    if connection is not None:
+        try:
+            await connection.close()
+        except Exception as error:  # closing is all that was left to do: say it failed
+            log.warning("NATS connection not closed cleanly: %r", error)
+    return cut
 
 
 def _ids(event: Event, bound: BoundHandler) -> tuple[str, str, str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -35,7 +36,7 @@ from kernel.bus._event import (
 )
 from kernel.bus._settings import DurableSettings
 from kernel.bus._streams import DLQ_PREFIX, DLQ_STREAM, EVENTS_STREAM
-from kernel.transport import PullLoop
+from kernel.transport import PullLoop, header_size, max_payload
 
 if TYPE_CHECKING:
     from kernel.bus._bus import BoundHandler, Bus
@@ -52,6 +53,11 @@ HEADER_DLQ_DELIVERIES = "webos-dlq-deliveries"
 HEADER_DLQ_STREAM_SEQ = "webos-dlq-stream-seq"
 #: The earlier failures of a replayed event (JSON list), written by the process that replays it.
 HEADER_DLQ_HISTORY = "webos-dlq-history"
+#: Set on a letter stored without its event's payload (the two did not fit one message): the
+#: payload's SHA-256, so that the letter still names exactly one stored payload (see _dlq.py).
+HEADER_DLQ_PAYLOAD_SHA256 = "webos-dlq-payload-sha256"
+#: Set on every letter, as ``js.publish(..., stream=)`` would: only WEBOS_DLQ may store it.
+HEADER_EXPECTED_STREAM = "Nats-Expected-Stream"
 #: What a letter copies from its event: enough to show it; the rest is read back by sequence.
 LETTER_KEEPS = (
     HEADER_EVENT_ID,
@@ -187,8 +193,7 @@ class DurableConsumer:
     async def _dead_letter(self, message: Any, event: Event, error: str, delivered: int) -> None:
         stream_seq = message.metadata.sequence.stream
         carried = message.headers or {}
-        headers = {
-            **{key: carried[key] for key in LETTER_KEEPS if key in carried},
+        own = {
             HEADER_ORIGINAL_SUBJECT: event.subject,
             HEADER_DLQ_ERROR: error[:2000],
             HEADER_DLQ_HANDLER: self.bound.name,
@@ -197,13 +202,17 @@ class DurableConsumer:
             # One letter per stored event (a replay is stored anew), however often settling it is
             # retried.
             HEADER_MSG_ID: f"dlq-{self.name}-{stream_seq}",
+            HEADER_EXPECTED_STREAM: DLQ_STREAM,
         }
-        stored = await self._js.publish(
-            f"{DLQ_PREFIX}.{self.name}", message.data, headers=headers, stream=DLQ_STREAM
-        )
+        copied = {key: carried[key] for key in LETTER_KEEPS if key in carried}
+        data, headers = fit_letter(max_payload(self.bus.nats), message.data, copied, own)
+        stored = await self._js.publish(f"{DLQ_PREFIX}.{self.name}", data, headers=headers)
         log.error(
-            "event dead-lettered%s: subject=%s id=%s handler=%s deliveries=%d reason=%s",
+            "event dead-lettered%s%s: subject=%s id=%s handler=%s deliveries=%d reason=%s",
             " (its letter was already stored)" if stored.duplicate else "",
+            " (its payload is read from the original: the two did not fit one message)"
+            if HEADER_DLQ_PAYLOAD_SHA256 in headers
+            else "",
             event.subject,
             headers.get(HEADER_EVENT_ID, ""),
             self.bound.name,
@@ -211,13 +220,41 @@ class DurableConsumer:
             error,
         )
 
-    async def stop(self, timeout: float) -> None:
-        """Stop fetching, let the message in hand finish (bounded), then unsubscribe."""
+    async def stop(self, timeout: float) -> list[str]:
+        """Stop fetching, let the events in hand finish (bounded by ``timeout``), hand back the
+        rest, then unsubscribe. Returns what was cut off, for the kernel's account."""
         waiting, self._waiting = self._waiting, None
         if waiting is not None:
             waiting.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await waiting
         loop, self._loop = self._loop, None
-        if loop is not None:
-            await loop.stop(timeout)
+        cut = await loop.stop(timeout) if loop is not None else 0
+        if not cut:
+            return []
+        return [f"{cut} event(s) in hand of durable handler {self.bound.name}, handed back"]
+
+
+def payload_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def fit_letter(
+    limit: int | None, data: bytes, copied: dict[str, str], own: dict[str, str]
+) -> tuple[bytes, dict[str, str]]:
+    """A letter's body and headers, as they fit in one message of at most ``limit`` bytes.
+
+    An event may fill a message on its own, and a letter adds headers (the error, the handler...):
+    sending both would make the server close the connection, and the event would come back and
+    do it again. Such a letter leaves the payload out and names it by its digest (the original
+    is read back from WEBOS_EVENTS by sequence); if even what it copied of the event's headers is
+    too much, it keeps only its own.
+    """
+    headers = {**copied, **own}
+    if limit is None or len(data) + header_size(headers) <= limit:
+        return data, headers
+    digest = {HEADER_DLQ_PAYLOAD_SHA256: payload_digest(data)}
+    headers = {**copied, **own, **digest}
+    if header_size(headers) > limit:
+        headers = {**own, **digest}
+    return b"", headers

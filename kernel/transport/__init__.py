@@ -17,8 +17,8 @@ if TYPE_CHECKING:
         read_credentials,
         url_user,
     )
-    from kernel.transport._limits import PayloadTooLarge, check_size, header_size
-    from kernel.transport._pull import PullLoop, retry_delay
+    from kernel.transport._limits import PayloadTooLarge, check_size, header_size, max_payload
+    from kernel.transport._pull import HAND_BACK_WAIT, PullLoop, retry_delay
     from kernel.transport._server import EmbeddedNats, find_nats_server, port_is_free
     from kernel.transport._settings import NatsSettings
     from kernel.transport._subjects import (
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __getattr__ = lazy_exports(__name__)
 __all__ = [
     "EMBEDDED_USER",
+    "HAND_BACK_WAIT",
     "INTERNAL_SUBJECTS",
     "KERNEL_PREFIX",
     "AckedPublisher",
@@ -56,6 +57,7 @@ __all__ = [
     "is_internal_subject",
     "is_kernel_subject",
     "load_or_create_credentials",
+    "max_payload",
     "minimal_cover",
     "normalize_subject",
     "overlap",
