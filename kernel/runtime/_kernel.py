@@ -55,7 +55,7 @@ from kernel.modules import (
 from kernel.propagation import Propagation
 from kernel.registry import Registry, ServicesConvention, declare_remote_services
 from kernel.registry import registry as default_registry
-from kernel.transport import NatsSettings
+from kernel.transport import JetStreamSettings, NatsSettings
 
 log = logging.getLogger("webos.kernel")
 T = TypeVar("T")
@@ -279,7 +279,11 @@ class Kernel:
                 durable=self.get(DurableSettings),
                 propagation=self.propagation,
                 settings=self.get(BusSettings),
+                replicas=self.get(JetStreamSettings).replicas,
             )
+        except ConfigError:
+            self._started = False
+            raise  # a setting the server refused (WEBOS_JETSTREAM_REPLICAS): it names it
         except Exception as error:
             self._started = False
             raise StartupError(f"cannot connect to NATS at {nats.display_url}: {error}") from error
