@@ -639,10 +639,11 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "credentials-only-to-the-urls-server",
-        "kernel/transport/_servers.py",
-        "            options.update(user=self.user, password=self.password)\n",
-        "            options.update(servers=[u.replace('://', f'://{self.user}:{self.password}@',"
-        " 1) for u in self.urls])\n",
+        "kernel/bus/_broker.py",
+        "        list(servers.urls),\n        # Given once rather than in each URL, so that servers"
+        " the cluster announces get them too.\n        security=_security(servers),\n",
+        "        [u.replace('://', f'://{servers.user}:{servers.password}@', 1) for u in"
+        " servers.urls],\n        security=None,\n",
         (
             "tests/distribution/test_cluster.py"
             "::test_one_url_with_credentials_reaches_the_nodes_the_cluster_announces",
