@@ -694,6 +694,20 @@ MUTANTS: list[Mutant] = [
         ("tests/security/test_nodes.py::test_a_module_cannot_say_that_another_node_left",),
     ),
     Mutant(
+        "nats-password-in-logs",
+        "kernel/config.py",
+        '            hidden = f"{user}:***" if separator else "***"\n',
+        '            hidden = found["userinfo"]\n',
+        ("tests/transport/test_servers.py",),
+    ),
+    Mutant(
+        "default-inbox-for-every-user",
+        "kernel/transport/_servers.py",
+        "        return inbox_prefix(self.user)\n",
+        "        return inbox_prefix(None)\n",
+        ("tests/transport/test_servers.py",),
+    ),
+    Mutant(
         "embedded-nats-without-auth",
         "kernel/transport/_server.py",
         '            "--config",\n            str(config),\n',
@@ -707,6 +721,48 @@ MUTANTS: list[Mutant] = [
         "            await self.client._run(self.name, lambda: None, False, [], refresh=False)\n",
         "",
         ("tests/db/test_db_ready.py::test_ready_is_503_while_the_embedded_store_cannot_serve",),
+    ),
+    Mutant(
+        "server-error-closes-the-connection-for-good",
+        "kernel/transport/_client.py",
+        "        await self._process_op_err(StaleConnectionError(self.ended_by))\n",
+        "        await super()._process_err(err_msg)\n",
+        (
+            "tests/transport/test_connection.py"
+            "::test_a_kernel_process_comes_back_with_its_handlers_and_durable_consumers",
+        ),
+    ),
+    Mutant(
+        "credentials-only-to-the-urls-server",
+        "kernel/bus/_broker.py",
+        "        list(servers.urls),\n        # Given once rather than in each URL, so that servers"
+        " the cluster announces get them too.\n        security=_security(servers),\n",
+        "        [u.replace('://', f'://{servers.user}:{servers.password}@', 1) for u in"
+        " servers.urls],\n        security=None,\n",
+        (
+            "tests/distribution/test_cluster.py"
+            "::test_one_url_with_credentials_reaches_the_nodes_the_cluster_announces",
+        ),
+    ),
+    Mutant(
+        "kept-emit-is-a-core-publish",
+        "kernel/bus/_bus.py",
+        "            if keeper is not None and (durable or keeper.keeps(subject)):\n",
+        "            if keeper is not None and False:\n",
+        (
+            "tests/distribution/test_cluster.py"
+            "::test_no_acknowledged_event_is_lost_when_the_stream_leader_is_killed",
+        ),
+    ),
+    Mutant(
+        "existing-streams-keep-their-replicas",
+        "kernel/bus/_bus.py",
+        "                if self.keeps_streams:\n                    await match_replicas(",
+        "                if False:\n                    await match_replicas(",
+        (
+            "tests/distribution/test_cluster.py"
+            "::test_streams_and_buckets_get_three_copies_and_existing_ones_are_raised",
+        ),
     ),
     Mutant(
         "nats-outlives-gateway",

@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from kernel.bus._durable import DurableConsumer
     from kernel.bus._keeping import Keeper
     from kernel.bus._settings import BusSettings, DurableSettings
+    from kernel.transport import ConnectionWatch
 
 log = logging.getLogger("webos.bus")
 _UNJUDGED = object()
@@ -169,6 +170,9 @@ class Bus:
         self._emitters: dict[str, tuple[str, ...]] = {}
         self._sources: dict[tuple[str | None, str], str | None] = {}
         self._keeper: Keeper | None = None
+        self._watch: ConnectionWatch | None = None
+        #: Copies JetStream keeps of the streams this process creates (WEBOS_JETSTREAM_REPLICAS).
+        self._replicas = 1
 
     # -- wiring (kernel only) -------------------------------------------------------------
 
@@ -205,35 +209,58 @@ class Bus:
         durable: DurableSettings | None = None,
         propagation: Propagation | None = None,
         settings: BusSettings | None = None,
+        replicas: int | None = None,
     ) -> None:
-        """Connect and start every handler. ``propagation`` is what travels with events (the
-        kernel's own; default: trace and correlation id only)."""
+        """Connect to ``url`` (one server or a comma-separated list) and start every handler.
+        ``propagation`` is what travels with events (the kernel's own; default: trace and
+        correlation id only). ``replicas`` (``WEBOS_JETSTREAM_REPLICAS``): the copies of the
+        streams this process creates; a process that keeps the streams also brings every existing
+        kernel stream and bucket to it."""
         if self._broker is not None:
             raise RuntimeError("the bus is already connected")
         # Loaded here, not at import: importing the bus must not load FastStream (see above).
         from kernel.bus import _broker
         from kernel.bus._settings import BusSettings
+        from kernel.transport import ConnectionWatch, match_replicas
 
         self._event_log = event_log
         self._settings = settings or BusSettings()
         if propagation is not None:
             self.propagation = propagation
+        watch = self._watch = ConnectionWatch(client_name)
         self._broker = _broker.new_broker(
-            url, client_name=client_name, event_log=event_log, on_error=self._on_nats_error
+            url,
+            client_name=client_name,
+            event_log=event_log,
+            on_error=self._on_nats_error,
+            watch=watch,
         )
         for bound in self._handlers:
             if not bound.durable:
                 self._subscribe(bound)
-        await self._broker.start()
-        await self._start_durable(durable)
-        from kernel.bus._keeping import Keeper
+        try:
+            await self._broker.start()
+            watch.attach(self.nats)
+            if replicas is not None:
+                self._replicas = replicas
+                if self.keeps_streams:
+                    await match_replicas(self.nats.jetstream(), replicas)
+            await self._start_durable(durable)
+            from kernel.bus._keeping import Keeper
 
-        keeper = Keeper(self.nats, timeout=self._settings.publish_timeout)
-        await keeper.start()
-        self._keeper = keeper
-        # A round trip makes the server register our subscriptions before start-up completes:
-        # "started" then means "receiving", even for events another connection emits next.
-        await self.nats.flush()
+            keeper = Keeper(self.nats, timeout=self._settings.publish_timeout)
+            await keeper.start()
+            self._keeper = keeper
+            # A round trip makes the server register our subscriptions before start-up
+            # completes: "started" then means "receiving", even for events emitted next.
+            await self.nats.flush()
+        except BaseException:
+            # Half connected is not connected: the process (or the next kernel) starts clean.
+            try:
+                await self.close(timeout=1.0)
+            except Exception:  # the error that stopped the start is the one raised
+                log.exception("could not close the bus after a failed start")
+            raise
 
     async def _start_durable(self, settings: DurableSettings | None) -> None:
         durable = [bound for bound in self._handlers if bound.durable]
@@ -248,7 +275,7 @@ class Bus:
         js = self.nats.jetstream()
         if self.keeps_streams:
             subjects = [bound.subject for bound in durable] + [s for _, s, _ in self._declared]
-            await ensure_streams(js, subjects, max_age=settings.max_age)
+            await ensure_streams(js, subjects, max_age=settings.max_age, replicas=self._replicas)
             for name, subject, concurrency in self._declared:
                 await ensure_consumer(js, name, subject, settings, concurrency)
         for bound in durable:
@@ -300,6 +327,8 @@ class Bus:
         )
         cut = [what for found in stopped for what in found]
         broker, self._broker = self._broker, None
+        if self._watch is not None:
+            self._watch.closing()
         if broker is not None:
             cut += await _disconnect(broker, closed_by - loop.time())
         return cut
@@ -469,8 +498,13 @@ class Bus:
             totals.handled += bound.stats.handled
             totals.failed += bound.stats.failed
             totals.rejected += bound.stats.rejected
+        watch = self._watch
         return {
             "connected": self.connected,
+            # The server this process reaches, and how often it lost and regained it.
+            "connection": None
+            if watch is None
+            else {"server": watch.address, "losses": watch.losses, "recoveries": watch.recoveries},
             "published": self.published,
             "handled": totals.handled,
             "failed": totals.failed,
@@ -587,6 +621,8 @@ class Bus:
     async def _on_nats_error(self, error: Exception) -> None:
         from kernel.bus import _broker
 
+        if self._watch is not None and self._watch.absorbs(error):
+            return  # said once, as the loss it causes
         if _broker.is_slow_consumer(error):
             # nats-py drops the message when a subscription's pending buffer is full; say so
             # loudly (first, then every 1000th) rather than losing events without a trace.

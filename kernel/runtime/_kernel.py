@@ -61,7 +61,7 @@ from kernel.propagation import Propagation
 from kernel.registry import Registry, ServicesConvention, declare_remote_services
 from kernel.registry import registry as default_registry
 from kernel.runtime._stopping import StopClock
-from kernel.transport import HAND_BACK_WAIT, NatsSettings
+from kernel.transport import HAND_BACK_WAIT, JetStreamSettings, NatsSettings
 
 log = logging.getLogger("webos.kernel")
 T = TypeVar("T")
@@ -287,7 +287,11 @@ class Kernel:
                 durable=self.get(DurableSettings),
                 propagation=self.propagation,
                 settings=self.get(BusSettings),
+                replicas=self.get(JetStreamSettings).replicas,
             )
+        except ConfigError:
+            self._started = False
+            raise  # a setting the server refused (WEBOS_JETSTREAM_REPLICAS): it names it
         except Exception as error:
             self._started = False
             raise StartupError(f"cannot connect to NATS at {nats.display_url}: {error}") from error

@@ -30,7 +30,7 @@ from kernel.nodes import NodesSettings
 from kernel.storage import StorageSettings
 from kernel.tasks import TasksSettings
 from kernel.telemetry import TelemetrySettings
-from kernel.transport import NatsSettings
+from kernel.transport import JetStreamSettings, NatsSettings
 
 
 class KernelSettings(CoreSettings):
@@ -48,6 +48,7 @@ class KernelSettings(CoreSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     bus: BusSettings = Field(default_factory=BusSettings)
+    jetstream: JetStreamSettings = Field(default_factory=JetStreamSettings)
 
     # Part fields are named so that no WEBOS_ variable matches them (WEBOS_METRICS is a switch).
     #: Field name -> its part's class, for routing ``name_field`` overrides.
@@ -64,6 +65,7 @@ class KernelSettings(CoreSettings):
         "storage": StorageSettings,
         "telemetry": TelemetrySettings,
         "bus": BusSettings,
+        "jetstream": JetStreamSettings,
     }
 
     @model_validator(mode="before")

@@ -36,7 +36,7 @@ from kernel.tasks._store import StatusStore, TaskStatus
 from kernel.tasks._worker import BoundTask, Worker
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, child_span
-from kernel.transport import AckedPublisher, NatsSettings, PayloadTooLarge
+from kernel.transport import AckedPublisher, JetStreamSettings, NatsSettings, PayloadTooLarge
 
 if TYPE_CHECKING:
     from litestar.config.app import AppConfig
@@ -113,14 +113,18 @@ class TasksSubsystem:
 
         self.publisher = AckedPublisher(nats, timeout=core.request_timeout)
         await self.publisher.start()
+        replicas = host.get(JetStreamSettings).replicas
         self.store = await StatusStore.open(
             js,
             self.publisher,
             ttl=settings.result_ttl,
             pending=lambda task_id: queued_status(js, task_id, principal_of),
+            replicas=replicas,
         )
         self._principal_of = principal_of
-        self.broker = KernelTaskBroker(nats, self.store, max_age=settings.max_age)
+        self.broker = KernelTaskBroker(
+            nats, self.store, max_age=settings.max_age, replicas=replicas
+        )
         self.tasks = {}
         for module in modules.running.values():
             for ref in module.extras.get("tasks", []):
@@ -142,7 +146,9 @@ class TasksSubsystem:
             )
             await self.worker.start(js)
         if self._runs_scheduler(host.role, settings, host):
-            source = KvScheduleSource(nats, owner=host.node_id, context=self._as_scheduler)
+            source = KvScheduleSource(
+                nats, owner=host.node_id, context=self._as_scheduler, replicas=replicas
+            )
             self.scheduler = Scheduler(self.broker, source, self.declared_schedules())
             await self.scheduler.start()
 

@@ -51,11 +51,21 @@ class ClusterNode:
 class NatsCluster:
     """``size`` nats-servers routed to each other, JetStream on every one."""
 
-    def __init__(self, root: Path, size: int = 3, *, name: str = "webos-test") -> None:
+    def __init__(
+        self,
+        root: Path,
+        size: int = 3,
+        *,
+        name: str = "webos-test",
+        user: str | None = None,
+        password: str | None = None,
+    ) -> None:
         if size < 1:
             raise ValueError("a cluster has at least one node")
         self.root = Path(root)
         self.name = name
+        #: With both, every node refuses clients without these credentials (as a deployment's).
+        self.user, self.password = user, password
         ports = _free_ports(3 * size)
         self.nodes = [
             ClusterNode(
@@ -70,8 +80,15 @@ class NatsCluster:
 
     @property
     def url(self) -> str:
-        """Every node, comma-separated: what ``WEBOS_NATS_URL`` takes."""
-        return ",".join(node.url for node in self.nodes)
+        """Every node, comma-separated, with the credentials: what ``WEBOS_NATS_URL`` takes."""
+        return ",".join(self.node_url(node.name) for node in self.nodes)
+
+    def node_url(self, name: str) -> str:
+        """One node's URL, with the credentials if the cluster has some."""
+        url = self.node(name).url
+        if self.user is None or self.password is None:
+            return url
+        return url.replace("nats://", f"nats://{self.user}:{self.password}@", 1)
 
     def node(self, name: str) -> ClusterNode:
         for node in self.nodes:
@@ -90,6 +107,11 @@ class NatsCluster:
             "listen": f"127.0.0.1:{node.port}",
             "http": f"127.0.0.1:{node.monitor_port}",
             "jetstream": {"store_dir": str(node.store)},
+            **(
+                {"authorization": {"user": self.user, "password": self.password}}
+                if self.user is not None and self.password is not None
+                else {}
+            ),
             "cluster": {
                 "name": self.name,
                 "listen": f"127.0.0.1:{node.cluster_port}",
