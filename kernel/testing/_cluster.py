@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kernel.transport import find_nats_server
 
@@ -102,7 +103,7 @@ class NatsCluster:
             for other in self.nodes
             if other is not node
         ]
-        config = {
+        config: dict[str, Any] = {
             "server_name": node.name,
             "listen": f"127.0.0.1:{node.port}",
             "http": f"127.0.0.1:{node.monitor_port}",
@@ -112,12 +113,13 @@ class NatsCluster:
                 if self.user is not None and self.password is not None
                 else {}
             ),
-            "cluster": {
+        }
+        if len(self.nodes) > 1:  # JetStream refuses a cluster block without routes
+            config["cluster"] = {
                 "name": self.name,
                 "listen": f"127.0.0.1:{node.cluster_port}",
                 "routes": routes,
-            },
-        }
+            }
         node.store.mkdir(parents=True, exist_ok=True)
         path = self.root / f"{node.name}.conf"
         path.write_text(json.dumps(config, indent=2))  # nats-server reads JSON as its config
