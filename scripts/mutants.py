@@ -623,8 +623,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "wildcard-keeps-other-modules-subjects",
         "kernel/deploy/_fences.py",
-        "if covers(root, subject) and not any(covers(kept, subject) for kept in mine)",
-        "if covers(root, subject) and not any(covers(kept, subject) for kept in mine) and False",
+        "if covers(root, subject) and not any(overlap(kept, subject) for kept in mine)",
+        "if covers(root, subject) and not any(overlap(kept, subject) for kept in mine) and False",
         (
             "tests/security/test_wildcards.py"
             "::test_subscribing_to_another_modules_requests_is_refused",
@@ -742,6 +742,26 @@ MUTANTS: list[Mutant] = [
         (
             "tests/distribution/test_cluster.py"
             "::test_one_url_with_credentials_reaches_the_nodes_the_cluster_announces",
+        ),
+    ),
+    Mutant(  # a '>' handler that needs WEBOS_EVENTS' advisories would hear all of $JS
+        "wildcard-hears-jetstream-api",
+        "kernel/deploy/_fences.py",
+        'for subject in (*theirs, *(JETSTREAM_PRIVATE if root == "$JS.>" else ()))',
+        "for subject in theirs",
+        (
+            "tests/security/test_wildcards.py"
+            "::test_subscribing_to_another_modules_requests_is_refused",
+        ),
+    ),
+    Mutant(  # nats-py's default: a stuck handler's backlog grows to 524,288 events
+        "subscription-pending-unbounded",
+        "kernel/bus/_bus.py",
+        "pending_messages=self._settings.subscription_pending_messages,",
+        "pending_messages=10**7,",
+        (
+            "tests/bus/test_backlog.py"
+            "::test_a_stuck_handler_keeps_a_bounded_backlog_and_counts_what_it_drops",
         ),
     ),
     Mutant(

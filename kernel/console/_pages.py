@@ -82,8 +82,8 @@ async def slot_fragment(
 async def summary(
     bus: NamedDependency[Bus], node_table: NamedDependency[NodeTable]
 ) -> Response[str]:
-    """The built-in dashboard card: nodes, modules, bus counters, dead letters, the kernel's
-    streams (copies, leader, lag)."""
+    """The built-in dashboard card: nodes, modules, bus counters, each handler's drops and
+    backlog, dead letters, the kernel's streams (copies, leader, lag)."""
     error = None
     letters = 0
     streams: list[dict[str, Any]] = []

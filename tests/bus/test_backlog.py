@@ -97,6 +97,9 @@ async def test_a_stuck_handler_keeps_a_bounded_backlog_and_counts_what_it_drops(
     slow = _handler(await _bus_stats(app, token), "slow")
     assert slow["backlog"] <= LIMIT
     assert slow["dropped"] >= SENT - LIMIT - 1
+    card = await app.client.get("/console/dashboard/summary", headers=bearer(token))
+    row = card.text.split('data-handler="flood.events.slow"')[1].split("</tr>")[0]
+    assert f"<td data-dropped>{slow['dropped']}</td>" in row  # the console shows it too
 
     gate.open.set()  # what was held is handled; what was dropped is gone, and said so
     await _until(lambda: _settled(app, token, gate, slow["dropped"]), "the backlog drained")
