@@ -608,9 +608,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "module-user-reads-any-inbox",
         "kernel/deploy/_fences.py",
-        "subjects = [inbox_subjects(module_user(facts.name)), NODE_SUBJECTS, *_private(facts)]",
-        'subjects = [inbox_subjects(module_user(facts.name)), "_INBOX.>", NODE_SUBJECTS, '
-        "*_private(facts)]",
+        "        inbox_subjects(module_user(facts.name)),\n        NODE_SUBJECTS,\n",
+        '        inbox_subjects(module_user(facts.name)),\n        "_INBOX.>",\n        NODE_SUBJECTS,\n',
         ("tests/security/test_inboxes.py",),
     ),
     Mutant(
