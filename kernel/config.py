@@ -9,10 +9,10 @@ prefix ``WEBOS_TASKS_``, and :func:`settings_error` names it so in every message
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -63,7 +63,9 @@ class CoreSettings(WebOSSettings):
     log_level: str = Field("INFO", description="Root log level.")
     event_log: bool = Field(False, description="Log every event handled at INFO (costly).")
     request_timeout: float = Field(5.0, gt=0, description="Seconds to wait for NATS replies.")
-    shutdown_timeout: float = Field(8.0, gt=0, description="Seconds granted to drain on stop.")
+    shutdown_timeout: float = Field(
+        8.0, gt=0, description="Seconds the whole stop of a process may take, from the signal."
+    )
 
     @field_validator("log_level")
     @classmethod
@@ -82,15 +84,28 @@ class CoreSettings(WebOSSettings):
         """
 
 
+#: ``scheme://userinfo@``: who connects (``user:password``, or a token).
+#: Up to the host's ``@`` (the last one: a password may hold one), as ``urlsplit`` reads it.
+_WITH_SCHEME = re.compile(r"^(?P<lead>\s*[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#]*)@")
+#: ``user:password@host`` written without a scheme (an e-mail address has no colon: kept).
+_WITHOUT_SCHEME = re.compile(r"^(?P<lead>\s*)(?P<userinfo>[^/?#:]*:[^/?#]*)@")
+
+
 def redact_url(url: str) -> str:
-    """``nats://user:secret@host:4222`` -> ``nats://user:***@host:4222``."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+    """Every URL in ``url`` (one, or a comma-separated list such as ``WEBOS_NATS_URL``) without its
+    secret: ``nats://user:secret@host:4222`` -> ``nats://user:***@host:4222``; a token
+    (``nats://secret@host``) -> ``nats://***@host``. Never raises, whatever the text."""
+    return ",".join(_redact(part) for part in url.split(","))
+
+
+def _redact(part: str) -> str:
+    for pattern in (_WITH_SCHEME, _WITHOUT_SCHEME):
+        found = pattern.match(part)
+        if found is not None:
+            user, separator, _ = found["userinfo"].partition(":")
+            hidden = f"{user}:***" if separator else "***"
+            return f"{found['lead']}{hidden}@{part[found.end() :]}"
+    return part
 
 
 def error_lines(error: ValidationError, prefix: str = ENV_PREFIX) -> list[str]:
@@ -100,9 +115,14 @@ def error_lines(error: ValidationError, prefix: str = ENV_PREFIX) -> list[str]:
         field = "_".join(str(part) for part in item["loc"] if isinstance(part, str))
         variable = f"{prefix}{field}".upper()
         given = item.get("input")
-        shown = "" if isinstance(given, dict) else f" (got {given!r})"
+        # A URL's password must not reach a log or a terminal through an error about it.
+        shown = "" if isinstance(given, dict) else f" (got {_redacted(given)!r})"
         lines.append(f"{variable}: {item['msg']}{shown}")
     return lines
+
+
+def _redacted(given: Any) -> Any:
+    return redact_url(given) if isinstance(given, str) else given
 
 
 def settings_error(error: ValidationError, prefix: str = ENV_PREFIX) -> ConfigError:

@@ -1,8 +1,9 @@
 """The small contracts every layer of the kernel agrees on.
 
 * :class:`Role`: what a process is for (gateway, module process, task worker, scheduler).
-* :class:`Host`: what a subsystem sees of the kernel it runs in: its role, its node id, and its
-  parts by type (``host.get(Bus)``, ``host.get(TasksSettings)``, ``host.get(NodesSubsystem)``).
+* :class:`Host`: what a subsystem sees of the kernel it runs in: its role, its node id, its
+  parts by type (``host.get(Bus)``, ``host.get(TasksSettings)``, ``host.get(NodesSubsystem)``),
+  and the one shutdown bound its parts share (``time_left()``, ``cut_off(what)``).
 * :class:`Subsystem`: a part that owns a connection or a resource (database, storage, ...). It
   starts after the bus and before the modules' startup hooks, stops after them, reports
   readiness, and may shape the HTTP app (:class:`ConfiguresApp`).
@@ -52,6 +53,17 @@ class Host(Protocol):
         """The part of type ``kind``, or None when this kernel was assembled without it."""
         ...
 
+    def time_left(self) -> float:
+        """Seconds a stopping part may still wait for its work in progress: what is left of the
+        process's one ``WEBOS_SHUTDOWN_TIMEOUT``, less what closing needs (all of it before a
+        stop began). Each part waits this long at most, never a bound of its own."""
+        ...
+
+    def cut_off(self, what: str) -> None:
+        """Note that stopping ended ``what`` unfinished (``"service call clock.wait"``): the
+        kernel names everything cut off once it has stopped."""
+        ...
+
 
 class Subsystem(Protocol):
     """A kernel part that owns a connection or a resource. Adding one is a preset entry."""
@@ -63,7 +75,9 @@ class Subsystem(Protocol):
         ...
 
     async def stop(self) -> None:
-        """Release it. Called once, even after a failed start."""
+        """Release it. Called once, even after a failed start. Work still in progress is waited
+        for at most ``host.time_left()``; what is then ended unfinished is told to
+        ``host.cut_off``."""
         ...
 
     async def check(self) -> str | None:

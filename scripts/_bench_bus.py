@@ -513,7 +513,9 @@ async def run_bus(ctx: BenchContext, args: argparse.Namespace) -> list[Figure]:
         ),
     ]
     _print_delivery(summary, slow_after - slow_before)
-    return figures
+    from _bench_durable import run_durable
+
+    return figures + await run_durable(ctx, args)
 
 
 async def _overrun(ctx: BenchContext, pairs: dict[str, _Pair], count: int) -> dict[str, Any]:

@@ -81,6 +81,23 @@ MUTANTS: list[Mutant] = [
         ),
     ),
     Mutant(
+        "dead-letter-id-per-event",
+        "kernel/bus/_durable.py",
+        'HEADER_MSG_ID: f"dlq-{self.name}-{stream_seq}",',
+        'HEADER_MSG_ID: f"dlq-{self.name}-{event.id}",',
+        (
+            "tests/distribution/test_durable.py"
+            "::test_a_replayed_letter_that_fails_again_comes_back_with_both_errors",
+        ),
+    ),
+    Mutant(
+        "durable-concurrency-ignored",
+        "kernel/bus/_durable.py",
+        "            concurrency=self.bound.concurrency,\n        )\n        self._loop.start()",
+        "            concurrency=1,\n        )\n        self._loop.start()",
+        ("tests/bus/test_durable_concurrency.py",),
+    ),
+    Mutant(
         "console-replay-not-re-signed",
         "kernel/console/_views.py",
         "letter = await replay_dead_letter(bus.nats.jetstream(), letter_id, reattest=reattest)",
@@ -125,6 +142,101 @@ MUTANTS: list[Mutant] = [
         (
             "tests/bus/test_dead_letter_trust.py"
             "::test_a_genuine_letter_replays_as_its_caller_judged_at_the_stored_time",
+        ),
+    ),
+    Mutant(
+        "dead-letter-any-digest",
+        "kernel/bus/_dlq.py",
+        'if not hmac.compare_digest(payload_digest(original.data or b""), digest):',
+        "if False:",
+        (
+            "tests/bus/test_dead_letter_trust.py"
+            "::test_a_letter_without_its_payload_is_believed_only_by_the_payloads_digest",
+        ),
+    ),
+    Mutant(  # the letter goes with the payload however large: the server closes the connection
+        "dead-letter-unmeasured",
+        "kernel/bus/_durable.py",
+        "if limit is None or len(data) + header_size(headers) <= limit:",
+        "if True:",
+        (
+            "tests/distribution/test_payload_limits.py"
+            "::test_a_near_limit_invalid_event_is_dead_lettered_and_the_module_stays_connected",
+        ),
+    ),
+    Mutant(
+        "service-result-unmeasured",
+        "kernel/registry/_serve.py",
+        "            check_size(nats, request.subject, body, None)",
+        "            pass",
+        (
+            "tests/distribution/test_payload_limits.py"
+            "::test_a_service_result_too_large_is_an_error_the_caller_reads",
+        ),
+    ),
+    Mutant(  # an answer's headers beyond a message: the server would close the module's link
+        "forwarded-answer-head-unmeasured",
+        "kernel/forwarding/_server_exchange.py",
+        "            if not _fits(self.nats, head):",
+        "            if False:",
+        (
+            "tests/distribution/test_payload_limits.py"
+            "::test_forwarded_headers_too_large_for_one_message_are_413_and_the_gateway_stays_ready",
+        ),
+    ),
+    Mutant(
+        "forwarded-answer-whole-unmeasured",
+        "kernel/forwarding/_server_exchange.py",
+        "            if _fits(self.nats, answer):",
+        "            if True:",
+        (
+            "tests/distribution/test_payload_limits.py"
+            "::test_an_answer_whose_headers_do_not_fit_with_its_body_comes_in_pieces",
+        ),
+    ),
+    Mutant(
+        "forwarded-request-head-unmeasured",
+        "kernel/forwarding/_client.py",
+        "            check_size(nats, self.subject, payload, None)",
+        "            pass",
+        (
+            "tests/distribution/test_payload_limits.py"
+            "::test_forwarded_headers_too_large_for_one_message_are_413_and_the_gateway_stays_ready",
+        ),
+    ),
+    Mutant(  # a task whose body fits but not with its headers: the server closes the link
+        "task-unmeasured",
+        "kernel/transport/_acked.py",
+        "        check_size(self._connection, subject, payload, headers)",
+        "        pass",
+        ("tests/tasks/test_limits.py::test_a_task_too_large_to_send_or_to_record_is_refused_once",),
+    ),
+    Mutant(  # a result too large to record: retried, and refused, again and again
+        "task-result-unmeasured",
+        "kernel/tasks/_worker.py",
+        "            except PayloadTooLarge as too_large:",
+        "            except ZeroDivisionError as too_large:",
+        ("tests/tasks/test_limits.py::test_a_task_too_large_to_send_or_to_record_is_refused_once",),
+    ),
+    # -- stopping within one bound --------------------------------------------------------
+    Mutant(  # every part waits the whole bound in turn: 9.5 s against 8 in the issue
+        "shutdown-bound-per-part",
+        "kernel/runtime/_stopping.py",
+        "return max(0.0, self.bound - self.reserve - self.elapsed())",
+        "return self.bound",
+        (
+            "tests/distribution/test_shutdown.py"
+            "::test_a_module_process_stops_within_its_bound_and_names_what_it_cut_off",
+        ),
+    ),
+    Mutant(  # with no server to drain to, stopping raised: exit 1 and a traceback
+        "shutdown-drain-error-fatal",
+        "kernel/bus/_bus.py",
+        "    except Exception as error:  # e.g. reconnecting: there is no server to drain to",
+        "    except ZeroDivisionError as error:",
+        (
+            "tests/distribution/test_shutdown.py"
+            "::test_processes_stop_cleanly_within_their_bound_when_nats_is_gone",
         ),
     ),
     # -- who may call ---------------------------------------------------------------------
@@ -496,9 +608,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "module-user-reads-any-inbox",
         "kernel/deploy/_fences.py",
-        "subjects = [inbox_subjects(module_user(facts.name)), NODE_SUBJECTS, *_private(facts)]",
-        'subjects = [inbox_subjects(module_user(facts.name)), "_INBOX.>", NODE_SUBJECTS, '
-        "*_private(facts)]",
+        "        inbox_subjects(module_user(facts.name)),\n        NODE_SUBJECTS,\n",
+        '        inbox_subjects(module_user(facts.name)),\n        "_INBOX.>",\n        NODE_SUBJECTS,\n',
         ("tests/security/test_inboxes.py",),
     ),
     Mutant(
@@ -511,8 +622,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "wildcard-keeps-other-modules-subjects",
         "kernel/deploy/_fences.py",
-        "if covers(root, subject) and not any(covers(kept, subject) for kept in mine)",
-        "if covers(root, subject) and not any(covers(kept, subject) for kept in mine) and False",
+        "if covers(root, subject) and not any(overlap(kept, subject) for kept in mine)",
+        "if covers(root, subject) and not any(overlap(kept, subject) for kept in mine) and False",
         (
             "tests/security/test_wildcards.py"
             "::test_subscribing_to_another_modules_requests_is_refused",
@@ -582,6 +693,20 @@ MUTANTS: list[Mutant] = [
         ("tests/security/test_nodes.py::test_a_module_cannot_say_that_another_node_left",),
     ),
     Mutant(
+        "nats-password-in-logs",
+        "kernel/config.py",
+        '            hidden = f"{user}:***" if separator else "***"\n',
+        '            hidden = found["userinfo"]\n',
+        ("tests/transport/test_servers.py",),
+    ),
+    Mutant(
+        "default-inbox-for-every-user",
+        "kernel/transport/_servers.py",
+        "        return inbox_prefix(self.user)\n",
+        "        return inbox_prefix(None)\n",
+        ("tests/transport/test_servers.py",),
+    ),
+    Mutant(
         "embedded-nats-without-auth",
         "kernel/transport/_server.py",
         '            "--config",\n            str(config),\n',
@@ -595,6 +720,68 @@ MUTANTS: list[Mutant] = [
         "            await self.client._run(self.name, lambda: None, False, [], refresh=False)\n",
         "",
         ("tests/db/test_db_ready.py::test_ready_is_503_while_the_embedded_store_cannot_serve",),
+    ),
+    Mutant(
+        "server-error-closes-the-connection-for-good",
+        "kernel/transport/_client.py",
+        "        await self._process_op_err(StaleConnectionError(self.ended_by))\n",
+        "        await super()._process_err(err_msg)\n",
+        (
+            "tests/transport/test_connection.py"
+            "::test_a_kernel_process_comes_back_with_its_handlers_and_durable_consumers",
+        ),
+    ),
+    Mutant(
+        "credentials-only-to-the-urls-server",
+        "kernel/bus/_broker.py",
+        "        list(servers.urls),\n        # Given once rather than in each URL, so that servers"
+        " the cluster announces get them too.\n        security=_security(servers),\n",
+        "        [u.replace('://', f'://{servers.user}:{servers.password}@', 1) for u in"
+        " servers.urls],\n        security=None,\n",
+        (
+            "tests/distribution/test_cluster.py"
+            "::test_one_url_with_credentials_reaches_the_nodes_the_cluster_announces",
+        ),
+    ),
+    Mutant(  # a '>' handler that needs WEBOS_EVENTS' advisories would hear all of $JS
+        "wildcard-hears-jetstream-api",
+        "kernel/deploy/_fences.py",
+        'for subject in (*theirs, *(JETSTREAM_PRIVATE if root == "$JS.>" else ()))',
+        "for subject in theirs",
+        (
+            "tests/security/test_wildcards.py"
+            "::test_subscribing_to_another_modules_requests_is_refused",
+        ),
+    ),
+    Mutant(  # nats-py's default: a stuck handler's backlog grows to 524,288 events
+        "subscription-pending-unbounded",
+        "kernel/bus/_bus.py",
+        "pending_messages=self._settings.subscription_pending_messages,",
+        "pending_messages=10**7,",
+        (
+            "tests/bus/test_backlog.py"
+            "::test_a_stuck_handler_keeps_a_bounded_backlog_and_counts_what_it_drops",
+        ),
+    ),
+    Mutant(
+        "kept-emit-is-a-core-publish",
+        "kernel/bus/_bus.py",
+        "            if keeper is not None and (durable or keeper.keeps(subject)):\n",
+        "            if keeper is not None and False:\n",
+        (
+            "tests/distribution/test_cluster.py"
+            "::test_no_acknowledged_event_is_lost_when_the_stream_leader_is_killed",
+        ),
+    ),
+    Mutant(
+        "existing-streams-keep-their-replicas",
+        "kernel/bus/_bus.py",
+        "                if self.keeps_streams:\n                    await match_replicas(",
+        "                if False:\n                    await match_replicas(",
+        (
+            "tests/distribution/test_cluster.py"
+            "::test_streams_and_buckets_get_three_copies_and_existing_ones_are_raised",
+        ),
     ),
     Mutant(
         "nats-outlives-gateway",

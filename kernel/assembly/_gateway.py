@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -76,6 +78,27 @@ def _stop_signals_return() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+class _BoundedServer(uvicorn.Server):
+    """uvicorn within the kernel's one shutdown bound: the clock starts at the stop signal, and
+    the requests in progress get what is left of it before they are cancelled (and named in the
+    kernel's account); the kernel then stops within the rest."""
+
+    def __init__(self, config: uvicorn.Config, kernel: Kernel) -> None:
+        super().__init__(config)
+        self.kernel = kernel
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.kernel.begin_stop()
+        super().handle_exit(sig, frame)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.kernel.begin_stop()
+        # uvicorn pauses 0.1 s before it waits; asyncio.timeout takes the float it is given.
+        left = max(self.kernel.time_left() - 0.1, 0.0)
+        self.config.timeout_graceful_shutdown = left  # type: ignore[assignment]
+        await super().shutdown(sockets)
+
+
 def app_from_environment() -> Any:
     """uvicorn factory for ``--reload``: every reloaded worker builds its app from settings."""
     settings = load_settings()
@@ -114,12 +137,12 @@ def run_gateway(settings: KernelSettings, *, reload: bool = False) -> int:
             port=port,
             log_config=None,
             lifespan="on",
-            timeout_graceful_shutdown=int(settings.shutdown_timeout),
+            timeout_graceful_shutdown=int(settings.shutdown_timeout),  # see _BoundedServer
             # uvicorn would take the client address from X-Forwarded-For sent by any loopback
             # peer; the security subsystem reads it, from WEBOS_TRUSTED_PROXIES only.
             proxy_headers=False,
         )
-        server = uvicorn.Server(config)
+        server = _BoundedServer(config, kernel)
         with _stop_signals_return():
             server.run()
         if not server.started:

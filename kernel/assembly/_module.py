@@ -2,7 +2,8 @@
 
 The process joins the bus, announces itself, serves its services over NATS and answers the
 gateway's forwarded HTTP requests. SIGTERM/SIGINT stop it gracefully: no new messages are taken,
-in-flight handlers finish (bounded by WEBOS_SHUTDOWN_TIMEOUT), then it leaves.
+work in progress finishes, then it leaves, all within one WEBOS_SHUTDOWN_TIMEOUT counted from the
+signal (what outlives it is cut off and named in the log).
 """
 
 from __future__ import annotations
@@ -50,9 +51,14 @@ async def serve_modules(settings: KernelSettings) -> None:
     await kernel.start()
     responder.open()
     stop = asyncio.Event()
+
+    def stopping() -> None:
+        kernel.begin_stop()  # the bound counts from the signal
+        stop.set()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stopping)
     log.info("modules %s running as node %s", ", ".join(kernel.modules), kernel.node_id)
     try:
         await stop.wait()

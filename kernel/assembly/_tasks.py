@@ -43,9 +43,14 @@ def scheduler_kernel(settings: CoreSettings, **options: Any) -> Kernel:
 async def serve_until_stopped(kernel: Kernel) -> None:
     """Start ``kernel``, run until SIGINT or SIGTERM, then stop it (finishing running work)."""
     stop = asyncio.Event()
+
+    def stopping() -> None:
+        kernel.begin_stop()  # one WEBOS_SHUTDOWN_TIMEOUT, counted from the signal
+        stop.set()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stopping)
     await kernel.start()
     try:
         await stop.wait()

@@ -32,7 +32,8 @@ if TYPE_CHECKING:
         marked_subscriptions,
         on,
     )
-    from kernel.bus._settings import DurableSettings
+    from kernel.bus._keeping import EventNotStored
+    from kernel.bus._settings import BusSettings, DurableSettings
     from kernel.bus._streams import DLQ_PREFIX, DLQ_STREAM, EVENTS_STREAM
     from kernel.bus._watch import redacted, watch_filter
     from kernel.transport import InvalidSubject, is_kernel_subject, normalize_subject
@@ -45,12 +46,14 @@ __all__ = [
     "BoundHandler",
     "Bus",
     "BusNotConnected",
+    "BusSettings",
     "DeadLetter",
     "DeadLetterNotFound",
     "DeadLetterRefused",
     "Delivery",
     "DurableSettings",
     "Event",
+    "EventNotStored",
     "EventsConvention",
     "HandlerStats",
     "InvalidSubject",

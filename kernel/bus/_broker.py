@@ -12,11 +12,41 @@ from typing import Any
 
 from faststream import AckPolicy
 from faststream.nats import NatsBroker
+from faststream.nats.security import NatsToken, NatsUserPassword
 from nats.errors import SlowConsumerError
 
-from kernel.transport import inbox_prefix_for
+from kernel.transport import ConnectionWatch, KernelClient, NatsServers, nats_servers
 
 Consume = Callable[[Any], Awaitable[None]]
+_LOGGER = "webos.faststream"
+
+
+class _NoBrokenConnectionLines(logging.Filter):
+    """FastStream logs every connection error with a traceback ("Connection broken with ...");
+    the bus's :class:`ConnectionWatch` says each loss once, with the server and the reason."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Connection broken with")
+
+
+class KernelBroker(NatsBroker):
+    """FastStream's broker on a :class:`KernelClient`, which comes back after the server ends the
+    connection with an error instead of staying closed (see ``kernel/transport/_client.py``)."""
+
+    async def _connect(self) -> Any:
+        # FastStream's own _connect, with our client instead of nats.connect's.
+        connection = KernelClient()
+        await connection.connect(**self._connection_kwargs)
+        self.config.connect(connection)
+        return connection
+
+
+def _security(servers: NatsServers) -> Any:
+    if servers.user is not None:
+        return NatsUserPassword(servers.user, servers.password or "")
+    if servers.token is not None:
+        return NatsToken(servers.token)
+    return None
 
 
 def new_broker(
@@ -25,20 +55,34 @@ def new_broker(
     client_name: str,
     event_log: bool,
     on_error: Callable[[Exception], Awaitable[None]],
+    watch: ConnectionWatch,
 ) -> NatsBroker:
-    return NatsBroker(
-        url,
+    """A broker for ``url`` (one server or a comma-separated list: ``nats_servers``)."""
+    servers = nats_servers(url)
+    logger = logging.getLogger(_LOGGER)
+    if not any(isinstance(f, _NoBrokenConnectionLines) for f in logger.filters):
+        logger.addFilter(_NoBrokenConnectionLines())
+    return KernelBroker(
+        list(servers.urls),
+        # Given once rather than in each URL, so that servers the cluster announces get them too.
+        security=_security(servers),
         name=client_name,
         apply_types=False,
-        logger=logging.getLogger("webos.faststream"),
+        logger=logger,
         # FastStream logs every message at this level; keep it below INFO by default.
         log_level=logging.INFO if event_log else logging.DEBUG,
         error_cb=on_error,
+        disconnected_cb=watch.disconnected,
+        reconnected_cb=watch.reconnected,
+        closed_cb=watch.closed,
         connect_timeout=3,
         max_reconnect_attempts=-1,
+        # FastStream would wait up to 15 s per subscriber for its handlers on stop; Bus.close
+        # waits for them itself, within the process's one WEBOS_SHUTDOWN_TIMEOUT.
+        graceful_timeout=None,
         # Replies (service calls, JetStream, forwarding frames) under this user's own prefix:
         # the generated NATS permissions let no other user read them.
-        inbox_prefix=inbox_prefix_for(url),
+        inbox_prefix=servers.inbox_prefix,
     )
 
 
@@ -48,7 +92,17 @@ async def _keep_message(message: Any) -> Any:
     return message
 
 
-def subscribe(broker: NatsBroker, subject: str, queue: str | None, consume: Consume) -> None:
+def subscribe(
+    broker: NatsBroker,
+    subject: str,
+    queue: str | None,
+    consume: Consume,
+    *,
+    pending_messages: int,
+    pending_bytes: int,
+) -> Any:
+    """Subscribe ``consume``; return FastStream's subscriber (its ``subscription``, once
+    started, is nats-py's, with the backlog held in this process)."""
     # Core NATS messages have nothing to acknowledge (FastStream marks them acked on arrival)
     # and the consumer catches every handler error itself; MANUAL only drops FastStream's
     # per-message acknowledgement middleware, a measurable share of delivery cost.
@@ -56,9 +110,15 @@ def subscribe(broker: NatsBroker, subject: str, queue: str | None, consume: Cons
     # any message that has a reply subject, so a `>` handler would answer service calls
     # and forwarded HTTP requests meant for other processes.
     subscriber = broker.subscriber(
-        subject, queue=queue or "", ack_policy=AckPolicy.MANUAL, no_reply=True
+        subject,
+        queue=queue or "",
+        ack_policy=AckPolicy.MANUAL,
+        no_reply=True,
+        pending_msgs_limit=pending_messages,
+        pending_bytes_limit=pending_bytes,
     )
     subscriber(consume, decoder=_keep_message)
+    return subscriber
 
 
 def is_slow_consumer(error: Exception) -> bool:

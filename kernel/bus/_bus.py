@@ -44,13 +44,21 @@ from kernel.errors import NotRunning
 from kernel.propagation import Propagation
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, fail, received_span, start_span, traceparent_of
-from kernel.transport import covers, is_internal_subject, normalize_subject
+from kernel.transport import (
+    HAND_BACK_WAIT,
+    check_size,
+    covers,
+    is_internal_subject,
+    normalize_subject,
+)
 
 if TYPE_CHECKING:
     from faststream.nats import NatsBroker
 
     from kernel.bus._durable import DurableConsumer
-    from kernel.bus._settings import DurableSettings
+    from kernel.bus._keeping import Keeper
+    from kernel.bus._settings import BusSettings, DurableSettings
+    from kernel.transport import ConnectionWatch
 
 log = logging.getLogger("webos.bus")
 _UNJUDGED = object()
@@ -63,6 +71,10 @@ _QUEUE_UNSAFE = re.compile(r"[^A-Za-z0-9_\-.]")
 # keep up, so a backlog is held (and, past the subscription's pending limits, counted in
 # ``Bus.dropped``) by this process instead.
 _YIELD_EVERY = 16
+#: The header FastStream's publish adds.
+_CORRELATION = "correlation_id"
+#: Seconds between looks at the core handlers still running while the bus stops.
+_SETTLE_POLL = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +94,8 @@ class HandlerStats:
     handled: int = 0
     failed: int = 0
     rejected: int = 0
+    #: Events dropped because this handler's backlog in this process was full.
+    dropped: int = 0
 
 
 @dataclass(slots=True)
@@ -97,6 +111,18 @@ class BoundHandler:
     durable: bool = False
     #: The JetStream consumer of a durable handler (stable across restarts and replicas).
     consumer: str | None = None
+    #: Events of a durable handler in hand at once in this process.
+    concurrency: int = 1
+    #: FastStream's subscriber of a core handler (its nats-py subscription holds the backlog).
+    subscriber: Any = None
+    #: Events of a core handler being handled now (stopping waits for them, within its bound).
+    in_hand: int = 0
+
+    @property
+    def backlog(self) -> int:
+        """Events received for a core handler and not yet handled in this process."""
+        subscription = getattr(self.subscriber, "subscription", None)
+        return int(getattr(subscription, "pending_msgs", 0) or 0)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -106,9 +132,12 @@ class BoundHandler:
             "queue": self.queue,
             "durable": self.durable,
             "consumer": self.consumer,
+            "concurrency": self.concurrency,
             "handled": self.stats.handled,
             "failed": self.stats.failed,
             "rejected": self.stats.rejected,
+            "dropped": self.stats.dropped,
+            "backlog": self.backlog,
         }
 
 
@@ -136,10 +165,14 @@ class Bus:
         #: gateway), or only binds to those it finds (a module process: its NATS user may not
         #: create them, or it could widen what it reads).
         self.keeps_streams = True
-        self._declared: list[tuple[str, str]] = []
+        self._declared: list[tuple[str, str, int]] = []
         #: module -> the subjects its manifest emits: who may be named as an event's source.
         self._emitters: dict[str, tuple[str, ...]] = {}
         self._sources: dict[tuple[str | None, str], str | None] = {}
+        self._keeper: Keeper | None = None
+        self._watch: ConnectionWatch | None = None
+        #: Copies JetStream keeps of the streams this process creates (WEBOS_JETSTREAM_REPLICAS).
+        self._replicas = 1
 
     # -- wiring (kernel only) -------------------------------------------------------------
 
@@ -151,6 +184,7 @@ class Bus:
             queue = _QUEUE_UNSAFE.sub("_", f"{module}.{func.__qualname__}")
         bound = BoundHandler(module, subscription.subject, name, queue, build_invoker(func))
         bound.durable = subscription.durable
+        bound.concurrency = subscription.concurrency
         if subscription.durable:
             bound.consumer = consumer_name(module, func.__qualname__)
         self._handlers.append(bound)
@@ -163,7 +197,8 @@ class Bus:
 
     def declare_durable(self, module: str, func: Handler, subscription: Subscription) -> None:
         """A durable handler of a module running elsewhere: keep its events while it is away."""
-        self._declared.append((consumer_name(module, func.__qualname__), subscription.subject))
+        name = consumer_name(module, func.__qualname__)
+        self._declared.append((name, subscription.subject, subscription.concurrency))
 
     async def connect(
         self,
@@ -173,28 +208,59 @@ class Bus:
         event_log: bool = False,
         durable: DurableSettings | None = None,
         propagation: Propagation | None = None,
+        settings: BusSettings | None = None,
+        replicas: int | None = None,
     ) -> None:
-        """Connect and start every handler. ``propagation`` is what travels with events (the
-        kernel's own; default: trace and correlation id only)."""
+        """Connect to ``url`` (one server or a comma-separated list) and start every handler.
+        ``propagation`` is what travels with events (the kernel's own; default: trace and
+        correlation id only). ``replicas`` (``WEBOS_JETSTREAM_REPLICAS``): the copies of the
+        streams this process creates; a process that keeps the streams also brings every existing
+        kernel stream and bucket to it."""
         if self._broker is not None:
             raise RuntimeError("the bus is already connected")
         # Loaded here, not at import: importing the bus must not load FastStream (see above).
         from kernel.bus import _broker
+        from kernel.bus._settings import BusSettings
+        from kernel.transport import ConnectionWatch, match_replicas
 
         self._event_log = event_log
+        self._settings = settings or BusSettings()
         if propagation is not None:
             self.propagation = propagation
+        watch = self._watch = ConnectionWatch(client_name)
         self._broker = _broker.new_broker(
-            url, client_name=client_name, event_log=event_log, on_error=self._on_nats_error
+            url,
+            client_name=client_name,
+            event_log=event_log,
+            on_error=self._on_nats_error,
+            watch=watch,
         )
         for bound in self._handlers:
             if not bound.durable:
                 self._subscribe(bound)
-        await self._broker.start()
-        await self._start_durable(durable)
-        # A round trip makes the server register our subscriptions before start-up completes:
-        # "started" then means "receiving", even for events another connection emits next.
-        await self.nats.flush()
+        try:
+            await self._broker.start()
+            watch.attach(self.nats)
+            if replicas is not None:
+                self._replicas = replicas
+                if self.keeps_streams:
+                    await match_replicas(self.nats.jetstream(), replicas)
+            await self._start_durable(durable)
+            from kernel.bus._keeping import Keeper
+
+            keeper = Keeper(self.nats, timeout=self._settings.publish_timeout)
+            await keeper.start()
+            self._keeper = keeper
+            # A round trip makes the server register our subscriptions before start-up
+            # completes: "started" then means "receiving", even for events emitted next.
+            await self.nats.flush()
+        except BaseException:
+            # Half connected is not connected: the process (or the next kernel) starts clean.
+            try:
+                await self.close(timeout=1.0)
+            except Exception:  # the error that stopped the start is the one raised
+                log.exception("could not close the bus after a failed start")
+            raise
 
     async def _start_durable(self, settings: DurableSettings | None) -> None:
         durable = [bound for bound in self._handlers if bound.durable]
@@ -208,10 +274,10 @@ class Bus:
         settings = settings or DurableSettings()
         js = self.nats.jetstream()
         if self.keeps_streams:
-            subjects = [bound.subject for bound in durable] + [s for _, s in self._declared]
-            await ensure_streams(js, subjects, max_age=settings.max_age)
-            for name, subject in self._declared:
-                await ensure_consumer(js, name, subject, settings)
+            subjects = [bound.subject for bound in durable] + [s for _, s, _ in self._declared]
+            await ensure_streams(js, subjects, max_age=settings.max_age, replicas=self._replicas)
+            for name, subject, concurrency in self._declared:
+                await ensure_consumer(js, name, subject, settings, concurrency)
         for bound in durable:
             consumer = DurableConsumer(self, bound, settings)
             await consumer.start(js, create=self.keeps_streams)
@@ -234,16 +300,55 @@ class Bus:
         from kernel.bus import _broker
 
         assert self._broker is not None
-        _broker.subscribe(self._broker, bound.subject, bound.queue, self._consumer(bound))
+        bound.subscriber = _broker.subscribe(
+            self._broker,
+            bound.subject,
+            bound.queue,
+            self._consumer(bound),
+            pending_messages=self._settings.subscription_pending_messages,
+            pending_bytes=self._settings.subscription_pending_bytes,
+        )
 
-    async def close(self, timeout: float = 8.0) -> None:
-        """Stop taking messages, let in-flight handlers finish (bounded), then disconnect."""
+    async def close(self, timeout: float = 8.0, *, closing: float | None = None) -> list[str]:
+        """Stop taking messages, let in-flight handlers finish within ``timeout`` (what is left
+        of the process's shutdown bound), then disconnect within ``closing`` (the time left until
+        the bound itself; ``timeout`` when not given). Handlers still running are cut off.
+        Returns what was cut off, for the kernel's account."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        closed_by = loop.time() + max(timeout if closing is None else closing, timeout)
+        keeper, self._keeper = self._keeper, None
+        if keeper is not None:
+            await keeper.close()
         consumers, self._consumers = self._consumers, []
-        for consumer in consumers:
-            await consumer.stop(timeout)
+        # Together, so that the bound is the whole bus's, not each consumer's in turn.
+        stopped = await asyncio.gather(
+            *(consumer.stop(timeout) for consumer in consumers), self._settle_core(deadline)
+        )
+        cut = [what for found in stopped for what in found]
         broker, self._broker = self._broker, None
+        if self._watch is not None:
+            self._watch.closing()
         if broker is not None:
-            await broker.stop()
+            cut += await _disconnect(broker, closed_by - loop.time())
+        return cut
+
+    async def _settle_core(self, deadline: float) -> list[str]:
+        """Core handlers take no more events; those in hand get until ``deadline`` (the broker's
+        stop then cancels them). Returns the handlers cut off."""
+        core = [bound for bound in self._handlers if bound.subscriber is not None]
+        for bound in core:
+            bound.subscriber.running = False  # FastStream skips what arrives from now on
+        loop = asyncio.get_running_loop()
+        while loop.time() < deadline:
+            if not any(bound.in_hand for bound in core):
+                break
+            await asyncio.sleep(_SETTLE_POLL)
+        return [
+            f"{bound.in_hand} event(s) in hand of handler {bound.name}, cancelled"
+            for bound in core
+            if bound.in_hand
+        ]
 
     def reset(self) -> None:
         """Forget handlers, emitters and counters. Only valid while disconnected."""
@@ -318,11 +423,16 @@ class Bus:
         source: str | None = None,
         headers: Mapping[str, str] | None = None,
         event_id: str | None = None,
+        durable: bool = False,
     ) -> str:
         """Publish ``payload`` as JSON on ``subject``; return the event id.
 
         The body is the plain JSON payload; metadata travels in NATS headers so that any NATS
-        client can read the events without knowing WebOS.
+        client can read the events without knowing WebOS. An event a durable handler takes
+        (anywhere) returns only once JetStream stored it, and raises ``EventNotStored`` when it
+        could not be within ``WEBOS_PUBLISH_TIMEOUT``; ``durable=True`` asks for that on any
+        subject. Other events are sent at most once. A message larger than the server accepts
+        raises ``PayloadTooLarge`` before anything is sent.
         """
         broker = self._broker
         if broker is None:
@@ -360,7 +470,15 @@ class Bus:
         if headers:
             meta.update(headers)
         try:
-            await broker.publish(pydantic_core.to_json(payload), subject, headers=meta)
+            body = pydantic_core.to_json(payload)
+            keeper = self._keeper
+            if keeper is not None and (durable or keeper.keeps(subject)):
+                await keeper.store(subject, body, meta)
+            else:
+                # FastStream adds a correlation_id header (a fresh uuid unless given): the
+                # event's id, counted with the rest.
+                check_size(self.nats, subject, body, {**meta, _CORRELATION: event_id})
+                await broker.publish(body, subject, headers=meta, correlation_id=event_id)
         except Exception as error:
             span.record_exception(error)
             fail(span, f"{type(error).__name__}: {error}")
@@ -380,8 +498,13 @@ class Bus:
             totals.handled += bound.stats.handled
             totals.failed += bound.stats.failed
             totals.rejected += bound.stats.rejected
+        watch = self._watch
         return {
             "connected": self.connected,
+            # The server this process reaches, and how often it lost and regained it.
+            "connection": None
+            if watch is None
+            else {"server": watch.address, "losses": watch.losses, "recoveries": watch.recoveries},
             "published": self.published,
             "handled": totals.handled,
             "failed": totals.failed,
@@ -408,7 +531,11 @@ class Bus:
             if skip_internal and is_internal_subject(raw.subject):
                 return
             event = Event.from_message(raw.subject, raw.data, raw.headers, source_of)
-            await self.deliver(bound, event)
+            bound.in_hand += 1
+            try:
+                await self.deliver(bound, event)
+            finally:
+                bound.in_hand -= 1
             since_yield += 1
             if since_yield >= _YIELD_EVERY:
                 since_yield = 0
@@ -483,13 +610,26 @@ class Bus:
             log.info("event handled: subject=%s id=%s handler=%s", *_ids(event, bound))
         return Delivery("handled")
 
+    def _bound_to(self, subscription: Any) -> BoundHandler | None:
+        for bound in self._handlers:
+            if subscription is not None and subscription is getattr(
+                bound.subscriber, "subscription", None
+            ):
+                return bound
+        return None
+
     async def _on_nats_error(self, error: Exception) -> None:
         from kernel.bus import _broker
 
+        if self._watch is not None and self._watch.absorbs(error):
+            return  # said once, as the loss it causes
         if _broker.is_slow_consumer(error):
             # nats-py drops the message when a subscription's pending buffer is full; say so
             # loudly (first, then every 1000th) rather than losing events without a trace.
             self.dropped += 1
+            bound = self._bound_to(getattr(error, "sub", None))
+            if bound is not None:
+                bound.stats.dropped += 1
             if self.dropped == 1 or self.dropped % 1000 == 0:
                 log.error(
                     "slow consumer: events on %s are being dropped (%d so far); use "
@@ -499,6 +639,29 @@ class Bus:
                 )
             return
         log.warning("NATS error: %s", error)
+
+
+async def _disconnect(broker: NatsBroker, within: float) -> list[str]:
+    """Stop the broker: its drain waits for the core handlers still running, which may never
+    end. Past ``within`` (at least :data:`HAND_BACK_WAIT`) the connection is closed outright."""
+    from kernel.bus import _broker  # FastStream loads when the bus connects
+
+    connection = _broker.connection_of(broker)
+    try:
+        await asyncio.wait_for(broker.stop(), max(within, HAND_BACK_WAIT))
+    except TimeoutError:
+        cut = ["the connection's drain (closed outright)"]
+    except Exception as error:  # e.g. reconnecting: there is no server to drain to
+        log.warning("NATS connection not drained (%r); closing it", error)
+        cut = []
+    else:
+        return []
+    if connection is not None:
+        try:
+            await connection.close()
+        except Exception as error:  # closing is all that was left to do: say it failed
+            log.warning("NATS connection not closed cleanly: %r", error)
+    return cut
 
 
 def _ids(event: Event, bound: BoundHandler) -> tuple[str, str, str]:

@@ -8,10 +8,15 @@ letter is *trusted* when that event exists, the consumer's filter takes its subj
 payload is the letter's: it then replays the event as stored, its caller's identity judged at the
 event's stored time. Any other letter is *untrusted*: listed with why, and replayed anonymous
 with the letter's payload, only to a subject the consumer takes.
+
+A letter whose event filled a message on its own is stored without the payload, naming it by its
+SHA-256 instead (``_durable.fit_letter``): trusted, it shows and replays the original's payload;
+untrusted, it has none to show or replay.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import uuid
 from collections.abc import Callable
@@ -25,7 +30,11 @@ from kernel.bus._durable import (
     HEADER_DLQ_DELIVERIES,
     HEADER_DLQ_ERROR,
     HEADER_DLQ_HANDLER,
+    HEADER_DLQ_HISTORY,
+    HEADER_DLQ_PAYLOAD_SHA256,
     HEADER_DLQ_STREAM_SEQ,
+    HEADER_EXPECTED_STREAM,
+    payload_digest,
     replay_subject,
 )
 from kernel.bus._event import (
@@ -39,10 +48,14 @@ from kernel.bus._event import (
 from kernel.bus._streams import DLQ_PREFIX, DLQ_STREAM, EVENTS_STREAM
 from kernel.bus._watch import redacted
 from kernel.errors import WebOSError
-from kernel.transport import covers
+from kernel.transport import check_size, covers
 
 #: What an untrusted letter keeps when replayed: nothing that could speak for someone.
 _UNTRUSTED_KEEPS = (HEADER_EVENT_ID, HEADER_CONTENT_TYPE, HEADER_TIME, HEADER_TRACEPARENT)
+#: Earlier failures a replay carries: the latest ones, each error cut short, so that the headers
+#: of an event that keeps failing stay small.
+HISTORY_KEPT = 10
+HISTORY_ERROR_LENGTH = 500
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,25 @@ class DeadLetter:
     #: When the server stored the original event, and where (trusted letters only).
     stored_at: datetime | None = None
     original_seq: int | None = None
+    #: The failures before this one, oldest first: one per earlier replay.
+    history: tuple[dict[str, Any], ...] = ()
+    #: The letter was stored without the payload (too large to go with it): a trusted one shows
+    #: the original's, an untrusted one none.
+    payload_left_out: bool = False
+
+    @property
+    def errors(self) -> list[str]:
+        """Every error this event met, oldest first (the last one is :attr:`error`)."""
+        return [str(entry.get("error", "")) for entry in self.history] + [self.error]
+
+    def failure(self) -> dict[str, Any]:
+        """This failure as the next replay's history remembers it."""
+        return {
+            "error": self.error[:HISTORY_ERROR_LENGTH],
+            "handler": self.handler,
+            "deliveries": self.deliveries,
+            "time": self.time,
+        }
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -79,6 +111,9 @@ class DeadLetter:
             "time": self.time,
             "trusted": self.trusted,
             "doubt": self.doubt,
+            "replays": len(self.history),
+            "errors": self.errors,
+            "payload_left_out": self.payload_left_out,
         }
 
     def shown_headers(self) -> dict[str, str]:
@@ -86,6 +121,8 @@ class DeadLetter:
         return redacted(self.headers)
 
     def payload(self) -> Any:
+        if self.payload_left_out and not self.trusted:
+            return None
         try:
             return json.loads(self.data)
         except ValueError:
@@ -150,7 +187,11 @@ async def _original(
         subject = (original.headers or {}).get(HEADER_ORIGINAL_SUBJECT, "")
     if doubt := await filters.doubt(consumer, subject):
         return f"event {seq}: {doubt}"
-    if (original.data or b"") != data:
+    digest = said.get(HEADER_DLQ_PAYLOAD_SHA256)
+    if digest is not None and not data:  # stored without the payload: it names it by digest
+        if not hmac.compare_digest(payload_digest(original.data or b""), digest):
+            return f"its payload is not event {seq}'s"
+    elif (original.data or b"") != data:
         return f"its payload is not event {seq}'s"
     return original, subject
 
@@ -165,6 +206,7 @@ async def _judge(js: Any, letter_id: int, raw: Any, filters: _Filters) -> DeadLe
     except ValueError:
         deliveries = 0
     told = {
+        "payload_left_out": HEADER_DLQ_PAYLOAD_SHA256 in said and not data,
         "id": letter_id,
         "consumer": consumer,
         "module": consumer.split("__", 1)[0],
@@ -182,6 +224,7 @@ async def _judge(js: Any, letter_id: int, raw: Any, filters: _Filters) -> DeadLe
             headers=said,
             trusted=False,
             doubt=found,
+            history=_history(said),
         )
     original, subject = found
     headers = dict(original.headers or {})
@@ -194,7 +237,18 @@ async def _judge(js: Any, letter_id: int, raw: Any, filters: _Filters) -> DeadLe
         trusted=True,
         stored_at=original.time,
         original_seq=original.seq,
+        history=_history(headers),
     )
+
+
+def _history(headers: dict[str, str]) -> tuple[dict[str, Any], ...]:
+    try:
+        entries = json.loads(headers.get(HEADER_DLQ_HISTORY, "[]"))
+    except ValueError:
+        return ({"error": "(an unreadable history)"},)
+    if not isinstance(entries, list):
+        return ({"error": "(an unreadable history)"},)
+    return tuple(entry for entry in entries if isinstance(entry, dict))
 
 
 async def _read(js: Any, letter_id: int) -> Any:
@@ -251,11 +305,20 @@ async def replay_dead_letter(
     else:
         if doubt := await _Filters(js).doubt(letter.consumer, letter.subject):
             raise DeadLetterRefused(f"dead letter {letter_id} is not replayed: {doubt}")
+        if letter.payload_left_out:
+            raise DeadLetterRefused(
+                f"dead letter {letter_id} is not replayed: it was stored without its payload, "
+                f"and its original is not believed ({letter.doubt})"
+            )
         headers = {key: letter.headers[key] for key in _UNTRUSTED_KEEPS if key in letter.headers}
     headers[HEADER_ORIGINAL_SUBJECT] = letter.subject
+    headers[HEADER_DLQ_HISTORY] = json.dumps([*letter.history, letter.failure()][-HISTORY_KEPT:])
     headers[HEADER_MSG_ID] = f"replay-{letter_id}-{uuid.uuid4().hex}"
-    await js.publish(
-        replay_subject(letter.consumer), letter.data, headers=headers, stream=EVENTS_STREAM
-    )
+    headers[HEADER_EXPECTED_STREAM] = EVENTS_STREAM
+    subject = replay_subject(letter.consumer)
+    # An event that filled a message may not fit with the replay's headers: refused (and kept)
+    # here, rather than sent for the server to close the connection.
+    check_size(js._nc, subject, letter.data, headers)
+    await js.publish(subject, letter.data, headers=headers)
     await js.delete_msg(DLQ_STREAM, letter_id)
     return letter

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -24,15 +25,18 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import BadRequestError, NotFoundError
 
 from kernel.bus._event import (
+    HEADER_CONTENT_TYPE,
     HEADER_EVENT_ID,
     HEADER_MSG_ID,
     HEADER_ORIGINAL_SUBJECT,
+    HEADER_TIME,
+    HEADER_TRACEPARENT,
     REPLAY_PREFIX,
     Event,
 )
 from kernel.bus._settings import DurableSettings
 from kernel.bus._streams import DLQ_PREFIX, DLQ_STREAM, EVENTS_STREAM
-from kernel.transport import PullLoop
+from kernel.transport import PullLoop, header_size, max_payload
 
 if TYPE_CHECKING:
     from kernel.bus._bus import BoundHandler, Bus
@@ -47,6 +51,21 @@ HEADER_DLQ_ERROR = "webos-dlq-error"
 HEADER_DLQ_HANDLER = "webos-dlq-handler"
 HEADER_DLQ_DELIVERIES = "webos-dlq-deliveries"
 HEADER_DLQ_STREAM_SEQ = "webos-dlq-stream-seq"
+#: The earlier failures of a replayed event (JSON list), written by the process that replays it.
+HEADER_DLQ_HISTORY = "webos-dlq-history"
+#: Set on a letter stored without its event's payload (the two did not fit one message): the
+#: payload's SHA-256, so that the letter still names exactly one stored payload (see _dlq.py).
+HEADER_DLQ_PAYLOAD_SHA256 = "webos-dlq-payload-sha256"
+#: Set on every letter, as ``js.publish(..., stream=)`` would: only WEBOS_DLQ may store it.
+HEADER_EXPECTED_STREAM = "Nats-Expected-Stream"
+#: What a letter copies from its event: enough to show it; the rest is read back by sequence.
+LETTER_KEEPS = (
+    HEADER_EVENT_ID,
+    HEADER_CONTENT_TYPE,
+    HEADER_TIME,
+    HEADER_TRACEPARENT,
+    HEADER_DLQ_HISTORY,
+)
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -59,7 +78,15 @@ def replay_subject(consumer: str) -> str:
     return f"{REPLAY_PREFIX}.{consumer}"
 
 
-def consumer_config(name: str, subject: str, settings: DurableSettings) -> ConsumerConfig:
+#: Unacknowledged events a durable consumer may have out, at least (replicas share it).
+MIN_ACK_PENDING = 1000
+#: Processes of one handler, each at full concurrency, that the ack-pending limit leaves room for.
+ACK_PENDING_PROCESSES = 64
+
+
+def consumer_config(
+    name: str, subject: str, settings: DurableSettings, concurrency: int = 1
+) -> ConsumerConfig:
     return ConsumerConfig(
         durable_name=name,
         filter_subjects=[subject, replay_subject(name)],
@@ -67,15 +94,18 @@ def consumer_config(name: str, subject: str, settings: DurableSettings) -> Consu
         deliver_policy=DeliverPolicy.NEW,
         max_deliver=settings.max_deliver,
         ack_wait=settings.ack_wait,
-        max_ack_pending=1000,
+        max_ack_pending=max(MIN_ACK_PENDING, ACK_PENDING_PROCESSES * concurrency),
     )
 
 
-async def ensure_consumer(js: Any, name: str, subject: str, settings: DurableSettings) -> None:
+async def ensure_consumer(
+    js: Any, name: str, subject: str, settings: DurableSettings, concurrency: int = 1
+) -> None:
     """Create the consumer (it then keeps events for the handler while it is away), or bring an
     existing one's retry settings up to date: the server updates editable fields in place."""
     try:
-        await js.add_consumer(EVENTS_STREAM, config=consumer_config(name, subject, settings))
+        config = consumer_config(name, subject, settings, concurrency)
+        await js.add_consumer(EVENTS_STREAM, config=config)
     except BadRequestError as error:
         log.warning("durable consumer %s keeps its previous configuration: %s", name, error)
 
@@ -97,7 +127,8 @@ class DurableConsumer:
         gateway has: :attr:`bound` says whether it is fetching yet."""
         self._js = js
         if create:
-            await ensure_consumer(js, self.name, self.bound.subject, self.settings)
+            concurrency = self.bound.concurrency
+            await ensure_consumer(js, self.name, self.bound.subject, self.settings, concurrency)
             await self._bind(js)
             return
         try:
@@ -119,7 +150,12 @@ class DurableConsumer:
         info = await js.consumer_info(EVENTS_STREAM, self.name)
         self.max_deliver = info.config.max_deliver or self.settings.max_deliver
         subscription = await js.pull_subscribe_bind(durable=self.name, stream=EVENTS_STREAM)
-        self._loop = PullLoop(subscription, self._handle, name=f"durable consumer {self.name}")
+        self._loop = PullLoop(
+            subscription,
+            self._handle,
+            name=f"durable consumer {self.name}",
+            concurrency=self.bound.concurrency,
+        )
         self._loop.start()
 
     async def _bind_when_created(self, js: Any) -> None:
@@ -156,21 +192,27 @@ class DurableConsumer:
 
     async def _dead_letter(self, message: Any, event: Event, error: str, delivered: int) -> None:
         stream_seq = message.metadata.sequence.stream
-        headers = {
-            **(message.headers or {}),
+        carried = message.headers or {}
+        own = {
             HEADER_ORIGINAL_SUBJECT: event.subject,
             HEADER_DLQ_ERROR: error[:2000],
             HEADER_DLQ_HANDLER: self.bound.name,
             HEADER_DLQ_DELIVERIES: str(delivered),
             HEADER_DLQ_STREAM_SEQ: str(stream_seq),
-            # One letter per stored event, however often settling it is retried.
+            # One letter per stored event (a replay is stored anew), however often settling it is
+            # retried.
             HEADER_MSG_ID: f"dlq-{self.name}-{stream_seq}",
+            HEADER_EXPECTED_STREAM: DLQ_STREAM,
         }
-        await self._js.publish(
-            f"{DLQ_PREFIX}.{self.name}", message.data, headers=headers, stream=DLQ_STREAM
-        )
+        copied = {key: carried[key] for key in LETTER_KEEPS if key in carried}
+        data, headers = fit_letter(max_payload(self.bus.nats), message.data, copied, own)
+        stored = await self._js.publish(f"{DLQ_PREFIX}.{self.name}", data, headers=headers)
         log.error(
-            "event dead-lettered: subject=%s id=%s handler=%s deliveries=%d reason=%s",
+            "event dead-lettered%s%s: subject=%s id=%s handler=%s deliveries=%d reason=%s",
+            " (its letter was already stored)" if stored.duplicate else "",
+            " (its payload is read from the original: the two did not fit one message)"
+            if HEADER_DLQ_PAYLOAD_SHA256 in headers
+            else "",
             event.subject,
             headers.get(HEADER_EVENT_ID, ""),
             self.bound.name,
@@ -178,13 +220,41 @@ class DurableConsumer:
             error,
         )
 
-    async def stop(self, timeout: float) -> None:
-        """Stop fetching, let the message in hand finish (bounded), then unsubscribe."""
+    async def stop(self, timeout: float) -> list[str]:
+        """Stop fetching, let the events in hand finish (bounded by ``timeout``), hand back the
+        rest, then unsubscribe. Returns what was cut off, for the kernel's account."""
         waiting, self._waiting = self._waiting, None
         if waiting is not None:
             waiting.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await waiting
         loop, self._loop = self._loop, None
-        if loop is not None:
-            await loop.stop(timeout)
+        cut = await loop.stop(timeout) if loop is not None else 0
+        if not cut:
+            return []
+        return [f"{cut} event(s) in hand of durable handler {self.bound.name}, handed back"]
+
+
+def payload_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def fit_letter(
+    limit: int | None, data: bytes, copied: dict[str, str], own: dict[str, str]
+) -> tuple[bytes, dict[str, str]]:
+    """A letter's body and headers, as they fit in one message of at most ``limit`` bytes.
+
+    An event may fill a message on its own, and a letter adds headers (the error, the handler...):
+    sending both would make the server close the connection, and the event would come back and
+    do it again. Such a letter leaves the payload out and names it by its digest (the original
+    is read back from WEBOS_EVENTS by sequence); if even what it copied of the event's headers is
+    too much, it keeps only its own.
+    """
+    headers = {**copied, **own}
+    if limit is None or len(data) + header_size(headers) <= limit:
+        return data, headers
+    digest = {HEADER_DLQ_PAYLOAD_SHA256: payload_digest(data)}
+    headers = {**copied, **own, **digest}
+    if header_size(headers) > limit:
+        headers = {**own, **digest}
+    return b"", headers

@@ -32,26 +32,35 @@ class Subscription:
     subject: str
     broadcast: bool = False
     durable: bool = False
+    #: Events of a durable handler in hand at once in one process (1 keeps stream order).
+    concurrency: int = 1
 
 
 def on(
-    subject: str, *, broadcast: bool = False, durable: bool = False
+    subject: str, *, broadcast: bool = False, durable: bool = False, concurrency: int = 1
 ) -> Callable[[Handler], Handler]:
     """Mark an async function as a handler of ``subject`` (wildcards ``*`` and ``>`` allowed).
 
     By default each module gets each event once, however many replicas run (a queue group per
     module and handler); ``broadcast=True`` delivers to every running instance instead.
     ``durable=True`` consumes through JetStream: at least once, retried with backoff, kept in
-    the dead letters when it keeps failing, and delivered after the module was away.
+    the dead letters when it keeps failing, and delivered after the module was away;
+    ``concurrency=N`` then runs up to N of its events at once in each process (the default, 1,
+    handles them one after the other in stream order).
     """
     normalized = normalize_subject(subject, allow_wildcards=True)
     if broadcast and durable:
         raise TypeError("a handler is either broadcast (every instance) or durable, not both")
+    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
+        raise TypeError(f"concurrency must be a whole number of at least 1 (got {concurrency!r})")
+    if concurrency > 1 and not durable:
+        raise TypeError("concurrency applies to durable handlers (durable=True)")
 
     def mark(func: Handler) -> Handler:
         if not inspect.iscoroutinefunction(func):
             raise TypeError(f"event handler {func.__qualname__} must be 'async def'")
-        marks = [*getattr(func, MARKER, ()), Subscription(normalized, broadcast, durable)]
+        subscription = Subscription(normalized, broadcast, durable, concurrency)
+        marks = [*getattr(func, MARKER, ()), subscription]
         setattr(func, MARKER, tuple(marks))
         return func
 

@@ -1,4 +1,4 @@
-"""Settings of durable handlers: ``WEBOS_DURABLE_*``."""
+"""Settings of the bus (``WEBOS_PUBLISH_TIMEOUT``) and of durable handlers (``WEBOS_DURABLE_*``)."""
 
 from __future__ import annotations
 
@@ -28,3 +28,27 @@ class DurableSettings(WebOSSettings):
 
     def delay(self, delivered: int) -> float:
         return retry_delay(delivered, self.backoff, self.backoff_max)
+
+
+class BusSettings(WebOSSettings):
+    """``WEBOS_PUBLISH_TIMEOUT``, ``WEBOS_SUBSCRIPTION_PENDING_MESSAGES`` and ``_BYTES``."""
+
+    publish_timeout: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds an event that a stream keeps may take to be stored, a leader "
+        "election or reconnect included, before emit raises EventNotStored.",
+    )
+    # Bytes bound the memory; the count only stops a flood of tiny events. nats-py's own
+    # defaults (524,288 events, 128 MiB per subscription) let a slow handler grow without end.
+    subscription_pending_messages: int = Field(
+        65_536,
+        ge=1,
+        description="Events one handler's subscription may hold in this process before further "
+        "ones are dropped (and counted); durable handlers keep theirs in JetStream instead.",
+    )
+    subscription_pending_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1024,
+        description="Bytes one handler's subscription may hold in this process (see above).",
+    )

@@ -17,7 +17,7 @@ from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfi
 from nats.js.errors import NotFoundError
 
 from kernel.bus._event import REPLAY_PREFIX
-from kernel.transport import minimal_cover
+from kernel.transport import add_stream, minimal_cover
 
 log = logging.getLogger("webos.bus")
 
@@ -27,8 +27,11 @@ DLQ_PREFIX = "webos.dlq"
 DUPLICATE_WINDOW = 120.0  # seconds: a re-published event id inside it is stored once
 
 
-async def ensure_streams(js: Any, subjects: Iterable[str], *, max_age: float) -> list[str]:
-    """Create or widen ``WEBOS_EVENTS`` and create ``WEBOS_DLQ``; return the event subjects."""
+async def ensure_streams(
+    js: Any, subjects: Iterable[str], *, max_age: float, replicas: int = 1
+) -> list[str]:
+    """Create or widen ``WEBOS_EVENTS`` and create ``WEBOS_DLQ``, each with ``replicas`` copies
+    (``WEBOS_JETSTREAM_REPLICAS``); return the event subjects."""
     wanted = set(subjects) | {f"{REPLAY_PREFIX}.>"}
     try:
         info = await js.stream_info(EVENTS_STREAM)
@@ -37,7 +40,8 @@ async def ensure_streams(js: Any, subjects: Iterable[str], *, max_age: float) ->
         info, current = None, []
     cover = minimal_cover([*current, *wanted])
     if info is None:
-        await js.add_stream(
+        await add_stream(
+            js,
             StreamConfig(
                 name=EVENTS_STREAM,
                 subjects=cover,
@@ -46,7 +50,8 @@ async def ensure_streams(js: Any, subjects: Iterable[str], *, max_age: float) ->
                 max_age=max_age,
                 duplicate_window=DUPLICATE_WINDOW,
                 discard=DiscardPolicy.OLD,
-            )
+            ),
+            replicas,
         )
     elif sorted(current) != cover:
         info.config.subjects = cover
@@ -55,7 +60,8 @@ async def ensure_streams(js: Any, subjects: Iterable[str], *, max_age: float) ->
     try:
         await js.stream_info(DLQ_STREAM)
     except NotFoundError:
-        await js.add_stream(
+        await add_stream(
+            js,
             StreamConfig(
                 name=DLQ_STREAM,
                 subjects=[f"{DLQ_PREFIX}.>"],
@@ -63,6 +69,7 @@ async def ensure_streams(js: Any, subjects: Iterable[str], *, max_age: float) ->
                 storage=StorageType.FILE,
                 max_age=30 * 24 * 3600.0,
                 duplicate_window=DUPLICATE_WINDOW,
-            )
+            ),
+            replicas,
         )
     return cover

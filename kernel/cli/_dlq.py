@@ -59,12 +59,15 @@ def dlq_list(limit: int) -> None:
     if not letters:
         click.echo("no dead letters")
         return
-    click.echo(f"{'ID':>6}  {'SUBJECT':<28} {'HANDLER':<40} {'TRIES':>5}  {'TRUST':<9}  ERROR")
+    click.echo(
+        f"{'ID':>6}  {'SUBJECT':<28} {'HANDLER':<40} {'TRIES':>5} {'ERRORS':>6}  "
+        f"{'TRUST':<9}  LAST ERROR"
+    )
     for letter in letters:
         trust = "trusted" if letter.trusted else "untrusted"
         click.echo(
             f"{letter.id:>6}  {letter.subject:<28} {letter.handler[-40:]:<40} "
-            f"{letter.deliveries:>5}  {trust:<9}  {letter.error[:80]}"
+            f"{letter.deliveries:>5} {len(letter.errors):>6}  {trust:<9}  {letter.error[:80]}"
         )
 
 

@@ -14,6 +14,7 @@ from kernel.cli._deploy import nats_config
 from kernel.cli._dlq import dlq
 from kernel.cli._group import WebOSGroup
 from kernel.cli._options import csv_list, settings_with
+from kernel.cli._ps import ps
 from kernel.cli._tasks import scheduler, worker
 from kernel.errors import WebOSError
 
@@ -57,27 +58,6 @@ def module_run(names: tuple[str, ...]) -> None:
     settings = settings_with(only=list(names), exclude=[])
     configure_logging(settings)
     sys.exit(run_modules(settings))
-
-
-@main.command()
-@click.option("--wait", type=float, default=1.0, help="Seconds to collect answers.")
-def ps(wait: float) -> None:
-    """List live nodes (gateway, module processes, workers) and their modules."""
-    from kernel.nodes import snapshot
-
-    settings = settings_with()
-    nats = settings.nats
-    try:
-        nodes = asyncio.run(snapshot(nats.client_url(settings.data_dir), wait=wait))
-    except OSError as error:
-        raise click.ClickException(f"cannot reach NATS at {nats.display_url}: {error}") from None
-    click.echo(f"{'NODE':<44} {'ROLE':<8} {'PID':>7}  {'HOST':<16} MODULES")
-    for node in nodes:
-        modules = ", ".join(f"{m.name}@{m.version}" for m in node.modules) or "-"
-        click.echo(f"{node.node_id:<44} {node.role:<8} {node.pid:>7}  {node.host:<16} {modules}")
-    if not nodes:
-        click.echo("no live nodes answered", err=True)
-        sys.exit(1)
 
 
 @main.command("modules")
@@ -173,6 +153,7 @@ def events_emit(subject: str, payload: str) -> None:
 
 
 main.add_command(dlq)
+main.add_command(ps)
 main.add_command(nats_config)
 main.add_command(worker)
 main.add_command(scheduler)

@@ -15,6 +15,7 @@ from kernel.console._catalog import Catalog
 from kernel.console._contrib import SYSTEM_READ, App
 from kernel.console._shell import HOME, allowed, html, page, render, widgets
 from kernel.nodes import NodeTable
+from kernel.transport import stream_status
 
 #: Handlers take the catalog as ``catalog: Catalog`` (provided by the console subsystem).
 Catalogue = NamedDependency[Catalog]
@@ -81,12 +82,16 @@ async def slot_fragment(
 async def summary(
     bus: NamedDependency[Bus], node_table: NamedDependency[NodeTable]
 ) -> Response[str]:
-    """The built-in dashboard card: nodes, modules, bus counters, dead letters."""
+    """The built-in dashboard card: nodes, modules, bus counters, each handler's drops and
+    backlog, dead letters, the kernel's streams (copies, leader, lag)."""
     error = None
     letters = 0
+    streams: list[dict[str, Any]] = []
     nodes = node_table.nodes()
     try:
-        letters = len(await list_dead_letters(bus.nats.jetstream(), limit=1000))
+        js = bus.nats.jetstream()
+        letters = len(await list_dead_letters(js, limit=1000))
+        streams = await stream_status(js)
     except Exception as problem:  # shown on the card, not raised: the dashboard stays usable
         error = f"{type(problem).__name__}: {problem}"
     return html(
@@ -96,6 +101,7 @@ async def summary(
             modules=sorted({m.name for n in nodes for m in n.modules}),
             bus=bus.stats(),
             letters=letters,
+            streams=streams,
             error=error,
         )
     )

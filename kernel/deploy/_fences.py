@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from kernel.bus import EVENTS_STREAM
 from kernel.deploy._inspect import ModuleFacts
 from kernel.forwarding import HTTP_SUBJECT
 from kernel.nodes import HEARTBEAT, LEAVING
@@ -31,6 +32,21 @@ from kernel.registry import SUBJECT_PREFIX as SERVICE_PREFIX
 from kernel.transport import INTERNAL_SUBJECTS, covers, inbox_prefix, overlap
 
 NODE_SUBJECTS = "webos.node.>"
+#: JetStream's announcements of changes to WEBOS_EVENTS (which subjects it keeps).
+STREAM_CHANGES = f"$JS.EVENT.ADVISORY.STREAM.*.{EVENTS_STREAM}"
+#: What a ``>`` handler may not hear under ``$JS.>``, whose stream changes it needs (a deny wins
+#: over an allow in NATS, so ``$JS.>`` itself cannot be denied): API requests and answers, acks,
+#: flow control, metrics, consumer advisories and the API audit (which carries answers, messages
+#: fetched by sequence included). Other streams' change advisories (their configuration) stay.
+JETSTREAM_PRIVATE = (
+    "$JS.API.>",
+    "$JS.ACK.>",
+    "$JS.FC.>",
+    "$JS.EVENT.METRIC.>",
+    "$JS.EVENT.ADVISORY.API",
+    "$JS.EVENT.ADVISORY.API.>",
+    "$JS.EVENT.ADVISORY.CONSUMER.>",
+)
 # Tasks (kernel.tasks: stream WEBOS_TASKS on webos.tasks.<module>.>, status in the KV bucket
 # WEBOS_TASK_STATUS). Not imported, to keep this free of the tasks subsystem's imports; tests/deploy
 # checks they agree.
@@ -90,7 +106,12 @@ def _private(facts: ModuleFacts) -> list[str]:
 
 
 def _own(facts: ModuleFacts) -> list[str]:
-    subjects = [inbox_subjects(module_user(facts.name)), NODE_SUBJECTS, *_private(facts)]
+    subjects = [
+        inbox_subjects(module_user(facts.name)),
+        NODE_SUBJECTS,
+        STREAM_CHANGES,  # which subjects WEBOS_EVENTS keeps (kernel.bus._keeping)
+        *_private(facts),
+    ]
     if facts.services:
         subjects.append("$SRV.*")  # PING, INFO, STATS of every service
     return subjects
@@ -114,7 +135,7 @@ def fenced_subscriptions(
             continue
         deny += [
             subject
-            for subject in theirs
-            if covers(root, subject) and not any(covers(kept, subject) for kept in mine)
+            for subject in (*theirs, *(JETSTREAM_PRIVATE if root == "$JS.>" else ()))
+            if covers(root, subject) and not any(overlap(kept, subject) for kept in mine)
         ]
     return unique([*own, *facts.handlers]), unique(deny)

@@ -95,6 +95,8 @@ STREAM_SUBJECTS = (
     "$JS.API.INFO",
     f"$JS.API.STREAM.INFO.{EVENTS_STREAM}",
 )
+#: Every module reads which subjects WEBOS_EVENTS keeps: emitting one waits for its storage.
+KEPT_SUBJECTS = (f"$JS.API.STREAM.INFO.{EVENTS_STREAM}",)
 
 
 def module_permissions(
@@ -111,6 +113,7 @@ def module_permissions(
         DISCOVER,
         f"{SERVICE_PREFIX}.>",  # calls to services wherever they run (registry proxies)
         *task_publish(facts.name, facts.sends_tasks_to),
+        *KEPT_SUBJECTS,
     ]
     if facts.consumers:
         publish += STREAM_SUBJECTS

@@ -53,6 +53,7 @@ from kernel.problems import send_problem
 from kernel.propagation import Propagation
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, child_span, fail
+from kernel.transport import PayloadTooLarge, check_size
 
 if TYPE_CHECKING:
     from litestar import Router
@@ -176,6 +177,10 @@ class Forwarder:
         if whole and len(payload) > nats.max_payload:  # headers beyond the headroom
             whole = False
             payload = self._request(scope, target, b"", whole)
+        try:
+            check_size(nats, self.subject, payload, None)
+        except PayloadTooLarge as error:  # the request line and headers alone
+            return await send_problem(send, 413, str(error), scope["path"])
         timeout = self.timeout
         try:
             reply = await nats.request(self.subject, payload, timeout=timeout)

@@ -40,6 +40,7 @@ from kernel.forwarding._wire import (
     decode_answer,
 )
 from kernel.problems import send_problem
+from kernel.transport import check_size
 
 log = logging.getLogger("webos.gateway")
 
@@ -164,6 +165,7 @@ class Relay:
         self.frames.put_nowait(msg)
 
     async def _ask(self, frame: bytes) -> None:
+        check_size(self.nats, self.peer, frame, None)  # frames are sized to fit (_wire.chunk_size)
         self.asked += 1
         await self.nats.publish(self.peer, frame, reply=f"{self.inbox}.{self.asked}")
 

@@ -14,7 +14,6 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from kernel.bus import Bus
-from kernel.config import CoreSettings
 from kernel.contracts import Host
 from kernel.forwarding._client import http_subject
 from kernel.forwarding._server_exchange import Exchange
@@ -30,6 +29,7 @@ from kernel.forwarding._wire import (
 from kernel.modules import ModuleSet
 from kernel.problems import problem_bytes, problem_headers
 from kernel.propagation import Propagation
+from kernel.transport import HAND_BACK_WAIT
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -52,7 +52,6 @@ class ForwardingServer:
         self.app: Litestar | None = None
         self._host: Host | None = None
         self._nats: Any = None
-        self._shutdown_timeout = CoreSettings.model_fields["shutdown_timeout"].default
         self._propagation = Propagation.default()
         self._opened = asyncio.Event()
         self._subscriptions: list[Any] = []
@@ -66,7 +65,6 @@ class ForwardingServer:
         if self.app is None:
             raise RuntimeError("ForwardingServer.serve(app) must be called before start")
         self._host = host
-        self._shutdown_timeout = host.get(CoreSettings).shutdown_timeout
         self._propagation = host.get(Propagation)
         nats = self._nats = host.get(Bus).nats
         for module in host.get(ModuleSet).running.values():
@@ -119,18 +117,22 @@ class ForwardingServer:
             self._exchanges.discard(exchange)
 
     async def stop(self) -> None:
-        """Take no new requests; let those in hand finish (bounded by WEBOS_SHUTDOWN_TIMEOUT),
-        then end the rest, telling the gateway so. Safe to call twice."""
+        """Take no new requests; let those in hand finish (within what is left of the process's
+        shutdown bound), then end the rest, telling the gateway so. Safe to call twice."""
         subscriptions, self._subscriptions = self._subscriptions, []
         for subscription in subscriptions:
             try:
                 await subscription.drain()
             except Exception as error:  # a lost connection: there is nothing left to drain
                 log.warning("could not drain %s: %r", subscription.subject, error)
-        if self._tasks and self._opened.is_set():
-            await asyncio.wait(set(self._tasks), timeout=self._shutdown_timeout)
+        host = self._host
+        if self._tasks and self._opened.is_set() and host is not None:
+            await asyncio.wait(set(self._tasks), timeout=host.time_left())
         for exchange in list(self._exchanges):
+            if host is not None and not exchange.finished:  # once: stop may be called twice
+                host.cut_off(f"HTTP {exchange.describe()} (forwarded)")
             await exchange.shut("the module process is stopping")
         for task in list(self._tasks):
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=HAND_BACK_WAIT)

@@ -28,6 +28,7 @@ from kernel.forwarding._wire import (
     PING_EVERY,
     PULL,
 )
+from kernel.transport import check_size
 
 log = logging.getLogger("webos.gateway")
 
@@ -62,7 +63,9 @@ class Channel:
         await self._until(lambda: bool(self.pulls))
         if self.gone is not None:
             return False
-        await self.nats.publish(self.pulls.popleft(), frame)
+        reply = self.pulls.popleft()
+        check_size(self.nats, reply, frame, None)  # frames are sized to fit (_wire.chunk_size)
+        await self.nats.publish(reply, frame)
         return True
 
     async def take(self) -> tuple[bytes, bool] | None:

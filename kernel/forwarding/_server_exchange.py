@@ -28,6 +28,7 @@ from kernel.forwarding._wire import (
     encode_open,
 )
 from kernel.problems import problem_bytes, problem_headers
+from kernel.transport import max_payload
 
 log = logging.getLogger("webos.gateway")
 _ASGI = {"version": "3.0", "spec_version": "2.3"}
@@ -91,10 +92,20 @@ class Exchange:
             if self.channel is not None:
                 await self.channel.close()
 
+    def describe(self) -> str:
+        """``GET /api/x/y``: the request's method and path, without its query."""
+        path = self.request.target.partition(b"?")[0].decode("latin-1")
+        return f"{self.request.method} {path}"
+
     async def shut(self, reason: str) -> None:
-        """End an exchange the app has not finished (the process is stopping)."""
+        """End an exchange the app has not finished (the process is stopping): a stream breaks
+        off, an answer not started yet is a 503 the gateway passes on at once."""
         if self.channel is not None:
             await self.channel.abort(reason)
+        elif not self.finished:
+            self.finished = True
+            body = problem_bytes(503, reason)
+            await self.nats.publish(self.reply, encode_answer(503, problem_headers(body), body))
         self.finished = True
         self._end()
 
@@ -127,16 +138,27 @@ class Exchange:
         body = message.get("body", b"")
         more = message.get("more_body", False)
         if self.channel is None and not more and len(body) <= self.limit:
-            self.finished = True
-            await self.nats.publish(
-                self.reply, encode_answer(*self._head(), body, dropped=self.dropped)
-            )
-            self._end()
-            return
+            answer = encode_answer(*self._head(), body, dropped=self.dropped)
+            # Headers beyond the headroom: the body goes in frames after all.
+            if _fits(self.nats, answer):
+                self.finished = True
+                await self.nats.publish(self.reply, answer)
+                self._end()
+                return
+        if self.channel is None or not self.channel.head_sent:
+            head = HEAD + encode_answer(*self._head(), whole=False, dropped=self.dropped)
+            if not _fits(self.nats, head):  # sent, the server would close this connection
+                detail = (
+                    f"the answer's headers take {len(head):,} bytes, more than one NATS message "
+                    f"holds ({max_payload(self.nats):,}, the server's max_payload)"
+                )
+                log.warning("forwarded %s not answered: %s", self.describe(), detail)
+                await self._fail(detail, status=413)  # the app's later messages are dropped
+                return
         channel = self.channel or await self._open()
         if not channel.head_sent:
             channel.head_sent = True
-            await self._put(HEAD + encode_answer(*self._head(), whole=False, dropped=self.dropped))
+            await self._put(head)
         view = memoryview(body)
         for at in range(0, len(body), self.chunk):
             await self._put(DATA + view[at : at + self.chunk])
@@ -163,16 +185,17 @@ class Exchange:
         if not self.finished and not await self.channel.put(frame):
             self.finished = True  # the gateway left: drop the rest
 
-    async def _fail(self, detail: str) -> None:
-        """Answer 500 if nothing was answered yet, else tell the gateway the answer broke off."""
+    async def _fail(self, detail: str, status: int = 500) -> None:
+        """Answer ``status`` if nothing was answered yet, else tell the gateway the answer broke
+        off."""
         if self.finished:
             return
         if self.channel is not None and self.channel.head_sent:
             await self._put(ABORT + detail.encode())
             self.finished = True
             return
-        body = problem_bytes(500, detail)
-        self.start = {"status": 500, "headers": problem_headers(body)}
+        body = problem_bytes(status, detail)
+        self.start = {"status": status, "headers": problem_headers(body)}
         if self.channel is None:
             self.finished = True
             await self.nats.publish(
@@ -184,3 +207,8 @@ class Exchange:
     def _end(self) -> None:
         if self._over is not None:
             self._over.set()
+
+
+def _fits(nats: Any, message: bytes) -> bool:
+    limit = max_payload(nats)
+    return limit is None or len(message) <= limit

@@ -9,12 +9,13 @@ The request goes to ``webos.http.<module>`` as a NATS request, as text much like
                                                   <- empty line
     <body>                                        <- the whole body ("whole" only)
 
-The one reply is either the whole answer, ``200 whole`` then headers, an empty line and the body,
-or ``open <inbox>``: the rest of the exchange goes through that module inbox in *frames*. Then the
-gateway uploads a ``chunked`` request body, pulls the answer head and body, and checks that the
-module is alive. Every frame the gateway sends that wants an answer carries a fresh reply subject,
-and the module answers each exactly once, which is all the NATS rights of a module process allow
-(``allow_responses``; ``kernel.deploy``). The first byte of a frame says what it is.
+The one reply is either the whole answer, ``200 whole`` then headers, an empty line and the body
+(when all of it fits one message), or ``open <inbox>``: the rest of the exchange goes through
+that module inbox in *frames*. Then the gateway uploads a ``chunked`` request body, pulls the
+answer head and body, and checks that the module is alive. Every frame the gateway sends that
+wants an answer carries a fresh reply subject, and the module answers each exactly once, which is
+all the NATS rights of a module process allow (``allow_responses``; ``kernel.deploy``). The first
+byte of a frame says what it is.
 """
 
 from __future__ import annotations
@@ -85,7 +86,9 @@ class WireAnswer:
 
 
 def chunk_size(max_payload: int) -> int:
-    return max(min(max_payload - HEADROOM, MAX_CHUNK), 1024)
+    """Body bytes per frame: a frame (its kind's byte, then the piece) always fits one message,
+    however small the server's ``max_payload``."""
+    return min(MAX_CHUNK, max(max_payload - HEADROOM, (max_payload - 1) // 2))
 
 
 def encode_request(

@@ -8,6 +8,7 @@ built: nothing is added to a running app.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,7 +19,7 @@ from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from kernel.auth import page_headers
+from kernel.auth import FORWARDED, page_headers
 from kernel.context import current_traceparent
 from kernel.contracts import ConfiguresApp
 from kernel.gateway._docs import DOCS_POLICY, SCHEMA_PATH, docs_assets, openapi_config
@@ -47,6 +48,23 @@ def _trace_context(app: ASGIApp) -> ASGIApp:
             current_traceparent.reset(token)
 
     return middleware
+
+
+def _noted_if_cut_off(kernel: Kernel) -> Any:
+    # A request still running when stopping reached its bound is cancelled by uvicorn: the kernel
+    # names it in its account. (A module process's forwarding server names those it cuts off.)
+    def wrap(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            try:
+                await app(scope, receive, send)
+            except asyncio.CancelledError:
+                if kernel.stopping and scope["type"] == "http" and not scope.get(FORWARDED):
+                    kernel.cut_off(f"HTTP {scope.get('method', '')} {scope['path']}")
+                raise
+
+        return middleware
+
+    return wrap
 
 
 def _lifespan(kernel: Kernel) -> Any:
@@ -79,7 +97,11 @@ def base_config(kernel: Kernel, *, manage_kernel: bool = True) -> AppConfig:
             "module_set": _provide(kernel.loaded),
         },
         exception_handlers=dict(exception_handlers),
-        middleware=[_trace_context, page_headers(SCHEMA_PATH, DOCS_POLICY)],
+        middleware=[
+            _noted_if_cut_off(kernel),
+            _trace_context,
+            page_headers(SCHEMA_PATH, DOCS_POLICY),
+        ],
         cors_config=cors,
         lifespan=[_lifespan(kernel)] if manage_kernel else [],
         openapi_config=openapi_config("WebOS gateway", "0.1.0"),

@@ -20,6 +20,7 @@ from kernel.nodes import NodeTable
 from kernel.problems import PROBLEM_JSON, problem
 from kernel.registry import Registry
 from kernel.tasks import TasksSubsystem
+from kernel.transport import stream_status
 
 #: ``readiness()`` -> (ready, reasons): the kernel's own check.
 Readiness = Callable[[], Awaitable[tuple[bool, list[str]]]]
@@ -60,10 +61,17 @@ def modules_view(modules: NamedDependency[ModuleList]) -> list[dict[str, Any]]:
     return modules()
 
 
-@get("/bus", sync_to_thread=False)
-def bus_stats(bus: NamedDependency[Bus]) -> dict[str, Any]:
-    """Events published, handled, failed, rejected and dropped, per handler."""
-    return bus.stats()
+@get("/bus")
+async def bus_stats(bus: NamedDependency[Bus]) -> dict[str, Any]:
+    """Events published, handled, failed, rejected and dropped, per handler; the NATS server this
+    process reaches; the kernel's JetStream streams and buckets: copies, leader, and how far
+    behind each other copy is."""
+    stats = bus.stats()
+    try:
+        stats["streams"] = await stream_status(bus.nats.jetstream())
+    except Exception as error:  # shown, not raised: the counters above are still worth seeing
+        stats["streams"], stats["streams_error"] = None, f"{type(error).__name__}: {error}"
+    return stats
 
 
 @get("/nodes", sync_to_thread=False)

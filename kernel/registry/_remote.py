@@ -4,6 +4,11 @@ A call is a NATS request on ``webos.svc.<service>.<method>`` with ``{"args": {..
 is ``{"result": ...}`` or, for a raised exception, ``{"error": {"type", "message"}}``. Arguments
 and results are validated against the method's type hints on both sides (pydantic), so a
 proxy behaves like the local object, only across a process boundary.
+
+A call whose arguments do not fit one NATS message raises ``PayloadTooLarge`` before anything is
+sent; a result too large to send comes back as a ``RemoteServiceError`` of type
+``PayloadTooLarge``; a call cut off because the serving process stopped raises
+``ServiceUnavailable`` at once.
 """
 
 from __future__ import annotations
@@ -22,8 +27,13 @@ from kernel.errors import WebOSError
 from kernel.propagation import Propagation
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, child_span, fail
+from kernel.transport import check_size
 
 SUBJECT_PREFIX = "webos.svc"
+#: The NATS services protocol's header with an error answer's code.
+ERROR_CODE_HEADER = "Nats-Service-Error-Code"
+#: The code of a call cut off because the serving process stopped (``_serve.py``).
+STOPPED_CODE = "503"
 
 
 def method_subject(service: str, method: str) -> str:
@@ -166,7 +176,7 @@ class RemoteServiceProxy:
                 SpanKind.CLIENT,
                 {"rpc.system": "nats", "rpc.service": self._name, "rpc.method": contract.name},
             ) as span:
-                answer = await self._request(contract, body)
+                answer, code = await self._request(contract, body)
                 outcome = "error" if "error" in answer else "ok"
                 if outcome == "error":
                     fail(span, str(answer["error"].get("type", "Error")))
@@ -179,6 +189,8 @@ class RemoteServiceProxy:
             meters.remote_duration.record(time.perf_counter() - started, labels)
         if "error" in answer:
             error = answer["error"]
+            if code == STOPPED_CODE:
+                raise ServiceUnavailable(str(error.get("message", "")))
             raise RemoteServiceError(
                 self._name, contract.name, error.get("type", "Error"), error.get("message", "")
             )
@@ -189,7 +201,10 @@ class RemoteServiceProxy:
                 self._name, contract.name, "ValidationError", str(error)
             ) from None
 
-    async def _request(self, contract: MethodContract, body: bytes) -> dict[str, Any]:
+    async def _request(
+        self, contract: MethodContract, body: bytes
+    ) -> tuple[dict[str, Any], str | None]:
+        """The answer, and its error code when it is an error."""
         from nats.errors import NoRespondersError
         from nats.errors import TimeoutError as NatsTimeout
 
@@ -198,8 +213,10 @@ class RemoteServiceProxy:
         self._propagation.inject(headers)
         subject = method_subject(self._name, contract.name)
         timeout = self._timeout()
+        connection = self._connection()
+        check_size(connection, subject, body, headers or None)
         try:
-            reply = await self._connection().request(
+            reply = await connection.request(
                 subject, body, timeout=timeout, headers=headers or None
             )
         except NoRespondersError:
@@ -208,4 +225,4 @@ class RemoteServiceProxy:
             raise ServiceUnavailable(
                 f"service {self._name!r} did not answer {contract.name}() within {timeout}s"
             ) from None
-        return json.loads(reply.data)
+        return json.loads(reply.data), (reply.headers or {}).get(ERROR_CODE_HEADER)

@@ -8,6 +8,11 @@ nats-py runs a subscription's callbacks one after another, so each call runs in 
 own (kept in the ``calls`` set the caller owns, to wait for on stop): awaiting the method in the
 callback would make one slow call hold up every later call of that method on this replica, and
 those would time out at their callers although the process is idle.
+
+Every call gets one answer its caller can read: the result, the error the method raised, an
+error saying the result is larger than the server accepts (sending it would make the server
+close this process's connection), or, for a call cut off because the process is stopping, a 503
+``ServiceUnavailable`` at once rather than a timeout later.
 """
 
 from __future__ import annotations
@@ -23,11 +28,21 @@ from nats.micro.request import Request
 from nats.micro.service import Service
 
 from kernel.propagation import Propagation
-from kernel.registry._remote import MethodContract, method_contracts, method_subject
+from kernel.registry._remote import STOPPED_CODE, MethodContract, method_contracts, method_subject
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, fail, received_span
+from kernel.transport import PayloadTooLarge, check_size
 
 log = logging.getLogger("webos.registry")
+#: Characters of an error message an error answer carries (in its body and a header).
+ERROR_MESSAGE_MAX = 2000
+
+
+async def respond_error(request: Request, code: str, kind: str, message: str) -> None:
+    """An error answer: ``{"error": {"type", "message"}}``, and the NATS services headers."""
+    message = message[:ERROR_MESSAGE_MAX]
+    body = json.dumps({"error": {"type": kind, "message": message}}).encode()
+    await request.respond_error(code, f"{kind}: {message}", body)
 
 
 def _handler(
@@ -36,8 +51,10 @@ def _handler(
     contract: MethodContract,
     propagation: Propagation,
     calls: set[asyncio.Task[None]],
+    nats: Any,
 ) -> Any:
     method = getattr(instance, contract.name)
+    what = f"service call {service}.{contract.name}"
     span_attributes = {"rpc.system": "nats", "rpc.service": service, "rpc.method": contract.name}
 
     async def handle(request: Request) -> None:
@@ -64,7 +81,7 @@ def _handler(
         try:
             raw = json.loads(request.data or b"{}").get("args", {})
             result = await method(**contract.load_args(raw))
-            body = {"result": contract.result.dump_python(result, mode="json")}
+            body = json.dumps({"result": contract.result.dump_python(result, mode="json")}).encode()
         except Exception as error:
             log.info(
                 "remote call %s.%s raised %s: %s",
@@ -73,22 +90,37 @@ def _handler(
                 type(error).__name__,
                 error,
             )
-            body = {"error": {"type": type(error).__name__, "message": str(error)}}
-            await request.respond_error(
-                "500", f"{type(error).__name__}: {error}", json.dumps(body).encode()
-            )
+            await respond_error(request, "500", type(error).__name__, str(error))
             return False
-        await request.respond(json.dumps(body).encode())
+        try:
+            check_size(nats, request.subject, body, None)
+        except PayloadTooLarge as error:
+            log.warning("remote call %s.%s: answer not sent: %s", service, contract.name, error)
+            await respond_error(request, "413", "PayloadTooLarge", f"the answer of {what}: {error}")
+            return False
+        await request.respond(body)
         return True
 
     async def run(request: Request) -> None:
         try:
             await handle(request)
+        except asyncio.CancelledError:
+            # Cut off because the process is stopping: the caller hears so now.
+            try:
+                await respond_error(
+                    request,
+                    STOPPED_CODE,
+                    "ServiceUnavailable",
+                    f"the process serving {service!r} stopped before {contract.name}() finished",
+                )
+            except Exception as error:  # its caller times out instead: say why
+                log.warning("%s cut off; its caller was not told: %r", what, error)
+            raise
         except Exception:  # e.g. the connection closed before the answer went out
             log.exception("remote call %s.%s could not be answered", service, contract.name)
 
     async def dispatch(request: Request) -> None:
-        task = asyncio.create_task(run(request))
+        task = asyncio.create_task(run(request), name=what)
         calls.add(task)
         task.add_done_callback(calls.discard)
 
@@ -122,7 +154,7 @@ async def serve_module_services(
                 name=f"{name}-{contract.name}",
                 subject=method_subject(name, contract.name),
                 queue_group=f"webos.svc.{name}",
-                handler=_handler(instance, name, contract, propagation, calls),
+                handler=_handler(instance, name, contract, propagation, calls, nats),
                 metadata={"service": name, "method": contract.name},
             )
     return micro

@@ -11,13 +11,13 @@ from collections.abc import Callable
 from typing import Any
 
 from kernel.bus import Bus
-from kernel.config import CoreSettings
 from kernel.contracts import Host, Role
 from kernel.modules import ModuleSet, ModuleSpec
 from kernel.propagation import Propagation
 from kernel.registry._registry import Registry, declared_service
 from kernel.registry._remote import RemoteServiceProxy, method_contracts
 from kernel.registry._serve import serve_module_services
+from kernel.transport import HAND_BACK_WAIT
 
 log = logging.getLogger("webos.registry")
 
@@ -64,11 +64,11 @@ class ServicesSubsystem:
     def __init__(self) -> None:
         self._micro: list[Any] = []
         self._calls: set[asyncio.Task[None]] = set()
-        self._shutdown_timeout = 0.0
+        self._host: Host | None = None
 
     async def start(self, host: Host) -> None:
         strict = host.role is not Role.GATEWAY
-        self._shutdown_timeout = host.get(CoreSettings).shutdown_timeout
+        self._host = host
         registry, nats = host.get(Registry), host.get(Bus).nats
         for module in host.get(ModuleSet).running.values():
             services = {name: registry.get(name) for name in module.services}
@@ -90,16 +90,24 @@ class ServicesSubsystem:
                 self._micro.append(micro)
 
     async def stop(self) -> None:
-        """Take no new calls; let those in progress finish (bounded by the shutdown timeout)."""
+        """Take no new calls; let those in progress finish (within what is left of the process's
+        shutdown bound), then cancel the rest: their callers hear at once that the call was cut
+        off (``_serve.py``)."""
         for micro in self._micro:
             with contextlib.suppress(Exception):
                 await micro.stop()
         self._micro = []
-        if self._calls:
-            await asyncio.wait(set(self._calls), timeout=self._shutdown_timeout)
-        for task in list(self._calls):
+        calls = set(self._calls)
+        if not calls:
+            return
+        left = self._host.time_left() if self._host is not None else 0.0
+        _, pending = await asyncio.wait(calls, timeout=left)
+        for task in pending:
             task.cancel()
-        await asyncio.gather(*self._calls, return_exceptions=True)
+            if self._host is not None:
+                self._host.cut_off(task.get_name())
+        if pending:
+            await asyncio.wait(pending, timeout=HAND_BACK_WAIT)
 
     async def check(self) -> str | None:
         return None

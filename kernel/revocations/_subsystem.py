@@ -29,6 +29,7 @@ from kernel.bus import Bus
 from kernel.config import CoreSettings
 from kernel.contracts import Host
 from kernel.errors import WebOSError
+from kernel.transport import JetStreamSettings, add_bucket
 
 BUCKET = "WEBOS_REVOKED_SESSIONS"
 # Kept a little longer than strictly needed: a replica whose clock is behind still sees it.
@@ -43,14 +44,14 @@ class RevocationNotShared(WebOSError):
     http_status = 503
 
 
-async def _open(js: Any, ttl: float) -> Any:
+async def _open(js: Any, ttl: float, replicas: int) -> Any:
     try:
         return await js.key_value(BUCKET)
     except BucketNotFoundError:
         pass
     config = KeyValueConfig(bucket=BUCKET, history=1, ttl=ttl, storage=StorageType.FILE)
     try:
-        return await js.create_key_value(config)
+        return await add_bucket(js, config, replicas)
     except BadRequestError:  # another gateway created it first
         return await js.key_value(BUCKET)
 
@@ -80,7 +81,8 @@ class RevocationsSubsystem:
         settings = host.get(AuthSettings)
         self._lifetime = settings.access_token_ttl + settings.jwt_leeway
         security = self._security = host.get(SecuritySubsystem)
-        self._kv = await _open(host.get(Bus).nats.jetstream(), self._lifetime + MARGIN)
+        replicas = host.get(JetStreamSettings).replicas
+        self._kv = await _open(host.get(Bus).nats.jetstream(), self._lifetime + MARGIN, replicas)
         self._watcher = await self._kv.watchall()
         timeout = host.get(CoreSettings).request_timeout
         # The entries already there, before this gateway serves a request: None marks the end.

@@ -10,22 +10,33 @@ Phases, each run once and in order (like Django's ``Apps.populate``):
 2. order them by ``depends`` (missing modules and cycles stop here, before any import);
 3. import each module's convention files and collect what they declare;
 4. ``start()``: connect the bus, then run startup hooks in dependency order.
+
+``stop()`` runs within one ``WEBOS_SHUTDOWN_TIMEOUT`` for the whole process (``_stopping.py``):
+the clock starts at the stop signal (:meth:`Kernel.begin_stop`) or at ``stop()``, and every part
+waits only for what is left of it (``Host.time_left()``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import importlib.util
 import logging
 import os
 import socket
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import pluggy
 
-from kernel.bus import Bus, DurableSettings, EventsConvention, declare_durable_handlers
+from kernel.bus import (
+    Bus,
+    BusSettings,
+    DurableSettings,
+    EventsConvention,
+    declare_durable_handlers,
+)
 from kernel.bus import bus as default_bus
 from kernel.config import CoreSettings, WebOSSettings
 from kernel.contracts import Role, Subsystem
@@ -49,7 +60,8 @@ from kernel.modules import (
 from kernel.propagation import Propagation
 from kernel.registry import Registry, ServicesConvention, declare_remote_services
 from kernel.registry import registry as default_registry
-from kernel.transport import NatsSettings
+from kernel.runtime._stopping import StopClock
+from kernel.transport import HAND_BACK_WAIT, JetStreamSettings, NatsSettings
 
 log = logging.getLogger("webos.kernel")
 T = TypeVar("T")
@@ -100,6 +112,7 @@ class Kernel:
         self._loaded = False
         self._started = False
         self._open: list[Subsystem] = []
+        self._stop_clock = StopClock(settings.shutdown_timeout)
 
     # -- the host of subsystems -------------------------------------------------------------
 
@@ -261,6 +274,7 @@ class Kernel:
         if self._started:
             raise RuntimeError("the kernel is already started")
         self._started = True
+        self._stop_clock = StopClock(self.settings.shutdown_timeout)
         nats = self.get(NatsSettings)
         # Only the gateway creates streams and durable consumers (from the manifests and the
         # code it discovered); other processes bind to what they find.
@@ -272,7 +286,12 @@ class Kernel:
                 event_log=self.settings.event_log,
                 durable=self.get(DurableSettings),
                 propagation=self.propagation,
+                settings=self.get(BusSettings),
+                replicas=self.get(JetStreamSettings).replicas,
             )
+        except ConfigError:
+            self._started = False
+            raise  # a setting the server refused (WEBOS_JETSTREAM_REPLICAS): it names it
         except Exception as error:
             self._started = False
             raise StartupError(f"cannot connect to NATS at {nats.display_url}: {error}") from error
@@ -306,26 +325,61 @@ class Kernel:
             nats.display_url,
         )
 
+    # -- stopping, within one bound ----------------------------------------------------------
+
+    def begin_stop(self) -> None:
+        """Start the shutdown bound now (a stop signal arrived): what stops from here on, the
+        process's own parts and :meth:`stop`, shares what is left of it."""
+        self._stop_clock.begin()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop_clock.began
+
+    def time_left(self) -> float:
+        return self._stop_clock.time_left()
+
+    def cut_off(self, what: str) -> None:
+        self._stop_clock.cut(what)
+
     async def stop(self) -> None:
-        """Stop started modules in reverse order, then close the bus. Safe to call twice."""
+        """Stop started modules in reverse order, then the subsystems, then close the bus, all
+        within one ``WEBOS_SHUTDOWN_TIMEOUT``; log how long it took and what was cut off. Safe
+        to call twice."""
+        clock = self._stop_clock
+        clock.begin()
+        was_started = self._started
+        # Hooks may use the time work in progress has, and at least half the closing reserve, so
+        # that one that hangs still leaves room for closing.
+        hooks_until = clock.elapsed() + max(clock.time_left(), clock.reserve / 2)
         for module in reversed(list(self.modules.values())):
             if module.state not in (ModuleState.STARTED, ModuleState.STARTING):
                 continue
-            try:
-                await call_module_hook(
-                    self.plugins, "webos_shutdown", module.name, module=module.context
-                )
-            except Exception:
-                log.exception("module %r failed to shut down cleanly", module.name)
+            hook = call_module_hook(
+                self.plugins, "webos_shutdown", module.name, module=module.context
+            )
+            await self._within(
+                hook, hooks_until - clock.elapsed(), f"the shutdown hook of module {module.name!r}"
+            )
             module.state = ModuleState.STOPPED
         for subsystem in reversed(self._open):
-            try:
-                await subsystem.stop()
-            except Exception:
-                log.exception("subsystem %r failed to stop cleanly", subsystem.name)
+            await self._within(
+                subsystem.stop(), clock.closing_left(), f"stopping subsystem {subsystem.name!r}"
+            )
         self._open = []
-        await self.bus.close(self.settings.shutdown_timeout)
+        for what in await self.bus.close(clock.time_left(), closing=clock.closing_left()):
+            clock.cut(what)
         self._started = False
+        if was_started:
+            clock.report(log)
+
+    async def _within(self, work: Awaitable[object], seconds: float, what: str) -> None:
+        try:
+            await asyncio.wait_for(work, max(seconds, HAND_BACK_WAIT))
+        except TimeoutError:
+            self.cut_off(what)
+        except Exception:
+            log.exception("%s failed", what)
 
     # -- views -----------------------------------------------------------------------------
 

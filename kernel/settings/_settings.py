@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from pydantic import Field, ValidationError, model_validator
 
 from kernel.auth import AuthSettings
-from kernel.bus import DurableSettings
+from kernel.bus import BusSettings, DurableSettings
 from kernel.config import (
     CoreSettings,
     WebOSSettings,
@@ -30,7 +30,7 @@ from kernel.nodes import NodesSettings
 from kernel.storage import StorageSettings
 from kernel.tasks import TasksSettings
 from kernel.telemetry import TelemetrySettings
-from kernel.transport import NatsSettings
+from kernel.transport import JetStreamSettings, NatsSettings
 
 
 class KernelSettings(CoreSettings):
@@ -47,6 +47,8 @@ class KernelSettings(CoreSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
+    bus: BusSettings = Field(default_factory=BusSettings)
+    jetstream: JetStreamSettings = Field(default_factory=JetStreamSettings)
 
     # Part fields are named so that no WEBOS_ variable matches them (WEBOS_METRICS is a switch).
     #: Field name -> its part's class, for routing ``name_field`` overrides.
@@ -62,6 +64,8 @@ class KernelSettings(CoreSettings):
         "database": DatabaseSettings,
         "storage": StorageSettings,
         "telemetry": TelemetrySettings,
+        "bus": BusSettings,
+        "jetstream": JetStreamSettings,
     }
 
     @model_validator(mode="before")

@@ -40,6 +40,7 @@ from kernel.tasks._store import (
     TaskStatus,
     valid_task_id,
 )
+from kernel.transport import add_stream
 
 TASKS_STREAM = "WEBOS_TASKS"
 SUBJECT_PREFIX = "webos.tasks"
@@ -77,14 +78,16 @@ def stream_config(max_age: float) -> StreamConfig:
     )
 
 
-async def ensure_stream(js: Any, max_age: float) -> None:
+async def ensure_stream(js: Any, max_age: float, replicas: int = 1) -> None:
+    """Create ``WEBOS_TASKS`` with ``replicas`` copies unless it exists (the gateway brings an
+    existing one to ``WEBOS_JETSTREAM_REPLICAS``: ``kernel.transport.match_replicas``)."""
     try:
         await js.stream_info(TASKS_STREAM)
         return
     except NotFoundError:
         pass
     try:
-        await js.add_stream(stream_config(max_age))
+        await add_stream(js, stream_config(max_age), replicas)
     except BadRequestError as error:
         if error.err_code != 10058:  # created meanwhile by another process
             raise
@@ -101,7 +104,9 @@ def string_labels(labels: dict[str, Any]) -> dict[str, str]:
 class KernelTaskBroker(PullBasedJetStreamBroker):
     """See the module docstring. Consumption is :class:`kernel.tasks._worker.Worker`'s job."""
 
-    def __init__(self, connection: Any, store: StatusStore, *, max_age: float) -> None:
+    def __init__(
+        self, connection: Any, store: StatusStore, *, max_age: float, replicas: int = 1
+    ) -> None:
         super().__init__(
             servers=[],
             subject=f"{SUBJECT_PREFIX}.>",
@@ -111,13 +116,14 @@ class KernelTaskBroker(PullBasedJetStreamBroker):
         self._connection = connection
         self.store = store
         self.max_age = max_age
+        self.replicas = replicas
         self.with_result_backend(KvResultBackend(store))
 
     async def startup(self) -> None:
         # AsyncBroker.startup: taskiq events, middlewares and the result backend; no connect.
         await AsyncBroker.startup(self)
         self.js = self._connection.jetstream()
-        await ensure_stream(self.js, self.max_age)
+        await ensure_stream(self.js, self.max_age, self.replicas)
 
     async def shutdown(self) -> None:
         # The connection is the kernel's; it closes it with the bus.

@@ -68,8 +68,11 @@ class KvScheduleSource(ScheduleSource):
         clock: Callable[[], datetime] | None = None,
         tick_ttl: float = 3600.0,
         context: Callable[[], dict[str, str]] | None = None,
+        replicas: int = 1,
     ) -> None:
         self._connection = connection
+        #: Copies of the schedule buckets, when this scheduler creates them.
+        self.replicas = replicas
         self.owner = owner
         #: Labels carrying the scheduler's own context (its signed identity) onto each send.
         self.context = context or dict
@@ -80,8 +83,8 @@ class KvScheduleSource(ScheduleSource):
 
     async def startup(self) -> None:
         js = self._connection.jetstream()
-        self.schedules = await open_bucket(js, SCHEDULES_BUCKET)
-        self.ticks = await open_bucket(js, TICKS_BUCKET, ttl=self.tick_ttl)
+        self.schedules = await open_bucket(js, SCHEDULES_BUCKET, replicas=self.replicas)
+        self.ticks = await open_bucket(js, TICKS_BUCKET, ttl=self.tick_ttl, replicas=self.replicas)
 
     async def _index(self) -> tuple[list[str], int]:
         try:

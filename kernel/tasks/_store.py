@@ -31,7 +31,7 @@ from taskiq import AsyncResultBackend, TaskiqResult
 from taskiq.depends.progress_tracker import TaskProgress
 
 from kernel.errors import WebOSError
-from kernel.tasks._publish import AckedPublisher
+from kernel.transport import AckedPublisher, add_bucket
 
 STATUS_BUCKET = "WEBOS_TASK_STATUS"
 LATEST_WALK_FACTOR = 4
@@ -81,15 +81,16 @@ def valid_task_id(task_id: str) -> bool:
     return bool(_TASK_ID.match(task_id))
 
 
-async def open_bucket(js: Any, bucket: str, *, ttl: float | None = None) -> Any:
-    """The KV bucket, created on first use (two processes racing both end up with it)."""
+async def open_bucket(js: Any, bucket: str, *, ttl: float | None = None, replicas: int = 1) -> Any:
+    """The KV bucket, created on first use with ``replicas`` copies (two processes racing both
+    end up with it)."""
     try:
         return await js.key_value(bucket)
     except BucketNotFoundError:
         pass
     config = KeyValueConfig(bucket=bucket, history=1, ttl=ttl, storage=StorageType.FILE)
     try:
-        return await js.create_key_value(config)
+        return await add_bucket(js, config, replicas)
     except BadRequestError:
         return await js.key_value(bucket)
 
@@ -115,9 +116,15 @@ class StatusStore:
 
     @classmethod
     async def open(
-        cls, js: Any, publisher: AckedPublisher, *, ttl: float, pending: PendingLookup | None = None
+        cls,
+        js: Any,
+        publisher: AckedPublisher,
+        *,
+        ttl: float,
+        pending: PendingLookup | None = None,
+        replicas: int = 1,
     ) -> StatusStore:
-        kv = await open_bucket(js, STATUS_BUCKET, ttl=ttl)
+        kv = await open_bucket(js, STATUS_BUCKET, ttl=ttl, replicas=replicas)
         return cls(js, kv, publisher, pending=pending)
 
     async def latest(self, limit: int) -> list[TaskStatus]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from litestar.di import Provide
 from taskiq import ScheduledTask
+from taskiq.exceptions import SendTaskError
 from taskiq.kicker import AsyncKicker
 
 from kernel.auth import SecuritySubsystem, system_principal, use_principal
@@ -29,14 +30,13 @@ from kernel.tasks._active import TasksNotRunning, activate, deactivate
 from kernel.tasks._broker import KernelTaskBroker, PrincipalOf, queued_status, queued_tasks
 from kernel.tasks._context import outgoing_labels
 from kernel.tasks._decorator import TaskRef
-from kernel.tasks._publish import AckedPublisher
 from kernel.tasks._schedule import KvScheduleSource, Scheduler
 from kernel.tasks._settings import TasksSettings
 from kernel.tasks._store import StatusStore, TaskStatus
 from kernel.tasks._worker import BoundTask, Worker
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, child_span
-from kernel.transport import NatsSettings
+from kernel.transport import AckedPublisher, JetStreamSettings, NatsSettings, PayloadTooLarge
 
 if TYPE_CHECKING:
     from litestar.config.app import AppConfig
@@ -78,6 +78,7 @@ class TasksSubsystem:
         #: Modules whose tasks this process may queue; None: any (kernel processes).
         self._targets: frozenset[str] | None = None
         self._settings: TasksSettings | None = None
+        self._host: Host | None = None
         self._propagation = Propagation.default()
         self._principal_of: PrincipalOf = lambda _token, _at: None
 
@@ -89,6 +90,7 @@ class TasksSubsystem:
         return app_config
 
     async def start(self, host: Host) -> None:
+        self._host = host
         settings = self._settings = host.get(TasksSettings)
         core = host.get(CoreSettings)
         nats = host.get(Bus).nats
@@ -111,14 +113,18 @@ class TasksSubsystem:
 
         self.publisher = AckedPublisher(nats, timeout=core.request_timeout)
         await self.publisher.start()
+        replicas = host.get(JetStreamSettings).replicas
         self.store = await StatusStore.open(
             js,
             self.publisher,
             ttl=settings.result_ttl,
             pending=lambda task_id: queued_status(js, task_id, principal_of),
+            replicas=replicas,
         )
         self._principal_of = principal_of
-        self.broker = KernelTaskBroker(nats, self.store, max_age=settings.max_age)
+        self.broker = KernelTaskBroker(
+            nats, self.store, max_age=settings.max_age, replicas=replicas
+        )
         self.tasks = {}
         for module in modules.running.values():
             for ref in module.extras.get("tasks", []):
@@ -140,7 +146,9 @@ class TasksSubsystem:
             )
             await self.worker.start(js)
         if self._runs_scheduler(host.role, settings, host):
-            source = KvScheduleSource(nats, owner=host.node_id, context=self._as_scheduler)
+            source = KvScheduleSource(
+                nats, owner=host.node_id, context=self._as_scheduler, replicas=replicas
+            )
             self.scheduler = Scheduler(self.broker, source, self.declared_schedules())
             await self.scheduler.start()
 
@@ -170,7 +178,11 @@ class TasksSubsystem:
             await self.scheduler.stop()
             self.scheduler = None
         if self.worker is not None:
-            await self.worker.stop()
+            host = self._host
+            cut = await self.worker.stop(host.time_left() if host is not None else None)
+            for what in cut:
+                if host is not None:
+                    host.cut_off(what)
             self.worker = None
         deactivate(self)
         if self.broker is not None:
@@ -258,7 +270,14 @@ class TasksSubsystem:
             elif ref.options.timeout is not None:
                 labels["timeout"] = str(ref.options.timeout)
             kicker: AsyncKicker[Any, Any] = AsyncKicker(name, self.broker, labels)
-            sent = await kicker.kiq(*args, **kwargs)
+            try:
+                sent = await kicker.kiq(*args, **kwargs)
+            except SendTaskError as error:
+                # taskiq wraps every failure to send; one the sender can act on (too large: a
+                # 413 through HTTP) is raised as itself.
+                if isinstance(error.__cause__, PayloadTooLarge):
+                    raise error.__cause__ from None
+                raise
             span.set_attribute("messaging.message.id", sent.task_id)
         instruments().tasks_sent.add(1, attributes(task=name))
         return sent

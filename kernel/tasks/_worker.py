@@ -35,7 +35,7 @@ from kernel.tasks._settings import TasksSettings
 from kernel.tasks._store import StatusStore, TaskState, TaskStatus, now, to_json_value
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, fail, received_span
-from kernel.transport import PullLoop
+from kernel.transport import PayloadTooLarge, PullLoop
 
 if TYPE_CHECKING:
     from kernel.tasks._broker import KernelTaskBroker
@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("webos.tasks")
 
+
+#: Characters of a task's error its record keeps: the record must fit one NATS message.
+ERROR_KEPT = 4000
 
 RUNNING_RECORD_AFTER = 0.05
 """Seconds a task runs before its "running" record is written (at once on ``progress()``).
@@ -296,20 +299,26 @@ class Worker:
                 await self._fail(task_id, name, attempt, reason, bound, status)
                 await message.term()
                 return ("failed", reason)
-            await self.store.put(
-                status.model_copy(
-                    update={
-                        "state": TaskState.SUCCEEDED,
-                        "result": value,
-                        "error": None,
-                        "finished_at": now(),
-                    }
+            try:
+                await self.store.put(
+                    status.model_copy(
+                        update={
+                            "state": TaskState.SUCCEEDED,
+                            "result": value,
+                            "error": None,
+                            "finished_at": now(),
+                        }
+                    )
                 )
-            )
+            except PayloadTooLarge as too_large:  # a retry would only make the same result
+                reason = f"its result is too large to record: {too_large}"
+                await self._fail(task_id, name, attempt, reason, bound, status)
+                await message.term()
+                return ("failed", reason)
             self.counts["succeeded"] += 1
             await message.ack()
             return ("succeeded", None)
-        error = f"{type(result.error).__name__}: {result.error}"
+        error = f"{type(result.error).__name__}: {result.error}"[:ERROR_KEPT]
         if attempt < bound.max_attempts:
             delay = self.settings.delay(attempt, bound.backoff)
             await self.store.put(
@@ -346,6 +355,7 @@ class Worker:
         bound: BoundTask | None = None,
         status: TaskStatus | None = None,
     ) -> None:
+        error = error[:ERROR_KEPT]
         status = (
             status
             or await self.store.get(task_id)
@@ -366,8 +376,15 @@ class Worker:
         self.counts["failed"] += 1
         log.error("task %s (%s) failed after %d attempt(s): %s", name, task_id, attempt, error)
 
-    async def stop(self) -> None:
-        """Take no more tasks, let running ones finish (bounded), hand the rest back."""
+    async def stop(self, timeout: float | None = None) -> list[str]:
+        """Take no more tasks, let running ones finish (within ``timeout``: what is left of the
+        process's shutdown bound), hand the rest back. Returns what was cut off."""
         self._stopping = True
         loops, self._loops = self._loops, []
-        await asyncio.gather(*(loop.stop(self.shutdown_timeout) for loop in loops))
+        wait = self.shutdown_timeout if timeout is None else timeout
+        cut = await asyncio.gather(*(loop.stop(wait) for loop in loops))
+        return [
+            f"{count} running task(s) of {loop.name}, handed back"
+            for loop, count in zip(loops, cut, strict=True)
+            if count
+        ]

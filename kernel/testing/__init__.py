@@ -13,6 +13,7 @@ from kernel.testing._auth import (
     login,
     start_with_auth,
 )
+from kernel.testing._cluster import ClusterNode, NatsCluster
 from kernel.testing._data import pattern, pattern_bytes
 from kernel.testing._harness import (
     KernelHarness,
@@ -32,9 +33,11 @@ __all__ = [
     "ADMIN_EMAIL",
     "ADMIN_PASSWORD",
     "USER_PASSWORD",
+    "ClusterNode",
     "KernelHarness",
     "MessageCollector",
     "ModuleProcess",
+    "NatsCluster",
     "PresignRefused",
     "ReceivedMessage",
     "RunningKernel",

@@ -25,6 +25,7 @@ from kernel.runtime import Kernel
 from kernel.settings import KernelSettings
 from kernel.testing._processes import ModuleProcess, module_env
 from kernel.testing._workers import start_worker
+from kernel.transport import nats_servers
 
 
 @dataclass(frozen=True)
@@ -239,7 +240,7 @@ class KernelHarness:
             await asyncio.sleep(0.01)
         url = f"http://127.0.0.1:{port}"
         client = httpx.AsyncClient(base_url=url, timeout=10)
-        raw = await nats.connect(self.nats_url)
+        raw = await nats.connect(**nats_servers(self.nats_url).connect_options())
         running = RunningKernel(kernel, url, client, raw, server, task)
         if self._roles is not None:
             client.headers.update(running.auth_headers(self._roles))
@@ -260,7 +261,7 @@ class KernelHarness:
 
 async def purge_jetstream(nats_url: str) -> None:
     """Delete every stream (KV buckets included) so no state leaks into the next test."""
-    client = await nats.connect(nats_url)
+    client = await nats.connect(**nats_servers(nats_url).connect_options())
     try:
         stream = client.jetstream()
         with contextlib.suppress(Exception):

@@ -1,24 +1,39 @@
-"""NATS as the kernel uses it: the embedded server, connecting, subject names, pull consumers."""
+"""NATS as the kernel uses it: the embedded server, connecting (one server or a cluster), subject
+names, pull consumers, the kernel's streams and their replicas."""
 
 from typing import TYPE_CHECKING
 
 from kernel._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from kernel.transport._acked import AckedPublisher
+    from kernel.transport._client import ConnectionWatch, KernelClient, is_connection_error
     from kernel.transport._connect import connect_once
     from kernel.transport._credentials import (
         EMBEDDED_USER,
         NatsCredentials,
         embedded_dir,
         inbox_prefix,
-        inbox_prefix_for,
         load_or_create_credentials,
         read_credentials,
-        url_user,
     )
-    from kernel.transport._pull import PullLoop, retry_delay
+    from kernel.transport._jetstream import (
+        KERNEL_STREAM_PREFIXES,
+        ReplicasRefused,
+        add_bucket,
+        add_stream,
+        describe_stream,
+        is_kernel_stream,
+        kernel_streams,
+        match_replicas,
+        stream_status,
+        update_replicas,
+    )
+    from kernel.transport._limits import PayloadTooLarge, check_size, header_size, max_payload
+    from kernel.transport._pull import HAND_BACK_WAIT, PullLoop, retry_delay
     from kernel.transport._server import EmbeddedNats, find_nats_server, port_is_free
-    from kernel.transport._settings import NatsSettings
+    from kernel.transport._servers import InvalidNatsUrl, NatsServers, nats_servers
+    from kernel.transport._settings import JetStreamSettings, NatsSettings
     from kernel.transport._subjects import (
         INTERNAL_SUBJECTS,
         KERNEL_PREFIX,
@@ -34,27 +49,48 @@ if TYPE_CHECKING:
 __getattr__ = lazy_exports(__name__)
 __all__ = [
     "EMBEDDED_USER",
+    "HAND_BACK_WAIT",
     "INTERNAL_SUBJECTS",
     "KERNEL_PREFIX",
+    "KERNEL_STREAM_PREFIXES",
+    "AckedPublisher",
+    "ConnectionWatch",
     "EmbeddedNats",
+    "InvalidNatsUrl",
     "InvalidSubject",
+    "JetStreamSettings",
+    "KernelClient",
     "NatsCredentials",
+    "NatsServers",
     "NatsSettings",
+    "PayloadTooLarge",
     "PullLoop",
+    "ReplicasRefused",
+    "add_bucket",
+    "add_stream",
+    "check_size",
     "connect_once",
     "covers",
+    "describe_stream",
     "embedded_dir",
     "find_nats_server",
+    "header_size",
     "inbox_prefix",
-    "inbox_prefix_for",
+    "is_connection_error",
     "is_internal_subject",
+    "is_kernel_stream",
     "is_kernel_subject",
+    "kernel_streams",
     "load_or_create_credentials",
+    "match_replicas",
+    "max_payload",
     "minimal_cover",
+    "nats_servers",
     "normalize_subject",
     "overlap",
     "port_is_free",
     "read_credentials",
     "retry_delay",
-    "url_user",
+    "stream_status",
+    "update_replicas",
 ]

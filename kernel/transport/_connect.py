@@ -7,7 +7,7 @@ from typing import Any
 
 import nats
 
-from kernel.transport._credentials import inbox_prefix_for
+from kernel.transport._servers import nats_servers
 
 log = logging.getLogger("webos.nats")
 
@@ -18,16 +18,18 @@ async def _quiet(error: Exception) -> None:
 
 
 async def connect_once(url: str, name: str) -> Any:
-    """Connect without reconnecting; raise ``OSError``-like errors quickly when nobody answers."""
+    """Connect to ``url`` (one server or a comma-separated list, see ``nats_servers``) without
+    reconnecting; raise ``ConnectionError`` quickly when no server answers, ``InvalidNatsUrl``
+    when ``url`` is not a NATS URL."""
+    servers = nats_servers(url)
     try:
         return await nats.connect(
-            url,
+            **servers.connect_options(),  # replies under this user's own inbox prefix
             name=name,
             connect_timeout=3,
             allow_reconnect=False,
             max_reconnect_attempts=1,
             error_cb=_quiet,
-            inbox_prefix=inbox_prefix_for(url),  # replies only its own user may read
         )
     except nats.errors.NoServersError as error:
         raise ConnectionError("no NATS server answered") from error

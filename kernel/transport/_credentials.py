@@ -29,7 +29,7 @@ import secrets
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote
 
 from kernel.errors import ConfigError
 
@@ -124,19 +124,8 @@ def load_or_create_credentials(directory: str | Path) -> NatsCredentials:
     return read_credentials(directory)
 
 
-def url_user(url: str) -> str | None:
-    """The user named in a NATS URL (``nats://user:password@host``), or None."""
-    user = urlsplit(url).username
-    return unquote(user) if user else None
-
-
 def inbox_prefix(user: str | None) -> str:
     """The inbox prefix of a NATS user: ``_INBOX_<user>``; nats-py's ``_INBOX`` without one."""
     if not user:
         return DEFAULT_INBOX_PREFIX
     return PRIVATE_INBOX_PREFIX + _UNSAFE_TOKEN.sub("_", user)
-
-
-def inbox_prefix_for(url: str) -> str:
-    """The inbox prefix a client connecting with ``url`` uses (see the module docstring)."""
-    return inbox_prefix(url_user(url))

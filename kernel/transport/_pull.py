@@ -27,6 +27,8 @@ FETCH_WAIT = 1.0
 FETCH_RETRY = 1.0
 #: Messages fetched at once when handling one at a time.
 BATCH = 16
+#: Seconds a handler cut off by shutdown has to hand its message back (a nak) once cancelled.
+HAND_BACK_WAIT = 0.2
 
 Handle = Callable[[Any], Awaitable[None]]
 
@@ -85,7 +87,11 @@ class PullLoop:
                 if self._stopping:
                     await _hand_back(messages[index:])  # now rather than after the ack wait
                     return
-                await self._dispatch(message)
+                try:
+                    await self._dispatch(message)
+                except asyncio.CancelledError:  # cut off by stop(): the batch's rest goes back
+                    await _hand_back(messages[index + 1 :])
+                    raise
 
     async def _wait_for_room(self) -> int:
         if self.concurrency == 1:
@@ -125,31 +131,30 @@ class PullLoop:
         except Exception:
             log.exception("%s: could not settle a message; JetStream will redeliver it", self.name)
 
-    async def stop(self, timeout: float) -> None:
-        """Fetch no more; let the messages in hand finish (bounded by ``timeout``), hand back the
-        rest, then unsubscribe. Safe to call twice."""
+    async def stop(self, timeout: float) -> int:
+        """Fetch no more; let the messages in hand finish (bounded by ``timeout``: what is left of
+        the process's shutdown bound), hand back the rest, then unsubscribe. Returns how many
+        messages in hand were cut off (handed back unfinished). Safe to call twice."""
         self._stopping = True
         self._room.set()
+        cut = 0
         task, self._task = self._task, None
         if task is not None:
             if self._handling:
                 done, _ = await asyncio.wait({task}, timeout=timeout)
-                if not done:
-                    log.warning("%s: the message in hand outlived shutdown", self.name)
+                cut += 0 if done else 1
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await asyncio.wait({task}, timeout=HAND_BACK_WAIT)
         if self._running:
             _, pending = await asyncio.wait(set(self._running), timeout=timeout)
             for running in pending:
                 running.cancel()
             if pending:
-                log.warning(
-                    "%s: %d message(s) outlived shutdown; handed back", self.name, len(pending)
-                )
-                await asyncio.wait(pending, timeout=2)
+                cut += len(pending)
+                await asyncio.wait(pending, timeout=HAND_BACK_WAIT)
         with contextlib.suppress(Exception):
             await self.subscription.unsubscribe()
+        return cut
 
 
 async def _hand_back(messages: list[Any]) -> None:
@@ -158,4 +163,4 @@ async def _hand_back(messages: list[Any]) -> None:
             await message.nak()
 
 
-__all__ = ["BATCH", "FETCH_WAIT", "PullLoop", "retry_delay"]
+__all__ = ["BATCH", "FETCH_WAIT", "HAND_BACK_WAIT", "PullLoop", "retry_delay"]

@@ -1,14 +1,18 @@
-"""How a process reaches NATS: ``WEBOS_NATS_URL``, or the embedded server's port."""
+"""How a process reaches NATS (``WEBOS_NATS_URL``, or the embedded server's port), and how many
+copies JetStream keeps of the kernel's streams (``WEBOS_JETSTREAM_REPLICAS``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from kernel.config import WebOSSettings, redact_url
 from kernel.transport._credentials import embedded_dir, read_credentials
+from kernel.transport._servers import InvalidNatsUrl, nats_servers
+
+REPLICAS_VARIABLE = "WEBOS_JETSTREAM_REPLICAS"
 
 
 class NatsSettings(WebOSSettings):
@@ -17,12 +21,24 @@ class NatsSettings(WebOSSettings):
     model_config = SettingsConfigDict(env_prefix="WEBOS_NATS_")
 
     url: str | None = Field(
-        None, description="NATS server URL; unset starts an embedded nats-server."
+        None,
+        description="NATS server URL, or several separated by commas (a cluster's nodes); unset "
+        "starts an embedded nats-server.",
     )
     port: int = Field(4222, ge=1, le=65535, description="Port of the embedded nats-server.")
     monitor_port: int | None = Field(
         None, ge=1, le=65535, description="HTTP monitoring port of the embedded nats-server."
     )
+
+    @field_validator("url")
+    @classmethod
+    def _servers(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                nats_servers(value)
+            except InvalidNatsUrl as error:
+                raise ValueError(error.reason) from None
+        return value
 
     @property
     def embedded(self) -> bool:
@@ -42,5 +58,20 @@ class NatsSettings(WebOSSettings):
 
     @property
     def display_url(self) -> str:
-        """The NATS URL for logs and messages: credentials never leave the process."""
+        """The NATS URL (every one of a list) for logs and messages: credentials never leave the
+        process."""
         return redact_url(self.effective_url)
+
+
+class JetStreamSettings(WebOSSettings):
+    """``WEBOS_JETSTREAM_*``."""
+
+    model_config = SettingsConfigDict(env_prefix="WEBOS_JETSTREAM_")
+
+    replicas: int = Field(
+        1,
+        ge=1,
+        le=5,
+        description="Copies of every stream and KV bucket the kernel creates, on as many "
+        "servers of a JetStream cluster (1 on a single server).",
+    )

@@ -4,6 +4,7 @@ from WEBOS_EVENTS by sequence, taken by the letter's consumer, with the letter's
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -129,3 +130,34 @@ async def test_a_letter_pointing_at_someone_elses_event_or_payload_is_not_believ
     assert await caller_of(desk, "altered") == "anonymous"
     await replay_dead_letter(js, genuine.id, reattest=security.replay_reattester())
     assert await caller_of(desk, "2") == "root"
+
+
+async def test_a_letter_without_its_payload_is_believed_only_by_the_payloads_digest(
+    desk: RunningKernel,
+) -> None:
+    js = desk.kernel.bus.nats.jetstream()
+    consumer = await _consumer(js)
+    taken = await js.publish("desk.noted", b'{"n": "3"}')
+    await letters(js, 1)  # the genuine letter (small: it carries the payload)
+
+    async def forge(payload: bytes) -> None:
+        await js.publish(
+            f"{DLQ_PREFIX}.{consumer}",
+            b"",
+            headers={
+                "webos-dlq-stream-seq": str(taken.seq),
+                "webos-original-subject": "desk.noted",
+                "webos-dlq-payload-sha256": hashlib.sha256(payload).hexdigest(),
+            },
+        )
+
+    await forge(b'{"n": "other"}')
+    await forge(b'{"n": "3"}')
+    _, wrong, right = await letters(js, 3)
+
+    assert not wrong.trusted and wrong.doubt == f"its payload is not event {taken.seq}'s"
+    assert wrong.payload_left_out and wrong.payload() is None  # nothing of its own to show
+    with pytest.raises(DeadLetterRefused, match="stored without its payload"):
+        await replay_dead_letter(js, wrong.id)
+    assert wrong.id in [letter.id for letter in await list_dead_letters(js)]  # kept
+    assert right.trusted and right.payload() == {"n": "3"}  # the original's, read back

@@ -136,3 +136,26 @@ def test_a_kernel_error_is_one_line_whatever_the_command(tmp_path: Path) -> None
         assert result.stderr.startswith("webos: error: invalid settings:"), (args, result.stderr)
         assert "WEBOS_TASKS_CONCURRENCY" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_a_malformed_nats_url_list_stops_every_command_naming_it(tmp_path: Path) -> None:
+    """One line naming WEBOS_NATS_URL and the entry at fault, no traceback, no password."""
+    bad = "nats://gateway:s3cret@127.0.0.1:4222,,nats://127.0.0.1:4223"
+    commands = (
+        ("run",),
+        ("module", "run", "shop"),
+        ("worker",),
+        ("scheduler",),
+        ("ps",),
+        ("events", "tail"),
+        ("events", "emit", "shop.sold", "{}"),
+        ("dlq", "list"),
+        ("nats-config", "--client"),
+    )
+    write_module(tmp_path / "modules", "shop", {})
+    for args in commands:
+        result = _webos(*args, modules=tmp_path / "modules", WEBOS_NATS_URL=bad)
+        assert result.returncode == 1, (args, result.stderr)
+        assert result.stderr.startswith("webos: error: invalid settings:"), (args, result.stderr)
+        assert "WEBOS_NATS_URL: " in result.stderr and "entry 2 of 3 is empty" in result.stderr
+        assert "Traceback" not in result.stderr and "s3cret" not in result.stderr, args

@@ -18,6 +18,7 @@ from kernel.auth._pem import private_pem, public_pem
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "compose.yaml"
+CLUSTER = ROOT / "compose.cluster.yaml"
 WEBOS_SERVICES = ("gateway", "audit", "worker", "scheduler")
 
 
@@ -48,10 +49,13 @@ def _env_file(folder: Path, *, fill: bool) -> Path:
     return path
 
 
-def _compose(folder: Path, env_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _compose(
+    folder: Path, env_file: Path, *args: str, files: tuple[Path, ...] = (COMPOSE,)
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBOS_", "NATS_", "MONGO_"))}
+    chosen = [option for path in files for option in ("-f", str(path))]
     return subprocess.run(
-        [_docker_compose(), "--env-file", str(env_file), "-f", str(COMPOSE), *args],
+        [_docker_compose(), "--env-file", str(env_file), *chosen, *args],
         capture_output=True,
         text=True,
         env=env,
@@ -83,7 +87,7 @@ def test_compose_refuses_to_start_without_secrets(tmp_path: Path) -> None:
 
 
 def test_no_default_secrets() -> None:
-    text = COMPOSE.read_text()
+    text = COMPOSE.read_text() + CLUSTER.read_text()
     for name in re.findall(r"\$\{([A-Z0-9_]+)(?::?-)", text):
         assert not re.search(r"PASSWORD|SECRET|_USER$|_KEY_FILE$", name), f"{name} has a default"
     example = (ROOT / ".env.example").read_text()
@@ -157,3 +161,43 @@ def test_smoke_script_runs_every_service_locally() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "FAIL" not in result.stdout
     assert "UNPROVEN" in result.stdout  # it says what a run without Docker cannot show
+
+
+def test_the_cluster_profile_runs_three_nodes_and_keeps_three_copies(tmp_path: Path) -> None:
+    """compose.yaml + compose.cluster.yaml: three routed NATS nodes (routes authenticated),
+    every WebOS process on all three as its own user, with WEBOS_JETSTREAM_REPLICAS=3."""
+    from kernel.transport import nats_servers
+
+    env_file = _env_file(tmp_path, fill=True)
+    rendered = _compose(tmp_path, env_file, "config", files=(COMPOSE, CLUSTER))
+    assert rendered.returncode == 0, rendered.stderr
+    services = yaml.safe_load(rendered.stdout)["services"]
+    nodes = ("nats", "nats-2", "nats-3")
+    route_password = "dummynats_route_password"
+    for number, node in enumerate(nodes, start=1):
+        command = services[node]["command"]
+        assert command[command.index("--server_name") + 1] == f"nats-{number}"
+        routes = command[command.index("--routes") + 1].split(",")
+        assert routes == [f"nats://route:{route_password}@{name}:6222" for name in nodes]
+        assert "/etc/nats/cluster.conf" in command
+    for name in WEBOS_SERVICES:
+        environment = services[name]["environment"]
+        assert environment["WEBOS_JETSTREAM_REPLICAS"] == "3", name
+        servers = nats_servers(environment["WEBOS_NATS_URL"])
+        assert servers.urls == tuple(f"nats://{node}:4222" for node in nodes), name
+        assert servers.user == ("module-audit" if name == "audit" else name)
+        assert set(services[name]["depends_on"]) >= set(nodes), name
+    # One server by default: its streams keep one copy.
+    single = yaml.safe_load(_compose(tmp_path, env_file, "config").stdout)["services"]
+    assert "nats-2" not in single
+    assert all("WEBOS_JETSTREAM_REPLICAS" not in single[n]["environment"] for n in WEBOS_SERVICES)
+
+
+def test_the_cluster_profile_refuses_to_start_without_the_route_password(tmp_path: Path) -> None:
+    env_file = _env_file(tmp_path, fill=True)
+    lines = env_file.read_text().splitlines()
+    kept = [line for line in lines if not line.startswith("NATS_ROUTE_PASSWORD=")]
+    env_file.write_text("\n".join(kept) + "\n")
+    result = _compose(tmp_path, env_file, "config", "-q", files=(COMPOSE, CLUSTER))
+    assert result.returncode != 0
+    assert "NATS_ROUTE_PASSWORD" in result.stderr

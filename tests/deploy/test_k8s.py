@@ -86,3 +86,16 @@ def test_each_process_gets_only_the_secrets_it_uses(rendered: list[dict[str, Any
 def test_secret_ships_placeholders_only(rendered: list[dict[str, Any]]) -> None:
     secret = next(o for o in rendered if o["kind"] == "Secret")
     assert set(secret["stringData"].values()) == {"REPLACE_ME"}
+
+
+def test_every_process_keeps_three_copies_of_the_kernels_streams(
+    rendered: list[dict[str, Any]],
+) -> None:
+    """The base expects the Helm chart's 3-node JetStream cluster; every process reads the same
+    value, so whichever creates a stream creates it with three copies."""
+    config = next(o for o in rendered if o["kind"] == "ConfigMap")
+    assert config["data"]["WEBOS_JETSTREAM_REPLICAS"] == "3"
+    for name, deployment in _deployments(rendered).items():
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        sources = [source["configMapRef"]["name"] for source in container["envFrom"]]
+        assert config["metadata"]["name"] in sources, name

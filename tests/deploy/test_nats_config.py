@@ -77,7 +77,8 @@ def test_a_wildcard_handler_keeps_its_own_kernel_subjects_and_no_others() -> Non
     audit = users["module-audit"].permissions
     assert audit.subscribe == (">",)  # audit listens on '>'
     assert "webos.http.greeter" in audit.subscribe_deny and "_INBOX.>" in audit.subscribe_deny
-    assert "_INBOX_gateway.>" in audit.subscribe_deny and "$JS.>" in audit.subscribe_deny
+    assert "_INBOX_gateway.>" in audit.subscribe_deny and "$JS.API.>" in audit.subscribe_deny
+    assert "$JS.ACK.>" in audit.subscribe_deny and "$JS.EVENT.ADVISORY.API" in audit.subscribe_deny
     assert not [s for s in audit.subscribe_deny if "audit" in s]  # its HTTP, service, inbox
 
 

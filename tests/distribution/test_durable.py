@@ -1,6 +1,7 @@
 """Durable events: at least once, retries, dead letters, replay, delivery after downtime."""
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -124,6 +125,37 @@ async def test_failing_handler_is_retried_then_dead_lettered_and_replayed_after_
 
     await _until(booked, "the replayed event")
     assert await list_dead_letters(js) == []
+
+
+async def test_a_replayed_letter_that_fails_again_comes_back_with_both_errors(
+    webos: KernelHarness, modules_path: Path
+) -> None:
+    app = await webos.start(modules_path=modules_path, **SETTINGS)
+    ledger = app.kernel.registry.get("ledger")
+    ledger.broken.add("poison")
+    js = app.kernel.bus.nats.jetstream()
+    event_id = await app.kernel.bus.emit("order.placed", {"order_id": "poison"})
+
+    async def letters() -> list:
+        return await list_dead_letters(js)
+
+    await _until(letters, "the dead letter")
+    [first] = await letters()
+    await _webos(webos, "dlq", "replay", str(first.id))  # not fixed: it fails again at once
+
+    async def back() -> bool:
+        return [letter.id for letter in await letters()] not in ([], [first.id])
+
+    await _until(back, "the letter to come back")
+    [again] = await letters()
+    assert again.event_id == event_id and again.trusted
+    assert again.errors == ["RuntimeError: cannot book poison"] * 2
+    assert again.history[0]["deliveries"] == 3
+    listed = await _webos(webos, "dlq", "list")
+    row = next(line for line in listed.splitlines() if line.lstrip().startswith(str(again.id)))
+    assert row.split()[3:5] == ["3", "2"]  # tries, errors
+    shown = json.loads(await _webos(webos, "dlq", "show", str(again.id)))
+    assert shown["replays"] == 1 and len(shown["errors"]) == 2
 
 
 async def test_invalid_payload_goes_to_dead_letters_without_retries(

@@ -3,8 +3,11 @@
 import pytest
 
 from kernel.forwarding._wire import (
+    DATA,
     HOP_BY_HOP,
+    MAX_CHUNK,
     WireError,
+    chunk_size,
     decode_answer,
     decode_request,
     encode_answer,
@@ -59,3 +62,11 @@ def test_malformed_requests_are_refused(payload: bytes) -> None:
 def test_a_response_header_with_a_line_break_is_refused() -> None:
     with pytest.raises(WireError, match="line break"):
         encode_answer(200, [(b"x-bad", b"a\r\nb")])
+
+
+@pytest.mark.parametrize("max_payload", [1024 * 1024, 64 * 1024, 20 * 1024, 8 * 1024, 512])
+def test_a_body_frame_fits_one_message_whatever_the_servers_limit(max_payload: int) -> None:
+    # A frame larger than the server's max_payload would make it close the connection.
+    piece = chunk_size(max_payload)
+    assert 0 < len(DATA) + piece <= max_payload
+    assert piece >= min(MAX_CHUNK, max_payload // 2 - 1)  # and still worth sending

@@ -16,10 +16,26 @@ import itertools
 import json
 from typing import Any
 
+from nats.errors import ConnectionClosedError, OutboundBufferLimitError
 from nats.errors import TimeoutError as NatsTimeout
-from nats.js.errors import APIError, NoStreamResponseError
+from nats.js.errors import APIError, NoStreamResponseError, ServiceUnavailableError
+
+from kernel.transport._limits import check_size
 
 _NO_RESPONDERS = "503"
+#: Seconds one attempt of :meth:`AckedPublisher.publish_stored` waits for its acknowledgement.
+ATTEMPT_TIMEOUT = 2.0
+#: Seconds between attempts: a leader election takes seconds, a reconnect less.
+RETRY_PAUSE = 0.25
+#: What a retry can outlast: no stream leader yet, no answer, a connection being re-made.
+RETRYABLE = (
+    NoStreamResponseError,
+    ServiceUnavailableError,
+    NatsTimeout,
+    ConnectionClosedError,
+    OutboundBufferLimitError,
+    ConnectionError,
+)
 
 
 class AckedPublisher:
@@ -54,19 +70,27 @@ class AckedPublisher:
         self._fail_all(ConnectionError("the publisher closed before the server answered"))
 
     async def publish(
-        self, subject: str, payload: bytes, *, headers: dict[str, str] | None = None
+        self,
+        subject: str,
+        payload: bytes,
+        *,
+        headers: dict[str, str] | None = None,
+        timeout: float | None = None,
     ) -> None:
         """Publish to a JetStream subject and wait for the server's acknowledgement.
 
-        Raises ``NoStreamResponseError`` when no stream takes the subject, the server's
-        ``APIError`` when it refuses the message, ``nats.errors.TimeoutError`` on no answer.
+        Raises ``PayloadTooLarge`` before sending what the server would refuse,
+        ``NoStreamResponseError`` when no stream takes the subject, the server's ``APIError``
+        when it refuses the message, ``nats.errors.TimeoutError`` on no answer.
         """
         if self._subscription is None:
             raise RuntimeError("AckedPublisher.publish before start()")
+        check_size(self._connection, subject, payload, headers)
         token = str(next(self._tokens))
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        self._waiting[token] = (future, loop.time() + self._timeout)
+        wait = self._timeout if timeout is None else timeout
+        self._waiting[token] = (future, loop.time() + wait)
         try:
             await self._connection.publish(
                 subject, payload, reply=f"{self._prefix}.{token}", headers=headers
@@ -74,6 +98,30 @@ class AckedPublisher:
             await future
         finally:
             self._waiting.pop(token, None)
+
+    async def publish_stored(
+        self, subject: str, payload: bytes, *, headers: dict[str, str], within: float
+    ) -> None:
+        """Publish until JetStream has stored the message, for up to ``within`` seconds: a
+        leader election or a reconnect in between is waited out. ``headers`` must carry a
+        ``Nats-Msg-Id``, so that a message stored whose acknowledgement was lost is kept once.
+
+        Raises the last attempt's error when the time is up, and at once an error no retry can
+        fix (the server refusing the message, ``PayloadTooLarge``).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            remaining = deadline - loop.time()
+            try:
+                await self.publish(
+                    subject, payload, headers=headers, timeout=min(ATTEMPT_TIMEOUT, remaining)
+                )
+                return
+            except RETRYABLE:
+                if deadline - loop.time() <= RETRY_PAUSE:
+                    raise
+            await asyncio.sleep(RETRY_PAUSE)
 
     async def _on_reply(self, msg: Any) -> None:
         entry = self._waiting.pop(msg.subject.rpartition(".")[2], None)
@@ -90,14 +138,12 @@ class AckedPublisher:
     async def _sweep(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            await asyncio.sleep(self._timeout / 4)
+            await asyncio.sleep(min(self._timeout, ATTEMPT_TIMEOUT) / 4)
             now = loop.time()
             for token, (future, deadline) in list(self._waiting.items()):
                 if deadline <= now and not future.done():
                     del self._waiting[token]
-                    future.set_exception(
-                        NatsTimeout(f"no acknowledgement from JetStream in {self._timeout}s")
-                    )
+                    future.set_exception(NatsTimeout("no acknowledgement from JetStream in time"))
 
     def _fail_all(self, error: Exception) -> None:
         waiting, self._waiting = self._waiting, {}

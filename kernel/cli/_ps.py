@@ -1,0 +1,75 @@
+"""``webos ps``: the live nodes, and the kernel's JetStream streams with their copies."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+import click
+
+from kernel.cli._options import settings_with
+
+#: Seconds to wait for the stream list.
+STREAMS_TIMEOUT = 2.0
+
+
+async def _streams(url: str) -> list[dict[str, Any]]:
+    from kernel.transport import connect_once, stream_status
+
+    client = await connect_once(url, "webos-ps")
+    try:
+        # A user without JetStream rights gets no answer at all: do not wait long for it.
+        return await stream_status(client.jetstream(timeout=STREAMS_TIMEOUT))
+    finally:
+        await client.close()
+
+
+async def _look(url: str, wait: float) -> tuple[list[Any], list[dict[str, Any]] | BaseException]:
+    from kernel.nodes import snapshot
+
+    nodes, streams = await asyncio.gather(
+        snapshot(url, wait=wait), _streams(url), return_exceptions=True
+    )
+    if isinstance(nodes, BaseException):
+        raise nodes
+    # Without JetStream (a server without it, a user without the right) the nodes still show.
+    return nodes, streams
+
+
+def _copies(stream: dict[str, Any]) -> str:
+    """The other copies of a stream: ``n2 current, n3 lag 12 (offline)``; ``-`` for none."""
+    shown = []
+    for peer in stream["peers"]:
+        state = "current" if peer["current"] else f"lag {peer['lag']}"
+        shown.append(f"{peer['name']} {state}{' (offline)' if peer['offline'] else ''}")
+    return ", ".join(shown) or "-"
+
+
+@click.command()
+@click.option("--wait", type=float, default=1.0, help="Seconds to collect answers.")
+def ps(wait: float) -> None:
+    """List live nodes (gateway, module processes, workers) and their modules, then the kernel's
+    JetStream streams: copies, leader, and how far behind each other copy is."""
+    settings = settings_with()
+    nats = settings.nats
+    try:
+        nodes, streams = asyncio.run(_look(nats.client_url(settings.data_dir), wait))
+    except OSError as error:
+        raise click.ClickException(f"cannot reach NATS at {nats.display_url}: {error}") from None
+    click.echo(f"{'NODE':<44} {'ROLE':<8} {'PID':>7}  {'HOST':<16} MODULES")
+    for node in nodes:
+        modules = ", ".join(f"{m.name}@{m.version}" for m in node.modules) or "-"
+        click.echo(f"{node.node_id:<44} {node.role:<8} {node.pid:>7}  {node.host:<16} {modules}")
+    if isinstance(streams, BaseException):
+        click.echo(f"streams: cannot read them ({streams})", err=True)
+    elif streams:
+        click.echo(f"\n{'STREAM':<28} {'REPLICAS':>8}  {'LEADER':<16} {'MESSAGES':>9}  COPIES")
+        for stream in streams:
+            click.echo(
+                f"{stream['name']:<28} {stream['replicas']:>8}  {stream['leader'] or '-':<16} "
+                f"{stream['messages']:>9}  {_copies(stream)}"
+            )
+    if not nodes:
+        click.echo("no live nodes answered", err=True)
+        sys.exit(1)

@@ -1,0 +1,128 @@
+"""The long-lived NATS connection of a kernel process: kept through what the server does to it,
+and every loss and recovery said once in the log.
+
+**Kept.** When nats-server ends a connection with an error (``-ERR 'Maximum Payload Violation'``
+for a message whose body fits ``max_payload`` but body and headers do not, which nats-py does not
+check; an unknown protocol operation, ...), nats-py closes the client for good: no reconnect, every
+subscription dropped. Everything a process built on that one client (the bus's handlers, durable
+consumers, services, forwarded HTTP, the task worker, heartbeats) would then be dead until a
+restart. A connection the server drops without a word (killed, restarted, a cluster node gone) is
+re-established instead, its subscriptions replayed. :class:`KernelClient` treats the first case as
+the second, so the same client object comes back whole and nothing holding it has to be rebuilt.
+An authorization violation still closes it: a new connection would be refused the same way.
+(``kernel/transport/_limits.py`` keeps the kernel's own publishes under the limit; this is for
+whatever else gets through.)
+
+**Said once.** :class:`ConnectionWatch` holds the client's callbacks: a loss is one warning naming
+the server (credentials redacted) and why, a recovery one line naming the server reached, and a
+close nobody asked for an error. The failed attempts in between are debug lines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from nats.aio.client import Client
+from nats.errors import NoServersError, StaleConnectionError
+from nats.protocol.parser import AUTHORIZATION_VIOLATION, PERMISSIONS_ERR, STALE_CONNECTION
+
+from kernel.config import redact_url
+
+log = logging.getLogger("webos.nats")
+#: Server errors nats-py already handles as they should be: a reconnect, a close, a refusal.
+_HANDLED = (STALE_CONNECTION, AUTHORIZATION_VIOLATION, PERMISSIONS_ERR)
+
+
+class KernelClient(Client):
+    """nats-py's client, re-established after an error the server ends the connection with."""
+
+    #: Why the server ended the connection last (until :class:`ConnectionWatch` has said so).
+    ended_by: str | None = None
+
+    async def _process_err(self, err_msg: str) -> None:
+        if any(known in err_msg for known in _HANDLED):
+            await super()._process_err(err_msg)
+            return
+        self.ended_by = err_msg.strip("'")
+        # nats-py's own path for a connection lost: replays subscriptions on the next server.
+        await self._process_op_err(StaleConnectionError(self.ended_by))
+
+
+def is_connection_error(error: BaseException) -> bool:
+    """Whether ``error`` is about reaching the server (reported by :class:`ConnectionWatch`)."""
+    return isinstance(error, OSError | asyncio.TimeoutError | StaleConnectionError | NoServersError)
+
+
+def _address(connection: Any) -> str:
+    url = getattr(connection, "connected_url", None)
+    return redact_url(url.geturl()) if url is not None else "?"
+
+
+class ConnectionWatch:
+    """The callbacks of one kernel process's connection (see the module docstring).
+
+    Pass :meth:`disconnected`, :meth:`reconnected` and :meth:`closed` to the client, call
+    :meth:`attach` once connected and :meth:`closing` before closing it on purpose; the client's
+    error callback hands connection errors to :meth:`absorbs`.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.connection: Any = None
+        #: The server last reached (credentials redacted).
+        self.address = "?"
+        self.losses = 0
+        self.recoveries = 0
+        self._reason: str | None = None
+        self._closing = False
+
+    def attach(self, connection: Any) -> None:
+        self.connection = connection
+        self.address = _address(connection)
+
+    def closing(self) -> None:
+        """The process closes the connection itself: no loss to report."""
+        self._closing = True
+
+    def absorbs(self, error: BaseException) -> bool:
+        """Keep a connection error as the reason for the loss about to be reported (nats-py
+        reports one per attempt while it reconnects); False for any other error."""
+        if not is_connection_error(error):
+            return False
+        self._reason = str(error) or type(error).__name__
+        log.debug("NATS (%s): %s", self.name, self._reason)
+        return True
+
+    async def disconnected(self) -> None:
+        connection = self.connection
+        if connection is None or connection.is_closed:
+            return  # a close, not a loss: closed() speaks
+        self.losses += 1
+        ended_by = getattr(connection, "ended_by", None)
+        if ended_by:
+            connection.ended_by = None
+        reason = f"the server said: {ended_by}" if ended_by else self._reason or "no reason given"
+        self._reason = None
+        log.warning(
+            "NATS connection to %s lost (%s); reconnecting [%s]", self.address, reason, self.name
+        )
+
+    async def reconnected(self) -> None:
+        self.recoveries += 1
+        self._reason = None  # the failed attempts' errors: no reason for a later loss
+        self.address = _address(self.connection)
+        log.info("NATS connection re-established to %s [%s]", self.address, self.name)
+
+    async def closed(self) -> None:
+        if self._closing or self.connection is None:
+            return
+        error = getattr(self.connection, "last_error", None)
+        log.error(
+            "NATS connection to %s closed and not re-established (%s) [%s]: this process no "
+            "longer sends or receives anything until it is restarted",
+            self.address,
+            error or "no reason given",
+            self.name,
+        )
