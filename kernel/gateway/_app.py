@@ -31,36 +31,29 @@ from kernel.modules import LoadedModule, module_router
 from kernel.runtime import Kernel
 
 
-def _trace_context(app: ASGIApp) -> ASGIApp:
-    # Carry an incoming W3C traceparent into events this request emits.
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        traceparent = next(
-            (value.decode("latin-1") for key, value in scope["headers"] if key == b"traceparent"),
-            None,
-        )
-        token = current_traceparent.set(traceparent)
-        try:
-            await app(scope, receive, send)
-        finally:
-            current_traceparent.reset(token)
+def _request_context(kernel: Kernel) -> Any:
+    """One app-wide layer (each is paid by every request of every route) that carries an incoming
+    W3C traceparent into the events a request emits, and names a request that stopping cut off:
+    uvicorn cancels what still runs at the bound, and the kernel lists it in its account (a module
+    process's forwarding server names those it cuts off)."""
 
-    return middleware
-
-
-def _noted_if_cut_off(kernel: Kernel) -> Any:
-    # A request still running when stopping reached its bound is cancelled by uvicorn: the kernel
-    # names it in its account. (A module process's forwarding server names those it cuts off.)
     def wrap(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+            traceparent = next(
+                (v.decode("latin-1") for k, v in scope["headers"] if k == b"traceparent"), None
+            )
+            token = current_traceparent.set(traceparent)
             try:
                 await app(scope, receive, send)
             except asyncio.CancelledError:
-                if kernel.stopping and scope["type"] == "http" and not scope.get(FORWARDED):
+                if kernel.stopping and not scope.get(FORWARDED):
                     kernel.cut_off(f"HTTP {scope.get('method', '')} {scope['path']}")
                 raise
+            finally:
+                current_traceparent.reset(token)
 
         return middleware
 
@@ -97,11 +90,7 @@ def base_config(kernel: Kernel, *, manage_kernel: bool = True) -> AppConfig:
             "module_set": _provide(kernel.loaded),
         },
         exception_handlers=dict(exception_handlers),
-        middleware=[
-            _noted_if_cut_off(kernel),
-            _trace_context,
-            page_headers(SCHEMA_PATH, DOCS_POLICY),
-        ],
+        middleware=[_request_context(kernel), page_headers(SCHEMA_PATH, DOCS_POLICY)],
         cors_config=cors,
         lifespan=[_lifespan(kernel)] if manage_kernel else [],
         openapi_config=openapi_config("WebOS gateway", "0.1.0"),
