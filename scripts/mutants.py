@@ -609,7 +609,9 @@ MUTANTS: list[Mutant] = [
         "module-user-reads-any-inbox",
         "kernel/deploy/_fences.py",
         "        inbox_subjects(module_user(facts.name)),\n        NODE_SUBJECTS,\n",
-        '        inbox_subjects(module_user(facts.name)),\n        "_INBOX.>",\n        NODE_SUBJECTS,\n',
+        "        inbox_subjects(module_user(facts.name)),\n"
+        '        "_INBOX.>",\n'
+        "        NODE_SUBJECTS,\n",
         ("tests/security/test_inboxes.py",),
     ),
     Mutant(
