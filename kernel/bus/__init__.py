@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     )
     from kernel.bus._keeping import EventNotStored
     from kernel.bus._settings import BusSettings, DurableSettings
-    from kernel.bus._streams import DLQ_PREFIX, DLQ_STREAM, EVENTS_STREAM
+    from kernel.bus._streams import DLQ_PREFIX, DLQ_STREAM, EVENTS_STREAM, EVENTS_STREAM_CHANGES
     from kernel.bus._watch import redacted, watch_filter
     from kernel.transport import InvalidSubject, is_kernel_subject, normalize_subject
 
@@ -43,6 +43,7 @@ __all__ = [
     "DLQ_PREFIX",
     "DLQ_STREAM",
     "EVENTS_STREAM",
+    "EVENTS_STREAM_CHANGES",
     "BoundHandler",
     "Bus",
     "BusNotConnected",

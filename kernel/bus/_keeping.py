@@ -21,14 +21,13 @@ from typing import Any
 from nats.js.errors import NotFoundError
 
 from kernel.bus._event import REPLAY_PREFIX
-from kernel.bus._streams import EVENTS_STREAM
+from kernel.bus._streams import EVENTS_STREAM, EVENTS_STREAM_CHANGES
 from kernel.errors import WebOSError
 from kernel.transport import AckedPublisher, PayloadTooLarge, covers
 
 log = logging.getLogger("webos.bus")
 
 REFRESH_EVERY = 30.0
-_ADVISORIES = f"$JS.EVENT.ADVISORY.STREAM.*.{EVENTS_STREAM}"
 _REMEMBERED = 4096  # subjects whose answer is cached; events use a bounded set of subjects
 
 
@@ -53,7 +52,9 @@ class Keeper:
     async def start(self) -> None:
         await self._publisher.start()
         await self.refresh()
-        self._advisories = await self._connection.subscribe(_ADVISORIES, cb=self._on_advisory)
+        self._advisories = await self._connection.subscribe(
+            EVENTS_STREAM_CHANGES, cb=self._on_advisory
+        )
         self._refresher = asyncio.create_task(self._refresh_now_and_then(), name="webos-keeper")
 
     async def close(self) -> None:
@@ -63,8 +64,10 @@ class Keeper:
                 await self._refresher
             self._refresher = None
         if self._advisories is not None:
-            with contextlib.suppress(Exception):  # the connection may be closing already
+            try:
                 await self._advisories.unsubscribe()
+            except Exception as error:  # the connection may be closing already
+                log.debug("stream-change subscription not ended: %s", error)
             self._advisories = None
         await self._publisher.close()
 

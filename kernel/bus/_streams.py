@@ -22,6 +22,8 @@ from kernel.transport import add_stream, minimal_cover
 log = logging.getLogger("webos.bus")
 
 EVENTS_STREAM = "WEBOS_EVENTS"
+#: JetStream's announcements of changes to ``EVENTS_STREAM`` (which subjects it keeps).
+EVENTS_STREAM_CHANGES = f"$JS.EVENT.ADVISORY.STREAM.*.{EVENTS_STREAM}"
 DLQ_STREAM = "WEBOS_DLQ"
 DLQ_PREFIX = "webos.dlq"
 DUPLICATE_WINDOW = 120.0  # seconds: a re-published event id inside it is stored once

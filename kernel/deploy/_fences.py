@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from kernel.bus import EVENTS_STREAM
+from kernel.bus import EVENTS_STREAM_CHANGES
 from kernel.deploy._inspect import ModuleFacts
 from kernel.forwarding import HTTP_SUBJECT
 from kernel.nodes import HEARTBEAT, LEAVING
@@ -32,8 +32,6 @@ from kernel.registry import SUBJECT_PREFIX as SERVICE_PREFIX
 from kernel.transport import INTERNAL_SUBJECTS, covers, inbox_prefix, overlap
 
 NODE_SUBJECTS = "webos.node.>"
-#: JetStream's announcements of changes to WEBOS_EVENTS (which subjects it keeps).
-STREAM_CHANGES = f"$JS.EVENT.ADVISORY.STREAM.*.{EVENTS_STREAM}"
 #: What a ``>`` handler may not hear under ``$JS.>``, whose stream changes it needs (a deny wins
 #: over an allow in NATS, so ``$JS.>`` itself cannot be denied): API requests and answers, acks,
 #: flow control, metrics, consumer advisories and the API audit (which carries answers, messages
@@ -109,7 +107,7 @@ def _own(facts: ModuleFacts) -> list[str]:
     subjects = [
         inbox_subjects(module_user(facts.name)),
         NODE_SUBJECTS,
-        STREAM_CHANGES,  # which subjects WEBOS_EVENTS keeps (kernel.bus._keeping)
+        EVENTS_STREAM_CHANGES,  # which subjects WEBOS_EVENTS keeps (kernel.bus._keeping)
         *_private(facts),
     ]
     if facts.services:
