@@ -95,13 +95,27 @@ def new() -> None:
 @new.command("module")
 @click.argument("name")
 def new_module(name: str) -> None:
-    """Scaffold a module (manifest, router, events, services, hooks, a test) in the modules path."""
+    """Scaffold a module (manifest, router, events, services, hooks, a test) in the modules path:
+    WEBOS_MODULES_PATH, or else modules/ at the project root (the folder holding pyproject.toml),
+    wherever it is run. Names the loader would refuse are refused."""
+    from pathlib import Path
+
+    from kernel.cli._project import modules_path_from
     from kernel.cli._scaffold import scaffold_module
 
-    modules_path = settings_with().modules.modules_path
+    modules = settings_with().modules
+    modules_path = modules_path_from(
+        modules.modules_path, explicit="modules_path" in modules.model_fields_set, cwd=Path.cwd()
+    )
     for path in scaffold_module(modules_path, name):
         click.echo(f"created {path}")
-    click.echo(f"restart 'webos run' to load it; test it with: pytest {modules_path / name}")
+    # Discovery runs at start. --reload restarts the app on a changed .py file, but may miss the
+    # files of a folder created in one go (the watch on a new folder starts late): saving one of
+    # them again is what reliably reloads.
+    click.echo(
+        "restart 'webos run' to load it (under 'webos run --reload', save one of its .py files); "
+        f"test it with: pytest {modules_path / name}"
+    )
 
 
 @main.group()

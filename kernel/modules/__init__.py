@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         ENTRY_POINT_GROUP,
         Discovery,
         ModuleSpec,
+        check_module_folder,
         discover,
     )
     from kernel.modules._hooks import ModuleHookSpecs
@@ -57,6 +58,7 @@ __all__ = [
     "RouterConvention",
     "SettingsConvention",
     "ThisModule",
+    "check_module_folder",
     "check_module_name",
     "defined_here",
     "discover",
