@@ -316,12 +316,22 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "keys-survive-role-change",
-        "modules/auth/_admin.py",
-        "    if set(roles) != set(user.roles):\n        await revoke_keys(user)",
-        "    if not roles:\n        await revoke_keys(user)",
+        "modules/auth/_accounts.py",
+        "    if set(chosen) != set(user.roles):\n        await revoke_keys(user)",
+        "    if not chosen:\n        await revoke_keys(user)",
         (
             "modules/auth/tests/test_accounts.py"
             "::test_a_role_change_revokes_keys_and_a_no_change_does_not",
+        ),
+    ),
+    Mutant(
+        "sessions-survive-password-reset",
+        "modules/auth/_accounts.py",
+        "    user.password_hash = hash_password(password)\n    await end_sessions(user)",
+        "    user.password_hash = hash_password(password)\n    await user.save()",
+        (
+            "modules/auth/tests/test_cli.py::test_the_cli_manages_accounts_with_the_apis_effects",
+            "modules/auth/tests/test_admin_and_keys.py::test_admin_manages_users",
         ),
     ),
     Mutant(
