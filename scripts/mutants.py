@@ -335,6 +335,20 @@ MUTANTS: list[Mutant] = [
         ),
     ),
     Mutant(
+        "init-env-readable-by-others",
+        "kernel/deploy/_compose_env.py",
+        "os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)",
+        "os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)",
+        ("tests/deploy/test_init.py::test_init_then_compose_config_passes_with_no_edits",),
+    ),
+    Mutant(
+        "init-env-overwritten",
+        "kernel/deploy/_compose_env.py",
+        "os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)",
+        "os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)",
+        ("tests/deploy/test_init.py::test_an_env_file_appearing_meanwhile_is_not_overwritten",),
+    ),
+    Mutant(
         "ended-session-still-accepted",
         "kernel/auth/_subsystem.py",
         "if isinstance(session, str) and self.sessions.is_revoked(session):",

@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from kernel.cli._deploy import nats_config
+from kernel.cli._deploy import init, nats_config
 from kernel.cli._dlq import dlq
 from kernel.cli._group import WebOSGroup
 from kernel.cli._options import csv_list, settings_with
@@ -169,5 +169,6 @@ def events_emit(subject: str, payload: str) -> None:
 main.add_command(dlq)
 main.add_command(ps)
 main.add_command(nats_config)
+main.add_command(init)
 main.add_command(worker)
 main.add_command(scheduler)
