@@ -110,7 +110,10 @@ def init(admin_email: str | None) -> None:
         # The validator the auth module's account rules use; the gateway checks it again.
         email = validate_email(email.strip())[1]
     except PydanticCustomError as error:
-        raise click.BadParameter(f"{email!r}: {error}", param_hint="--admin-email") from None
+        reason = (error.context or {}).get("reason", error.message())
+        raise click.BadParameter(
+            f"{email!r} is not a valid e-mail address: {reason}", param_hint="--admin-email"
+        ) from None
     made = compose_env(template.read_text(encoding="utf-8"), email)
     write_new_file(env_path, made.text)
     click.echo(f"wrote {env_path} (mode 0600): every secret compose.yaml needs, generated")

@@ -57,7 +57,8 @@ def check_email(email: str) -> str:
     try:
         return validate_email(email.strip())[1]
     except PydanticCustomError as error:
-        raise InvalidAccount(f"{email!r} is not a valid e-mail address: {error}") from None
+        reason = (error.context or {}).get("reason", error.message())
+        raise InvalidAccount(f"{email!r} is not a valid e-mail address: {reason}") from None
 
 
 def check_roles(roles: Iterable[str], role_map: RoleMap) -> list[str]:
