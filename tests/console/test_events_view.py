@@ -119,6 +119,7 @@ async def test_the_kernel_traffic_toggle_shows_the_kernels_own_subjects(
         assert (await events.get())[0] == "ready"
         await app.nats.publish("webos.http.greeter", b"GET /api/greeter/x whole\r\n\r\n")
         await app.nats.publish("webos.node.discover", b"")
+        await app.nats.flush()  # at the server before the event, from another connection
         await app.kernel.bus.emit("greeter.greeted", {"name": "Ada"})
         seen = []
         while "greeter.greeted" not in seen:
