@@ -549,6 +549,13 @@ MUTANTS: list[Mutant] = [
         ("tests/console/test_events_view.py",),
     ),
     Mutant(
+        "events-view-toggle-ignores-admin",
+        "kernel/bus/_watch.py",
+        "asked_internal = internal_allowed and (everything or is_internal_subject(wanted))",
+        "asked_internal = everything or (internal_allowed and is_internal_subject(wanted))",
+        ("tests/console/test_events_view.py",),
+    ),
+    Mutant(
         "events-view-shows-identities",
         "kernel/bus/_watch.py",
         "key: REDACTED if key.lower() in _SECRET_HEADERS else value",

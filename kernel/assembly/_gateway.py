@@ -13,6 +13,7 @@ from typing import Any
 
 import uvicorn
 
+from kernel.assembly._banner import announce
 from kernel.assembly._parts import assemble, conventions, module_code_parts
 from kernel.config import CoreSettings
 from kernel.console import ConsoleSubsystem, UiConvention
@@ -86,6 +87,11 @@ class _BoundedServer(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, kernel: Kernel) -> None:
         super().__init__(config)
         self.kernel = kernel
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and not self.should_exit:
+            await announce(self.kernel, self.config.host, self.config.port)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self.kernel.begin_stop()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from kernel.cli._options import settings_with
+from kernel.cli._table import table, wrapped
 from kernel.config import redact_url
 from kernel.errors import ConfigError
 
@@ -59,16 +60,28 @@ def dlq_list(limit: int) -> None:
     if not letters:
         click.echo("no dead letters")
         return
-    click.echo(
-        f"{'ID':>6}  {'SUBJECT':<28} {'HANDLER':<40} {'TRIES':>5} {'ERRORS':>6}  "
-        f"{'TRUST':<9}  LAST ERROR"
-    )
-    for letter in letters:
-        trust = "trusted" if letter.trusted else "untrusted"
-        click.echo(
-            f"{letter.id:>6}  {letter.subject:<28} {letter.handler[-40:]:<40} "
-            f"{letter.deliveries:>5} {len(letter.errors):>6}  {trust:<9}  {letter.error[:80]}"
+    # The last error is what one reads a dead letter for, and the longest field: it gets lines
+    # of its own under its row, whole and wrapped to the terminal, rather than a column cut at
+    # a guessed width (``dlq show ID`` has every error and the payload).
+    rows = [
+        (
+            letter.id,
+            letter.subject,
+            letter.handler,
+            letter.deliveries,
+            len(letter.errors),
+            "trusted" if letter.trusted else "untrusted",
         )
+        for letter in letters
+    ]
+    header, *lines = table(
+        ("ID", "SUBJECT", "HANDLER", "TRIES", "ERRORS", "TRUST"), rows, right="ID TRIES ERRORS"
+    )
+    click.echo(header)
+    for line, letter in zip(lines, letters, strict=True):
+        click.echo(line)
+        for part in wrapped(letter.error):
+            click.echo(part)
 
 
 @dlq.command("show")

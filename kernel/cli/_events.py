@@ -9,7 +9,7 @@ from typing import Any
 
 from kernel.bus import Bus, normalize_subject, redacted, watch_filter
 from kernel.config import redact_url
-from kernel.transport import connect_once
+from kernel.transport import InvalidSubject, connect_once, is_internal_subject
 
 
 async def tail_events(
@@ -21,17 +21,20 @@ async def tail_events(
     internal: bool = False,
 ) -> int:
     """Print each message with its headers (identities redacted) until interrupted (or ``limit``
-    messages). The kernel's internal subjects show only with ``internal`` and when ``subject``
-    names one of them."""
+    messages). Events only, by default: the kernel's own (heartbeats every few seconds) and its
+    internal traffic (replies, ``$JS.API``...) would bury them; ``internal`` shows both."""
     subject = normalize_subject(subject, allow_wildcards=True)
-    shown = watch_filter(subject, internal_allowed=internal, kernel_subjects=True)
+    if is_internal_subject(subject) and not internal:
+        # Silence would look like a dead bus: say why nothing would show.
+        raise InvalidSubject(f"{subject!r} is the kernel's internal traffic: add --internal")
+    shown = watch_filter(subject, internal_allowed=internal, everything=internal)
     client = await connect_once(url, "webos-cli-tail")
     done = asyncio.Event()
     seen = 0
 
     async def show(msg: Any) -> None:
         nonlocal seen
-        if not shown(msg.subject):
+        if done.is_set() or not shown(msg.subject):  # --count N prints N, not what follows
             return
         seen += 1
         headers = " ".join(f"{k}={v}" for k, v in redacted(msg.headers).items())

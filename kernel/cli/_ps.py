@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from kernel.cli._options import settings_with
+from kernel.cli._table import table
 
 #: Seconds to wait for the stream list.
 STREAMS_TIMEOUT = 2.0
@@ -57,19 +58,29 @@ def ps(wait: float) -> None:
         nodes, streams = asyncio.run(_look(nats.client_url(settings.data_dir), wait))
     except OSError as error:
         raise click.ClickException(f"cannot reach NATS at {nats.display_url}: {error}") from None
-    click.echo(f"{'NODE':<44} {'ROLE':<8} {'PID':>7}  {'HOST':<16} MODULES")
-    for node in nodes:
-        modules = ", ".join(f"{m.name}@{m.version}" for m in node.modules) or "-"
-        click.echo(f"{node.node_id:<44} {node.role:<8} {node.pid:>7}  {node.host:<16} {modules}")
+    node_rows = [
+        (
+            node.node_id,
+            node.role,
+            node.pid,
+            node.host,
+            ", ".join(f"{m.name}@{m.version}" for m in node.modules) or "-",
+        )
+        for node in nodes
+    ]
+    for line in table(("NODE", "ROLE", "PID", "HOST", "MODULES"), node_rows, right="PID"):
+        click.echo(line)
     if isinstance(streams, BaseException):
         click.echo(f"streams: cannot read them ({streams})", err=True)
     elif streams:
-        click.echo(f"\n{'STREAM':<28} {'REPLICAS':>8}  {'LEADER':<16} {'MESSAGES':>9}  COPIES")
-        for stream in streams:
-            click.echo(
-                f"{stream['name']:<28} {stream['replicas']:>8}  {stream['leader'] or '-':<16} "
-                f"{stream['messages']:>9}  {_copies(stream)}"
-            )
+        stream_rows = [
+            (s["name"], s["replicas"], s["leader"] or "-", s["messages"], _copies(s))
+            for s in streams
+        ]
+        headers = ("STREAM", "REPLICAS", "LEADER", "MESSAGES", "COPIES")
+        click.echo()
+        for line in table(headers, stream_rows, right="REPLICAS MESSAGES"):
+            click.echo(line)
     if not nodes:
         click.echo("no live nodes answered", err=True)
         sys.exit(1)

@@ -23,6 +23,7 @@ from kernel.auth import FORWARDED, page_headers
 from kernel.context import current_traceparent
 from kernel.contracts import ConfiguresApp
 from kernel.gateway._docs import DOCS_POLICY, SCHEMA_PATH, docs_assets, openapi_config
+from kernel.gateway._favicon import favicon_handlers
 from kernel.gateway._problems import exception_handlers
 from kernel.gateway._settings import GatewaySettings
 from kernel.gateway._system import probe_handlers, system_router
@@ -81,7 +82,13 @@ def base_config(kernel: Kernel, *, manage_kernel: bool = True) -> AppConfig:
     routers = [module_router(m) for m in kernel.modules.values() if m.route_handlers]
     cors = CORSConfig(allow_origins=settings.cors_origins) if settings.cors_origins else None
     return AppConfig(
-        route_handlers=[*probe_handlers, system_router, *routers, docs_assets()],
+        route_handlers=[
+            *probe_handlers,
+            *favicon_handlers,
+            system_router,
+            *routers,
+            docs_assets(),
+        ],
         dependencies={
             "readiness": _provide(kernel.readiness),
             "modules": _provide(kernel.describe_modules),

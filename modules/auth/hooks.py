@@ -31,6 +31,19 @@ async def webos_startup(module: ModuleContext) -> None:
     await _first_admin(module, module.settings)
 
 
+@hookimpl
+async def webos_next_steps() -> list[str]:
+    """Until an admin exists, nobody can sign in to the console: say how to make one."""
+    from .models import User
+
+    if await User.find_one({"roles": "admin"}) is not None:
+        return []
+    return [
+        "no admin account yet: create one with `webos users create EMAIL --admin` "
+        "(asks for its password), then sign in to the console"
+    ]
+
+
 async def _first_admin(module: ModuleContext, settings: AuthModuleSettings) -> None:
     """Create ``WEBOS_ADMIN_EMAIL`` as an admin on the first start (only while no admin exists)."""
     from kernel.auth import active_security
