@@ -19,7 +19,8 @@ What the session provides, as a user following the guides would have it:
 - ``curl`` fails on an HTTP error answer (``--fail-with-body``), so a sample answering 401 fails
   the guide instead of printing a problem document nobody reads; a sample that prints the status
   (``-w '%{http_code}'``) must get the one its comment names (``# 304``);
-- ``__init__.py`` in a module folder that ``file`` blocks create (a module is a package).
+- ``__init__.py`` and a ``module.toml`` naming the folder in a module folder that ``file`` blocks
+  create, unless a block writes them (a module is a package with a manifest).
 """
 
 from __future__ import annotations
@@ -167,8 +168,11 @@ def test_guide_samples_run(path: Path, tmp_path: Path) -> None:
             target = project / block.argument
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(block.text, encoding="utf-8")
-            if target.parent.parent == project / "modules":  # a module is a package
+            if target.parent.parent == project / "modules":  # as `webos new module` would
                 (target.parent / "__init__.py").touch()
+                manifest = target.parent / "module.toml"
+                if not manifest.exists():
+                    manifest.write_text(f'name = "{target.parent.name}"\n', encoding="utf-8")
     port, nats_port = _free_port(), _free_port()
     env = _environment(port, nats_port)
     samples = tmp_path / "samples"
