@@ -800,7 +800,7 @@ MUTANTS: list[Mutant] = [
         "docs-storage-sample",
         "docs/storage.md",
         'curl -s -H "$AUTH" localhost:8000/api/files/local/docs/report.pdf -o copy.pdf',
-        'curl -s localhost:8000/api/files/local/docs/report.pdf -o copy.pdf',
+        "curl -s localhost:8000/api/files/local/docs/report.pdf -o copy.pdf",
         ("tests/docs/test_docs.py::test_guide_samples_run[storage.md]",),
     ),
 ]
