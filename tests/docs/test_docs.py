@@ -133,18 +133,21 @@ def _script(guide: Guide, port: int, samples: Path) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _wait_ready(url: str, gateway: subprocess.Popen[bytes], log: Path) -> None:
+def _wait_ready(url: str, gateway: subprocess.Popen[bytes], log: Path, written: str) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if gateway.poll() is not None:
-            pytest.fail(f"webos run exited ({gateway.returncode}):\n{log.read_text()[-4000:]}")
+            pytest.fail(
+                f"webos run exited ({gateway.returncode}) with the files of the guide's blocks "
+                f"{written or '(none)'}:\n{log.read_text()[-4000:]}"
+            )
         try:
             if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
                 return
         except httpx.TransportError:
             pass  # not listening yet
         time.sleep(0.2)
-    pytest.fail(f"webos run was not ready within 60 s:\n{log.read_text()[-4000:]}")
+    pytest.fail(f"webos run was not ready within 60 s ({written}):\n{log.read_text()[-4000:]}")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -160,7 +163,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 @pytest.mark.parametrize("path", GUIDES, ids=[p.name for p in GUIDES])
 def test_guide_samples_run(path: Path, tmp_path: Path) -> None:
     guide = read_guide(path)
-    if not any(b.action in {"shell", "python", "background"} for b in guide.blocks):
+    if not any(b.action in {"shell", "python", "background", "file"} for b in guide.blocks):
         pytest.skip(f"{path.name} has no runnable sample")
     project = _project(tmp_path)
     for block in guide.blocks:
@@ -189,7 +192,10 @@ def test_guide_samples_run(path: Path, tmp_path: Path) -> None:
                     stdout=sink,
                     stderr=subprocess.STDOUT,
                 )
-            _wait_ready(f"http://127.0.0.1:{port}", gateway, gateway_log)
+            written = ", ".join(
+                f"{b.where} ({b.argument})" for b in guide.blocks if b.action == "file"
+            )
+            _wait_ready(f"http://127.0.0.1:{port}", gateway, gateway_log, written)
         script = samples / "session.sh"
         script.write_text(_script(guide, port, samples), encoding="utf-8")
         done = subprocess.run(
