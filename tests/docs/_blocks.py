@@ -1,7 +1,8 @@
 """Read the runnable samples out of a Markdown guide, with the markers that steer them.
 
-A fenced block in ``bash``, ``sh``, ``console`` or ``python`` is run; other languages (and bare
-fences: output, grammars) are text. A marker is an HTML comment on the line just above a fence:
+A fenced block in ``bash``, ``sh``, ``console`` (its ``$ `` lines) or ``python`` is run; other
+languages (and bare fences: output, grammars) are text. A marker is an HTML comment on the line
+just above a fence:
 
 - ``<!-- docs-test: skip: <why> -->``: not run here (docker, a real MongoDB, a browser); the reason
   is required, so every gap in what the docs test proves is written next to the gap;
@@ -21,7 +22,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-RUN_LANGUAGES = {"bash", "sh", "console", "python"}
 SHELL_LANGUAGES = {"bash", "sh", "console"}
 _FENCE = re.compile(r"^```\s*([\w+-]*)\s*$")
 _MARKER = re.compile(r"^<!--\s*docs-test:\s*(.*?)\s*-->\s*$")

@@ -118,6 +118,8 @@ def _script(guide: Guide, port: int, samples: Path) -> str:
         if block.action not in {"shell", "python", "background"}:
             continue
         text = _LOCAL_URL.sub(f"127.0.0.1:{port}", block.text)
+        if block.language == "console":  # a transcript: the commands are the `$ ` lines
+            text = "".join(f"{line[2:]}\n" for line in text.splitlines() if line.startswith("$ "))
         parts.append(f"__block={shlex.quote(block.where)}")
         sample = samples / f"{block.path.stem}-{block.line}"
         if block.action == "python":
