@@ -826,6 +826,14 @@ MUTANTS: list[Mutant] = [
             "::test_sigkill_of_the_gateway_takes_the_embedded_nats_server_with_it",
         ),
     ),
+    # -- the guides' samples (tests/docs): a sample that drifts from the code fails CI ------
+    Mutant(
+        "docs-storage-sample",
+        "docs/storage.md",
+        'curl -s -H "$AUTH" localhost:8000/api/files/local/docs/report.pdf -o copy.pdf',
+        "curl -s localhost:8000/api/files/local/docs/report.pdf -o copy.pdf",
+        ("tests/docs/test_docs.py::test_guide_samples_run[storage.md]",),
+    ),
 ]
 
 
