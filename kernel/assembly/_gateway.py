@@ -17,10 +17,11 @@ from kernel.assembly._parts import assemble, conventions, module_code_parts
 from kernel.config import CoreSettings
 from kernel.console import ConsoleSubsystem, UiConvention
 from kernel.contracts import Role
-from kernel.errors import StartupError
+from kernel.errors import StartupError, WebOSError
 from kernel.forwarding import ForwardingClient
 from kernel.gateway import create_app
 from kernel.logs import configure_logging
+from kernel.problems import send_problem
 from kernel.revocations import RevocationsSubsystem
 from kernel.runtime import Kernel
 from kernel.settings import KernelSettings, load_settings
@@ -86,6 +87,25 @@ class _BoundedServer(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, kernel: Kernel) -> None:
         super().__init__(config)
         self.kernel = kernel
+        self.failure: BaseException | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        # The kernel starts here rather than in the app's lifespan: inside uvicorn's capture of
+        # stop signals, before it listens, and so that a failure reaches run_gateway as the
+        # kernel's own error (one line at the command) instead of uvicorn's traceback and
+        # "Application startup failed".
+        try:
+            await self.kernel.start()
+        except Exception as error:
+            self.failure = error
+            self.should_exit = True
+            return
+        try:
+            await super().startup(sockets)
+        except SystemExit:  # uvicorn could not listen (it logged why): the port was taken
+            await self.kernel.stop()
+            self.failure = _port_in_use(self.config.host, self.config.port)
+            self.should_exit = True
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self.kernel.begin_stop()
@@ -97,13 +117,23 @@ class _BoundedServer(uvicorn.Server):
         left = max(self.kernel.time_left() - 0.1, 0.0)
         self.config.timeout_graceful_shutdown = left  # type: ignore[assignment]
         await super().shutdown(sockets)
+        await self.kernel.stop()
 
 
 def app_from_environment() -> Any:
-    """uvicorn factory for ``--reload``: every reloaded worker builds its app from settings."""
+    """uvicorn factory for ``--reload``: every reloaded worker builds its app from settings.
+
+    A module that does not load (a syntax error, an exception at import) gives an app that
+    answers every request 503 naming the file and line, until the reloader sees the fix; without
+    it uvicorn's worker would exit and requests would wait on the reloader's socket unanswered.
+    """
     settings = load_settings()
     configure_logging(settings)
-    return create_app(gateway_kernel(settings))
+    try:
+        return create_app(gateway_kernel(settings))
+    except WebOSError as error:
+        log.error("%s\nfix the file: the gateway reloads when it changes", error)
+        return NotLoaded(str(error))
 
 
 def run_gateway(settings: KernelSettings, *, reload: bool = False) -> int:
@@ -111,12 +141,11 @@ def run_gateway(settings: KernelSettings, *, reload: bool = False) -> int:
     settings.validate_for_start()
     port = settings.gateway.port
     if not port_is_free(settings.host, port):
-        raise StartupError(
-            f"cannot serve HTTP on {settings.host}:{port}: the port is in use. "
-            "Set WEBOS_PORT to a free port"
-        )
+        raise _port_in_use(settings.host, port)
     kernel = gateway_kernel(settings)
-    app = create_app(kernel)  # loads modules: bad manifests stop us before NATS starts
+    # Loads modules: bad manifests and code stop us before NATS starts. The kernel starts with
+    # the server (_BoundedServer.startup), not in the app's lifespan.
+    app = create_app(kernel, manage_kernel=False)
     with nats_for(settings) as nats_url:
         if reload:
             os.environ["WEBOS_NATS_URL"] = nats_url
@@ -145,8 +174,30 @@ def run_gateway(settings: KernelSettings, *, reload: bool = False) -> int:
         server = _BoundedServer(config, kernel)
         with _stop_signals_return():
             server.run()
-        if not server.started:
-            failed = [m for m in kernel.modules.values() if m.error]
-            detail = "; ".join(f"{m.name}: {m.error}" for m in failed) or "see the log above"
-            raise StartupError(f"the gateway did not start: {detail}")
+        if server.failure is not None:
+            raise server.failure  # the command prints it as one line; its traceback at DEBUG
     return 0
+
+
+def _port_in_use(host: str, port: int) -> StartupError:
+    return StartupError(
+        f"cannot serve HTTP on {host}:{port}: the port is in use. Set WEBOS_PORT to a free port"
+    )
+
+
+class NotLoaded:
+    """The ASGI app of a reloaded gateway whose modules did not load: 503 for every request."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+
+    # Any: its messages are lifespan, HTTP and websocket ones, which no one ASGI type covers.
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+        elif scope["type"] == "http":
+            await send_problem(send, 503, self.detail, scope.get("path"))
+        else:  # a websocket: refused before it is accepted
+            await send({"type": "websocket.close", "code": 1013})
