@@ -51,13 +51,17 @@ def test_a_syntax_error_names_the_file_and_line(make_gateway, tmp_path) -> None:
     modules = tmp_path / "mods"
     write_module(modules, "shop", {"events.py": "import json\n\ndef broken(:\n    pass\n"})
     gateway = make_gateway(modules)
+    verbose = make_gateway(modules, WEBOS_LOG_LEVEL="DEBUG")
 
     result = gateway.command("run", timeout=30)
+    debugged = verbose.command("run", timeout=30)
 
     assert result.returncode != 0
     summary, *frames = _error_lines(result.stderr)
     assert summary.startswith("webos: error: module 'shop' failed to load events.py: SyntaxError")
     assert frames == [f"  {Path('mods/shop/events.py')}:3: def broken(:"], result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Traceback" in debugged.stderr and "SyntaxError" in debugged.stderr
 
 
 HOOKS = (
