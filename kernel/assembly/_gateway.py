@@ -17,14 +17,12 @@ from kernel.assembly._parts import assemble, conventions, module_code_parts
 from kernel.config import CoreSettings
 from kernel.console import ConsoleSubsystem, UiConvention
 from kernel.contracts import Role
-from kernel.errors import StartupError, WebOSError
+from kernel.errors import StartupError
 from kernel.forwarding import ForwardingClient
 from kernel.gateway import create_app
-from kernel.logs import configure_logging
-from kernel.problems import send_problem
 from kernel.revocations import RevocationsSubsystem
 from kernel.runtime import Kernel
-from kernel.settings import KernelSettings, load_settings
+from kernel.settings import KernelSettings
 from kernel.transport import EmbeddedNats, embedded_dir, port_is_free
 
 log = logging.getLogger("webos.run")
@@ -120,22 +118,6 @@ class _BoundedServer(uvicorn.Server):
         await self.kernel.stop()
 
 
-def app_from_environment() -> Any:
-    """uvicorn factory for ``--reload``: every reloaded worker builds its app from settings.
-
-    A module that does not load (a syntax error, an exception at import) gives an app that
-    answers every request 503 naming the file and line, until the reloader sees the fix; without
-    it uvicorn's worker would exit and requests would wait on the reloader's socket unanswered.
-    """
-    settings = load_settings()
-    configure_logging(settings)
-    try:
-        return create_app(gateway_kernel(settings))
-    except WebOSError as error:
-        log.error("%s\nfix the file: the gateway reloads when it changes", error)
-        return NotLoaded(str(error))
-
-
 def run_gateway(settings: KernelSettings, *, reload: bool = False) -> int:
     """Serve the gateway until SIGINT/SIGTERM; return the process exit code."""
     settings.validate_for_start()
@@ -150,7 +132,7 @@ def run_gateway(settings: KernelSettings, *, reload: bool = False) -> int:
         if reload:
             os.environ["WEBOS_NATS_URL"] = nats_url
             uvicorn.run(
-                "kernel.assembly._gateway:app_from_environment",
+                "kernel.assembly._reload:app_from_environment",
                 factory=True,
                 host=settings.host,
                 port=port,
@@ -183,21 +165,3 @@ def _port_in_use(host: str, port: int) -> StartupError:
     return StartupError(
         f"cannot serve HTTP on {host}:{port}: the port is in use. Set WEBOS_PORT to a free port"
     )
-
-
-class NotLoaded:
-    """The ASGI app of a reloaded gateway whose modules did not load: 503 for every request."""
-
-    def __init__(self, detail: str) -> None:
-        self.detail = detail
-
-    # Any: its messages are lifespan, HTTP and websocket ones, which no one ASGI type covers.
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
-        elif scope["type"] == "http":
-            await send_problem(send, 503, self.detail, scope.get("path"))
-        else:  # a websocket: refused before it is accepted
-            await send({"type": "websocket.close", "code": 1013})

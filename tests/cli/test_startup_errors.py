@@ -185,4 +185,12 @@ def test_reload_answers_503_naming_the_broken_line_until_it_is_fixed(
 
     (folder / "router.py").write_text(good)
     assert _answer_once(ping, 200).json() == {}
+
+    (folder / "hooks.py").write_text(HOOKS)  # now the module loads, but fails to start
+    failing = _answer_once(ping, 503).json()["detail"]
+    assert "module 'shop' failed to start: RuntimeError: no disk" in failing
+    assert f"{Path('mods/shop/hooks.py')}:5 in webos_startup:" in failing
+
+    (folder / "hooks.py").write_text("")
+    assert _answer_once(ping, 200).json() == {}
     assert gateway.stop() == 0
