@@ -95,6 +95,30 @@ def test_a_failing_startup_hook_ends_in_one_line_and_its_traceback_is_for_debug(
     assert processes_mentioning(str(quiet.data_dir)) == []
 
 
+def test_a_failing_configure_app_hook_shows_its_line(make_gateway, tmp_path) -> None:
+    hooks = (
+        "from kernel import hookimpl\n"
+        "\n"
+        "@hookimpl\n"
+        "def webos_configure_app(app_config):\n"
+        "    app_config.middleware.append(undefined_middleware)\n"
+        "    return app_config\n"
+    )
+    write_module(tmp_path / "mods", "shop", {"hooks.py": hooks})
+    gateway = make_gateway(tmp_path / "mods")
+
+    result = gateway.command("run", timeout=30)
+
+    assert result.returncode != 0
+    assert _error_lines(result.stderr) == [
+        "webos: error: module 'shop': webos_configure_app failed: "
+        "NameError: name 'undefined_middleware' is not defined",
+        f"  {Path('mods/shop/hooks.py')}:5 in webos_configure_app: "
+        "app_config.middleware.append(undefined_middleware)",
+    ], result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_a_weak_admin_password_is_one_line_naming_the_variable(make_gateway) -> None:
     gateway = make_gateway(
         REPO_MODULES, WEBOS_ADMIN_EMAIL="ada@example.org", WEBOS_ADMIN_PASSWORD="password"
