@@ -100,10 +100,24 @@ class _BoundedServer(uvicorn.Server):
             return
         try:
             await super().startup(sockets)
-        except SystemExit:  # uvicorn could not listen (it logged why): the port was taken
+        except SystemExit:  # uvicorn could not start or listen; it logged why
             await self.kernel.stop()
-            self.failure = _port_in_use(self.config.host, self.config.port)
+            self.failure = self._not_serving()
             self.should_exit = True
+
+    def _not_serving(self) -> StartupError:
+        host, port = self.config.host, self.config.port
+        if self.lifespan.should_exit:
+            return StartupError(
+                "the gateway's app failed to start: a startup handler added by a module's "
+                "webos_configure_app raised (its traceback is above)"
+            )
+        if not port_is_free(host, port):  # taken since run_gateway looked
+            return _port_in_use(host, port)
+        return StartupError(
+            f"cannot serve HTTP on {host}:{port} (the reason is above): check WEBOS_HOST and "
+            "WEBOS_PORT"
+        )
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self.kernel.begin_stop()
