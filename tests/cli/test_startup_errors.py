@@ -195,26 +195,32 @@ def test_reload_answers_503_naming_the_broken_line_until_it_is_fixed(
     folder = write_module(modules, "shop", {"router.py": good})
     gateway = make_gateway(modules)
     gateway.start("--reload")
-    gateway.wait_ready()
-    ping = f"{gateway.url}/api/shop/ping"
+    try:
+        gateway.wait_ready()
+        ping = f"{gateway.url}/api/shop/ping"
 
-    (folder / "router.py").write_text(good.replace("async def ping()", "async def ping(:"))
-    broken = _answer_once(ping, 503)
+        (folder / "router.py").write_text(good.replace("async def ping()", "async def ping(:"))
+        broken = _answer_once(ping, 503)
 
-    assert broken.headers["content-type"] == "application/problem+json"
-    detail = broken.json()["detail"]
-    assert "module 'shop' failed to load router.py: SyntaxError" in detail
-    assert f"{Path('mods/shop/router.py')}:5: async def ping(:" in detail
-    assert _answer_once(f"{gateway.url}/health", 503).json()["detail"] == detail
+        assert broken.headers["content-type"] == "application/problem+json"
+        detail = broken.json()["detail"]
+        assert "module 'shop' failed to load router.py: SyntaxError" in detail
+        assert f"{Path('mods/shop/router.py')}:5: async def ping(:" in detail
+        assert _answer_once(f"{gateway.url}/health", 503).json()["detail"] == detail
 
-    (folder / "router.py").write_text(good)
-    assert _answer_once(ping, 200).json() == {}
+        (folder / "router.py").write_text(good)
+        assert _answer_once(ping, 200).json() == {}
 
-    (folder / "hooks.py").write_text(HOOKS)  # now the module loads, but fails to start
-    failing = _answer_once(ping, 503).json()["detail"]
-    assert "module 'shop' failed to start: RuntimeError: no disk" in failing
-    assert f"{Path('mods/shop/hooks.py')}:5 in webos_startup:" in failing
+        (folder / "hooks.py").write_text(HOOKS)  # now the module loads, but fails to start
+        failing = _answer_once(ping, 503).json()["detail"]
+        assert "module 'shop' failed to start: RuntimeError: no disk" in failing
+        assert f"{Path('mods/shop/hooks.py')}:5 in webos_startup:" in failing
 
-    (folder / "hooks.py").write_text("")
-    assert _answer_once(ping, 200).json() == {}
-    assert gateway.stop() == 0
+        (folder / "hooks.py").write_text("")
+        assert _answer_once(ping, 200).json() == {}
+        assert gateway.stop() == 0
+    finally:
+        # SIGTERM, not the fixture's SIGKILL: the reloader stops its worker, which a
+        # SIGKILLed reloader would leave running.
+        if gateway.process.poll() is None:
+            gateway.stop()
