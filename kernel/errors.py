@@ -29,9 +29,13 @@ class ConfigError(WebOSError):
 class ModuleError(WebOSError):
     """A module cannot be discovered, loaded, ordered or started; the message names it."""
 
-    def __init__(self, message: str, *, modules: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, message: str, *, modules: tuple[str, ...] = (), frames: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.modules = modules
+        #: Where in the module's own files it failed (``path:line in name: code``), newest last.
+        self.frames = frames
 
 
 class StartupError(WebOSError):

@@ -834,6 +834,18 @@ MUTANTS: list[Mutant] = [
         "curl -s localhost:8000/api/files/local/docs/report.pdf -o copy.pdf",
         ("tests/docs/test_docs.py::test_guide_samples_run[storage.md]",),
     ),
+    Mutant(
+        # A reloaded gateway whose kernel did not start (its security subsystem included) must
+        # answer nothing but 503, never serve routes from the app it could not start.
+        "reload-serves-an-unstarted-kernel",
+        "kernel/assembly/_reload.py",
+        "        if self.failed is not None:\n",
+        '        if self.failed is not None and scope["type"] == "lifespan":\n',
+        (
+            "tests/cli/test_startup_errors.py"
+            "::test_reload_answers_503_naming_the_broken_line_until_it_is_fixed",
+        ),
+    ),
 ]
 
 

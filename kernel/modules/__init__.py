@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         check_module_folder,
         discover,
     )
+    from kernel.modules._frames import module_frames, with_frames
     from kernel.modules._hooks import ModuleHookSpecs
     from kernel.modules._http import ThisModule, module_router
     from kernel.modules._manifest import MANIFEST_NAME, Manifest, check_module_name, read_manifest
@@ -64,8 +65,10 @@ __all__ = [
     "discover",
     "load_module_settings",
     "module_env_prefix",
+    "module_frames",
     "module_router",
     "read_manifest",
     "route_handlers_in",
     "start_order",
+    "with_frames",
 ]

@@ -40,7 +40,7 @@ from kernel.bus import (
 from kernel.bus import bus as default_bus
 from kernel.config import CoreSettings, WebOSSettings
 from kernel.contracts import Role, Subsystem
-from kernel.errors import ConfigError, ModuleError, PartNotFound, StartupError
+from kernel.errors import ConfigError, ModuleError, PartNotFound, StartupError, WebOSError
 from kernel.hooks import call_module_hook, new_plugin_manager
 from kernel.modules import (
     HooksConvention,
@@ -55,7 +55,9 @@ from kernel.modules import (
     RouterConvention,
     SettingsConvention,
     discover,
+    module_frames,
     start_order,
+    with_frames,
 )
 from kernel.propagation import Propagation
 from kernel.registry import Registry, ServicesConvention, declare_remote_services
@@ -260,10 +262,13 @@ class Kernel:
             except Exception as error:
                 module.state = ModuleState.FAILED
                 module.error = f"{convention.stem}.py: {error}"
-                raise ModuleError(
+                frames = module_frames(error, module.spec.path)
+                summary = (
                     f"module {module.name!r} failed to load {convention.stem}.py: "
-                    f"{type(error).__name__}: {error}",
-                    modules=(module.name,),
+                    f"{type(error).__name__}: {error}"
+                )
+                raise ModuleError(
+                    with_frames(summary, frames), modules=(module.name,), frames=frames
                 ) from error
         module.state = ModuleState.LOADED
 
@@ -300,7 +305,7 @@ class Kernel:
             try:
                 await subsystem.start(self)
             except Exception as error:
-                log.exception("subsystem %r failed to start", subsystem.name)
+                log.debug("subsystem %r failed to start", subsystem.name, exc_info=True)
                 await self.stop()
                 raise StartupError(f"{subsystem.name} failed to start: {error}") from error
         for module in self.modules.values():
@@ -311,12 +316,16 @@ class Kernel:
                 )
             except Exception as error:
                 module.state = ModuleState.FAILED
-                module.error = f"{type(error).__name__}: {error}"
-                log.exception("module %r failed to start", module.name)
+                # A kernel error raised on purpose names its cause (WEBOS_ADMIN_PASSWORD...);
+                # anything else is a bug in the module, shown at its own lines. The whole
+                # traceback is for DEBUG.
+                known = isinstance(error, WebOSError)
+                module.error = str(error) if known else f"{type(error).__name__}: {error}"
+                log.debug("module %r failed to start", module.name, exc_info=True)
                 await self.stop()
-                raise StartupError(
-                    f"module {module.name!r} failed to start: {type(error).__name__}: {error}"
-                ) from error
+                summary = f"module {module.name!r} failed to start: {module.error}"
+                frames = () if known else module_frames(error, module.spec.path)
+                raise StartupError(with_frames(summary, frames)) from error
             module.state = ModuleState.STARTED
         log.info(
             "kernel started: node=%s modules=%s nats=%s",
