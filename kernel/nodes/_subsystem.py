@@ -117,7 +117,7 @@ class NodesSubsystem:
 
     async def _on_leaving(self, msg: Any) -> None:
         node_id = msg.data.decode(errors="replace")
-        await self.table.left(node_id, "stopped", scope_of(msg.subject, LEAVING))
+        await self.table.left(node_id, "stopped", scope_of(msg.subject, LEAVING), clean=True)
 
     async def _on_discover(self, _: Any) -> None:
         await self.announce()

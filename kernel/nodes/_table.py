@@ -81,8 +81,11 @@ class NodeTable:
             reason,
         )
 
-    async def left(self, node_id: str, reason: str, scope: str | None = None) -> None:
-        """Drop ``node_id``; a module's subject (``scope``) may only drop a node of its own."""
+    async def left(
+        self, node_id: str, reason: str, scope: str | None = None, *, clean: bool = False
+    ) -> None:
+        """Drop ``node_id``; a module's subject (``scope``) may only drop a node of its own.
+        ``clean``: the node said it was leaving (a stop), so nothing went wrong: an INFO line."""
         if node_id not in self._nodes:
             return
         if scope is not None and self._scopes.get(node_id) != scope:
@@ -91,7 +94,10 @@ class NodeTable:
         info = self._nodes.pop(node_id)
         self._scopes.pop(node_id, None)
         self._seen_at.pop(node_id, None)
-        log.warning("node down: %s (%s): %s", node_id, info.role, reason)
+        if clean:
+            log.info("node left: %s (%s): %s", node_id, info.role, reason)
+        else:
+            log.warning("node down: %s (%s): %s", node_id, info.role, reason)
         self._notify()
         if self.emit is not None:
             await self.emit("webos.node.down", {**_summary(info), "reason": reason})
