@@ -44,6 +44,8 @@ class NodeTable:
         self.emit = emit
         self._clock = clock
         self._changed = asyncio.Event()
+        # Per module: done when its last live node is dropped (callers waiting on it give up).
+        self._gone: dict[str, asyncio.Future[None]] = {}
 
     async def saw(self, info: NodeInfo, scope: str | None = None) -> bool:
         """Record a heartbeat that came under ``scope``; False (and logged) if refused."""
@@ -99,6 +101,9 @@ class NodeTable:
         else:
             log.warning("node down: %s (%s): %s", node_id, info.role, reason)
         self._notify()
+        for module in info.module_names():
+            if not self._runs(module) and module in self._gone:
+                self._gone.pop(module).set_result(None)
         if self.emit is not None:
             await self.emit("webos.node.down", {**_summary(info), "reason": reason})
 
@@ -121,6 +126,21 @@ class NodeTable:
             for node in self._nodes.values()
             if any(module.name == name and module.state == STARTED for module in node.modules)
         ]
+
+    def module_gone(self, module: str) -> asyncio.Future[None]:
+        """Done once no node listed here runs ``module`` (whatever its state: one still
+        starting holds the requests it gets until it has started); already done if none does."""
+        gone = self._gone.get(module)
+        if gone is None:
+            gone = asyncio.get_running_loop().create_future()
+            if self._runs(module):
+                self._gone[module] = gone
+            else:
+                gone.set_result(None)
+        return gone
+
+    def _runs(self, module: str) -> bool:
+        return any(module in node.module_names() for node in self._nodes.values())
 
     def _notify(self) -> None:
         self._changed.set()

@@ -39,7 +39,7 @@ from kernel.bus import (
 )
 from kernel.bus import bus as default_bus
 from kernel.config import CoreSettings, WebOSSettings
-from kernel.contracts import Role, Subsystem
+from kernel.contracts import Instances, Role, Subsystem
 from kernel.errors import ConfigError, ModuleError, PartNotFound, StartupError
 from kernel.hooks import call_module_hook, new_plugin_manager
 from kernel.modules import (
@@ -201,6 +201,7 @@ class Kernel:
                 connection=lambda: self.bus.nats,
                 timeout=lambda: self.settings.request_timeout,
                 propagation=self.propagation,
+                instances=lambda: self.find(Instances),  # type: ignore[type-abstract]
             )
             declare_durable_handlers(self.bus, spec.name, spec.package)
 
