@@ -194,6 +194,9 @@ class Kernel:
         self.bus.declare_emitters(
             {name: spec.manifest.emits for name, spec in loaded.discovery.modules.items()}
         )
+        self.bus.declare_streams(
+            {name: spec.manifest.streams for name, spec in loaded.discovery.modules.items()}
+        )
         for spec in loaded.elsewhere.values():
             declare_remote_services(
                 self.registry,

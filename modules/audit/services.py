@@ -1,18 +1,16 @@
-"""The audit log, kept in a JetStream stream of audit's own (``AUDIT``): every replica of audit,
-in whatever process, writes to and reads the same log, so they all give the same answer.
+"""The audit log, kept in a JetStream stream of audit's own (``AUDIT``, declared in its
+``module.toml`` and created by the gateway): every replica of audit, in whatever process, writes
+to and reads the same log, so they all give the same answer.
 
 Each entry is published with its event's id as ``Nats-Msg-Id``: JetStream stores an id once
 (within its duplicate window), so an event recorded twice is kept once. The stream keeps the
-newest ``WEBOS_MOD_AUDIT_KEEP`` entries and drops the oldest.
+newest ``max_msgs`` entries (module.toml) and drops the oldest.
 """
 
 import json
 from typing import Any
 
-from nats.js.api import DiscardPolicy, StreamConfig
-from nats.js.errors import BadRequestError
-
-from kernel import ModuleContext, bus, service
+from kernel import bus, service
 
 STREAM = "AUDIT"
 SUBJECT = "audit.recorded"
@@ -22,29 +20,12 @@ SUBJECT = "audit.recorded"
 class AuditLog:
     """The most recent events, newest first, shared by every replica."""
 
-    def __init__(self, module: ModuleContext) -> None:
-        self._config = StreamConfig(
-            name=STREAM,
-            subjects=[SUBJECT],
-            max_msgs=module.settings.keep,
-            discard=DiscardPolicy.OLD,
-            duplicate_window=120.0,
-        )
-
-    async def open(self) -> None:
-        """Create the stream, or bring an existing one to this replica's settings."""
-        js = bus.nats.jetstream()
-        try:
-            await js.add_stream(self._config)
-        except BadRequestError:  # it exists with other limits (WEBOS_MOD_AUDIT_KEEP changed)
-            await js.update_stream(self._config)
-
     async def record(self, entry: dict[str, Any]) -> None:
         js = bus.nats.jetstream()
         await js.publish(SUBJECT, json.dumps(entry).encode(), headers={"Nats-Msg-Id": entry["id"]})
 
     async def recent(self, limit: int, subject: str | None = None) -> list[dict[str, Any]]:
-        """Read back from the newest entry until ``limit`` match (at most ``keep`` reads)."""
+        """Read back from the newest entry until ``limit`` match (at most ``max_msgs`` reads)."""
         js = bus.nats.jetstream()
         state = (await js.stream_info(STREAM)).state
         found: list[dict[str, Any]] = []
