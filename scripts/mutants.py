@@ -846,6 +846,46 @@ MUTANTS: list[Mutant] = [
             "::test_reload_answers_503_naming_the_broken_line_until_it_is_fixed",
         ),
     ),
+    Mutant(
+        "module-changes-its-stream",
+        "kernel/deploy/_permissions.py",
+        'return [f"$JS.API.STREAM.INFO.{stream}", f"$JS.API.STREAM.MSG.GET.{stream}"]',
+        'return [f"$JS.API.STREAM.*.{stream}"]',
+        (
+            "tests/security/test_module_streams.py"
+            "::test_a_module_uses_its_stream_but_cannot_create_or_change_one",
+        ),
+    ),
+    Mutant(
+        "module-reads-any-stream",
+        "kernel/deploy/_permissions.py",
+        'return [f"$JS.API.STREAM.INFO.{stream}", f"$JS.API.STREAM.MSG.GET.{stream}"]',
+        'return ["$JS.API.STREAM.INFO.*", "$JS.API.STREAM.MSG.GET.*"]',
+        (
+            "tests/security/test_module_streams.py"
+            "::test_a_module_uses_its_stream_but_cannot_create_or_change_one",
+        ),
+    ),
+    Mutant(
+        "module-stream-foreign-subjects",
+        "kernel/modules/_streams.py",
+        "outside = [s for s in stream.subjects if not any(covers(e, s) for e in emits)]",
+        "outside = [s for s in stream.subjects if not any(covers(s, e) for e in emits)]",
+        (
+            "tests/modules/test_streams.py"
+            "::test_a_stream_wider_than_what_the_module_emits_is_refused",
+        ),
+    ),
+    Mutant(
+        "module-stream-foreign-name",
+        "kernel/modules/_streams.py",
+        'or (name != own and not name.startswith(f"{own}_"))',
+        "or (name != own and not name.startswith(own))",
+        (
+            "tests/modules/test_streams.py"
+            "::test_a_stream_named_for_another_module_or_the_kernel_is_refused",
+        ),
+    ),
 ]
 
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from kernel.modules._manifest import MANIFEST_NAME, Manifest, check_module_name, read_manifest
     from kernel.modules._ordering import start_order
     from kernel.modules._settings import ModulesSettings
+    from kernel.modules._streams import ModuleStream
 
 __getattr__ = lazy_exports(__name__)
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "ModuleSettings",
     "ModuleSpec",
     "ModuleState",
+    "ModuleStream",
     "ModulesSettings",
     "RouterConvention",
     "SettingsConvention",

@@ -39,7 +39,7 @@ from kernel.bus import (
 )
 from kernel.bus import bus as default_bus
 from kernel.config import CoreSettings, WebOSSettings
-from kernel.contracts import Role, Subsystem
+from kernel.contracts import Instances, Role, Subsystem
 from kernel.errors import ConfigError, ModuleError, PartNotFound, StartupError, WebOSError
 from kernel.hooks import call_module_hook, new_plugin_manager
 from kernel.modules import (
@@ -196,6 +196,9 @@ class Kernel:
         self.bus.declare_emitters(
             {name: spec.manifest.emits for name, spec in loaded.discovery.modules.items()}
         )
+        self.bus.declare_streams(
+            {name: spec.manifest.streams for name, spec in loaded.discovery.modules.items()}
+        )
         for spec in loaded.elsewhere.values():
             declare_remote_services(
                 self.registry,
@@ -203,6 +206,7 @@ class Kernel:
                 connection=lambda: self.bus.nats,
                 timeout=lambda: self.settings.request_timeout,
                 propagation=self.propagation,
+                instances=lambda: self.find(Instances),  # type: ignore[type-abstract]
             )
             declare_durable_handlers(self.bus, spec.name, spec.package)
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     )
     from kernel.transport._limits import PayloadTooLarge, check_size, header_size, max_payload
     from kernel.transport._pull import HAND_BACK_WAIT, PullLoop, retry_delay
+    from kernel.transport._requests import request_unless_gone
     from kernel.transport._server import EmbeddedNats, find_nats_server, port_is_free
     from kernel.transport._servers import InvalidNatsUrl, NatsServers, nats_servers
     from kernel.transport._settings import JetStreamSettings, NatsSettings
@@ -90,6 +91,7 @@ __all__ = [
     "overlap",
     "port_is_free",
     "read_credentials",
+    "request_unless_gone",
     "retry_delay",
     "stream_status",
     "update_replicas",
