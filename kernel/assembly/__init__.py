@@ -16,13 +16,8 @@ if TYPE_CHECKING:
     from kernel.assembly._gateway import app_from_environment, gateway_kernel, nats_for, run_gateway
     from kernel.assembly._hookspecs import HOOKSPECS
     from kernel.assembly._module import module_kernel, module_process, run_modules, serve_modules
-    from kernel.assembly._tasks import (
-        run_scheduler,
-        run_worker,
-        scheduler_kernel,
-        serve_until_stopped,
-        worker_kernel,
-    )
+    from kernel.assembly._serving import nats_reached, serve_until_stopped, until_stopped
+    from kernel.assembly._tasks import run_scheduler, run_worker, scheduler_kernel, worker_kernel
 
 __getattr__ = lazy_exports(__name__)
 __all__ = [
@@ -33,6 +28,7 @@ __all__ = [
     "module_kernel",
     "module_process",
     "nats_for",
+    "nats_reached",
     "run_gateway",
     "run_modules",
     "run_scheduler",
@@ -40,5 +36,6 @@ __all__ = [
     "scheduler_kernel",
     "serve_modules",
     "serve_until_stopped",
+    "until_stopped",
     "worker_kernel",
 ]

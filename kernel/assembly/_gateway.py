@@ -14,6 +14,7 @@ from typing import Any
 import uvicorn
 
 from kernel.assembly._parts import assemble, conventions, module_code_parts
+from kernel.assembly._serving import nats_reached
 from kernel.config import CoreSettings
 from kernel.console import ConsoleSubsystem, UiConvention
 from kernel.contracts import Role
@@ -78,6 +79,15 @@ def _stop_signals_return() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+class _QuietWhenSignalled(logging.Filter):
+    def __init__(self, server: _BoundedServer) -> None:
+        super().__init__()
+        self.server = server
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (self.server.signalled and record.levelno >= logging.ERROR)
+
+
 class _BoundedServer(uvicorn.Server):
     """uvicorn within the kernel's one shutdown bound: the clock starts at the stop signal, and
     the requests in progress get what is left of it before they are cancelled (and named in the
@@ -86,10 +96,29 @@ class _BoundedServer(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, kernel: Kernel) -> None:
         super().__init__(config)
         self.kernel = kernel
+        #: A stop signal arrived (before start-up completed, a requested stop, not a failure).
+        self.signalled = False
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        self.kernel.begin_stop()
+        self.signalled = True
+        self.kernel.begin_stop()  # cancels a start in progress
         super().handle_exit(sig, frame)
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        # A stop signal during the kernel's start makes the app's start-up fail (the kernel
+        # stopped what had started): uvicorn would log that as an error with a traceback, then
+        # exit 3. It is a requested stop: say nothing more, and let run_gateway return.
+        quiet = _QuietWhenSignalled(self)
+        uvicorn_log = logging.getLogger("uvicorn.error")
+        uvicorn_log.addFilter(quiet)
+        try:
+            await super().startup(sockets)
+        except SystemExit:
+            if not self.signalled:
+                raise
+            self.should_exit = True
+        finally:
+            uvicorn_log.removeFilter(quiet)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         self.kernel.begin_stop()
@@ -117,6 +146,18 @@ def run_gateway(settings: KernelSettings, *, reload: bool = False) -> int:
         )
     kernel = gateway_kernel(settings)
     app = create_app(kernel)  # loads modules: bad manifests stop us before NATS starts
+    nats = settings.nats
+    # NATS elsewhere: reach it before the HTTP server starts, so that "cannot reach NATS" is
+    # one line and a stop signal while waiting for it ends the process (uvicorn would hold
+    # both until its application start-up returns).
+    if not nats.embedded and not nats_reached(
+        nats.client_url(settings.data_dir),
+        kernel.node_id,
+        timeout=nats.connect_timeout,
+        wait=nats.wait,
+    ):
+        log.info("stopped before start-up completed")
+        return 0
     with nats_for(settings) as nats_url:
         if reload:
             os.environ["WEBOS_NATS_URL"] = nats_url
@@ -145,6 +186,9 @@ def run_gateway(settings: KernelSettings, *, reload: bool = False) -> int:
         server = _BoundedServer(config, kernel)
         with _stop_signals_return():
             server.run()
+        if not server.started and server.signalled:
+            log.info("stopped before start-up completed")
+            return 0
         if not server.started:
             failed = [m for m in kernel.modules.values() if m.error]
             detail = "; ".join(f"{m.name}: {m.error}" for m in failed) or "see the log above"
