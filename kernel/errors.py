@@ -42,6 +42,13 @@ class StartupError(WebOSError):
     """The kernel could not start; start-up was rolled back before this was raised."""
 
 
+class StoppedWhileStarting(WebOSError):
+    """A stop signal arrived before start-up completed: what had started was stopped, within the
+    shutdown bound. A requested stop, not a failure (the process exits 0)."""
+
+    http_status = 503
+
+
 class PartNotFound(WebOSError, LookupError):
     """``host.get(SomeType)`` asked for a part this kernel was not assembled with."""
 

@@ -886,6 +886,26 @@ MUTANTS: list[Mutant] = [
             "::test_a_stream_named_for_another_module_or_the_kernel_is_refused",
         ),
     ),
+    Mutant(
+        "stop-signal-ignored-while-starting",
+        "kernel/runtime/_kernel.py",
+        "            task.get_loop().call_soon_threadsafe(task.cancel)",
+        "            pass",
+        (
+            "tests/cli/test_nats_down.py::test_a_signal_stops_a_start_up_hook_that_never_ends",
+            "tests/cli/test_nats_down.py::test_wait_keeps_trying_until_a_stop_signal[worker-SIGTERM]",
+        ),
+    ),
+    Mutant(
+        "emit-reconnects-forever-when-nats-is-down",
+        "kernel/cli/_events.py",
+        '    await reach(target.url, "webos-cli", timeout=target.timeout, wait=target.wait)\n',
+        "",
+        (
+            "tests/cli/test_nats_down.py"
+            "::test_a_command_fails_with_one_line_when_nats_is_down[events emit]",
+        ),
+    ),
 ]
 
 

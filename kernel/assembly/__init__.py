@@ -17,13 +17,8 @@ if TYPE_CHECKING:
     from kernel.assembly._hookspecs import HOOKSPECS
     from kernel.assembly._module import module_kernel, module_process, run_modules, serve_modules
     from kernel.assembly._reload import app_from_environment
-    from kernel.assembly._tasks import (
-        run_scheduler,
-        run_worker,
-        scheduler_kernel,
-        serve_until_stopped,
-        worker_kernel,
-    )
+    from kernel.assembly._serving import nats_reached, serve_until_stopped, until_stopped
+    from kernel.assembly._tasks import run_scheduler, run_worker, scheduler_kernel, worker_kernel
 
 __getattr__ = lazy_exports(__name__)
 __all__ = [
@@ -34,6 +29,7 @@ __all__ = [
     "module_kernel",
     "module_process",
     "nats_for",
+    "nats_reached",
     "run_gateway",
     "run_modules",
     "run_scheduler",
@@ -41,5 +37,6 @@ __all__ = [
     "scheduler_kernel",
     "serve_modules",
     "serve_until_stopped",
+    "until_stopped",
     "worker_kernel",
 ]

@@ -18,7 +18,7 @@ from kernel.assembly._parts import assemble, conventions, module_code_parts
 from kernel.config import CoreSettings
 from kernel.console import ConsoleSubsystem, UiConvention
 from kernel.contracts import Role
-from kernel.errors import StartupError
+from kernel.errors import StartupError, StoppedWhileStarting
 from kernel.forwarding import ForwardingClient
 from kernel.gateway import create_app
 from kernel.revocations import RevocationsSubsystem
@@ -87,6 +87,8 @@ class _BoundedServer(uvicorn.Server):
         super().__init__(config)
         self.kernel = kernel
         self.failure: BaseException | None = None
+        #: A stop signal arrived (before start-up completed, a requested stop, not a failure).
+        self.signalled = False
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         # The kernel starts here rather than in the app's lifespan: inside uvicorn's capture of
@@ -95,6 +97,9 @@ class _BoundedServer(uvicorn.Server):
         # "Application startup failed".
         try:
             await self.kernel.start()
+        except StoppedWhileStarting:  # a stop signal: a requested stop, not a failure
+            self.should_exit = True
+            return
         except Exception as error:
             self.failure = error
             self.should_exit = True
@@ -103,7 +108,8 @@ class _BoundedServer(uvicorn.Server):
             await super().startup(sockets)
         except SystemExit:  # uvicorn could not start or listen; it logged why
             await self.kernel.stop()
-            self.failure = self._not_serving()
+            if not self.signalled:
+                self.failure = self._not_serving()
             self.should_exit = True
             return
         if self.started and not self.should_exit:
@@ -124,7 +130,8 @@ class _BoundedServer(uvicorn.Server):
         )
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        self.kernel.begin_stop()
+        self.signalled = True
+        self.kernel.begin_stop()  # cancels a start in progress
         super().handle_exit(sig, frame)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
@@ -176,6 +183,8 @@ def run_gateway(settings: KernelSettings, *, reload: bool = False) -> int:
             server.run()
         if server.failure is not None:
             raise server.failure  # the command prints it as one line; its traceback at DEBUG
+        if not server.started and server.signalled:
+            log.info("stopped before start-up completed")
     return 0
 
 

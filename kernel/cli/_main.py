@@ -4,7 +4,6 @@ quick."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 
@@ -13,7 +12,14 @@ import click
 from kernel.cli._deploy import init, nats_config
 from kernel.cli._dlq import dlq
 from kernel.cli._group import WebOSGroup
-from kernel.cli._options import csv_list, settings_with
+from kernel.cli._options import (
+    csv_list,
+    nats_target,
+    run_or_stop,
+    settings_with,
+    wait_option,
+    waiting,
+)
 from kernel.cli._ps import ps
 from kernel.cli._tasks import scheduler, worker
 from kernel.errors import WebOSError
@@ -31,14 +37,26 @@ def main() -> None:
 @click.option("--host", help="Listen address (WEBOS_HOST).")
 @click.option("--port", type=int, help="Listen port (WEBOS_PORT).")
 @click.option("--reload", is_flag=True, help="Restart when module code changes (development).")
+@wait_option
 def run(
-    only: str | None, exclude: str | None, host: str | None, port: int | None, reload: bool
+    only: str | None,
+    exclude: str | None,
+    host: str | None,
+    port: int | None,
+    reload: bool,
+    wait: bool,
 ) -> None:
     """Run the gateway (and an embedded nats-server when WEBOS_NATS_URL is unset)."""
     from kernel.assembly import run_gateway
     from kernel.logs import configure_logging
 
-    settings = settings_with(only=csv_list(only), exclude=csv_list(exclude), host=host, port=port)
+    settings = settings_with(
+        only=csv_list(only),
+        exclude=csv_list(exclude),
+        host=host,
+        port=port,
+        nats_wait=waiting(wait),
+    )
     configure_logging(settings)
     sys.exit(run_gateway(settings, reload=reload))
 
@@ -50,12 +68,13 @@ def module() -> None:
 
 @module.command("run")
 @click.argument("names", nargs=-1, required=True)
-def module_run(names: tuple[str, ...]) -> None:
+@wait_option
+def module_run(names: tuple[str, ...], wait: bool) -> None:
     """Run NAMES as one process, connected to WEBOS_NATS_URL (default: the gateway's NATS)."""
     from kernel.assembly import run_modules
     from kernel.logs import configure_logging
 
-    settings = settings_with(only=list(names), exclude=[])
+    settings = settings_with(only=list(names), exclude=[], nats_wait=waiting(wait))
     configure_logging(settings)
     sys.exit(run_modules(settings))
 
@@ -131,25 +150,20 @@ def events() -> None:
     is_flag=True,
     help="Also show the kernel's internal traffic when SUBJECT names it (webos.http.>, ...).",
 )
-def events_tail(subject: str, count: int | None, internal: bool) -> None:
+@wait_option
+def events_tail(subject: str, count: int | None, internal: bool, wait: bool) -> None:
     """Print live events (with headers, identities redacted) on SUBJECT (default: all)."""
     from kernel.cli._events import tail_events
 
-    settings = settings_with()
-    nats = settings.nats
-    url = nats.client_url(settings.data_dir)
-    try:
-        asyncio.run(tail_events(url, subject, limit=count, write=click.echo, internal=internal))
-    except KeyboardInterrupt:
-        pass
-    except OSError as error:
-        raise click.ClickException(f"cannot reach NATS at {nats.display_url}: {error}") from None
+    target = nats_target(wait)
+    run_or_stop(tail_events(target, subject, limit=count, write=click.echo, internal=internal))
 
 
 @events.command("emit")
 @click.argument("subject")
 @click.argument("payload", default="{}")
-def events_emit(subject: str, payload: str) -> None:
+@wait_option
+def events_emit(subject: str, payload: str, wait: bool) -> None:
     """Publish PAYLOAD (JSON) on SUBJECT with the same headers a module's emit adds."""
     from kernel.cli._events import emit_event
 
@@ -157,12 +171,10 @@ def events_emit(subject: str, payload: str) -> None:
         data = json.loads(payload)
     except ValueError as error:
         raise click.BadParameter(f"not valid JSON: {error}", param_hint="PAYLOAD") from None
-    settings = settings_with()
-    nats = settings.nats
-    try:
-        event_id = asyncio.run(emit_event(nats.client_url(settings.data_dir), subject, data))
-    except OSError as error:
-        raise click.ClickException(f"cannot reach NATS at {nats.display_url}: {error}") from None
+    event_id = run_or_stop(
+        emit_event(nats_target(wait), subject, data),
+        interrupted="stopped before the event was published",
+    )
     click.echo(event_id)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from kernel.cli._options import settings_with
+from kernel.cli._options import NatsTarget, nats_target, run_or_stop, wait_option
 from kernel.cli._table import table
 
 #: Seconds to wait for the stream list.
@@ -26,11 +26,16 @@ async def _streams(url: str) -> list[dict[str, Any]]:
         await client.close()
 
 
-async def _look(url: str, wait: float) -> tuple[list[Any], list[dict[str, Any]] | BaseException]:
+async def _look(
+    target: NatsTarget, collect: float
+) -> tuple[list[Any], list[dict[str, Any]] | BaseException]:
     from kernel.nodes import snapshot
+    from kernel.transport import reach
 
+    url = target.url
+    await reach(url, "webos-ps", timeout=target.timeout, wait=target.wait)
     nodes, streams = await asyncio.gather(
-        snapshot(url, wait=wait), _streams(url), return_exceptions=True
+        snapshot(url, wait=collect), _streams(url), return_exceptions=True
     )
     if isinstance(nodes, BaseException):
         raise nodes
@@ -48,16 +53,12 @@ def _copies(stream: dict[str, Any]) -> str:
 
 
 @click.command()
-@click.option("--wait", type=float, default=1.0, help="Seconds to collect answers.")
-def ps(wait: float) -> None:
+@click.option("--collect", type=float, default=1.0, help="Seconds to collect answers.")
+@wait_option
+def ps(collect: float, wait: bool) -> None:
     """List live nodes (gateway, module processes, workers) and their modules, then the kernel's
     JetStream streams: copies, leader, and how far behind each other copy is."""
-    settings = settings_with()
-    nats = settings.nats
-    try:
-        nodes, streams = asyncio.run(_look(nats.client_url(settings.data_dir), wait))
-    except OSError as error:
-        raise click.ClickException(f"cannot reach NATS at {nats.display_url}: {error}") from None
+    nodes, streams = run_or_stop(_look(nats_target(wait), collect))
     node_rows = [
         (
             node.node_id,
