@@ -26,7 +26,7 @@ def test_ps_lines_up_a_scheduler_beside_the_gateway(make_gateway, tmp_path: Path
     )
     try:
         for _ in range(100):  # until its heartbeat is in (a failure bound, not a threshold)
-            shown = gateway.command("ps", "--wait", "1")
+            shown = gateway.command("ps", "--collect", "1")
             if " scheduler " in shown.stdout:
                 break
             time.sleep(0.2)
