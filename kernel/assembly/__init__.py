@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from kernel.assembly._hookspecs import HOOKSPECS
     from kernel.assembly._module import module_kernel, module_process, run_modules, serve_modules
     from kernel.assembly._reload import app_from_environment
-    from kernel.assembly._serving import nats_reached, serve_until_stopped, until_stopped
+    from kernel.assembly._serving import serve_until_stopped, until_stopped
     from kernel.assembly._tasks import run_scheduler, run_worker, scheduler_kernel, worker_kernel
 
 __getattr__ = lazy_exports(__name__)
@@ -29,7 +29,6 @@ __all__ = [
     "module_kernel",
     "module_process",
     "nats_for",
-    "nats_reached",
     "run_gateway",
     "run_modules",
     "run_scheduler",

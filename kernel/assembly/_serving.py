@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from kernel.errors import StoppedWhileStarting
-from kernel.transport import reach
 
 if TYPE_CHECKING:
     # Only named here: commands that merely connect (webos ps) need not load the runtime.
@@ -78,11 +77,3 @@ def until_stopped(work: Coroutine[Any, Any, T]) -> tuple[T | None, bool]:
         return asyncio.run(guarded()), False
     except asyncio.CancelledError:
         return None, True
-
-
-def nats_reached(url: str, name: str, *, timeout: float, wait: bool) -> bool:
-    """Reach NATS before a process builds anything on it (:func:`kernel.transport.reach`):
-    True once reached, False when a stop signal came first; ``NatsUnreachable`` after
-    ``timeout`` seconds unless ``wait``."""
-    _, stopped = until_stopped(reach(url, name, timeout=timeout, wait=wait))
-    return not stopped
