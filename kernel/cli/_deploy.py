@@ -89,8 +89,7 @@ def init(admin_email: str | None) -> None:
     from pydantic_core import PydanticCustomError
 
     from kernel.cli._project import project_root
-    from kernel.deploy import compose_env, write_new_file
-    from kernel.deploy._compose_env import ENV_NAME, TEMPLATE_NAME
+    from kernel.deploy import ENV_NAME, TEMPLATE_NAME, compose_env, write_new_file
 
     root = project_root(Path.cwd(), marker="compose.yaml")
     if root is None:

@@ -1,7 +1,13 @@
 """Deployment helpers: NATS users and permissions generated from the module manifests; the
 `.env` of compose.yaml with its secrets generated."""
 
-from kernel.deploy._compose_env import ComposeEnv, compose_env, write_new_file
+from kernel.deploy._compose_env import (
+    ENV_NAME,
+    TEMPLATE_NAME,
+    ComposeEnv,
+    compose_env,
+    write_new_file,
+)
 from kernel.deploy._inspect import ModuleFacts, inspect_modules, module_facts
 from kernel.deploy._natsconf import ServerOptions, render_nats_config
 from kernel.deploy._permissions import (
@@ -17,6 +23,8 @@ from kernel.deploy._permissions import (
 
 __all__ = [
     "CLI_PERMISSIONS",
+    "ENV_NAME",
+    "TEMPLATE_NAME",
     "ComposeEnv",
     "ModuleFacts",
     "NatsUser",

@@ -7,6 +7,7 @@ and tools try unasked; modern browsers read the SVG by its content type) and ``/
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from litestar import Response, get
@@ -14,7 +15,10 @@ from litestar.datastructures import CacheControlHeader
 
 from kernel.auth import PUBLIC
 
-FAVICON = (Path(__file__).parent / "static" / "favicon.svg").read_bytes()
+
+@cache
+def _icon() -> bytes:
+    return (Path(__file__).parent / "static" / "favicon.svg").read_bytes()
 
 
 @get(
@@ -25,7 +29,7 @@ FAVICON = (Path(__file__).parent / "static" / "favicon.svg").read_bytes()
     cache_control=CacheControlHeader(max_age=86400),
 )
 def favicon() -> Response[bytes]:
-    return Response(FAVICON, media_type="image/svg+xml")
+    return Response(_icon(), media_type="image/svg+xml")
 
 
 favicon_handlers = [favicon]
