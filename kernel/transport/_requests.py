@@ -30,15 +30,27 @@ async def request_unless_gone(
         return await connection.request(subject, payload, timeout=timeout, headers=headers)
     if gone.done():
         raise NoRespondersError
-    asking = asyncio.ensure_future(
-        connection.request(subject, payload, timeout=timeout, headers=headers)
-    )
+    # On the path of every forwarded request and service call: a callback on ``gone`` that
+    # cancels this task (as asyncio.timeout does) rather than a second task raced against it.
+    task = asyncio.current_task()
+    if task is None:
+        raise RuntimeError("request_unless_gone must run in a task")
+    waiting = True
+    cut = False
+
+    def cut_off(_: asyncio.Future[None]) -> None:
+        nonlocal cut
+        if waiting:  # a callback queued before the answer came must not cancel what follows
+            cut = True
+            task.cancel()
+
+    gone.add_done_callback(cut_off)
     try:
-        await asyncio.wait((asking, gone), return_when=asyncio.FIRST_COMPLETED)
+        return await connection.request(subject, payload, timeout=timeout, headers=headers)
+    except asyncio.CancelledError:
+        if cut and task.uncancel() == 0:  # ours alone: a cancel from elsewhere goes on
+            raise NoRespondersError from None
+        raise
     finally:
-        answered = asking.done()
-        if not answered:
-            asking.cancel()  # nats-py forgets the reply it waited for
-    if not answered:
-        raise NoRespondersError
-    return asking.result()
+        waiting = False
+        gone.remove_done_callback(cut_off)
