@@ -7,6 +7,8 @@
 * :class:`Subsystem`: a part that owns a connection or a resource (database, storage, ...). It
   starts after the bus and before the modules' startup hooks, stops after them, reports
   readiness, and may shape the HTTP app (:class:`ConfiguresApp`).
+* :class:`Instances`: which modules have a live instance somewhere (the node table), so a caller
+  gives up on a module at once when none is left.
 * :class:`Convention`: one convention file of a module (``tasks.py``, ``ui.py``, ...) and what the
   loader does with it.
 
@@ -16,6 +18,7 @@ implements them: a subsystem is written against ``Host``, never against the ``Ke
 
 from __future__ import annotations
 
+import asyncio
 from enum import StrEnum
 from types import ModuleType
 from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
@@ -92,6 +95,16 @@ class ConfiguresApp(Protocol):
     def configure_app(self, app_config: AppConfig, host: Host) -> AppConfig: ...
 
 
+@runtime_checkable
+class Instances(Protocol):
+    """Where modules run, as far as this process knows (``kernel.nodes`` implements it)."""
+
+    def module_gone(self, module: str) -> asyncio.Future[None] | None:
+        """Done once no live node runs ``module`` (already done when none does); None when this
+        process cannot tell yet (it has only just started listening to heartbeats)."""
+        ...
+
+
 class Convention(Protocol[M]):
     """One convention file (``<stem>.py``) of a module and what the loader collects from it."""
 
@@ -100,4 +113,4 @@ class Convention(Protocol[M]):
     def collect(self, module: M, source: ModuleType, host: Host) -> None: ...
 
 
-__all__ = ["ConfiguresApp", "Convention", "Host", "Role", "Subsystem"]
+__all__ = ["ConfiguresApp", "Convention", "Host", "Instances", "Role", "Subsystem"]

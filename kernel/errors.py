@@ -29,13 +29,24 @@ class ConfigError(WebOSError):
 class ModuleError(WebOSError):
     """A module cannot be discovered, loaded, ordered or started; the message names it."""
 
-    def __init__(self, message: str, *, modules: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, message: str, *, modules: tuple[str, ...] = (), frames: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.modules = modules
+        #: Where in the module's own files it failed (``path:line in name: code``), newest last.
+        self.frames = frames
 
 
 class StartupError(WebOSError):
     """The kernel could not start; start-up was rolled back before this was raised."""
+
+
+class StoppedWhileStarting(WebOSError):
+    """A stop signal arrived before start-up completed: what had started was stopped, within the
+    shutdown bound. A requested stop, not a failure (the process exits 0)."""
+
+    http_status = 503
 
 
 class PartNotFound(WebOSError, LookupError):

@@ -316,13 +316,37 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "keys-survive-role-change",
-        "modules/auth/_admin.py",
-        "    if set(roles) != set(user.roles):\n        await revoke_keys(user)",
-        "    if not roles:\n        await revoke_keys(user)",
+        "modules/auth/_accounts.py",
+        "    if set(chosen) != set(user.roles):\n        await revoke_keys(user)",
+        "    if not chosen:\n        await revoke_keys(user)",
         (
             "modules/auth/tests/test_accounts.py"
             "::test_a_role_change_revokes_keys_and_a_no_change_does_not",
         ),
+    ),
+    Mutant(
+        "sessions-survive-password-reset",
+        "modules/auth/_accounts.py",
+        "    user.password_hash = hash_password(password)\n    await end_sessions(user)",
+        "    user.password_hash = hash_password(password)\n    await user.save()",
+        (
+            "modules/auth/tests/test_cli.py::test_the_cli_manages_accounts_with_the_apis_effects",
+            "modules/auth/tests/test_admin_and_keys.py::test_admin_manages_users",
+        ),
+    ),
+    Mutant(
+        "init-env-readable-by-others",
+        "kernel/deploy/_compose_env.py",
+        "os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)",
+        "os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)",
+        ("tests/deploy/test_init.py::test_init_then_compose_config_passes_with_no_edits",),
+    ),
+    Mutant(
+        "init-env-overwritten",
+        "kernel/deploy/_compose_env.py",
+        "os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)",
+        "os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)",
+        ("tests/deploy/test_init.py::test_an_env_file_appearing_meanwhile_is_not_overwritten",),
     ),
     Mutant(
         "ended-session-still-accepted",
@@ -522,6 +546,13 @@ MUTANTS: list[Mutant] = [
         "kernel/bus/_watch.py",
         "            return asked_internal",
         "            return True",
+        ("tests/console/test_events_view.py",),
+    ),
+    Mutant(
+        "events-view-toggle-ignores-admin",
+        "kernel/bus/_watch.py",
+        "asked_internal = internal_allowed and (everything or is_internal_subject(wanted))",
+        "asked_internal = everything or (internal_allowed and is_internal_subject(wanted))",
         ("tests/console/test_events_view.py",),
     ),
     Mutant(
@@ -793,6 +824,86 @@ MUTANTS: list[Mutant] = [
         (
             "tests/cli/test_run.py"
             "::test_sigkill_of_the_gateway_takes_the_embedded_nats_server_with_it",
+        ),
+    ),
+    # -- the guides' samples (tests/docs): a sample that drifts from the code fails CI ------
+    Mutant(
+        "docs-storage-sample",
+        "docs/storage.md",
+        'curl -s -H "$AUTH" localhost:8000/api/files/local/docs/report.pdf -o copy.pdf',
+        "curl -s localhost:8000/api/files/local/docs/report.pdf -o copy.pdf",
+        ("tests/docs/test_docs.py::test_guide_samples_run[storage.md]",),
+    ),
+    Mutant(
+        # A reloaded gateway whose kernel did not start (its security subsystem included) must
+        # answer nothing but 503, never serve routes from the app it could not start.
+        "reload-serves-an-unstarted-kernel",
+        "kernel/assembly/_reload.py",
+        "        if self.failed is not None:\n",
+        '        if self.failed is not None and scope["type"] == "lifespan":\n',
+        (
+            "tests/cli/test_startup_errors.py"
+            "::test_reload_answers_503_naming_the_broken_line_until_it_is_fixed",
+        ),
+    ),
+    Mutant(
+        "module-changes-its-stream",
+        "kernel/deploy/_permissions.py",
+        'return [f"$JS.API.STREAM.INFO.{stream}", f"$JS.API.STREAM.MSG.GET.{stream}"]',
+        'return [f"$JS.API.STREAM.*.{stream}"]',
+        (
+            "tests/security/test_module_streams.py"
+            "::test_a_module_uses_its_stream_but_cannot_create_or_change_one",
+        ),
+    ),
+    Mutant(
+        "module-reads-any-stream",
+        "kernel/deploy/_permissions.py",
+        'return [f"$JS.API.STREAM.INFO.{stream}", f"$JS.API.STREAM.MSG.GET.{stream}"]',
+        'return ["$JS.API.STREAM.INFO.*", "$JS.API.STREAM.MSG.GET.*"]',
+        (
+            "tests/security/test_module_streams.py"
+            "::test_a_module_uses_its_stream_but_cannot_create_or_change_one",
+        ),
+    ),
+    Mutant(
+        "module-stream-foreign-subjects",
+        "kernel/modules/_streams.py",
+        "outside = [s for s in stream.subjects if not any(covers(e, s) for e in emits)]",
+        "outside = [s for s in stream.subjects if not any(covers(s, e) for e in emits)]",
+        (
+            "tests/modules/test_streams.py"
+            "::test_a_stream_wider_than_what_the_module_emits_is_refused",
+        ),
+    ),
+    Mutant(
+        "module-stream-foreign-name",
+        "kernel/modules/_streams.py",
+        'or (name != own and not name.startswith(f"{own}_"))',
+        "or (name != own and not name.startswith(own))",
+        (
+            "tests/modules/test_streams.py"
+            "::test_a_stream_named_for_another_module_or_the_kernel_is_refused",
+        ),
+    ),
+    Mutant(
+        "stop-signal-ignored-while-starting",
+        "kernel/runtime/_kernel.py",
+        "            task.get_loop().call_soon_threadsafe(task.cancel)",
+        "            pass",
+        (
+            "tests/cli/test_nats_down.py::test_a_signal_stops_a_start_up_hook_that_never_ends",
+            "tests/cli/test_nats_down.py::test_wait_keeps_trying_until_a_stop_signal[worker-SIGTERM]",
+        ),
+    ),
+    Mutant(
+        "emit-reconnects-forever-when-nats-is-down",
+        "kernel/cli/_events.py",
+        '    await reach(target.url, "webos-cli", timeout=target.timeout, wait=target.wait)\n',
+        "",
+        (
+            "tests/cli/test_nats_down.py"
+            "::test_a_command_fails_with_one_line_when_nats_is_down[events emit]",
         ),
     ),
 ]

@@ -13,16 +13,12 @@ from kernel._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from kernel.assembly._commands import module_commands
-    from kernel.assembly._gateway import app_from_environment, gateway_kernel, nats_for, run_gateway
+    from kernel.assembly._gateway import gateway_kernel, nats_for, run_gateway
     from kernel.assembly._hookspecs import HOOKSPECS
     from kernel.assembly._module import module_kernel, module_process, run_modules, serve_modules
-    from kernel.assembly._tasks import (
-        run_scheduler,
-        run_worker,
-        scheduler_kernel,
-        serve_until_stopped,
-        worker_kernel,
-    )
+    from kernel.assembly._reload import app_from_environment
+    from kernel.assembly._serving import serve_until_stopped, until_stopped
+    from kernel.assembly._tasks import run_scheduler, run_worker, scheduler_kernel, worker_kernel
 
 __getattr__ = lazy_exports(__name__)
 __all__ = [
@@ -40,5 +36,6 @@ __all__ = [
     "scheduler_kernel",
     "serve_modules",
     "serve_until_stopped",
+    "until_stopped",
     "worker_kernel",
 ]

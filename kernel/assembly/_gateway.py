@@ -13,17 +13,17 @@ from typing import Any
 
 import uvicorn
 
+from kernel.assembly._banner import announce
 from kernel.assembly._parts import assemble, conventions, module_code_parts
 from kernel.config import CoreSettings
 from kernel.console import ConsoleSubsystem, UiConvention
 from kernel.contracts import Role
-from kernel.errors import StartupError
+from kernel.errors import StartupError, StoppedWhileStarting
 from kernel.forwarding import ForwardingClient
 from kernel.gateway import create_app
-from kernel.logs import configure_logging
 from kernel.revocations import RevocationsSubsystem
 from kernel.runtime import Kernel
-from kernel.settings import KernelSettings, load_settings
+from kernel.settings import KernelSettings
 from kernel.transport import EmbeddedNats, embedded_dir, port_is_free
 
 log = logging.getLogger("webos.run")
@@ -86,9 +86,52 @@ class _BoundedServer(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, kernel: Kernel) -> None:
         super().__init__(config)
         self.kernel = kernel
+        self.failure: BaseException | None = None
+        #: A stop signal arrived (before start-up completed, a requested stop, not a failure).
+        self.signalled = False
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        # The kernel starts here rather than in the app's lifespan: inside uvicorn's capture of
+        # stop signals, before it listens, and so that a failure reaches run_gateway as the
+        # kernel's own error (one line at the command) instead of uvicorn's traceback and
+        # "Application startup failed".
+        try:
+            await self.kernel.start()
+        except StoppedWhileStarting:  # a stop signal: a requested stop, not a failure
+            self.should_exit = True
+            return
+        except Exception as error:
+            self.failure = error
+            self.should_exit = True
+            return
+        try:
+            await super().startup(sockets)
+        except SystemExit:  # uvicorn could not start or listen; it logged why
+            await self.kernel.stop()
+            if not self.signalled:
+                self.failure = self._not_serving()
+            self.should_exit = True
+            return
+        if self.started and not self.should_exit:
+            await announce(self.kernel, self.config.host, self.config.port)
+
+    def _not_serving(self) -> StartupError:
+        host, port = self.config.host, self.config.port
+        if self.lifespan.should_exit:
+            return StartupError(
+                "the gateway's app failed to start: a startup handler added by a module's "
+                "webos_configure_app raised (its traceback is above)"
+            )
+        if not port_is_free(host, port):  # taken since run_gateway looked
+            return _port_in_use(host, port)
+        return StartupError(
+            f"cannot serve HTTP on {host}:{port} (the reason is above): check WEBOS_HOST and "
+            "WEBOS_PORT"
+        )
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        self.kernel.begin_stop()
+        self.signalled = True
+        self.kernel.begin_stop()  # cancels a start in progress
         super().handle_exit(sig, frame)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
@@ -97,13 +140,7 @@ class _BoundedServer(uvicorn.Server):
         left = max(self.kernel.time_left() - 0.1, 0.0)
         self.config.timeout_graceful_shutdown = left  # type: ignore[assignment]
         await super().shutdown(sockets)
-
-
-def app_from_environment() -> Any:
-    """uvicorn factory for ``--reload``: every reloaded worker builds its app from settings."""
-    settings = load_settings()
-    configure_logging(settings)
-    return create_app(gateway_kernel(settings))
+        await self.kernel.stop()
 
 
 def run_gateway(settings: KernelSettings, *, reload: bool = False) -> int:
@@ -111,17 +148,16 @@ def run_gateway(settings: KernelSettings, *, reload: bool = False) -> int:
     settings.validate_for_start()
     port = settings.gateway.port
     if not port_is_free(settings.host, port):
-        raise StartupError(
-            f"cannot serve HTTP on {settings.host}:{port}: the port is in use. "
-            "Set WEBOS_PORT to a free port"
-        )
+        raise _port_in_use(settings.host, port)
     kernel = gateway_kernel(settings)
-    app = create_app(kernel)  # loads modules: bad manifests stop us before NATS starts
+    # Loads modules: bad manifests and code stop us before NATS starts. The kernel starts with
+    # the server (_BoundedServer.startup), not in the app's lifespan.
+    app = create_app(kernel, manage_kernel=False)
     with nats_for(settings) as nats_url:
         if reload:
             os.environ["WEBOS_NATS_URL"] = nats_url
             uvicorn.run(
-                "kernel.assembly._gateway:app_from_environment",
+                "kernel.assembly._reload:app_from_environment",
                 factory=True,
                 host=settings.host,
                 port=port,
@@ -145,8 +181,14 @@ def run_gateway(settings: KernelSettings, *, reload: bool = False) -> int:
         server = _BoundedServer(config, kernel)
         with _stop_signals_return():
             server.run()
-        if not server.started:
-            failed = [m for m in kernel.modules.values() if m.error]
-            detail = "; ".join(f"{m.name}: {m.error}" for m in failed) or "see the log above"
-            raise StartupError(f"the gateway did not start: {detail}")
+        if server.failure is not None:
+            raise server.failure  # the command prints it as one line; its traceback at DEBUG
+        if not server.started and server.signalled:
+            log.info("stopped before start-up completed")
     return 0
+
+
+def _port_in_use(host: str, port: int) -> StartupError:
+    return StartupError(
+        f"cannot serve HTTP on {host}:{port}: the port is in use. Set WEBOS_PORT to a free port"
+    )

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from typing import Any
 
 from litestar import Litestar
 
 from kernel.assembly._parts import assemble, conventions, module_code_parts
+from kernel.assembly._serving import serve_until_stopped
 from kernel.config import CoreSettings
 from kernel.console import CatalogSubsystem, UiConvention
 from kernel.contracts import Role
@@ -48,24 +48,13 @@ def module_process(settings: KernelSettings) -> tuple[Kernel, Litestar]:
 async def serve_modules(settings: KernelSettings) -> None:
     kernel, _ = module_process(settings)
     responder = kernel.get(ForwardingServer)
-    await kernel.start()
-    responder.open()
-    stop = asyncio.Event()
 
-    def stopping() -> None:
-        kernel.begin_stop()  # the bound counts from the signal
-        stop.set()
+    def started() -> None:
+        responder.open()
+        log.info("modules %s running as node %s", ", ".join(kernel.modules), kernel.node_id)
 
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stopping)
-    log.info("modules %s running as node %s", ", ".join(kernel.modules), kernel.node_id)
-    try:
-        await stop.wait()
-    finally:
-        log.info("stopping: finishing in-flight work")
-        await responder.stop()  # before the modules' shutdown hooks, which kernel.stop runs first
-        await kernel.stop()
+    # The responder stops before the modules' shutdown hooks, which kernel.stop runs first.
+    await serve_until_stopped(kernel, started=started, before_stop=responder.stop)
 
 
 def run_modules(settings: KernelSettings) -> int:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from typing import Any
 
 from kernel.assembly._parts import assemble, conventions, module_code_parts
+from kernel.assembly._serving import serve_until_stopped
 from kernel.auth import SecuritySubsystem
 from kernel.config import CoreSettings
 from kernel.contracts import Role, Subsystem
@@ -38,25 +38,6 @@ def scheduler_kernel(settings: CoreSettings, **options: Any) -> Kernel:
         TasksSubsystem(),
     ]
     return assemble(Role.SCHEDULER, settings, subsystems, [TasksConvention()], **options)
-
-
-async def serve_until_stopped(kernel: Kernel) -> None:
-    """Start ``kernel``, run until SIGINT or SIGTERM, then stop it (finishing running work)."""
-    stop = asyncio.Event()
-
-    def stopping() -> None:
-        kernel.begin_stop()  # one WEBOS_SHUTDOWN_TIMEOUT, counted from the signal
-        stop.set()
-
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stopping)
-    await kernel.start()
-    try:
-        await stop.wait()
-    finally:
-        log.info("stopping: finishing running tasks")
-        await kernel.stop()
 
 
 def run_worker(settings: KernelSettings) -> int:

@@ -23,6 +23,7 @@ from litestar.types import Guard
 from kernel.auth._context import current_principal
 from kernel.auth._errors import PermissionDenied
 from kernel.auth._permissions import Principal, has_permission, is_valid_permission
+from kernel.auth._reasons import AUTHENTICATION_REQUIRED
 
 #: ``@get("/ping", opt=PUBLIC)`` or ``Router(..., opt=PUBLIC)``: anonymous callers allowed.
 PUBLIC: Mapping[str, Any] = MappingProxyType({"public": True})
@@ -60,7 +61,7 @@ async def deny_anonymous(
     thread on every request, which cost a third of the gateway's CPU per request (measured).
     """
     if not is_public(handler) and not principal_of(connection).is_authenticated:
-        raise NotAuthorizedException("authentication required", headers=CHALLENGE)
+        raise NotAuthorizedException(AUTHENTICATION_REQUIRED, headers=CHALLENGE)
 
 
 def _check_needed(permissions: tuple[str, ...]) -> None:
@@ -82,7 +83,7 @@ def requires(*permissions: str) -> Guard:
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = principal_of(connection)
         if not principal.is_authenticated:
-            raise NotAuthorizedException("authentication required", headers=CHALLENGE)
+            raise NotAuthorizedException(AUTHENTICATION_REQUIRED, headers=CHALLENGE)
         missing = [p for p in permissions if not has_permission(principal, p)]
         if missing:
             raise PermissionDeniedException(f"missing permission {', '.join(missing)}")

@@ -6,8 +6,8 @@ Credentials, tried in this order (sending more than one kind is refused as ambig
 * ``Authorization: ApiKey wos_...`` or ``X-API-Key: wos_...``.
 
 No credential gives ``ANONYMOUS`` (the app-wide guard then refuses every non-public route); a bad
-one answers 401 with the reason as ``detail``, on public routes too, so a client with an expired
-token learns to refresh instead of silently acting as nobody.
+one answers 401 on public routes too, so a client with an expired token learns to refresh instead
+of silently acting as nobody: ``reason`` the short phrase, ``detail`` it in words (``_reasons.py``).
 
 The console's session cookie is one more ``Authenticator`` (``_cookies.py``), tried after the
 header authenticators when they found nothing.
@@ -28,6 +28,7 @@ from kernel.auth._context import current_principal
 from kernel.auth._errors import InvalidToken
 from kernel.auth._permissions import ANONYMOUS, Principal
 from kernel.auth._propagator import FORWARDED, received_identity
+from kernel.auth._reasons import explain
 
 if TYPE_CHECKING:
     from kernel.auth._subsystem import SecuritySubsystem
@@ -107,7 +108,11 @@ def authentication_middleware(security: SecuritySubsystem) -> Callable[..., ASGI
             try:
                 principal = await authenticate(scope, security)
             except InvalidToken as error:
-                raise NotAuthorizedException(error.reason, headers=INVALID_CHALLENGE) from None
+                raise NotAuthorizedException(
+                    explain(error.reason),
+                    headers=INVALID_CHALLENGE,
+                    extra={"reason": error.reason},
+                ) from None
             state["user"] = principal
             state["auth"] = principal.kind
             token = current_principal.set(principal)

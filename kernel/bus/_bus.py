@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from kernel.bus._durable import DurableConsumer
     from kernel.bus._keeping import Keeper
     from kernel.bus._settings import BusSettings, DurableSettings
+    from kernel.modules import ModuleStream
     from kernel.transport import ConnectionWatch
 
 log = logging.getLogger("webos.bus")
@@ -166,6 +167,8 @@ class Bus:
         #: create them, or it could widen what it reads).
         self.keeps_streams = True
         self._declared: list[tuple[str, str, int]] = []
+        #: module -> its ``[streams.NAME]`` (module.toml): created here when this keeps streams.
+        self._module_streams: dict[str, Mapping[str, ModuleStream]] = {}
         #: module -> the subjects its manifest emits: who may be named as an event's source.
         self._emitters: dict[str, tuple[str, ...]] = {}
         self._sources: dict[tuple[str | None, str], str | None] = {}
@@ -245,6 +248,12 @@ class Bus:
                 self._replicas = replicas
                 if self.keeps_streams:
                     await match_replicas(self.nats.jetstream(), replicas)
+            if self.keeps_streams and self._module_streams:
+                # JetStream parts load only in processes that keep streams.
+                from kernel.bus._module_streams import declared_streams, ensure_module_streams
+
+                found = declared_streams(self._module_streams)
+                await ensure_module_streams(self.nats.jetstream(), found, self._replicas)
             await self._start_durable(durable)
             from kernel.bus._keeping import Keeper
 
@@ -356,6 +365,7 @@ class Bus:
             raise RuntimeError("close the bus before resetting it")
         self._handlers.clear()
         self._declared.clear()
+        self._module_streams.clear()
         self._emitters.clear()
         self._sources.clear()
         self.keeps_streams = True
@@ -365,6 +375,10 @@ class Bus:
         """What each discovered module's manifest says it emits (for :meth:`source_of`)."""
         self._emitters = {module: tuple(subjects) for module, subjects in emits.items()}
         self._sources.clear()
+
+    def declare_streams(self, streams: Mapping[str, Mapping[str, ModuleStream]]) -> None:
+        """What each discovered module declares in ``[streams.NAME]``, wherever it runs."""
+        self._module_streams = {module: found for module, found in streams.items() if found}
 
     def source_of(self, claimed: str | None, subject: str) -> str | None:
         """The source an event on ``subject`` claiming ``claimed`` may have.

@@ -18,11 +18,14 @@ _SECRET_HEADERS = frozenset({IDENTITY_HEADER, *CREDENTIAL_HEADERS})
 
 
 def watch_filter(
-    wanted: str, *, internal_allowed: bool, kernel_subjects: bool = False
+    wanted: str, *, internal_allowed: bool, kernel_subjects: bool = False, everything: bool = False
 ) -> Callable[[str], bool]:
     """For a watcher of ``wanted``: which received subjects to show. The kernel's own events
-    (``webos.node.up``...) show when asked for, or always with ``kernel_subjects``."""
-    asked_internal = internal_allowed and is_internal_subject(wanted)
+    (``webos.node.up``, heartbeats every few seconds) show when asked for, or always with
+    ``kernel_subjects``. ``everything`` (the console's toggle, ``--internal``) shows both on any
+    pattern, the internal ones still only with ``internal_allowed``."""
+    asked_internal = internal_allowed and (everything or is_internal_subject(wanted))
+    kernel_subjects = kernel_subjects or everything
     asked_kernel = kernel_subjects or wanted.startswith(("webos.", "$"))
 
     def shown(subject: str) -> bool:

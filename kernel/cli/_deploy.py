@@ -78,3 +78,44 @@ def nats_config(
         "set in nats-server's environment: " + ", ".join(user.password_env for user in users),
         err=True,
     )
+
+
+@click.command("init")
+@click.option("--admin-email", help="E-mail of the first admin (asked when not given).")
+def init(admin_email: str | None) -> None:
+    """Write .env for compose.yaml with every secret generated (keys, NATS, MongoDB, MinIO, the
+    first admin's password, printed once). Never overwrites an existing .env."""
+    from pydantic import validate_email
+    from pydantic_core import PydanticCustomError
+
+    from kernel.cli._project import project_root
+    from kernel.deploy import ENV_NAME, TEMPLATE_NAME, compose_env, write_new_file
+
+    root = project_root(Path.cwd(), marker="compose.yaml")
+    if root is None:
+        raise click.ClickException(
+            f"no compose.yaml in {Path.cwd()} or above: run webos init in the project folder"
+        )
+    env_path, template = root / ENV_NAME, root / TEMPLATE_NAME
+    if env_path.exists():  # before asking anything; write_new_file checks again, atomically
+        raise click.ClickException(
+            f"{env_path} exists already: webos init never overwrites it (move it away to start "
+            "anew)"
+        )
+    if not template.is_file():
+        raise click.ClickException(f"{template} is missing: it lists what compose.yaml needs")
+    email = admin_email or click.prompt("E-mail of the first admin")
+    try:
+        # The validator the auth module's account rules use; the gateway checks it again.
+        email = validate_email(email.strip())[1]
+    except PydanticCustomError as error:
+        reason = (error.context or {}).get("reason", error.message())
+        raise click.BadParameter(
+            f"{email!r} is not a valid e-mail address: {reason}", param_hint="--admin-email"
+        ) from None
+    made = compose_env(template.read_text(encoding="utf-8"), email)
+    write_new_file(env_path, made.text)
+    click.echo(f"wrote {env_path} (mode 0600): every secret compose.yaml needs, generated")
+    click.echo(f"first admin: {email}, created when the gateway first starts")
+    click.echo(f"its password, shown once (.env keeps it for compose): {made.admin_password}")
+    click.echo("next: docker compose up")

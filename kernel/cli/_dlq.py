@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -10,8 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from kernel.cli._options import settings_with
-from kernel.config import redact_url
+from kernel.cli._options import NatsTarget, nats_target, run_or_stop, settings_with, wait_option
+from kernel.cli._table import table, wrapped
 from kernel.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -20,28 +19,25 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def _with_jetstream(url: str, action: Callable[[Any], Awaitable[T]]) -> T:
+def _with_jetstream(
+    target: NatsTarget, action: Callable[[Any], Awaitable[T]], *, interrupted: str | None = None
+) -> T:
     from kernel.bus import DeadLetterNotFound
     from kernel.transport import connect_once
 
     async def run() -> T:
-        client = await connect_once(url, "webos-dlq")
+        client = await connect_once(
+            target.url, "webos-dlq", timeout=target.timeout, wait=target.wait
+        )
         try:
             return await action(client.jetstream())
         finally:
             await client.close()
 
     try:
-        return asyncio.run(run())
-    except OSError as error:
-        raise click.ClickException(f"cannot reach NATS at {redact_url(url)}: {error}") from None
+        return run_or_stop(run(), interrupted=interrupted)
     except DeadLetterNotFound as error:
         raise click.ClickException(str(error)) from None
-
-
-def nats_url() -> str:
-    settings = settings_with()
-    return settings.nats.client_url(settings.data_dir)
 
 
 @click.group()
@@ -51,33 +47,47 @@ def dlq() -> None:
 
 @dlq.command("list")
 @click.option("--limit", type=int, default=100)
-def dlq_list(limit: int) -> None:
+@wait_option
+def dlq_list(limit: int, wait: bool) -> None:
     """List dead letters, oldest first."""
     from kernel.bus import list_dead_letters
 
-    letters = _with_jetstream(nats_url(), lambda js: list_dead_letters(js, limit=limit))
+    letters = _with_jetstream(nats_target(wait), lambda js: list_dead_letters(js, limit=limit))
     if not letters:
         click.echo("no dead letters")
         return
-    click.echo(
-        f"{'ID':>6}  {'SUBJECT':<28} {'HANDLER':<40} {'TRIES':>5} {'ERRORS':>6}  "
-        f"{'TRUST':<9}  LAST ERROR"
-    )
-    for letter in letters:
-        trust = "trusted" if letter.trusted else "untrusted"
-        click.echo(
-            f"{letter.id:>6}  {letter.subject:<28} {letter.handler[-40:]:<40} "
-            f"{letter.deliveries:>5} {len(letter.errors):>6}  {trust:<9}  {letter.error[:80]}"
+    # The last error is what one reads a dead letter for, and the longest field: it gets lines
+    # of its own under its row, whole and wrapped to the terminal, rather than a column cut at
+    # a guessed width (``dlq show ID`` has every error and the payload).
+    rows = [
+        (
+            letter.id,
+            letter.subject,
+            letter.handler,
+            letter.deliveries,
+            len(letter.errors),
+            "trusted" if letter.trusted else "untrusted",
         )
+        for letter in letters
+    ]
+    header, *lines = table(
+        ("ID", "SUBJECT", "HANDLER", "TRIES", "ERRORS", "TRUST"), rows, right="ID TRIES ERRORS"
+    )
+    click.echo(header)
+    for line, letter in zip(lines, letters, strict=True):
+        click.echo(line)
+        for part in wrapped(letter.error):
+            click.echo(part)
 
 
 @dlq.command("show")
 @click.argument("letter_id", type=int)
-def dlq_show(letter_id: int) -> None:
+@wait_option
+def dlq_show(letter_id: int, wait: bool) -> None:
     """Show one dead letter: payload, headers and error."""
     from kernel.bus import get_dead_letter
 
-    letter = _with_jetstream(nats_url(), lambda js: get_dead_letter(js, letter_id))
+    letter = _with_jetstream(nats_target(wait), lambda js: get_dead_letter(js, letter_id))
     body = {**letter.summary(), "payload": letter.payload(), "headers": letter.shown_headers()}
     click.echo(json.dumps(body, indent=2, ensure_ascii=False))
 
@@ -85,7 +95,8 @@ def dlq_show(letter_id: int) -> None:
 @dlq.command("replay")
 @click.argument("letter_id", type=int, required=False)
 @click.option("--all", "replay_all", is_flag=True, help="Replay every dead letter.")
-def dlq_replay(letter_id: int | None, replay_all: bool) -> None:
+@wait_option
+def dlq_replay(letter_id: int | None, replay_all: bool, wait: bool) -> None:
     """Deliver LETTER_ID (or --all) again to the handler that failed on it.
 
     A trusted letter runs as its original caller; an untrusted one (see ``dlq list``) runs
@@ -112,7 +123,11 @@ def dlq_replay(letter_id: int | None, replay_all: bool) -> None:
         return done, refused
 
     reattest = _reattester()
-    replayed, refused = _with_jetstream(nats_url(), replay)
+    replayed, refused = _with_jetstream(
+        nats_target(wait),
+        replay,
+        interrupted="stopped while replaying: some dead letters may have been replayed already",
+    )
     click.echo(f"replayed {len(replayed)} dead letter(s): {', '.join(replayed)}")
     for reason in refused:
         click.echo(reason, err=True)

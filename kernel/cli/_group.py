@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import click
 
 from kernel.errors import WebOSError
+
+log = logging.getLogger("webos.cli")
 
 
 class WebOSGroup(click.Group):
@@ -21,6 +24,8 @@ class WebOSGroup(click.Group):
         try:
             return super().invoke(ctx)
         except WebOSError as error:
+            # The message names the cause; the traceback helps only whoever debugs the kernel.
+            log.debug("the traceback of the error below", exc_info=error)
             click.echo(f"webos: error: {error}", err=True)
             ctx.exit(1)
 

@@ -4,16 +4,22 @@ quick."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 
 import click
 
-from kernel.cli._deploy import nats_config
+from kernel.cli._deploy import init, nats_config
 from kernel.cli._dlq import dlq
 from kernel.cli._group import WebOSGroup
-from kernel.cli._options import csv_list, settings_with
+from kernel.cli._options import (
+    csv_list,
+    nats_target,
+    run_or_stop,
+    settings_with,
+    wait_option,
+    waiting,
+)
 from kernel.cli._ps import ps
 from kernel.cli._tasks import scheduler, worker
 from kernel.errors import WebOSError
@@ -31,14 +37,26 @@ def main() -> None:
 @click.option("--host", help="Listen address (WEBOS_HOST).")
 @click.option("--port", type=int, help="Listen port (WEBOS_PORT).")
 @click.option("--reload", is_flag=True, help="Restart when module code changes (development).")
+@wait_option
 def run(
-    only: str | None, exclude: str | None, host: str | None, port: int | None, reload: bool
+    only: str | None,
+    exclude: str | None,
+    host: str | None,
+    port: int | None,
+    reload: bool,
+    wait: bool,
 ) -> None:
     """Run the gateway (and an embedded nats-server when WEBOS_NATS_URL is unset)."""
     from kernel.assembly import run_gateway
     from kernel.logs import configure_logging
 
-    settings = settings_with(only=csv_list(only), exclude=csv_list(exclude), host=host, port=port)
+    settings = settings_with(
+        only=csv_list(only),
+        exclude=csv_list(exclude),
+        host=host,
+        port=port,
+        nats_wait=waiting(wait),
+    )
     configure_logging(settings)
     sys.exit(run_gateway(settings, reload=reload))
 
@@ -50,12 +68,13 @@ def module() -> None:
 
 @module.command("run")
 @click.argument("names", nargs=-1, required=True)
-def module_run(names: tuple[str, ...]) -> None:
+@wait_option
+def module_run(names: tuple[str, ...], wait: bool) -> None:
     """Run NAMES as one process, connected to WEBOS_NATS_URL (default: the gateway's NATS)."""
     from kernel.assembly import run_modules
     from kernel.logs import configure_logging
 
-    settings = settings_with(only=list(names), exclude=[])
+    settings = settings_with(only=list(names), exclude=[], nats_wait=waiting(wait))
     configure_logging(settings)
     sys.exit(run_modules(settings))
 
@@ -95,13 +114,27 @@ def new() -> None:
 @new.command("module")
 @click.argument("name")
 def new_module(name: str) -> None:
-    """Scaffold a module (manifest, router, events, services, hooks, a test) in the modules path."""
+    """Scaffold a module (manifest, router, events, services, hooks, a test) in the modules path:
+    WEBOS_MODULES_PATH, or else modules/ at the project root (the folder holding pyproject.toml),
+    wherever it is run. Names the loader would refuse are refused."""
+    from pathlib import Path
+
+    from kernel.cli._project import modules_path_from
     from kernel.cli._scaffold import scaffold_module
 
-    modules_path = settings_with().modules.modules_path
+    modules = settings_with().modules
+    modules_path = modules_path_from(
+        modules.modules_path, explicit="modules_path" in modules.model_fields_set, cwd=Path.cwd()
+    )
     for path in scaffold_module(modules_path, name):
         click.echo(f"created {path}")
-    click.echo(f"restart 'webos run' to load it; test it with: pytest {modules_path / name}")
+    # Discovery runs at start. --reload restarts the app on a changed .py file, but may miss the
+    # files of a folder created in one go (the watch on a new folder starts late): saving one of
+    # them again is what reliably reloads.
+    click.echo(
+        "restart 'webos run' to load it (under 'webos run --reload', save one of its .py files); "
+        f"test it with: pytest {modules_path / name}"
+    )
 
 
 @main.group()
@@ -117,25 +150,20 @@ def events() -> None:
     is_flag=True,
     help="Also show the kernel's internal traffic when SUBJECT names it (webos.http.>, ...).",
 )
-def events_tail(subject: str, count: int | None, internal: bool) -> None:
+@wait_option
+def events_tail(subject: str, count: int | None, internal: bool, wait: bool) -> None:
     """Print live events (with headers, identities redacted) on SUBJECT (default: all)."""
     from kernel.cli._events import tail_events
 
-    settings = settings_with()
-    nats = settings.nats
-    url = nats.client_url(settings.data_dir)
-    try:
-        asyncio.run(tail_events(url, subject, limit=count, write=click.echo, internal=internal))
-    except KeyboardInterrupt:
-        pass
-    except OSError as error:
-        raise click.ClickException(f"cannot reach NATS at {nats.display_url}: {error}") from None
+    target = nats_target(wait)
+    run_or_stop(tail_events(target, subject, limit=count, write=click.echo, internal=internal))
 
 
 @events.command("emit")
 @click.argument("subject")
 @click.argument("payload", default="{}")
-def events_emit(subject: str, payload: str) -> None:
+@wait_option
+def events_emit(subject: str, payload: str, wait: bool) -> None:
     """Publish PAYLOAD (JSON) on SUBJECT with the same headers a module's emit adds."""
     from kernel.cli._events import emit_event
 
@@ -143,17 +171,16 @@ def events_emit(subject: str, payload: str) -> None:
         data = json.loads(payload)
     except ValueError as error:
         raise click.BadParameter(f"not valid JSON: {error}", param_hint="PAYLOAD") from None
-    settings = settings_with()
-    nats = settings.nats
-    try:
-        event_id = asyncio.run(emit_event(nats.client_url(settings.data_dir), subject, data))
-    except OSError as error:
-        raise click.ClickException(f"cannot reach NATS at {nats.display_url}: {error}") from None
+    event_id = run_or_stop(
+        emit_event(nats_target(wait), subject, data),
+        interrupted="stopped before the event was published",
+    )
     click.echo(event_id)
 
 
 main.add_command(dlq)
 main.add_command(ps)
 main.add_command(nats_config)
+main.add_command(init)
 main.add_command(worker)
 main.add_command(scheduler)

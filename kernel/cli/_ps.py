@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from kernel.cli._options import settings_with
+from kernel.cli._options import NatsTarget, nats_target, run_or_stop, wait_option
+from kernel.cli._table import table
 
 #: Seconds to wait for the stream list.
 STREAMS_TIMEOUT = 2.0
@@ -25,11 +26,16 @@ async def _streams(url: str) -> list[dict[str, Any]]:
         await client.close()
 
 
-async def _look(url: str, wait: float) -> tuple[list[Any], list[dict[str, Any]] | BaseException]:
+async def _look(
+    target: NatsTarget, collect: float
+) -> tuple[list[Any], list[dict[str, Any]] | BaseException]:
     from kernel.nodes import snapshot
+    from kernel.transport import reach
 
+    url = target.url
+    await reach(url, "webos-ps", timeout=target.timeout, wait=target.wait)
     nodes, streams = await asyncio.gather(
-        snapshot(url, wait=wait), _streams(url), return_exceptions=True
+        snapshot(url, wait=collect), _streams(url), return_exceptions=True
     )
     if isinstance(nodes, BaseException):
         raise nodes
@@ -47,29 +53,35 @@ def _copies(stream: dict[str, Any]) -> str:
 
 
 @click.command()
-@click.option("--wait", type=float, default=1.0, help="Seconds to collect answers.")
-def ps(wait: float) -> None:
+@click.option("--collect", type=float, default=1.0, help="Seconds to collect answers.")
+@wait_option
+def ps(collect: float, wait: bool) -> None:
     """List live nodes (gateway, module processes, workers) and their modules, then the kernel's
     JetStream streams: copies, leader, and how far behind each other copy is."""
-    settings = settings_with()
-    nats = settings.nats
-    try:
-        nodes, streams = asyncio.run(_look(nats.client_url(settings.data_dir), wait))
-    except OSError as error:
-        raise click.ClickException(f"cannot reach NATS at {nats.display_url}: {error}") from None
-    click.echo(f"{'NODE':<44} {'ROLE':<8} {'PID':>7}  {'HOST':<16} MODULES")
-    for node in nodes:
-        modules = ", ".join(f"{m.name}@{m.version}" for m in node.modules) or "-"
-        click.echo(f"{node.node_id:<44} {node.role:<8} {node.pid:>7}  {node.host:<16} {modules}")
+    nodes, streams = run_or_stop(_look(nats_target(wait), collect))
+    node_rows = [
+        (
+            node.node_id,
+            node.role,
+            node.pid,
+            node.host,
+            ", ".join(f"{m.name}@{m.version}" for m in node.modules) or "-",
+        )
+        for node in nodes
+    ]
+    for line in table(("NODE", "ROLE", "PID", "HOST", "MODULES"), node_rows, right="PID"):
+        click.echo(line)
     if isinstance(streams, BaseException):
         click.echo(f"streams: cannot read them ({streams})", err=True)
     elif streams:
-        click.echo(f"\n{'STREAM':<28} {'REPLICAS':>8}  {'LEADER':<16} {'MESSAGES':>9}  COPIES")
-        for stream in streams:
-            click.echo(
-                f"{stream['name']:<28} {stream['replicas']:>8}  {stream['leader'] or '-':<16} "
-                f"{stream['messages']:>9}  {_copies(stream)}"
-            )
+        stream_rows = [
+            (s["name"], s["replicas"], s["leader"] or "-", s["messages"], _copies(s))
+            for s in streams
+        ]
+        headers = ("STREAM", "REPLICAS", "LEADER", "MESSAGES", "COPIES")
+        click.echo()
+        for line in table(headers, stream_rows, right="REPLICAS MESSAGES"):
+            click.echo(line)
     if not nodes:
         click.echo("no live nodes answered", err=True)
         sys.exit(1)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from importlib import metadata
 from pathlib import Path
 
 from kernel.errors import ModuleError
-from kernel.modules import MANIFEST_NAME, check_module_name
+from kernel.modules import ENTRY_POINT_GROUP, MANIFEST_NAME, check_module_folder
 
 MANIFEST = """# {name}: the manifest is read before any of the module's code is imported.
 name = "{name}"
@@ -161,14 +162,19 @@ FILES = {
 
 
 def scaffold_module(modules_path: Path, name: str) -> list[Path]:
-    """Write the new module's files; refuse to overwrite anything."""
-    try:
-        check_module_name(name)
-    except ValueError as error:
-        raise ModuleError(str(error), modules=(name,)) from None
+    """Write the new module's files; refuse what the loader would refuse, and to overwrite."""
     folder = modules_path / name
+    # The loader's own check: a name it refuses is never created.
+    check_module_folder(folder)
     if folder.exists():
         raise ModuleError(f"{folder} already exists: choose another name", modules=(name,))
+    installed = metadata.entry_points(group=ENTRY_POINT_GROUP, name=name)
+    if installed:
+        package = next(iter(installed)).value
+        raise ModuleError(
+            f"module {name!r} is installed already ({package}): choose another name",
+            modules=(name,),
+        )
     written = []
     for relative, template in FILES.items():
         path = folder / relative.format(name=name)

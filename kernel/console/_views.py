@@ -102,6 +102,7 @@ async def events_page(
     catalog: Catalogue,
     principal: CurrentPrincipal,
     subject: FromQuery[str] = ">",
+    internal: FromQuery[bool] = False,
 ) -> Response[str]:
     return page(
         request,
@@ -111,6 +112,7 @@ async def events_page(
         title="Events",
         active="events",
         subject=subject,
+        internal=internal,
     )
 
 
@@ -136,9 +138,11 @@ async def events_stream(
     console_closing: NamedDependency[asyncio.Event],
     principal: CurrentPrincipal,
     subject: FromQuery[str] = ">",
+    internal: FromQuery[bool] = False,
 ) -> Response[Any]:
-    """Server-sent events: the events on ``subject``. Kernel subjects show only if asked for;
-    internal ones (``kernel.bus._watch``) only if asked for by an administrator."""
+    """Server-sent events: the events on ``subject``. Kernel subjects show only if asked for (by
+    name, or with the view's "Kernel traffic" toggle, ``internal``); internal ones
+    (``kernel.bus._watch``) only if asked for by an administrator, the same two ways."""
     try:
         wanted = normalize_subject(subject.strip(), allow_wildcards=True)
     except InvalidSubject as error:
@@ -147,7 +151,7 @@ async def events_stream(
     if is_internal_subject(wanted) and not admin:
         detail = f"{wanted} is an internal subject: watching it needs {SYSTEM_ADMIN}"
         return html(render("error.html", detail=detail), status_code=403)
-    shown = watch_filter(wanted, internal_allowed=admin)
+    shown = watch_filter(wanted, internal_allowed=admin, everything=internal)
     nats = bus.nats
     closing = console_closing
 

@@ -27,6 +27,7 @@ class ModuleFacts:
     consumers: tuple[str, ...]  # durable consumer names (<module>__<handler>)
     services: tuple[str, ...]  # registry names served over webos.svc.<name>.<method>
     sends_tasks_to: tuple[str, ...] = ()  # other modules whose tasks it queues (manifest)
+    streams: tuple[str, ...] = ()  # its own streams ([streams.NAME]), created by the gateway
 
 
 def _import(spec: ModuleSpec, stem: str) -> object | None:
@@ -65,6 +66,7 @@ def module_facts(spec: ModuleSpec) -> ModuleFacts:
         consumers=tuple(sorted(consumers)),
         services=tuple(sorted(services)),
         sends_tasks_to=tuple(spec.manifest.sends_tasks_to),
+        streams=tuple(sorted(spec.manifest.streams)),
     )
 
 

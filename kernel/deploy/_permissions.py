@@ -95,6 +95,15 @@ STREAM_SUBJECTS = (
     "$JS.API.INFO",
     f"$JS.API.STREAM.INFO.{EVENTS_STREAM}",
 )
+
+
+def own_stream_subjects(stream: str) -> list[str]:
+    """What a module does with a stream of its own: read its state and its messages by sequence.
+    Writing is publishing its subjects (in its emits). Creating or changing it is the gateway's:
+    a user who may set a stream's subjects may make it capture anyone's traffic."""
+    return [f"$JS.API.STREAM.INFO.{stream}", f"$JS.API.STREAM.MSG.GET.{stream}"]
+
+
 #: Every module reads which subjects WEBOS_EVENTS keeps: emitting one waits for its storage.
 KEPT_SUBJECTS = (f"$JS.API.STREAM.INFO.{EVENTS_STREAM}",)
 
@@ -115,6 +124,8 @@ def module_permissions(
         *task_publish(facts.name, facts.sends_tasks_to),
         *KEPT_SUBJECTS,
     ]
+    for stream in facts.streams:
+        publish += own_stream_subjects(stream)
     if facts.consumers:
         publish += STREAM_SUBJECTS
         for consumer in facts.consumers:

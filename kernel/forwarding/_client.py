@@ -35,7 +35,7 @@ from nats.errors import TimeoutError as NatsTimeout
 from kernel.auth import CREDENTIAL_HEADERS, without_cookies
 from kernel.bus import Bus
 from kernel.config import CoreSettings
-from kernel.contracts import Host
+from kernel.contracts import Host, Instances
 from kernel.forwarding._client_relay import CLIENT_GONE, Relay
 from kernel.forwarding._settings import ForwardingSettings
 from kernel.forwarding._websockets import refuse_websocket
@@ -53,7 +53,7 @@ from kernel.problems import send_problem
 from kernel.propagation import Propagation
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, child_span, fail
-from kernel.transport import PayloadTooLarge, check_size
+from kernel.transport import PayloadTooLarge, check_size, request_unless_gone
 
 if TYPE_CHECKING:
     from litestar import Router
@@ -119,6 +119,8 @@ class Forwarder:
         self.bus = host.get(Bus)
         self.timeout = host.get(CoreSettings).request_timeout
         self.propagation = host.get(Propagation)
+        # A Protocol, found by what it does (mypy wants concrete classes for type[T]).
+        self.instances = host.find(Instances)  # type: ignore[type-abstract]
         # Never passed on: hop-by-hop headers, and every credential (the gateway authenticated
         # the request; the module process gets the principal, signed, and nothing to replay).
         extra = host.get(ForwardingSettings).credential_headers
@@ -183,7 +185,10 @@ class Forwarder:
             return await send_problem(send, 413, str(error), scope["path"])
         timeout = self.timeout
         try:
-            reply = await nats.request(self.subject, payload, timeout=timeout)
+            gone = self.instances.module_gone(self.module) if self.instances else None
+            reply = await request_unless_gone(
+                nats, self.subject, payload, timeout=timeout, gone=gone
+            )
             answer = decode_answer(reply.data)
         except NoRespondersError:
             detail = f"no live instance of module {self.module!r}"

@@ -22,12 +22,14 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from kernel.auth import FORWARDED, page_headers
 from kernel.context import current_traceparent
 from kernel.contracts import ConfiguresApp
+from kernel.errors import ModuleError, WebOSError
 from kernel.gateway._docs import DOCS_POLICY, SCHEMA_PATH, docs_assets, openapi_config
+from kernel.gateway._favicon import favicon_handlers
 from kernel.gateway._problems import exception_handlers
 from kernel.gateway._settings import GatewaySettings
 from kernel.gateway._system import probe_handlers, system_router
 from kernel.hooks import call_module_hook_sync, has_hook
-from kernel.modules import LoadedModule, module_router
+from kernel.modules import LoadedModule, module_frames, module_router, with_frames
 from kernel.runtime import Kernel
 
 
@@ -81,7 +83,13 @@ def base_config(kernel: Kernel, *, manage_kernel: bool = True) -> AppConfig:
     routers = [module_router(m) for m in kernel.modules.values() if m.route_handlers]
     cors = CORSConfig(allow_origins=settings.cors_origins) if settings.cors_origins else None
     return AppConfig(
-        route_handlers=[*probe_handlers, system_router, *routers, docs_assets()],
+        route_handlers=[
+            *probe_handlers,
+            *favicon_handlers,
+            system_router,
+            *routers,
+            docs_assets(),
+        ],
         dependencies={
             "readiness": _provide(kernel.readiness),
             "modules": _provide(kernel.describe_modules),
@@ -118,9 +126,25 @@ def create_app(kernel: Kernel, *, manage_kernel: bool = True) -> Litestar:
 
 def _configure(kernel: Kernel, module: LoadedModule, config: AppConfig) -> AppConfig:
     # Configuration hooks are synchronous: the app is built before the event loop serves it.
-    result = call_module_hook_sync(
-        kernel.plugins, "webos_configure_app", module.name, app_config=config, module=module.context
-    )
+    try:
+        result = call_module_hook_sync(
+            kernel.plugins,
+            "webos_configure_app",
+            module.name,
+            app_config=config,
+            module=module.context,
+        )
+    except WebOSError:
+        raise  # raised on purpose: its message names the cause
+    except Exception as error:
+        frames = module_frames(error, module.spec.path)
+        summary = f"module {module.name!r}: webos_configure_app failed: {type(error).__name__}: "
+        raise ModuleError(
+            with_frames(f"{summary}{error}", frames), modules=(module.name,), frames=frames
+        ) from error
     if not isinstance(result, AppConfig):
-        raise TypeError(f"module {module.name!r}: webos_configure_app must return the AppConfig")
+        raise ModuleError(
+            f"module {module.name!r}: webos_configure_app must return the AppConfig",
+            modules=(module.name,),
+        )
     return result

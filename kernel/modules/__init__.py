@@ -28,13 +28,16 @@ if TYPE_CHECKING:
         ENTRY_POINT_GROUP,
         Discovery,
         ModuleSpec,
+        check_module_folder,
         discover,
     )
+    from kernel.modules._frames import module_frames, with_frames
     from kernel.modules._hooks import ModuleHookSpecs
     from kernel.modules._http import ThisModule, module_router
     from kernel.modules._manifest import MANIFEST_NAME, Manifest, check_module_name, read_manifest
     from kernel.modules._ordering import start_order
     from kernel.modules._settings import ModulesSettings
+    from kernel.modules._streams import ModuleStream
 
 __getattr__ = lazy_exports(__name__)
 __all__ = [
@@ -53,17 +56,21 @@ __all__ = [
     "ModuleSettings",
     "ModuleSpec",
     "ModuleState",
+    "ModuleStream",
     "ModulesSettings",
     "RouterConvention",
     "SettingsConvention",
     "ThisModule",
+    "check_module_folder",
     "check_module_name",
     "defined_here",
     "discover",
     "load_module_settings",
     "module_env_prefix",
+    "module_frames",
     "module_router",
     "read_manifest",
     "route_handlers_in",
     "start_order",
+    "with_frames",
 ]

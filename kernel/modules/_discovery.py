@@ -14,7 +14,13 @@ from importlib import metadata, resources
 from pathlib import Path
 
 from kernel.errors import ModuleError
-from kernel.modules._manifest import MANIFEST_NAME, Manifest, read_manifest, read_manifest_file
+from kernel.modules._manifest import (
+    MANIFEST_NAME,
+    Manifest,
+    check_module_name,
+    read_manifest,
+    read_manifest_file,
+)
 
 ENTRY_POINT_GROUP = "webos.modules"
 CONVENTION_FILES = (
@@ -63,12 +69,7 @@ def _from_folder(folder: Path) -> ModuleSpec:
             f"module {name!r} at {folder} has no __init__.py: a module is a Python package",
             modules=(name,),
         )
-    shadowed = _installed_elsewhere(name, folder)
-    if shadowed:
-        raise ModuleError(
-            f"module {name!r} at {folder} has the same name as {shadowed}: rename the folder",
-            modules=(name,),
-        )
+    check_module_folder(folder)
     return ModuleSpec(name, name, manifest, "path", folder, _convention_files(folder))
 
 
@@ -121,6 +122,25 @@ def discover(modules_path: Path, *, include_entry_points: bool = True) -> Discov
                 continue
             found.modules[spec.name] = spec
     return found
+
+
+def check_module_folder(folder: Path) -> None:
+    """Refuse a module folder whose name the loader cannot use: not a valid module name, or the
+    name of a standard library module or an installed package, which ``import NAME`` would find
+    instead of the module. Discovery and ``webos new module`` both ask this, so the scaffolder
+    never creates what the loader then refuses."""
+    name = folder.name
+    try:
+        check_module_name(name)
+    except ValueError as error:
+        raise ModuleError(str(error), modules=(name,)) from None
+    shadowed = _installed_elsewhere(name, folder)
+    if shadowed:
+        raise ModuleError(
+            f"module {name!r} at {folder} has the same name as {shadowed}, which Python would "
+            "import instead: give the module another name",
+            modules=(name,),
+        )
 
 
 def _installed_elsewhere(name: str, folder: Path) -> str | None:

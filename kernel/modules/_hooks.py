@@ -37,6 +37,14 @@ class ModuleHookSpecs:
         """Adjust the gateway's Litestar ``AppConfig`` before the app is built; return it."""
 
     @hookspec
+    def webos_next_steps(self, module: ModuleContext) -> Any:
+        """What whoever started the gateway should do next, as a list of lines (or None): asked
+        once the gateway serves HTTP, shown in its first lines beside the console's address.
+
+        Only the gateway asks. Keep it quick; an error here is logged, never stops the gateway.
+        """
+
+    @hookspec
     def webos_cli_commands(self) -> Any:
         """Command-line commands (``click`` commands or groups) this module adds to ``webos``.
 

@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from kernel.errors import ModuleError
+from kernel.modules._streams import ModuleStream, check_streams
 from kernel.transport import InvalidSubject, normalize_subject
 
 MANIFEST_NAME = "module.toml"
@@ -49,6 +50,11 @@ class Manifest(BaseModel):
         description="Other modules whose tasks this module queues (its own it always may); "
         "a module process may queue no others, and its NATS user gets no right to.",
     )
+    streams: dict[str, ModuleStream] = Field(
+        default_factory=dict,
+        description="JetStream streams of the module's own state, created by the gateway "
+        "(``[streams.NAME]``, see _streams.py).",
+    )
 
     @field_validator("name")
     @classmethod
@@ -71,6 +77,7 @@ class Manifest(BaseModel):
                 f"sends_tasks_to lists {self.name!r} itself: a module may always queue its own "
                 "tasks; list only the other modules whose tasks it queues"
             )
+        check_streams(self.name, self.emits, self.streams)
         return self
 
     @field_validator("emits")

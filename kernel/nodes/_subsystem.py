@@ -44,6 +44,7 @@ class NodesSubsystem:
         self._subscriptions: list[Any] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._started_at = time.time()
+        self._settled_at: float | None = None
 
     def configure_app(self, app_config: AppConfig, host: Host) -> AppConfig:
         """Route handlers may take ``node_table: NodeTable`` (the live nodes)."""
@@ -68,10 +69,19 @@ class NodesSubsystem:
             )
         ]
         await nats.publish(DISCOVER, b"")
+        # Every live node has announced itself within one interval of this process listening.
+        self._settled_at = time.monotonic() + self._interval
         self._tasks = [
             asyncio.create_task(self._beat(), name="webos-heartbeat"),
             asyncio.create_task(self._sweep(), name="webos-node-sweep"),
         ]
+
+    def module_gone(self, module: str) -> asyncio.Future[None] | None:
+        """``kernel.contracts.Instances``: done once no live node runs ``module``."""
+        settled = self._settled_at
+        if settled is None or time.monotonic() < settled:
+            return None
+        return self.table.module_gone(module)
 
     async def announce(self) -> None:
         """Publish this node's heartbeat now (also done every heartbeat interval)."""
@@ -117,7 +127,7 @@ class NodesSubsystem:
 
     async def _on_leaving(self, msg: Any) -> None:
         node_id = msg.data.decode(errors="replace")
-        await self.table.left(node_id, "stopped", scope_of(msg.subject, LEAVING))
+        await self.table.left(node_id, "stopped", scope_of(msg.subject, LEAVING), clean=True)
 
     async def _on_discover(self, _: Any) -> None:
         await self.announce()

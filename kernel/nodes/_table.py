@@ -44,6 +44,8 @@ class NodeTable:
         self.emit = emit
         self._clock = clock
         self._changed = asyncio.Event()
+        # Per module: done when its last live node is dropped (callers waiting on it give up).
+        self._gone: dict[str, asyncio.Future[None]] = {}
 
     async def saw(self, info: NodeInfo, scope: str | None = None) -> bool:
         """Record a heartbeat that came under ``scope``; False (and logged) if refused."""
@@ -81,8 +83,11 @@ class NodeTable:
             reason,
         )
 
-    async def left(self, node_id: str, reason: str, scope: str | None = None) -> None:
-        """Drop ``node_id``; a module's subject (``scope``) may only drop a node of its own."""
+    async def left(
+        self, node_id: str, reason: str, scope: str | None = None, *, clean: bool = False
+    ) -> None:
+        """Drop ``node_id``; a module's subject (``scope``) may only drop a node of its own.
+        ``clean``: the node said it was leaving (a stop), so nothing went wrong: an INFO line."""
         if node_id not in self._nodes:
             return
         if scope is not None and self._scopes.get(node_id) != scope:
@@ -91,8 +96,14 @@ class NodeTable:
         info = self._nodes.pop(node_id)
         self._scopes.pop(node_id, None)
         self._seen_at.pop(node_id, None)
-        log.warning("node down: %s (%s): %s", node_id, info.role, reason)
+        if clean:
+            log.info("node left: %s (%s): %s", node_id, info.role, reason)
+        else:
+            log.warning("node down: %s (%s): %s", node_id, info.role, reason)
         self._notify()
+        for module in info.module_names():
+            if not self._runs(module) and module in self._gone:
+                self._gone.pop(module).set_result(None)
         if self.emit is not None:
             await self.emit("webos.node.down", {**_summary(info), "reason": reason})
 
@@ -115,6 +126,21 @@ class NodeTable:
             for node in self._nodes.values()
             if any(module.name == name and module.state == STARTED for module in node.modules)
         ]
+
+    def module_gone(self, module: str) -> asyncio.Future[None]:
+        """Done once no node listed here runs ``module`` (whatever its state: one still
+        starting holds the requests it gets until it has started); already done if none does."""
+        gone = self._gone.get(module)
+        if gone is None:
+            gone = asyncio.get_running_loop().create_future()
+            if self._runs(module):
+                self._gone[module] = gone
+            else:
+                gone.set_result(None)
+        return gone
+
+    def _runs(self, module: str) -> bool:
+        return any(module in node.module_names() for node in self._nodes.values())
 
     def _notify(self) -> None:
         self._changed.set()

@@ -23,11 +23,12 @@ from typing import Any, get_type_hints
 from pydantic import TypeAdapter, ValidationError
 from pydantic.errors import PydanticSchemaGenerationError
 
+from kernel.contracts import Instances
 from kernel.errors import WebOSError
 from kernel.propagation import Propagation
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, child_span, fail
-from kernel.transport import check_size
+from kernel.transport import check_size, request_unless_gone
 
 SUBJECT_PREFIX = "webos.svc"
 #: The NATS services protocol's header with an error answer's code.
@@ -140,8 +141,13 @@ class RemoteServiceProxy:
         connection: Callable[[], Any],
         timeout: Callable[[], float],
         propagation: Propagation | None = None,
+        *,
+        module: str | None = None,
+        instances: Callable[[], Instances | None] = lambda: None,
     ) -> None:
         self._name = name
+        self._module = module
+        self._instances = instances
         self._contracts = contracts
         self._connection = connection
         self._timeout = timeout
@@ -216,8 +222,10 @@ class RemoteServiceProxy:
         connection = self._connection()
         check_size(connection, subject, body, headers or None)
         try:
-            reply = await connection.request(
-                subject, body, timeout=timeout, headers=headers or None
+            instances = self._instances()
+            gone = instances.module_gone(self._module) if instances and self._module else None
+            reply = await request_unless_gone(
+                connection, subject, body, timeout=timeout, headers=headers or None, gone=gone
             )
         except NoRespondersError:
             raise ServiceUnavailable(f"no instance of service {self._name!r} is running") from None

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kernel.bus import Bus
-from kernel.contracts import Host, Role
+from kernel.contracts import Host, Instances, Role
 from kernel.modules import ModuleSet, ModuleSpec
 from kernel.propagation import Propagation
 from kernel.registry._registry import Registry, declared_service
@@ -29,6 +29,7 @@ def declare_remote_services(
     connection: Callable[[], Any],
     timeout: Callable[[], float],
     propagation: Propagation,
+    instances: Callable[[], Instances | None] = lambda: None,
 ) -> list[str]:
     """Make ``registry.get`` return proxies for the services a module elsewhere declares.
 
@@ -50,6 +51,8 @@ def declare_remote_services(
             connection=connection,
             timeout=timeout,
             propagation=propagation,
+            module=spec.name,
+            instances=instances,
         )
         registry.declare_remote(declaration.name, proxy)
         declared.append(declaration.name)

@@ -9,7 +9,8 @@ Phases, each run once and in order (like Django's ``Apps.populate``):
 1. discover modules and choose the ones this process runs (``only``/``exclude``);
 2. order them by ``depends`` (missing modules and cycles stop here, before any import);
 3. import each module's convention files and collect what they declare;
-4. ``start()``: connect the bus, then run startup hooks in dependency order.
+4. ``start()``: reach NATS (bounded, or ``WEBOS_NATS_WAIT``), connect the bus, then run startup
+   hooks in dependency order. A stop signal during start (:meth:`Kernel.begin_stop`) cancels it.
 
 ``stop()`` runs within one ``WEBOS_SHUTDOWN_TIMEOUT`` for the whole process (``_stopping.py``):
 the clock starts at the stop signal (:meth:`Kernel.begin_stop`) or at ``stop()``, and every part
@@ -39,8 +40,15 @@ from kernel.bus import (
 )
 from kernel.bus import bus as default_bus
 from kernel.config import CoreSettings, WebOSSettings
-from kernel.contracts import Role, Subsystem
-from kernel.errors import ConfigError, ModuleError, PartNotFound, StartupError
+from kernel.contracts import Instances, Role, Subsystem
+from kernel.errors import (
+    ConfigError,
+    ModuleError,
+    PartNotFound,
+    StartupError,
+    StoppedWhileStarting,
+    WebOSError,
+)
 from kernel.hooks import call_module_hook, new_plugin_manager
 from kernel.modules import (
     HooksConvention,
@@ -55,13 +63,21 @@ from kernel.modules import (
     RouterConvention,
     SettingsConvention,
     discover,
+    module_frames,
     start_order,
+    with_frames,
 )
 from kernel.propagation import Propagation
 from kernel.registry import Registry, ServicesConvention, declare_remote_services
 from kernel.registry import registry as default_registry
 from kernel.runtime._stopping import StopClock
-from kernel.transport import HAND_BACK_WAIT, JetStreamSettings, NatsSettings
+from kernel.transport import (
+    HAND_BACK_WAIT,
+    JetStreamSettings,
+    NatsSettings,
+    NatsUnreachable,
+    reach,
+)
 
 log = logging.getLogger("webos.kernel")
 T = TypeVar("T")
@@ -113,6 +129,7 @@ class Kernel:
         self._started = False
         self._open: list[Subsystem] = []
         self._stop_clock = StopClock(settings.shutdown_timeout)
+        self._starting: asyncio.Task[Any] | None = None
 
     # -- the host of subsystems -------------------------------------------------------------
 
@@ -194,6 +211,9 @@ class Kernel:
         self.bus.declare_emitters(
             {name: spec.manifest.emits for name, spec in loaded.discovery.modules.items()}
         )
+        self.bus.declare_streams(
+            {name: spec.manifest.streams for name, spec in loaded.discovery.modules.items()}
+        )
         for spec in loaded.elsewhere.values():
             declare_remote_services(
                 self.registry,
@@ -201,6 +221,7 @@ class Kernel:
                 connection=lambda: self.bus.nats,
                 timeout=lambda: self.settings.request_timeout,
                 propagation=self.propagation,
+                instances=lambda: self.find(Instances),  # type: ignore[type-abstract]
             )
             declare_durable_handlers(self.bus, spec.name, spec.package)
 
@@ -260,28 +281,55 @@ class Kernel:
             except Exception as error:
                 module.state = ModuleState.FAILED
                 module.error = f"{convention.stem}.py: {error}"
-                raise ModuleError(
+                frames = module_frames(error, module.spec.path)
+                summary = (
                     f"module {module.name!r} failed to load {convention.stem}.py: "
-                    f"{type(error).__name__}: {error}",
-                    modules=(module.name,),
+                    f"{type(error).__name__}: {error}"
+                )
+                raise ModuleError(
+                    with_frames(summary, frames), modules=(module.name,), frames=frames
                 ) from error
         module.state = ModuleState.LOADED
 
     # -- phase 4 ---------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Run phases 1-4. A stop signal meanwhile (:meth:`begin_stop`) ends the start: what had
+        started stops within the shutdown bound, then :class:`StoppedWhileStarting` is raised."""
         self.load()
         if self._started:
             raise RuntimeError("the kernel is already started")
         self._started = True
         self._stop_clock = StopClock(self.settings.shutdown_timeout)
+        task = self._starting = asyncio.current_task()
+        try:
+            await self._start()
+        except asyncio.CancelledError:
+            if not self.stopping or task is None:
+                raise  # cancelled by someone else: theirs to handle
+            task.uncancel()
+            log.info("stop requested during start-up: stopping what had started")
+            await self.stop()
+            raise StoppedWhileStarting("stopped before start-up completed") from None
+        finally:
+            self._starting = None
+
+    async def _start(self) -> None:
         nats = self.get(NatsSettings)
         # Only the gateway creates streams and durable consumers (from the manifests and the
         # code it discovered); other processes bind to what they find.
         self.bus.keeps_streams = self.role is Role.GATEWAY
         try:
+            url = nats.client_url(self.settings.data_dir)
+            # A bounded first contact, the same for every role: one clear line when nobody
+            # answers, instead of the bus's client retrying forever.
+            await reach(url, self.node_id, timeout=nats.connect_timeout, wait=nats.wait)
+        except (ConfigError, NatsUnreachable):
+            self._started = False
+            raise
+        try:
             await self.bus.connect(
-                nats.client_url(self.settings.data_dir),
+                url,
                 client_name=self.node_id,
                 event_log=self.settings.event_log,
                 durable=self.get(DurableSettings),
@@ -300,7 +348,7 @@ class Kernel:
             try:
                 await subsystem.start(self)
             except Exception as error:
-                log.exception("subsystem %r failed to start", subsystem.name)
+                log.debug("subsystem %r failed to start", subsystem.name, exc_info=True)
                 await self.stop()
                 raise StartupError(f"{subsystem.name} failed to start: {error}") from error
         for module in self.modules.values():
@@ -311,12 +359,16 @@ class Kernel:
                 )
             except Exception as error:
                 module.state = ModuleState.FAILED
-                module.error = f"{type(error).__name__}: {error}"
-                log.exception("module %r failed to start", module.name)
+                # A kernel error raised on purpose names its cause (WEBOS_ADMIN_PASSWORD...);
+                # anything else is a bug in the module, shown at its own lines. The whole
+                # traceback is for DEBUG.
+                known = isinstance(error, WebOSError)
+                module.error = str(error) if known else f"{type(error).__name__}: {error}"
+                log.debug("module %r failed to start", module.name, exc_info=True)
                 await self.stop()
-                raise StartupError(
-                    f"module {module.name!r} failed to start: {type(error).__name__}: {error}"
-                ) from error
+                summary = f"module {module.name!r} failed to start: {module.error}"
+                frames = () if known else module_frames(error, module.spec.path)
+                raise StartupError(with_frames(summary, frames)) from error
             module.state = ModuleState.STARTED
         log.info(
             "kernel started: node=%s modules=%s nats=%s",
@@ -329,8 +381,13 @@ class Kernel:
 
     def begin_stop(self) -> None:
         """Start the shutdown bound now (a stop signal arrived): what stops from here on, the
-        process's own parts and :meth:`stop`, shares what is left of it."""
+        process's own parts and :meth:`stop`, shares what is left of it. A start in progress
+        (waiting for NATS, a startup hook) is cancelled. Safe from a signal handler."""
         self._stop_clock.begin()
+        task = self._starting
+        if task is not None and not task.done():
+            # Thread-safe: signal.signal handlers (uvicorn's) run between the loop's steps.
+            task.get_loop().call_soon_threadsafe(task.cancel)
 
     @property
     def stopping(self) -> bool:

@@ -304,6 +304,8 @@ class Worker:
                     status.model_copy(
                         update={
                             "state": TaskState.SUCCEEDED,
+                            # Done is all of it, whatever the task last reported (or none).
+                            "progress": 1.0,
                             "result": value,
                             "error": None,
                             "finished_at": now(),

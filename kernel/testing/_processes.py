@@ -83,6 +83,6 @@ def module_env(nats_url: str, data_dir: Path, modules_path: Path, **extra: str) 
         WEBOS_DATA_DIR=str(data_dir),
         WEBOS_MODULES_PATH=str(modules_path.resolve()),
         WEBOS_HEARTBEAT_INTERVAL="0.5",
-        **extra,
     )
+    env.update(extra)  # a test may set any of the above, the heartbeat interval included
     return env

@@ -8,7 +8,7 @@ from kernel._lazy import lazy_exports
 if TYPE_CHECKING:
     from kernel.transport._acked import AckedPublisher
     from kernel.transport._client import ConnectionWatch, KernelClient, is_connection_error
-    from kernel.transport._connect import connect_once
+    from kernel.transport._connect import NatsUnreachable, connect_once, reach, unreachable_reason
     from kernel.transport._credentials import (
         EMBEDDED_USER,
         NatsCredentials,
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     )
     from kernel.transport._limits import PayloadTooLarge, check_size, header_size, max_payload
     from kernel.transport._pull import HAND_BACK_WAIT, PullLoop, retry_delay
+    from kernel.transport._requests import request_unless_gone
     from kernel.transport._server import EmbeddedNats, find_nats_server, port_is_free
     from kernel.transport._servers import InvalidNatsUrl, NatsServers, nats_servers
     from kernel.transport._settings import JetStreamSettings, NatsSettings
@@ -63,6 +64,7 @@ __all__ = [
     "NatsCredentials",
     "NatsServers",
     "NatsSettings",
+    "NatsUnreachable",
     "PayloadTooLarge",
     "PullLoop",
     "ReplicasRefused",
@@ -89,8 +91,11 @@ __all__ = [
     "normalize_subject",
     "overlap",
     "port_is_free",
+    "reach",
     "read_credentials",
+    "request_unless_gone",
     "retry_delay",
     "stream_status",
+    "unreachable_reason",
     "update_replicas",
 ]

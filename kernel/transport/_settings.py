@@ -1,5 +1,6 @@
-"""How a process reaches NATS (``WEBOS_NATS_URL``, or the embedded server's port), and how many
-copies JetStream keeps of the kernel's streams (``WEBOS_JETSTREAM_REPLICAS``)."""
+"""How a process reaches NATS (``WEBOS_NATS_URL``, or the embedded server's port; how long its
+first contact may take), and how many copies JetStream keeps of the kernel's streams
+(``WEBOS_JETSTREAM_REPLICAS``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from kernel.config import WebOSSettings, redact_url
+from kernel.transport._connect import CONNECT_TIMEOUT
 from kernel.transport._credentials import embedded_dir, read_credentials
 from kernel.transport._servers import InvalidNatsUrl, nats_servers
 
@@ -28,6 +30,18 @@ class NatsSettings(WebOSSettings):
     port: int = Field(4222, ge=1, le=65535, description="Port of the embedded nats-server.")
     monitor_port: int | None = Field(
         None, ge=1, le=65535, description="HTTP monitoring port of the embedded nats-server."
+    )
+    connect_timeout: float = Field(
+        CONNECT_TIMEOUT,
+        gt=0,
+        le=300,
+        description="Seconds a command or process tries to reach NATS at first before it fails "
+        "with 'cannot reach NATS'.",
+    )
+    wait: bool = Field(
+        False,
+        description="Keep trying to reach NATS at first, until reached or stopped, instead of "
+        "failing after WEBOS_NATS_CONNECT_TIMEOUT (what --wait does for one command).",
     )
 
     @field_validator("url")

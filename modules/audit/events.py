@@ -2,8 +2,11 @@ import json
 
 from kernel import Event, on, registry
 
-# Kernel traffic, replies and NATS's own APIs are not application events.
-_IGNORED_PREFIXES = ("webos.", "_INBOX.", "_INBOX_", "$")
+from .services import SUBJECT
+
+# Kernel traffic, replies and NATS's own APIs are not application events; nor is audit's own
+# record of one (recording that would record it again, forever).
+_IGNORED_PREFIXES = ("webos.", "_INBOX.", "_INBOX_", "$", SUBJECT)
 
 
 @on(">")

@@ -14,7 +14,7 @@ async def recent_events(
     limit: Annotated[int, Parameter(ge=1, le=1000)] = 50,
     subject: Annotated[str | None, Parameter(description="Filter, e.g. greeter.>")] = None,
 ) -> list[dict[str, Any]]:
-    """The most recent application events seen by this instance, newest first."""
+    """The most recent application events recorded by any replica, newest stored first."""
     if subject is not None:
         subject = normalize_subject(subject, allow_wildcards=True)
     return await registry.get("audit_log").recent(limit, subject)

@@ -1,26 +1,40 @@
-from collections import deque
+"""The audit log, kept in a JetStream stream of audit's own (``AUDIT``, declared in its
+``module.toml`` and created by the gateway): every replica of audit, in whatever process, writes
+to and reads the same log, so they all give the same answer.
+
+Each entry is published with its event's id as ``Nats-Msg-Id``: JetStream stores an id once
+(within its duplicate window), so an event recorded twice is kept once. The stream keeps the
+newest ``max_msgs`` entries (module.toml) and drops the oldest.
+"""
+
+import json
 from typing import Any
 
-from kernel import ModuleContext, service
+from kernel import bus, service
+
+STREAM = "AUDIT"
+SUBJECT = "audit.recorded"
 
 
 @service("audit_log")
 class AuditLog:
-    """The most recent events, newest first. In memory: one per process."""
-
-    def __init__(self, module: ModuleContext) -> None:
-        self._entries: deque[dict[str, Any]] = deque(maxlen=module.settings.keep)
+    """The most recent events, newest first, shared by every replica."""
 
     async def record(self, entry: dict[str, Any]) -> None:
-        self._entries.appendleft(entry)
+        js = bus.nats.jetstream()
+        await js.publish(SUBJECT, json.dumps(entry).encode(), headers={"Nats-Msg-Id": entry["id"]})
 
     async def recent(self, limit: int, subject: str | None = None) -> list[dict[str, Any]]:
-        found = []
-        for entry in self._entries:
+        """Read back from the newest entry until ``limit`` match (at most ``max_msgs`` reads)."""
+        js = bus.nats.jetstream()
+        state = (await js.stream_info(STREAM)).state
+        found: list[dict[str, Any]] = []
+        sequence = state.last_seq
+        while sequence >= max(state.first_seq, 1) and len(found) < limit:
+            entry = json.loads((await js.get_msg(STREAM, sequence)).data)
             if subject is None or _matches(subject, entry["subject"]):
                 found.append(entry)
-                if len(found) == limit:
-                    break
+            sequence -= 1
         return found
 
 

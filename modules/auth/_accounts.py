@@ -1,4 +1,5 @@
-"""Account logic shared by the routes, the startup hook and ``webos users create``."""
+"""Account logic and the one set of account rules (e-mail, roles, password), shared by the
+routes, the startup hook and ``webos users``: what one refuses, all refuse, with the same words."""
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -6,6 +7,8 @@ from typing import Any
 
 from beanie import PydanticObjectId
 from litestar.exceptions import ServiceUnavailableException
+from pydantic import validate_email
+from pydantic_core import PydanticCustomError
 
 from kernel.auth import (
     InvalidToken,
@@ -41,12 +44,75 @@ async def find_by_email(email: str) -> User | None:
     return await User.find_one(User.email_key == email_key(email))
 
 
-async def create_user(email: str, password: str, roles: Iterable[str] = ("user",)) -> User:
-    """Check the password policy, hash it, insert; a taken e-mail raises DuplicateKeyError."""
+class InvalidAccount(ValueError):
+    """An e-mail address or a role list the account rules refuse; the message says why.
+
+    A ``ValueError``, so that a pydantic validator calling these rules reports it as a field
+    error. (A weak password raises ``kernel.auth.WeakPassword``.)
+    """
+
+
+def check_email(email: str) -> str:
+    """The e-mail address in its normal form (domain in lower case), or ``InvalidAccount``."""
+    try:
+        return validate_email(email.strip())[1]
+    except PydanticCustomError as error:
+        reason = (error.context or {}).get("reason", error.message())
+        raise InvalidAccount(f"{email!r} is not a valid e-mail address: {reason}") from None
+
+
+def check_roles(roles: Iterable[str], role_map: RoleMap) -> list[str]:
+    """The roles, sorted and once each, or ``InvalidAccount`` naming the first unknown one."""
+    if isinstance(roles, str):
+        raise TypeError("roles must be an iterable of role names, not one string")
+    chosen = sorted(set(roles))
+    for role in chosen:
+        if role not in role_map.roles:
+            defined = ", ".join(sorted(role_map.roles))
+            raise InvalidAccount(f"no such role {role!r}; defined roles: {defined}")
+    return chosen
+
+
+async def create_user(
+    email: str, password: str, roles: Iterable[str] = ("user",), *, role_map: RoleMap
+) -> User:
+    """Check the e-mail, the roles and the password, hash it, insert; a taken e-mail raises
+    DuplicateKeyError."""
+    email = check_email(email)
+    chosen = check_roles(roles, role_map)
     check_password_policy(password, email=email)
-    user = User(email=email.strip(), password_hash=hash_password(password), roles=sorted(roles))
+    user = User(email=email, password_hash=hash_password(password), roles=chosen)
     await user.insert()
     return user
+
+
+async def set_password(user: User, password: str) -> None:
+    """Check and set a new password; every session and API key of the account ends."""
+    check_password_policy(password, email=user.email)
+    user.password_hash = hash_password(password)
+    await end_sessions(user)
+
+
+async def set_roles(user: User, roles: Iterable[str], role_map: RoleMap) -> None:
+    """Set the roles; a change revokes the user's API keys: a key made under one set of roles is
+    not carried into another."""
+    chosen = check_roles(roles, role_map)
+    if set(chosen) != set(user.roles):
+        await revoke_keys(user)
+    user.roles = chosen
+    await user.save()
+
+
+async def set_active(user: User, active: bool) -> None:
+    """Enable or disable the account. Disabling ends every session and key; enabling again
+    brings none back."""
+    if active == user.active:
+        return
+    user.active = active
+    if active:
+        await user.save()
+    else:
+        await end_sessions(user)
 
 
 def principal_for(user: User, role_map: RoleMap) -> Principal:

@@ -3,7 +3,7 @@
 from litestar import Router, delete, get, patch, post
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, JSONBody
-from pydantic import EmailStr, Field
+from pydantic import Field
 
 from kernel import ThisModule
 from kernel.auth import (
@@ -12,20 +12,26 @@ from kernel.auth import (
     WeakPassword,
     active_security,
     can_assign_roles,
-    check_password_policy,
-    hash_password,
     requires,
 )
 
-from ._accounts import create_user, end_sessions, find_user, revoke_keys
-from ._session import Password, Strict, weak
+from ._accounts import (
+    InvalidAccount,
+    check_roles,
+    create_user,
+    find_user,
+    set_active,
+    set_password,
+    set_roles,
+)
+from ._session import Email, Password, Strict, refused, weak
 from .models import User
 
 Roles = Field(default_factory=lambda: ["user"], max_length=50)
 
 
 class NewUser(Strict):
-    email: EmailStr
+    email: Email
     password: str = Password
     roles: list[str] = Roles
 
@@ -76,9 +82,14 @@ async def add_user(
     data: JSONBody[NewUser], principal: CurrentPrincipal, module: ThisModule
 ) -> dict:
     """Create a user with roles the caller is allowed to hand out."""
+    role_map = active_security().role_map
+    try:
+        check_roles(data.roles, role_map)
+    except InvalidAccount as error:
+        raise refused(error) from None
     authorise(principal, "(new user)", data.roles, [])
     try:
-        user = await create_user(str(data.email), data.password, roles=data.roles)
+        user = await create_user(data.email, data.password, roles=data.roles, role_map=role_map)
     except WeakPassword as error:
         raise weak(error) from None
     await module.emit("auth.user_created", {"id": str(user.id), "roles": user.roles})
@@ -98,16 +109,18 @@ async def change_user(
     into another. Disabling ends every session and key; enabling again brings none back.
     """
     user = await target(user_id)
+    role_map = active_security().role_map
+    if data.roles is not None:
+        try:
+            check_roles(data.roles, role_map)
+        except InvalidAccount as error:
+            raise refused(error) from None
     roles = data.roles if data.roles is not None else user.roles
     authorise(principal, user_id, roles, user.roles)
-    if set(roles) != set(user.roles):
-        await revoke_keys(user)
-    user.roles = sorted(set(roles))
-    if data.active is not None and data.active != user.active:
-        user.active = data.active
-        if not data.active:
-            await end_sessions(user)
-    await user.save()
+    if data.roles is not None:
+        await set_roles(user, data.roles, role_map)
+    if data.active is not None:
+        await set_active(user, data.active)
     await module.emit(
         "auth.user_updated", {"id": user_id, "roles": user.roles, "active": user.active}
     )
@@ -121,8 +134,7 @@ async def disable_user(
     """Disable the account (kept for the record) and end its sessions."""
     user = await target(user_id)
     authorise(principal, user_id, user.roles, user.roles)
-    user.active = False
-    await end_sessions(user)
+    await set_active(user, False)
     await module.emit("auth.user_updated", {"id": user_id, "roles": user.roles, "active": False})
 
 
@@ -134,11 +146,9 @@ async def reset_password(
     user = await target(user_id)
     authorise(principal, user_id, user.roles, user.roles)
     try:
-        check_password_policy(data.password, email=user.email)
+        await set_password(user, data.password)
     except WeakPassword as error:
         raise weak(error) from None
-    user.password_hash = hash_password(data.password)
-    await end_sessions(user)
 
 
 users_router = Router(

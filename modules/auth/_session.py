@@ -2,7 +2,7 @@
 
 import asyncio
 import math
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, get, post
 from litestar.exceptions import (
@@ -12,7 +12,7 @@ from litestar.exceptions import (
     TooManyRequestsException,
 )
 from litestar.params import JSONBody
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from kernel import ModuleContext, ThisModule
 from kernel.auth import (
@@ -21,7 +21,6 @@ from kernel.auth import (
     SecuritySubsystem,
     WeakPassword,
     active_security,
-    check_password_policy,
     hash_password,
     hash_refresh_token,
     needs_rehash,
@@ -31,19 +30,23 @@ from kernel.auth import (
 )
 
 from ._accounts import (
+    InvalidAccount,
+    check_email,
     claim_refresh,
     create_user,
-    end_sessions,
     find_by_email,
     find_user,
     issue_tokens,
     principal_for,
     revoke_family,
+    set_password,
 )
 from .models import RefreshToken
 from .settings import AuthModuleSettings
 
 Password = Field(min_length=1, max_length=1024)
+# The account rules' own e-mail check, so that the API and `webos users` refuse the same addresses.
+Email = Annotated[str, Field(max_length=320), AfterValidator(check_email)]
 WRONG = "wrong e-mail or password"
 
 
@@ -66,7 +69,7 @@ class PasswordChange(Strict):
 
 
 class Registration(Strict):  # no roles: extra fields are refused
-    email: EmailStr
+    email: Email
     password: str = Password
 
 
@@ -77,6 +80,10 @@ def _settings(module: ModuleContext) -> AuthModuleSettings:
 
 def weak(error: WeakPassword) -> ClientException:
     return ClientException(error.reason, status_code=422)
+
+
+def refused(error: InvalidAccount) -> ClientException:
+    return ClientException(str(error), status_code=422)
 
 
 async def throttle(security: SecuritySubsystem, account: str, address: str | None) -> None:
@@ -187,11 +194,9 @@ async def change_password(
         raise NotAuthorizedException("wrong current password")
     security.limiter.reset(user.email, address)
     try:
-        check_password_policy(data.new_password, email=user.email)
+        await set_password(user, data.new_password)
     except WeakPassword as error:
         raise weak(error) from None
-    user.password_hash = hash_password(data.new_password)
-    await end_sessions(user)
     await module.emit("auth.password_changed", {"id": str(user.id)})
 
 
@@ -201,7 +206,9 @@ async def register(data: JSONBody[Registration], module: ThisModule) -> dict:
     if not _settings(module).self_registration:
         raise PermissionDeniedException("self-registration is disabled")
     try:
-        user = await create_user(str(data.email), data.password, roles=["user"])
+        user = await create_user(
+            data.email, data.password, roles=["user"], role_map=active_security().role_map
+        )
     except WeakPassword as error:
         raise weak(error) from None
     await module.emit("auth.user_created", {"id": str(user.id), "roles": user.roles})

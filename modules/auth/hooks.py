@@ -31,9 +31,24 @@ async def webos_startup(module: ModuleContext) -> None:
     await _first_admin(module, module.settings)
 
 
+@hookimpl
+async def webos_next_steps() -> list[str]:
+    """Until an admin exists, nobody can sign in to the console: say how to make one."""
+    from .models import User
+
+    if await User.find_one({"roles": "admin"}) is not None:
+        return []
+    return [
+        "no admin account yet: create one with `webos users create EMAIL --admin` "
+        "(asks for its password), then sign in to the console"
+    ]
+
+
 async def _first_admin(module: ModuleContext, settings: AuthModuleSettings) -> None:
     """Create ``WEBOS_ADMIN_EMAIL`` as an admin on the first start (only while no admin exists)."""
-    from ._accounts import create_user, find_by_email
+    from kernel.auth import active_security
+
+    from ._accounts import InvalidAccount, create_user, find_by_email
     from .models import User
 
     email, password = settings.admin_email, settings.admin_password
@@ -47,8 +62,13 @@ async def _first_admin(module: ModuleContext, settings: AuthModuleSettings) -> N
     if await find_by_email(email) is not None:
         module.log.warning("WEBOS_ADMIN_EMAIL names an existing user who is not an admin: skipped")
         return
+    role_map = active_security().role_map
     try:
-        user = await create_user(email, password.get_secret_value(), roles=["admin"])
+        user = await create_user(
+            email, password.get_secret_value(), roles=["admin"], role_map=role_map
+        )
+    except InvalidAccount as error:
+        raise ConfigError(f"WEBOS_ADMIN_EMAIL: {error}") from None
     except WeakPassword as error:
         raise ConfigError(f"WEBOS_ADMIN_PASSWORD: {error}") from None
     module.log.info("created the first admin %s", user.email)

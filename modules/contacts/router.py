@@ -2,9 +2,10 @@ from typing import Annotated
 
 from beanie import PydanticObjectId
 from litestar import delete, get, post
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath, JSONBody, Parameter
 from pydantic import BaseModel, EmailStr, Field
+from pymongo.errors import DuplicateKeyError
 
 from kernel import ThisModule
 from kernel.auth import PUBLIC, requires
@@ -36,7 +37,12 @@ def _out(contact: Contact) -> ContactOut:
 async def create_contact(data: JSONBody[NewContact], module: ThisModule) -> ContactOut:
     """Store a contact; an email already stored (in any letter case) is a 409."""
     contact = Contact(name=data.name, email=str(data.email), email_key=str(data.email).lower())
-    await contact.insert()
+    try:
+        await contact.insert()
+    except DuplicateKeyError:
+        # The clash is on the stored copy ``email_key`` (models.py); the caller knows ``email``.
+        detail = "a contact with this email already exists"
+        raise HTTPException(status_code=409, detail=detail, extra={"fields": ["email"]}) from None
     await module.emit("contacts.created", {"id": str(contact.id), "email": contact.email})
     return _out(contact)
 

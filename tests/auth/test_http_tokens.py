@@ -9,6 +9,7 @@ import pytest
 
 from kernel.auth import TokenConfig, issue_access_token
 from kernel.auth._pem import public_pem
+from kernel.auth._reasons import explain
 from kernel.testing import KernelHarness
 from tests.auth import forge
 from tests.auth.web import bearer, login, security, start
@@ -19,7 +20,11 @@ async def _me(app, token: str) -> tuple[int, str]:
     assert response.headers["content-type"].startswith("application/problem+json") or (
         response.status_code == 200
     )
-    return response.status_code, response.json().get("detail", "")
+    # A refusal names its stable reason, and says it in words (the detail) without the token.
+    body = response.json()
+    if response.status_code == 401:
+        assert body["detail"] == explain(body["reason"]) and token not in body["detail"]
+    return response.status_code, body.get("reason", "")
 
 
 async def test_a_real_token_works_and_forgeries_are_401(webos: KernelHarness) -> None:
@@ -69,7 +74,8 @@ async def test_bad_credentials_are_401_even_on_public_routes(
     app = await start(webos, ["greeter"])
     response = await app.client.post("/api/greeter/hello", json={"name": "Ada"}, headers=headers)
     assert response.status_code == 401
-    assert response.json()["detail"] == detail
+    assert response.json()["reason"] == detail
+    assert response.json()["detail"] == explain(detail)
     assert "invalid_token" in response.headers["www-authenticate"]
     anonymous = await app.client.post("/api/greeter/hello", json={"name": "Ada"})
     assert anonymous.status_code == 200
@@ -89,3 +95,26 @@ async def test_token_of_a_disabled_user_stops_working(webos: KernelHarness) -> N
     await app.client.delete(f"/api/auth/users/{created.json()['id']}", headers=bearer(admin))
 
     assert await _me(app, bob) == (401, "account disabled")
+
+
+async def test_a_401_says_in_words_what_is_wrong_and_what_to_do(webos: KernelHarness) -> None:
+    app = await start(webos, [])
+    config = security(app).signing.tokens()
+    past = datetime.now(UTC) - timedelta(hours=1)
+    expired = issue_access_token(config, "ada", roles=["user"], now=past)
+
+    answers = {
+        "none": await app.client.get("/api/auth/me"),
+        "malformed": await app.client.get("/api/auth/me", headers=bearer("not-a-jwt")),
+        "expired": await app.client.get("/api/auth/me", headers=bearer(expired)),
+    }
+
+    assert all(answer.status_code == 401 for answer in answers.values())
+    details = {name: answer.json()["detail"] for name, answer in answers.items()}
+    assert "send an access token" in details["none"] and "X-API-Key" in details["none"]
+    assert details["malformed"].startswith("the access token is not a token this server can read")
+    assert "sign in again" in details["malformed"]
+    assert details["expired"].startswith("the access token has expired")
+    assert "POST /api/auth/refresh" in details["expired"]
+    assert expired not in answers["expired"].text  # never the credential back
+    assert answers["expired"].json()["reason"] == "expired"

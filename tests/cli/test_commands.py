@@ -54,6 +54,40 @@ def test_new_module_refuses_bad_names_and_existing_folders(make_gateway, tmp_pat
     assert "invalid module name" in bad.stderr
 
 
+def test_new_module_refuses_what_the_loader_refuses_and_creates_nothing(
+    make_gateway, tmp_path: Path
+) -> None:
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    gateway = make_gateway(modules)
+    for name, shadowed in (("json", "a standard library module"), ("httpx", "the package at")):
+        refused = gateway.command("new", "module", name)
+        assert refused.returncode == 1, refused.stdout
+        assert f"module {name!r}" in refused.stderr and shadowed in refused.stderr
+        assert "give the module another name" in refused.stderr
+        assert not (modules / name).exists()
+    # The loader says the same of such a folder made by hand.
+    write_module(modules, "json", {})
+    assert "standard library module" in gateway.command("modules").stderr
+
+
+def test_new_module_inside_the_modules_folder_goes_to_the_project_modules_path(
+    tmp_path: Path,
+) -> None:
+    project = tmp_path / "project"
+    (project / "modules" / "shop").mkdir(parents=True)
+    (project / "pyproject.toml").write_text('[project]\nname = "mine"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WEBOS_")}
+    for cwd, name in ((project / "modules", "billing"), (project / "modules" / "shop", "stock")):
+        made = subprocess.run(
+            [WEBOS, "new", "module", name], cwd=cwd, env=env, capture_output=True, text=True
+        )
+        assert made.returncode == 0, made.stderr
+        assert (project / "modules" / name / "module.toml").is_file()
+        assert not (cwd / "modules").exists()
+        assert "restart 'webos run'" in made.stdout
+
+
 def test_modules_command_lists_modules_and_problems(make_gateway, tmp_path: Path) -> None:
     modules = tmp_path / "modules"
     write_module(modules, "shop", {"router.py": ""}, manifest='name="shop"\nversion="3.1.0"\n')

@@ -32,11 +32,13 @@ def test_what_a_watcher_sees() -> None:
     }
 
 
-async def _stream_events(app: RunningKernel, headers: dict[str, str], subject: str) -> Any:
+async def _stream_events(
+    app: RunningKernel, headers: dict[str, str], subject: str, **params: str
+) -> Any:
     """Open the view's event stream; return the response and a queue of its events."""
     client = app.client
     request = client.build_request(
-        "GET", "/console/events/stream", params={"subject": subject}, headers=headers
+        "GET", "/console/events/stream", params={"subject": subject, **params}, headers=headers
     )
     response = await client.send(request, stream=True)
     events: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
@@ -101,4 +103,30 @@ async def test_internal_subjects_are_for_administrators_who_ask(webos: KernelHar
     finally:
         if reader is not None:
             reader.cancel()
+        await response.aclose()
+
+
+@pytest.mark.parametrize("role", ["operator", "admin"])
+async def test_the_kernel_traffic_toggle_shows_the_kernels_own_subjects(
+    webos: KernelHarness, role: str
+) -> None:
+    app = await webos.start(["greeter"], roles=ROLES)
+    headers = app.auth_headers([role])
+    page = await app.client.get("/console/events", headers=headers)
+    assert 'id="events-internal"' in page.text and "Kernel traffic" in page.text
+    response, events, reader = await _stream_events(app, headers, ">", internal="true")
+    try:
+        assert (await events.get())[0] == "ready"
+        await app.nats.publish("webos.http.greeter", b"GET /api/greeter/x whole\r\n\r\n")
+        await app.nats.publish("webos.node.discover", b"")
+        await app.nats.flush()  # at the server before the event, from another connection
+        await app.kernel.bus.emit("greeter.greeted", {"name": "Ada"})
+        seen = []
+        while "greeter.greeted" not in seen:
+            seen.append((await _next_bus_event(events))["subject"])
+        assert "webos.node.discover" in seen  # the kernel's own, for anyone with the view
+        # Other people's requests: to administrators only, toggle or not.
+        assert ("webos.http.greeter" in seen) is (role == "admin"), seen
+    finally:
+        reader.cancel()
         await response.aclose()

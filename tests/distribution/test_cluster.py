@@ -190,7 +190,7 @@ async def test_webos_ps_on_the_list_shows_nodes_and_streams(
     env["WEBOS_NATS_URL"] = cluster.url
     result = await asyncio.to_thread(
         subprocess.run,
-        [WEBOS, "ps", "--wait", "1"],
+        [WEBOS, "ps", "--collect", "1"],
         env=env,
         capture_output=True,
         text=True,

@@ -313,3 +313,23 @@ async def test_durable_handler_runs_as_the_caller_even_when_redelivered_late(
     undo = identity.extract({IDENTITY_HEADER: late}, an_hour_ago)
     assert current_principal.get().id == "ada"
     undo()
+
+
+async def test_dlq_list_shows_a_long_error_whole_within_80_columns(
+    webos: KernelHarness, modules_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = await webos.start(modules_path=modules_path, **SETTINGS)
+    order = "poison " + " ".join(f"word{n}" for n in range(40))  # an error of about 300 characters
+    app.kernel.registry.get("ledger").broken.add(order)
+    js = app.kernel.bus.nats.jetstream()
+    await app.kernel.bus.emit("order.placed", {"order_id": order})
+
+    async def dead_lettered() -> bool:
+        return bool(await list_dead_letters(js))
+
+    await _until(dead_lettered, "the dead letter")
+    monkeypatch.setenv("COLUMNS", "80")  # what `webos` reads of the terminal it runs in
+    listed = await _webos(webos, "dlq", "list")
+
+    assert f"RuntimeError: cannot book {order}" in " ".join(listed.split())
+    assert all(len(line) <= 80 for line in listed.splitlines()[1:]), listed

@@ -43,3 +43,17 @@ async def test_console_and_sign_in_pages_cannot_be_framed(webos: KernelHarness) 
     assert refused.status_code == 403 and "<script>" not in sign_in.text.replace(" ", "")
     # The API itself is not a page: its answers are left alone.
     assert "x-frame-options" not in (await app.client.get("/health")).headers
+
+
+async def test_the_site_icon_is_served_to_anyone_and_the_console_links_it(
+    webos: KernelHarness,
+) -> None:
+    app = await start_with_auth(webos, [])
+    for path in ("/favicon.ico", "/favicon.svg"):  # browsers ask for the first unasked
+        icon = await app.client.get(path)
+        assert icon.status_code == 200, path
+        assert icon.headers["content-type"] == "image/svg+xml"
+        assert icon.content.startswith(b"<svg") and b"http://www.w3.org/2000/svg" in icon.content
+    sign_in = await app.client.get("/console/login")
+    [linked] = re.findall(r'<link rel="icon" href="([^"]+)"', sign_in.text)
+    assert (await app.client.get(linked)).status_code == 200

@@ -78,7 +78,7 @@ def test_module_shadowing_another_package_is_refused_but_a_symlink_to_it_is_not(
     write_module(copied, "shelf", {})
     found = discover(copied, include_entry_points=False)
     assert "shelf" not in found.modules
-    assert "rename the folder" in str(found.problems[0])
+    assert "give the module another name" in str(found.problems[0])
 
 
 def test_importing_events_file_registers_nothing(tmp_path: Path) -> None:

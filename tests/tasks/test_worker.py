@@ -33,10 +33,12 @@ async def test_task_from_route_runs_in_worker_process_as_the_caller(
     assert status.result["traceparent"].split("-")[1] == TRACE.split("-")[1]
     assert status.result["correlation"] == status.correlation_id
     assert status.result["pid"] != os.getpid()
-    assert status.progress == 0.5 and status.message == "looking"
+    # It said 0.5 on the way; done, it shows all of it (API, `webos`, console alike).
+    assert status.progress == 1.0 and status.message == "looking"
     assert status.worker is not None and status.worker.startswith("worker-")
     seen = (await app.client.get(f"/api/system/tasks/{task_id}")).json()
     assert seen["state"] == "succeeded" and seen["result"]["user"] == "test-user"
+    assert seen["progress"] == 1.0
 
 
 async def test_tasks_sent_before_any_worker_runs_wait_for_one(

@@ -164,6 +164,7 @@
     const pause = document.getElementById("events-pause");
     const empty = document.getElementById("events-empty");
     const subject = document.getElementById("subject");
+    const internal = document.getElementById("events-internal");
     let source = null, paused = false, held = [];
     const LIMIT = 300;
 
@@ -194,8 +195,9 @@
     function connect() {
       if (source) source.close();
       const wanted = subject.value.trim() || ">";
-      history.replaceState(null, "", "?subject=" + encodeURIComponent(wanted));
-      source = new EventSource("/console/events/stream?subject=" + encodeURIComponent(wanted));
+      const query = "?subject=" + encodeURIComponent(wanted) + (internal.checked ? "&internal=true" : "");
+      history.replaceState(null, "", query);
+      source = new EventSource("/console/events/stream" + query);
       status.textContent = "Connecting…";
       source.addEventListener("ready", () => { status.textContent = paused ? "Paused" : "Live: " + wanted; status.dataset.state = "live"; });
       source.addEventListener("bus", (message) => {
@@ -206,6 +208,7 @@
       source.onerror = () => { status.textContent = "Disconnected: retrying…"; status.dataset.state = "error"; };
     }
     form.addEventListener("submit", (event) => { event.preventDefault(); connect(); });
+    internal.addEventListener("change", connect);
     pause.addEventListener("click", () => {
       paused = !paused;
       pause.textContent = paused ? "Resume" : "Pause";

@@ -70,3 +70,25 @@ async def test_bad_query_is_a_400_problem(webos: KernelHarness) -> None:
     assert too_many.status_code == 400
     assert bad_subject.status_code == 400
     assert "a..b" in bad_subject.json()["detail"]
+
+
+async def test_replicas_give_the_same_answer(webos: KernelHarness) -> None:
+    """As in the README: the gateway without audit, and audit run twice on its own."""
+    webos.sign_in_as("admin")
+    gateway = await webos.start(["greeter", "audit"], exclude=["audit"])
+    await webos.run_module("audit")
+    await webos.run_module("audit")
+
+    for name in ("Ada", "Grace", "Edsger", "Barbara"):
+        await gateway.client.post("/api/greeter/hello", json={"name": name})
+
+    for _ in range(100):
+        answers = [(await gateway.client.get("/api/audit/events")).json() for _ in range(8)]
+        if all(len(answer) == 4 for answer in answers):
+            break
+        await asyncio.sleep(0.05)
+    names = [[e["payload"]["name"] for e in answer] for answer in answers]
+    # Every replica answers from the one log. Two replicas record concurrently, so events that
+    # arrive together may be stored in either order: the answers agree, whatever that order.
+    assert names == [names[0]] * 8
+    assert sorted(names[0]) == ["Ada", "Barbara", "Edsger", "Grace"]

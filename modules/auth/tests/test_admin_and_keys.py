@@ -72,7 +72,7 @@ async def test_api_keys_authenticate_with_their_scope(webos: KernelHarness) -> N
     )
     assert revoked.status_code == 204
     after = await app.client.get("/api/auth/me", headers={"X-API-Key": key})
-    assert after.status_code == 401 and after.json()["detail"] == "unknown or revoked API key"
+    assert after.status_code == 401 and after.json()["reason"] == "unknown or revoked API key"
 
 
 async def test_first_admin_comes_from_settings_once(webos: KernelHarness) -> None:

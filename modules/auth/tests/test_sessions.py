@@ -171,7 +171,7 @@ async def test_changing_ones_password_ends_every_session(webos: KernelHarness) -
     changed = await app.client.post("/api/auth/password", json=body, headers=bearer(token))
     assert changed.status_code == 204
     old = await app.client.get("/api/auth/me", headers=bearer(token))
-    assert old.status_code == 401 and old.json()["detail"] == "token revoked"
+    assert old.status_code == 401 and old.json()["reason"] == "token revoked"
     assert (await _login(app, "bob@example.org", PASSWORD)).status_code == 401
     assert (await _login(app, "bob@example.org", "another long passphrase")).status_code == 200
 
@@ -187,7 +187,7 @@ async def test_logout_ends_the_sessions_access_token_at_once(webos: KernelHarnes
 
     assert out.status_code == 204
     after = await app.client.get("/api/auth/me", headers=headers)
-    assert after.status_code == 401 and after.json()["detail"] == "session ended"
+    assert after.status_code == 401 and after.json()["reason"] == "session ended"
     still = await app.client.get("/api/auth/me", headers=bearer(other["access_token"]))
     assert still.status_code == 200  # another login is another session
 
@@ -209,4 +209,4 @@ async def test_refresh_reuse_ends_the_sessions_access_tokens(webos: KernelHarnes
     assert reuse.status_code == 401
     for stolen in (first["access_token"], second["access_token"]):
         answer = await app.client.get("/api/auth/me", headers=bearer(stolen))
-        assert answer.status_code == 401 and answer.json()["detail"] == "session ended"
+        assert answer.status_code == 401 and answer.json()["reason"] == "session ended"

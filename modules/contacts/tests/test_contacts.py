@@ -49,7 +49,9 @@ async def test_duplicate_email_in_any_case_is_a_409_problem(webos: KernelHarness
 
     assert duplicate.status_code == 409
     assert duplicate.headers["content-type"].startswith("application/problem+json")
-    assert duplicate.json()["fields"] == ["email_key"]
+    # The field the caller sent, not the stored copy the unique index is on.
+    assert duplicate.json()["fields"] == ["email"]
+    assert duplicate.json()["detail"] == "a contact with this email already exists"
     assert len((await app.client.get("/api/contacts/")).json()) == 1
 
 
