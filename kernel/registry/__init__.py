@@ -6,12 +6,15 @@ from kernel._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from kernel.registry._convention import ServicesConvention
+    from kernel.registry._guard import CircuitState
+    from kernel.registry._policy import BreakerPolicy, CallPolicy, fallback
     from kernel.registry._registry import (
         Registry,
         ServiceAlreadyRegistered,
         ServiceDeclaration,
         ServiceEntry,
         ServiceNotFound,
+        call_stats,
         declared_service,
         registry,
         service,
@@ -31,6 +34,9 @@ if TYPE_CHECKING:
 __getattr__ = lazy_exports(__name__)
 __all__ = [
     "SUBJECT_PREFIX",
+    "BreakerPolicy",
+    "CallPolicy",
+    "CircuitState",
     "MethodContract",
     "NotRemotable",
     "Registry",
@@ -43,8 +49,10 @@ __all__ = [
     "ServiceUnavailable",
     "ServicesConvention",
     "ServicesSubsystem",
+    "call_stats",
     "declare_remote_services",
     "declared_service",
+    "fallback",
     "method_contracts",
     "method_subject",
     "registry",

@@ -222,6 +222,8 @@ class Kernel:
                 timeout=lambda: self.settings.request_timeout,
                 propagation=self.propagation,
                 instances=lambda: self.find(Instances),  # type: ignore[type-abstract]
+                emit=self.bus.emit,
+                caller=self.node_id,
             )
             declare_durable_handlers(self.bus, spec.name, spec.package)
 
