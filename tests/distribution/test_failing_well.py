@@ -40,6 +40,7 @@ class Flaky:
             await asyncio.sleep(FOREVER)
         return attempt
 
+    @service(retries=3)  # retries configured, but not idempotent: never sent twice
     async def write(self, key: str, failures: int) -> int:
         attempt = await self._count(key)
         if attempt <= failures:
