@@ -6,7 +6,7 @@ from kernel._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from kernel.registry._convention import ServicesConvention
-    from kernel.registry._guard import CircuitState
+    from kernel.registry._guard import CIRCUIT_PREFIX, CircuitState
     from kernel.registry._policy import BreakerPolicy, CallPolicy, fallback
     from kernel.registry._registry import (
         Registry,
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 __getattr__ = lazy_exports(__name__)
 __all__ = [
+    "CIRCUIT_PREFIX",
     "SUBJECT_PREFIX",
     "BreakerPolicy",
     "CallPolicy",
