@@ -927,6 +927,16 @@ MUTANTS: list[Mutant] = [
         ),
     ),
     Mutant(
+        "remote-exception-opens-the-circuit",
+        "kernel/registry/_remote.py",
+        "            guard.errors += 1\n            breaker.record(False)\n",
+        "            guard.errors += 1\n            breaker.record(True)\n",
+        (
+            "tests/distribution/test_failing_well.py"
+            "::test_remote_exceptions_never_open_the_circuit",
+        ),
+    ),
+    Mutant(
         "breaker-never-opens-at-the-ratio",
         "kernel/registry/_guard.py",
         "and self._failures >= policy.failure_ratio * self._calls",

@@ -91,14 +91,14 @@ breaker = {min_calls = 2, window = 4, failure_ratio = 0.5, cooldown = 0.5}
 @pytest.fixture
 def modules_path(tmp_path: Path) -> Path:
     root = tmp_path / "mods"
-    write_module(root, "flaky", {"services.py": SERVICES, "module.toml": MANIFEST})
+    write_module(root, "flaky", {"services.py": SERVICES}, manifest=MANIFEST)
     return root
 
 
 @pytest.fixture
 def tripping_path(tmp_path: Path) -> Path:
     root = tmp_path / "tripping"
-    write_module(root, "flaky", {"services.py": SERVICES, "module.toml": MANIFEST + BREAKER})
+    write_module(root, "flaky", {"services.py": SERVICES}, manifest=MANIFEST + BREAKER)
     return root
 
 
@@ -143,6 +143,24 @@ async def test_a_remote_exception_is_never_retried(
         await flaky.with_options(idempotent=True, retries=3).boom("c")
 
     assert await flaky.seen_count("c") == 1
+
+
+async def test_remote_exceptions_never_open_the_circuit(
+    webos: KernelHarness, tripping_path: Path
+) -> None:
+    """The service answered each time: cutting callers off it would turn bad input into an
+    outage."""
+    gateway = await webos.start(modules_path=tripping_path, exclude=["flaky"])
+    await webos.run_module("flaky", modules_path=tripping_path)
+    flaky = gateway.kernel.registry.get("flaky")
+
+    for _ in range(4):  # twice what opens this breaker, were they transport failures
+        with pytest.raises(RemoteServiceError):
+            await flaky.boom("d")
+
+    assert await flaky.work(hang=False) == "done"
+    assert _stats("flaky")["breaker"] == CircuitState.CLOSED
+    assert _stats("flaky")["remote_errors"] == 4
 
 
 async def test_a_hanging_module_opens_the_circuit_which_closes_after_the_cool_down(
