@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         method_contracts,
         method_subject,
     )
+    from kernel.registry._settings import ServicesSettings
     from kernel.registry._subsystem import ServicesSubsystem, declare_remote_services
 
 __getattr__ = lazy_exports(__name__)
@@ -49,6 +50,7 @@ __all__ = [
     "ServiceNotFound",
     "ServiceUnavailable",
     "ServicesConvention",
+    "ServicesSettings",
     "ServicesSubsystem",
     "call_stats",
     "declare_remote_services",

@@ -129,26 +129,31 @@ def _table_changes(table: MethodOptions | None, names: tuple[str, ...]) -> dict[
 
 
 def resolve_policies(
-    cls: type, methods: list[str], class_level: dict[str, Any], table: ServiceOptions | None
+    cls: type,
+    methods: list[str],
+    class_level: dict[str, Any],
+    tables: tuple[ServiceOptions | None, ...] = (),
 ) -> tuple[CallPolicy, dict[str, CallPolicy]]:
-    """The service's policy (breaker, bulkhead) and each method's."""
+    """The service's policy (breaker, bulkhead) and each method's. ``tables``: the manifest's
+    ``[services.NAME]``, then the caller's ``WEBOS_SERVICE_POLICIES`` entry, each overriding the
+    code and the tables before it."""
+    given = [table for table in tables if table is not None]
     service_changes = {k: v for k, v in class_level.items() if k != "breaker"}
     base = CallPolicy(**service_changes)
-    base = dataclasses.replace(
-        base,
-        breaker=_breaker(base.breaker, class_level.get("breaker")),
-        **_table_changes(table, _SERVICE_FIELDS),
-    )
-    if table is not None and table.breaker is not None:
-        base = dataclasses.replace(base, breaker=_breaker(base.breaker, table.breaker))
+    base = dataclasses.replace(base, breaker=_breaker(base.breaker, class_level.get("breaker")))
+    for table in given:
+        base = dataclasses.replace(base, **_table_changes(table, _SERVICE_FIELDS))
+        if table.breaker is not None:
+            base = dataclasses.replace(base, breaker=_breaker(base.breaker, table.breaker))
     per_method: dict[str, CallPolicy] = {}
     for name in methods:
         function = getattr(cls, name, None)
         policy = dataclasses.replace(base, **getattr(function, POLICY_MARKER, {}))
-        # The manifest's service table overrides the code, method markers included.
-        policy = dataclasses.replace(policy, **_table_changes(table, _METHOD_FIELDS))
-        method_table = table.methods.get(name) if table is not None else None
-        policy = dataclasses.replace(policy, **_table_changes(method_table, _METHOD_FIELDS))
+        # A table overrides the code, method markers included.
+        for table in given:
+            policy = dataclasses.replace(policy, **_table_changes(table, _METHOD_FIELDS))
+            method_table = table.methods.get(name)
+            policy = dataclasses.replace(policy, **_table_changes(method_table, _METHOD_FIELDS))
         if hasattr(function, FALLBACK_MARKER):
             policy = dataclasses.replace(
                 policy, fallback=_as_callable(getattr(function, FALLBACK_MARKER))

@@ -12,7 +12,7 @@ from typing import Any
 
 from kernel.bus import Bus
 from kernel.contracts import Host, Instances, Role
-from kernel.modules import ModuleSet, ModuleSpec
+from kernel.modules import ModuleSet, ModuleSpec, ServiceOptions
 from kernel.propagation import Propagation
 from kernel.registry._guard import ServiceGuard
 from kernel.registry._policy import resolve_policies
@@ -34,12 +34,14 @@ def declare_remote_services(
     instances: Callable[[], Instances | None] = lambda: None,
     emit: Callable[..., Coroutine[Any, Any, Any]] | None = None,
     caller: str | None = None,
+    overrides: dict[str, ServiceOptions] | None = None,
 ) -> list[str]:
     """Make ``registry.get`` return proxies for the services a module elsewhere declares.
 
     Importing ``services.py`` only reads its ``@service`` markers: importing a convention file
     has no side effects, so this is safe for a module that runs in another process. Each
-    method's call policy comes from those markers and the module's ``[services.NAME]`` tables;
+    method's call policy comes from those markers, the module's ``[services.NAME]`` tables and
+    this process's ``overrides`` (``WEBOS_SERVICE_POLICIES``);
     ``emit`` publishes the breaker's ``webos.circuit.*`` events, naming ``caller``.
     """
     qualified = f"{spec.package}.services"
@@ -56,7 +58,10 @@ def declare_remote_services(
             value,
             list(contracts),
             declaration.options,
-            spec.manifest.services.get(declaration.name),
+            (
+                spec.manifest.services.get(declaration.name),
+                (overrides or {}).get(declaration.name),
+            ),
         )
         guard = registry.guard(
             declaration.name,

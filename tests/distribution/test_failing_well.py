@@ -264,3 +264,18 @@ async def test_with_options_timeout_overrides_the_policy(
         await flaky.with_options(timeout=0.3).work(hang=True)
     with pytest.raises(TypeError, match="unknown call option 'timout'"):
         flaky.with_options(timout=1)
+
+
+async def test_the_callers_service_policies_setting_wins_over_the_manifest(
+    webos: KernelHarness, modules_path: Path
+) -> None:
+    gateway = await webos.start(
+        modules_path=modules_path,
+        exclude=["flaky"],
+        service_policies={"flaky": {"timeout": 0.3}},  # WEBOS_SERVICE_POLICIES; the manifest: 1.0
+    )
+    await webos.run_module("flaky", modules_path=modules_path)
+    flaky = gateway.kernel.registry.get("flaky")
+
+    with pytest.raises(ServiceUnavailable, match=r"within 0\.3s"):
+        await flaky.work(hang=True)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 from kernel import fallback, service
+from kernel.errors import ConfigError
 from kernel.modules import ServiceOptions
 from kernel.registry import BreakerPolicy, CircuitState, declared_service
 from kernel.registry._guard import Breaker
 from kernel.registry._policy import resolve_policies
+from kernel.settings import load_settings
 
 
 @service("billing", timeout=2.0, concurrency=8, breaker=BreakerPolicy(cooldown=1.0))
@@ -22,10 +24,10 @@ class Billing:
         return cents
 
 
-def _policies(table: ServiceOptions | None = None):  # type: ignore[no-untyped-def]
+def _policies(*tables: ServiceOptions):  # type: ignore[no-untyped-def]
     declaration = declared_service(Billing)
     assert declaration is not None
-    return resolve_policies(Billing, ["balance", "charge"], declaration.options, table)
+    return resolve_policies(Billing, ["balance", "charge"], declaration.options, tables)
 
 
 def test_method_markers_override_the_class_and_the_manifest_overrides_both() -> None:
@@ -41,6 +43,22 @@ def test_method_markers_override_the_class_and_the_manifest_overrides_both() -> 
     service_policy, methods = _policies(table)
     assert methods["charge"].timeout == 9 and methods["balance"].retries_allowed() == 1
     assert service_policy.breaker.min_calls == 3 and service_policy.breaker.cooldown == 1.0
+
+    # The caller's WEBOS_SERVICE_POLICIES comes after the manifest and wins over it.
+    caller = ServiceOptions.model_validate({"timeout": 0.5, "breaker": {"cooldown": 3}})
+    service_policy, methods = _policies(table, caller)
+    assert methods["charge"].timeout == 0.5 and methods["balance"].retries_allowed() == 1
+    assert service_policy.breaker.min_calls == 3 and service_policy.breaker.cooldown == 3
+
+
+def test_a_bad_service_policies_variable_is_refused_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WEBOS_SERVICE_POLICIES", '{"billing": {"timout": 1}}')
+    with pytest.raises(ConfigError, match="WEBOS_SERVICE_POLICIES"):
+        load_settings()
+    monkeypatch.setenv("WEBOS_SERVICE_POLICIES", '{"billing": {"timeout": 1.5}}')
+    assert load_settings().service.policies["billing"].timeout == 1.5
 
 
 def test_bad_options_are_refused_with_the_option_named() -> None:
