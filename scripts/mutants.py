@@ -931,10 +931,7 @@ MUTANTS: list[Mutant] = [
         "kernel/registry/_remote.py",
         "            guard.errors += 1\n            breaker.record(False)\n",
         "            guard.errors += 1\n            breaker.record(True)\n",
-        (
-            "tests/distribution/test_failing_well.py"
-            "::test_remote_exceptions_never_open_the_circuit",
-        ),
+        ("tests/distribution/test_failing_well.py::test_remote_exceptions_never_open_the_circuit",),
     ),
     Mutant(
         "breaker-never-opens-at-the-ratio",

@@ -82,8 +82,9 @@ def mark_method(target: Callable[..., Any], options: dict[str, Any]) -> None:
     setattr(target, POLICY_MARKER, options)
 
 
-def class_options(cls: type, options: dict[str, Any]) -> dict[str, Any]:
-    check_options(options, where=cls.__qualname__, allowed=(*_SERVICE_FIELDS, "breaker"))
+def class_options(target: Callable[..., Any], options: dict[str, Any]) -> dict[str, Any]:
+    where = getattr(target, "__qualname__", repr(target))
+    check_options(options, where=where, allowed=(*_SERVICE_FIELDS, "breaker"))
     return options
 
 

@@ -84,8 +84,7 @@ def service(
             return target
         declared = name or _snake_case(getattr(target, "__name__", "service"))
         types = provides if isinstance(provides, tuple) else (provides,)
-        options = class_options(target, given) if isinstance(target, type) else given
-        setattr(target, MARKER, ServiceDeclaration(declared, types, options))
+        setattr(target, MARKER, ServiceDeclaration(declared, types, class_options(target, given)))
         return target
 
     return mark
