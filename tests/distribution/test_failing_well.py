@@ -82,9 +82,10 @@ version = "0.1.0"
 [services.flaky]
 timeout = 1.0
 """
-#: A breaker that opens after two failures in a row and tries again half a second later.
+#: A breaker that opens after two failures in a row and tries again two seconds later (long
+#: enough that the call right after it opened is refused even on a busy machine).
 BREAKER = """
-breaker = {min_calls = 2, window = 4, failure_ratio = 0.5, cooldown = 0.5}
+breaker = {min_calls = 2, window = 4, failure_ratio = 0.5, cooldown = 2.0}
 """
 
 
@@ -118,8 +119,11 @@ async def test_an_idempotent_method_is_retried_until_it_succeeds(
 ) -> None:
     flaky = await _flaky(webos, modules_path)
 
-    assert await flaky.read("a", failures=2) == 3  # two timeouts, then the third attempt
-    assert await flaky.seen_count("a") == 3
+    # Two timeouts, then the third attempt answers (a fourth only if the machine stalled a
+    # whole second: the answer is still the last attempt's).
+    answered_by = await flaky.read("a", failures=2)
+    assert answered_by in (3, 4)
+    assert await flaky.seen_count("a") == answered_by
 
 
 async def test_a_method_not_marked_idempotent_is_sent_once(
@@ -186,7 +190,7 @@ async def test_a_hanging_module_opens_the_circuit_which_closes_after_the_cool_do
     assert "circuit of service 'flaky' open" in caplog.text
 
     reasons = set()
-    for _ in range(200):  # bounded: the cool-down is 0.5 s
+    for _ in range(400):  # bounded: the cool-down is 2 s
         try:
             answer = await flaky.work(hang=False)
             break
