@@ -14,9 +14,10 @@ import dataclasses
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kernel.modules import MethodOptions, ServiceOptions
+if TYPE_CHECKING:  # only named in annotations: ``import kernel`` builds no pydantic model
+    from kernel.modules import MethodOptions, ServiceOptions
 
 POLICY_MARKER = "__webos_call_policy__"
 FALLBACK_MARKER = "__webos_fallback__"

@@ -5,11 +5,14 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from kernel.errors import WebOSError
-from kernel.registry._guard import ServiceGuard
-from kernel.registry._policy import BreakerPolicy, class_options, is_method, mark_method
+from kernel.registry._policy import class_options, is_method, mark_method
+
+if TYPE_CHECKING:  # only named in annotations: ``import kernel`` stays light
+    from kernel.registry._guard import ServiceGuard
+    from kernel.registry._policy import BreakerPolicy
 
 T = TypeVar("T")
 MARKER = "__webos_service__"
