@@ -906,6 +906,40 @@ MUTANTS: list[Mutant] = [
             "::test_a_command_fails_with_one_line_when_nats_is_down[events emit]",
         ),
     ),
+    Mutant(
+        "non-idempotent-call-retried",
+        "kernel/registry/_policy.py",
+        "return self.retries if self.idempotent else 0",
+        "return self.retries",
+        (
+            "tests/distribution/test_failing_well.py"
+            "::test_a_method_not_marked_idempotent_is_sent_once",
+        ),
+    ),
+    Mutant(
+        "bulkhead-not-taken",
+        "kernel/registry/_remote.py",
+        "            await slots.acquire()  # free: returns without suspending\n",
+        "            pass\n",
+        (
+            "tests/distribution/test_failing_well.py"
+            "::test_a_hundred_calls_never_put_more_than_concurrency_in_flight",
+        ),
+    ),
+    Mutant(
+        "remote-exception-opens-the-circuit",
+        "kernel/registry/_remote.py",
+        "            guard.errors += 1\n            breaker.record(False)\n",
+        "            guard.errors += 1\n            breaker.record(True)\n",
+        ("tests/distribution/test_failing_well.py::test_remote_exceptions_never_open_the_circuit",),
+    ),
+    Mutant(
+        "breaker-never-opens-at-the-ratio",
+        "kernel/registry/_guard.py",
+        "and self._failures >= policy.failure_ratio * self._calls",
+        "and self._failures > policy.failure_ratio * self._calls",
+        ("tests/registry/test_policies.py",),
+    ),
 ]
 
 

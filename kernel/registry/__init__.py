@@ -6,12 +6,15 @@ from kernel._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from kernel.registry._convention import ServicesConvention
+    from kernel.registry._guard import CIRCUIT_PREFIX, CircuitState
+    from kernel.registry._policy import BreakerPolicy, CallPolicy, fallback
     from kernel.registry._registry import (
         Registry,
         ServiceAlreadyRegistered,
         ServiceDeclaration,
         ServiceEntry,
         ServiceNotFound,
+        call_stats,
         declared_service,
         registry,
         service,
@@ -26,11 +29,16 @@ if TYPE_CHECKING:
         method_contracts,
         method_subject,
     )
+    from kernel.registry._settings import ServicesSettings
     from kernel.registry._subsystem import ServicesSubsystem, declare_remote_services
 
 __getattr__ = lazy_exports(__name__)
 __all__ = [
+    "CIRCUIT_PREFIX",
     "SUBJECT_PREFIX",
+    "BreakerPolicy",
+    "CallPolicy",
+    "CircuitState",
     "MethodContract",
     "NotRemotable",
     "Registry",
@@ -42,9 +50,12 @@ __all__ = [
     "ServiceNotFound",
     "ServiceUnavailable",
     "ServicesConvention",
+    "ServicesSettings",
     "ServicesSubsystem",
+    "call_stats",
     "declare_remote_services",
     "declared_service",
+    "fallback",
     "method_contracts",
     "method_subject",
     "registry",

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar, overload
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from kernel.errors import WebOSError
+from kernel.registry._policy import class_options, is_method, mark_method
+
+if TYPE_CHECKING:  # only named in annotations: ``import kernel`` stays light
+    from kernel.registry._guard import ServiceGuard
+    from kernel.registry._policy import BreakerPolicy
 
 T = TypeVar("T")
 MARKER = "__webos_service__"
@@ -35,21 +40,54 @@ class ServiceDeclaration:
 
     name: str
     provides: tuple[type, ...]
+    #: Call options on the class: what callers in other processes apply (``_policy.py``).
+    options: dict[str, Any] = field(default_factory=dict)
 
 
-def service(name: str | None = None, *, provides: type | tuple[type, ...] = ()) -> Callable[[T], T]:
+def service(
+    name: str | None = None,
+    *,
+    provides: type | tuple[type, ...] = (),
+    timeout: float | None = None,
+    retries: int | None = None,
+    idempotent: bool | None = None,
+    concurrency: int | None = None,
+    breaker: BreakerPolicy | bool | None = None,
+) -> Callable[[T], T]:
     """Mark a class (instantiated with no arguments) or a factory in ``services.py``.
 
     The module loader registers it under ``name`` (default: the snake_case class name) and under
-    every type in ``provides``; the decorator itself registers nothing.
+    every type in ``provides``; the decorator itself registers nothing. The other options are
+    the call policy callers in other processes apply (docs/distribution.md, "Failing well");
+    on a method, ``timeout``, ``retries`` and ``idempotent`` apply to that method alone.
     """
+    given = {
+        key: value
+        for key, value in (
+            ("timeout", timeout),
+            ("retries", retries),
+            ("idempotent", idempotent),
+            ("concurrency", concurrency),
+            ("breaker", breaker),
+        )
+        if value is not None
+    }
 
     def mark(target: T) -> T:
         if not callable(target):
             raise TypeError("@service marks a class or a factory function")
+        if is_method(target):
+            if name is not None or provides:
+                where = getattr(target, "__qualname__", target)
+                raise TypeError(
+                    f"@service on the method {where} takes call options only "
+                    "(timeout, retries, idempotent); name and provides belong on the class"
+                )
+            mark_method(target, given)
+            return target
         declared = name or _snake_case(getattr(target, "__name__", "service"))
         types = provides if isinstance(provides, tuple) else (provides,)
-        setattr(target, MARKER, ServiceDeclaration(declared, types))
+        setattr(target, MARKER, ServiceDeclaration(declared, types, class_options(target, given)))
         return target
 
     return mark
@@ -75,10 +113,23 @@ class Registry:
     def __init__(self) -> None:
         self._by_name: dict[str, ServiceEntry] = {}
         self._remote: dict[str, Any] = {}
+        self._guards: dict[str, ServiceGuard] = {}
 
     def declare_remote(self, name: str, proxy: Any) -> None:
         """Return ``proxy`` from ``get(name)`` while no local instance is registered."""
         self._remote[name] = proxy
+
+    def guard(self, name: str, build: Callable[[], ServiceGuard]) -> ServiceGuard:
+        """The one guard (breaker, bulkhead, counts) of service ``name`` in this process."""
+        guard = self._guards.get(name)
+        if guard is None:
+            guard = self._guards[name] = build()
+        return guard
+
+    def call_stats(self) -> list[dict[str, Any]]:
+        """Per remote service this process called: breaker state, calls in flight, counts and
+        latencies (what the console's Services view shows)."""
+        return [guard.stats() for _, guard in sorted(self._guards.items())]
 
     def register(
         self,
@@ -156,7 +207,13 @@ class Registry:
     def clear(self) -> None:
         self._by_name.clear()
         self._remote.clear()
+        self._guards.clear()
 
 
 #: The process's registry (``from kernel import registry``); each kernel clears it when loading.
 registry = Registry()
+
+
+def call_stats() -> list[dict[str, Any]]:
+    """``registry.call_stats()`` of the process's registry."""
+    return registry.call_stats()

@@ -7,13 +7,15 @@ import contextlib
 import importlib
 import importlib.util
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from kernel.bus import Bus
 from kernel.contracts import Host, Instances, Role
-from kernel.modules import ModuleSet, ModuleSpec
+from kernel.modules import ModuleSet, ModuleSpec, ServiceOptions
 from kernel.propagation import Propagation
+from kernel.registry._guard import ServiceGuard
+from kernel.registry._policy import resolve_policies
 from kernel.registry._registry import Registry, declared_service
 from kernel.registry._remote import RemoteServiceProxy, method_contracts
 from kernel.registry._serve import serve_module_services
@@ -30,11 +32,17 @@ def declare_remote_services(
     timeout: Callable[[], float],
     propagation: Propagation,
     instances: Callable[[], Instances | None] = lambda: None,
+    emit: Callable[..., Coroutine[Any, Any, Any]] | None = None,
+    caller: str | None = None,
+    overrides: dict[str, ServiceOptions] | None = None,
 ) -> list[str]:
     """Make ``registry.get`` return proxies for the services a module elsewhere declares.
 
     Importing ``services.py`` only reads its ``@service`` markers: importing a convention file
-    has no side effects, so this is safe for a module that runs in another process.
+    has no side effects, so this is safe for a module that runs in another process. Each
+    method's call policy comes from those markers, the module's ``[services.NAME]`` tables and
+    this process's ``overrides`` (``WEBOS_SERVICE_POLICIES``);
+    ``emit`` publishes the breaker's ``webos.circuit.*`` events, naming ``caller``.
     """
     qualified = f"{spec.package}.services"
     if importlib.util.find_spec(qualified) is None:
@@ -45,18 +53,59 @@ def declare_remote_services(
         declaration = declared_service(value)
         if declaration is None or not isinstance(value, type):
             continue
+        contracts = method_contracts(value, strict=False)
+        service, policies = resolve_policies(
+            value,
+            list(contracts),
+            declaration.options,
+            (
+                spec.manifest.services.get(declaration.name),
+                (overrides or {}).get(declaration.name),
+            ),
+        )
+        guard = registry.guard(
+            declaration.name,
+            lambda name=declaration.name, service=service: ServiceGuard(  # type: ignore[misc]
+                name, service.breaker, service.concurrency, _publisher(emit, caller)
+            ),
+        )
         proxy = RemoteServiceProxy(
             declaration.name,
-            method_contracts(value, strict=False),
+            contracts,
             connection=connection,
             timeout=timeout,
             propagation=propagation,
             module=spec.name,
             instances=instances,
+            policies=policies,
+            guard=guard,
         )
         registry.declare_remote(declaration.name, proxy)
         declared.append(declaration.name)
     return declared
+
+
+def _publisher(
+    emit: Callable[..., Coroutine[Any, Any, Any]] | None, caller: str | None
+) -> Callable[[str, dict[str, Any]], None] | None:
+    """The breaker changes state inside a call; its event goes out in a task of its own."""
+    if emit is None:
+        return None
+    pending: set[asyncio.Task[Any]] = set()
+
+    def done(task: asyncio.Task[Any]) -> None:
+        pending.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("circuit event not published: %r", task.exception())
+
+    def publish(subject: str, payload: dict[str, Any]) -> None:
+        task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(
+            emit(subject, {**payload, "caller": caller})
+        )
+        pending.add(task)
+        task.add_done_callback(done)
+
+    return publish
 
 
 class ServicesSubsystem:

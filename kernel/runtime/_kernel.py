@@ -68,7 +68,12 @@ from kernel.modules import (
     with_frames,
 )
 from kernel.propagation import Propagation
-from kernel.registry import Registry, ServicesConvention, declare_remote_services
+from kernel.registry import (
+    Registry,
+    ServicesConvention,
+    ServicesSettings,
+    declare_remote_services,
+)
 from kernel.registry import registry as default_registry
 from kernel.runtime._stopping import StopClock
 from kernel.transport import (
@@ -222,6 +227,9 @@ class Kernel:
                 timeout=lambda: self.settings.request_timeout,
                 propagation=self.propagation,
                 instances=lambda: self.find(Instances),  # type: ignore[type-abstract]
+                emit=self.bus.emit,
+                caller=self.node_id,
+                overrides=self.get(ServicesSettings).policies,
             )
             declare_durable_handlers(self.bus, spec.name, spec.package)
 

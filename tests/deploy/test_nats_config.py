@@ -69,6 +69,7 @@ def test_module_rights_come_from_its_manifest() -> None:
     assert "_INBOX_module-greeter.>" in greeter.subscribe  # its own replies, nobody else's
     assert not any(s.startswith("_INBOX.") for s in greeter.subscribe)
     assert "webos.tasks.greeter.>" in greeter.publish and "webos.tasks.>" not in greeter.publish
+    assert "webos.circuit.>" in greeter.publish  # its service proxies' breaker events
     assert not any(s.startswith("$KV.") for s in greeter.publish)  # task status is read only
 
 
