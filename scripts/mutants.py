@@ -940,6 +940,27 @@ MUTANTS: list[Mutant] = [
         "and self._failures > policy.failure_ratio * self._calls",
         ("tests/registry/test_policies.py",),
     ),
+    Mutant(
+        "services-call-unguarded",
+        "kernel/gateway/_calls.py",
+        "    guards=[requires(CALL_PERMISSION)],",
+        "    guards=[],",
+        ("tests/registry/test_calls.py::test_gateway_calls_as_the_caller_with_services_call",),
+    ),
+    Mutant(
+        "service-name-wildcard",
+        "kernel/registry/_calls.py",
+        "        if not NAME.fullmatch(name):",
+        "        if not name:",
+        ("tests/registry/test_calls.py::test_gateway_calls_as_the_caller_with_services_call",),
+    ),
+    Mutant(
+        "service-arguments-unvalidated",
+        "kernel/registry/_arguments.py",
+        "            arguments[name] = adapter.validate_python(value)",
+        "            arguments[name] = value",
+        ("tests/registry/test_calls.py::test_call_by_name_validates_on_the_serving_side",),
+    ),
 ]
 
 

@@ -23,6 +23,7 @@ from kernel.auth import FORWARDED, page_headers
 from kernel.context import current_traceparent
 from kernel.contracts import ConfiguresApp
 from kernel.errors import ModuleError, WebOSError
+from kernel.gateway._calls import calls_router
 from kernel.gateway._docs import DOCS_POLICY, SCHEMA_PATH, docs_assets, openapi_config
 from kernel.gateway._favicon import favicon_handlers
 from kernel.gateway._problems import exception_handlers
@@ -87,6 +88,7 @@ def base_config(kernel: Kernel, *, manage_kernel: bool = True) -> AppConfig:
             *probe_handlers,
             *favicon_handlers,
             system_router,
+            calls_router,
             *routers,
             docs_assets(),
         ],
@@ -96,6 +98,7 @@ def base_config(kernel: Kernel, *, manage_kernel: bool = True) -> AppConfig:
             "bus": _provide(kernel.bus),
             "registry": _provide(kernel.registry),
             "module_set": _provide(kernel.loaded),
+            "request_timeout": _provide(kernel.settings.request_timeout),
         },
         exception_handlers=dict(exception_handlers),
         middleware=[_request_context(kernel), page_headers(SCHEMA_PATH, DOCS_POLICY)],

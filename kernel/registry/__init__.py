@@ -5,6 +5,14 @@ from typing import TYPE_CHECKING
 from kernel._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from kernel.registry._arguments import InvalidServiceArguments
+    from kernel.registry._calls import (
+        InvalidServiceName,
+        ServiceArgumentsRejected,
+        call_service,
+        parse_target,
+    )
+    from kernel.registry._catalog import ServiceMethod, list_services
     from kernel.registry._convention import ServicesConvention
     from kernel.registry._guard import CIRCUIT_PREFIX, CircuitState
     from kernel.registry._policy import BreakerPolicy, CallPolicy, fallback
@@ -39,25 +47,32 @@ __all__ = [
     "BreakerPolicy",
     "CallPolicy",
     "CircuitState",
+    "InvalidServiceArguments",
+    "InvalidServiceName",
     "MethodContract",
     "NotRemotable",
     "Registry",
     "RemoteServiceError",
     "RemoteServiceProxy",
     "ServiceAlreadyRegistered",
+    "ServiceArgumentsRejected",
     "ServiceDeclaration",
     "ServiceEntry",
+    "ServiceMethod",
     "ServiceNotFound",
     "ServiceUnavailable",
     "ServicesConvention",
     "ServicesSettings",
     "ServicesSubsystem",
+    "call_service",
     "call_stats",
     "declare_remote_services",
     "declared_service",
     "fallback",
+    "list_services",
     "method_contracts",
     "method_subject",
+    "parse_target",
     "registry",
     "service",
 ]

@@ -28,6 +28,13 @@ from nats.micro.request import Request
 from nats.micro.service import Service
 
 from kernel.propagation import Propagation
+from kernel.registry._arguments import (
+    BAD_ARGUMENTS_CODE,
+    BAD_ARGUMENTS_TYPE,
+    InvalidServiceArguments,
+    read_arguments,
+)
+from kernel.registry._catalog import contract_schemas
 from kernel.registry._remote import STOPPED_CODE, MethodContract, method_contracts, method_subject
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, fail, received_span
@@ -79,8 +86,13 @@ def _handler(
 
     async def answer(request: Request) -> bool:
         try:
-            raw = json.loads(request.data or b"{}").get("args", {})
-            result = await method(**contract.load_args(raw))
+            arguments = read_arguments(contract, request.data)
+        except InvalidServiceArguments as error:
+            log.info("remote call %s.%s refused: %s", service, contract.name, error)
+            await respond_error(request, BAD_ARGUMENTS_CODE, BAD_ARGUMENTS_TYPE, str(error))
+            return False
+        try:
+            result = await method(**arguments)
             body = json.dumps({"result": contract.result.dump_python(result, mode="json")}).encode()
         except Exception as error:
             log.info(
@@ -155,6 +167,6 @@ async def serve_module_services(
                 subject=method_subject(name, contract.name),
                 queue_group=f"webos.svc.{name}",
                 handler=_handler(instance, name, contract, propagation, calls, nats),
-                metadata={"service": name, "method": contract.name},
+                metadata={"service": name, "method": contract.name, **contract_schemas(contract)},
             )
     return micro
