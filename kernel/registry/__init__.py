@@ -17,13 +17,17 @@ if TYPE_CHECKING:
         service,
     )
     from kernel.registry._remote import (
-        SUBJECT_PREFIX,
         MethodContract,
         NotRemotable,
         RemoteServiceError,
         RemoteServiceProxy,
         ServiceUnavailable,
         method_contracts,
+    )
+    from kernel.registry._routing import (
+        SUBJECT_PREFIX,
+        choose_subject,
+        instance_subject,
         method_subject,
     )
     from kernel.registry._subsystem import ServicesSubsystem, declare_remote_services
@@ -43,8 +47,10 @@ __all__ = [
     "ServiceUnavailable",
     "ServicesConvention",
     "ServicesSubsystem",
+    "choose_subject",
     "declare_remote_services",
     "declared_service",
+    "instance_subject",
     "method_contracts",
     "method_subject",
     "registry",

@@ -26,19 +26,15 @@ from pydantic.errors import PydanticSchemaGenerationError
 from kernel.contracts import Instances
 from kernel.errors import WebOSError
 from kernel.propagation import Propagation
+from kernel.registry._routing import choose_subject, is_instance_subject, method_subject
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, child_span, fail
 from kernel.transport import check_size, request_unless_gone
 
-SUBJECT_PREFIX = "webos.svc"
 #: The NATS services protocol's header with an error answer's code.
 ERROR_CODE_HEADER = "Nats-Service-Error-Code"
 #: The code of a call cut off because the serving process stopped (``_serve.py``).
 STOPPED_CODE = "503"
-
-
-def method_subject(service: str, method: str) -> str:
-    return f"{SUBJECT_PREFIX}.{service}.{method}"
 
 
 class RemoteServiceError(WebOSError):
@@ -171,7 +167,12 @@ class RemoteServiceProxy:
         return call
 
     async def _call(
-        self, contract: MethodContract, args: tuple[Any, ...], kwargs: dict[str, Any]
+        self,
+        contract: MethodContract,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        *,
+        shard_key: object = None,
     ) -> Any:
         body = json.dumps({"args": contract.dump_args(args, kwargs)}).encode()
         started = time.perf_counter()
@@ -182,7 +183,7 @@ class RemoteServiceProxy:
                 SpanKind.CLIENT,
                 {"rpc.system": "nats", "rpc.service": self._name, "rpc.method": contract.name},
             ) as span:
-                answer, code = await self._request(contract, body)
+                answer, code = await self._request(contract, body, shard_key=shard_key)
                 outcome = "error" if "error" in answer else "ok"
                 if outcome == "error":
                     fail(span, str(answer["error"].get("type", "Error")))
@@ -208,7 +209,7 @@ class RemoteServiceProxy:
             ) from None
 
     async def _request(
-        self, contract: MethodContract, body: bytes
+        self, contract: MethodContract, body: bytes, *, shard_key: object = None
     ) -> tuple[dict[str, Any], str | None]:
         """The answer, and its error code when it is an error."""
         from nats.errors import NoRespondersError
@@ -217,16 +218,28 @@ class RemoteServiceProxy:
         # Trace (the client span is current), identity and the rest, as on events.
         headers: dict[str, str] = {}
         self._propagation.inject(headers)
-        subject = method_subject(self._name, contract.name)
+        instances = self._instances()
+        subject = choose_subject(
+            self._name, contract.name, shard_key=shard_key, module=self._module, instances=instances
+        )
         timeout = self._timeout()
         connection = self._connection()
         check_size(connection, subject, body, headers or None)
         try:
-            instances = self._instances()
             gone = instances.module_gone(self._module) if instances and self._module else None
-            reply = await request_unless_gone(
-                connection, subject, body, timeout=timeout, headers=headers or None, gone=gone
-            )
+            try:
+                reply = await request_unless_gone(
+                    connection, subject, body, timeout=timeout, headers=headers or None, gone=gone
+                )
+            except NoRespondersError:
+                if not is_instance_subject(subject):
+                    raise
+                # The keyed instance vanished before the table noticed; nobody received the
+                # call, so any instance may take it (``_routing.py``).
+                subject = method_subject(self._name, contract.name)
+                reply = await request_unless_gone(
+                    connection, subject, body, timeout=timeout, headers=headers or None, gone=gone
+                )
         except NoRespondersError:
             raise ServiceUnavailable(f"no instance of service {self._name!r} is running") from None
         except (NatsTimeout, TimeoutError):

@@ -214,7 +214,9 @@ class Kernel:
         self.bus.declare_streams(
             {name: spec.manifest.streams for name, spec in loaded.discovery.modules.items()}
         )
-        for spec in loaded.elsewhere.values():
+        # Proxies for every module's services, also those running here: the local object
+        # stands in front of them unless a caller asks for prefer_local=False.
+        for spec in loaded.discovery.modules.values():
             declare_remote_services(
                 self.registry,
                 spec,
@@ -223,6 +225,7 @@ class Kernel:
                 propagation=self.propagation,
                 instances=lambda: self.find(Instances),  # type: ignore[type-abstract]
             )
+        for spec in loaded.elsewhere.values():
             declare_durable_handlers(self.bus, spec.name, spec.package)
 
     def _refuse_broken_modules(self, settings: ModulesSettings) -> None:
