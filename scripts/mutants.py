@@ -646,6 +646,16 @@ MUTANTS: list[Mutant] = [
         ("tests/security/test_inboxes.py",),
     ),
     Mutant(
+        "instance-subjects-not-fenced",
+        "kernel/deploy/_fences.py",
+        'subjects += [f"{SERVICE_PREFIX}.{name}.*", f"{SERVICE_PREFIX}.{name}.*.*"]',
+        'subjects += [f"{SERVICE_PREFIX}.{name}.*"]',
+        (
+            "tests/deploy/test_nats_config.py"
+            "::test_a_wildcard_handler_keeps_its_own_kernel_subjects_and_no_others",
+        ),
+    ),
+    Mutant(
         "wildcard-without-deny-list",
         "kernel/deploy/_fences.py",
         "    return unique([*own, *facts.handlers]), unique(deny)",

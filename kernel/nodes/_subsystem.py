@@ -83,6 +83,13 @@ class NodesSubsystem:
             return None
         return self.table.module_gone(module)
 
+    def nodes_running(self, module: str) -> list[str] | None:
+        """``kernel.contracts.Instances``: the live nodes where ``module`` has started."""
+        settled = self._settled_at
+        if settled is None or time.monotonic() < settled:
+            return None
+        return sorted(node.node_id for node in self.table.nodes_with_module(module))
+
     async def announce(self) -> None:
         """Publish this node's heartbeat now (also done every heartbeat interval)."""
         host, bus = self._host, self._bus

@@ -28,13 +28,17 @@ if TYPE_CHECKING:
         service,
     )
     from kernel.registry._remote import (
-        SUBJECT_PREFIX,
         MethodContract,
         NotRemotable,
         RemoteServiceError,
         RemoteServiceProxy,
         ServiceUnavailable,
         method_contracts,
+    )
+    from kernel.registry._routing import (
+        SUBJECT_PREFIX,
+        choose_subject,
+        instance_subject,
         method_subject,
     )
     from kernel.registry._settings import ServicesSettings
@@ -66,9 +70,11 @@ __all__ = [
     "ServicesSubsystem",
     "call_service",
     "call_stats",
+    "choose_subject",
     "declare_remote_services",
     "declared_service",
     "fallback",
+    "instance_subject",
     "list_services",
     "method_contracts",
     "method_subject",

@@ -116,7 +116,8 @@ class Registry:
         self._guards: dict[str, ServiceGuard] = {}
 
     def declare_remote(self, name: str, proxy: Any) -> None:
-        """Return ``proxy`` from ``get(name)`` while no local instance is registered."""
+        """Return ``proxy`` from ``get(name)`` while no local instance is registered, and from
+        ``get(name, prefer_local=False)`` always."""
         self._remote[name] = proxy
 
     def guard(self, name: str, build: Callable[[], ServiceGuard]) -> ServiceGuard:
@@ -157,16 +158,30 @@ class Registry:
     @overload
     def get(self, key: type[T]) -> T: ...
     @overload
-    def get(self, key: str) -> Any: ...
-    def get(self, key: str | type[T]) -> Any:
+    def get(self, key: str, *, prefer_local: bool = True) -> Any: ...
+    def get(self, key: str | type[T], *, prefer_local: bool = True) -> Any:
+        """The service ``key`` names. ``prefer_local`` (the default): the object itself when it
+        runs in this process, else its proxy. ``prefer_local=False``: the proxy even then, so
+        calls go over NATS to any instance, this process's among them (a service is looked up
+        by name for that: proxies have no type)."""
         if isinstance(key, str):
             entry = self._by_name.get(key)
-            if entry is not None:
+            if entry is not None and prefer_local:
                 return entry.instance
             remote = self._remote.get(key)
             if remote is not None:
                 return remote
+            if entry is not None:
+                raise ServiceNotFound(
+                    f"service {key!r} has no proxy to call it over NATS with "
+                    "(prefer_local=False): it was registered in this process, not declared by "
+                    "a module's services.py"
+                )
         else:
+            if not prefer_local:
+                raise TypeError(
+                    f"prefer_local=False needs a service name, not the type {key.__qualname__}"
+                )
             for entry in self._by_name.values():
                 if key in entry.types or isinstance(entry.instance, key):
                     return entry.instance

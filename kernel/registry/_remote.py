@@ -31,7 +31,7 @@ from kernel.errors import WebOSError
 from kernel.propagation import Propagation
 from kernel.registry._guard import ServiceGuard
 from kernel.registry._policy import ROUTING_OPTIONS, CallPolicy, check_options, with_changes
-from kernel.registry._routing import choose_subject
+from kernel.registry._routing import choose_subject, is_instance_subject
 from kernel.registry._subjects import SUBJECT_PREFIX, method_subject
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, child_span, fail
@@ -357,15 +357,31 @@ class RemoteServiceProxy:
         # Trace (the client span is current), identity and the rest, as on events.
         headers: dict[str, str] = {}
         self._propagation.inject(headers)
-        subject = choose_subject(self._name, contract.name, shard_key=self._shard_key)
+        instances = self._instances()
+        subject = choose_subject(
+            self._name,
+            contract.name,
+            shard_key=self._shard_key,
+            module=self._module,
+            instances=instances,
+        )
         connection = self._connection()
         check_size(connection, subject, body, headers or None)
         try:
-            instances = self._instances()
             gone = instances.module_gone(self._module) if instances and self._module else None
-            reply = await request_unless_gone(
-                connection, subject, body, timeout=timeout, headers=headers or None, gone=gone
-            )
+            try:
+                reply = await request_unless_gone(
+                    connection, subject, body, timeout=timeout, headers=headers or None, gone=gone
+                )
+            except NoRespondersError:
+                if not is_instance_subject(subject):
+                    raise
+                # The keyed instance vanished before the table noticed; nobody received the
+                # call, so any instance may take it (``_routing.py``).
+                subject = method_subject(self._name, contract.name)
+                reply = await request_unless_gone(
+                    connection, subject, body, timeout=timeout, headers=headers or None, gone=gone
+                )
         except NoRespondersError:
             raise ServiceUnavailable(
                 f"no instance of service {self._name!r} is running", reason="no instance"

@@ -2,7 +2,10 @@
 
 Each module gets one micro service ``webos-<module>``, so ``$SRV.PING``/``$SRV.INFO``/
 ``$SRV.STATS`` and standard NATS tooling list, ping and count it; replicas share the load
-through the queue group ``webos.svc.<service>``.
+through the queue group ``webos.svc.<service>``. Each instance also answers on subjects of its
+own, ``webos.svc.<service>.<method>.@<node>`` (one subscription per service, no queue group),
+where shard-keyed calls reach it (``_routing.py``). They are not endpoints of the micro
+service, so ``$SRV.INFO`` lists each method once (the registry's metrics count both).
 
 nats-py runs a subscription's callbacks one after another, so each call runs in a task of its
 own (kept in the ``calls`` set the caller owns, to wait for on stop): awaiting the method in the
@@ -35,7 +38,9 @@ from kernel.registry._arguments import (
     read_arguments,
 )
 from kernel.registry._catalog import contract_schemas
-from kernel.registry._remote import STOPPED_CODE, MethodContract, method_contracts, method_subject
+from kernel.registry._remote import STOPPED_CODE, MethodContract, method_contracts
+from kernel.registry._routing import instance_subjects
+from kernel.registry._subjects import method_subject
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, fail, received_span
 from kernel.transport import PayloadTooLarge, check_size
@@ -139,6 +144,22 @@ def _handler(
     return dispatch
 
 
+class Served:
+    """What one module's services subscribed: its micro service and its instance's subjects."""
+
+    def __init__(self, micro: Service, instance: list[Any]) -> None:
+        self.micro = micro
+        self.instance = instance
+
+    async def stop(self) -> None:
+        """Take no new calls (those in progress go on: the caller waits for them)."""
+        try:
+            for subscription in self.instance:
+                await subscription.unsubscribe()
+        finally:
+            await self.micro.stop()
+
+
 async def serve_module_services(
     nats: Any,
     module: str,
@@ -148,9 +169,10 @@ async def serve_module_services(
     strict: bool,
     calls: set[asyncio.Task[None]],
     propagation: Propagation,
-) -> Service | None:
-    """Expose ``services`` (name -> instance) of ``module``; None when it has none. Calls in
-    progress are in ``calls``."""
+    node_id: str,
+) -> Served | None:
+    """Expose ``services`` (name -> instance) of ``module``, through the queue group and on
+    ``node_id``'s own subjects; None when it has none. Calls in progress are in ``calls``."""
     if not services:
         return None
     micro = await add_service(
@@ -160,13 +182,36 @@ async def serve_module_services(
         description=f"services of the WebOS module {module}",
         metadata={"module": module},
     )
-    for name, instance in services.items():
-        for contract in method_contracts(type(instance), strict=strict).values():
+    instance: list[Any] = []
+    for name, service_instance in services.items():
+        handlers = {}
+        for contract in method_contracts(type(service_instance), strict=strict).values():
+            handler = _handler(service_instance, name, contract, propagation, calls, nats)
+            handlers[contract.name] = handler
             await micro.add_endpoint(
                 name=f"{name}-{contract.name}",
                 subject=method_subject(name, contract.name),
                 queue_group=f"webos.svc.{name}",
-                handler=_handler(instance, name, contract, propagation, calls, nats),
+                handler=handler,
                 metadata={"service": name, "method": contract.name, **contract_schemas(contract)},
             )
-    return micro
+        subject = instance_subjects(name, node_id)
+        instance.append(await nats.subscribe(subject, cb=_by_method(name, handlers)))
+    return Served(micro, instance)
+
+
+def _by_method(service: str, handlers: dict[str, Any]) -> Any:
+    """The callback of an instance's own subjects: the method is the subject's fourth token."""
+
+    async def route(msg: Any) -> None:
+        method = msg.subject.split(".")[3]
+        request = Request(msg)
+        handler = handlers.get(method)
+        if handler is None:
+            await respond_error(
+                request, "404", "AttributeError", f"service {service!r} has no method {method!r}"
+            )
+            return
+        await handler(request)
+
+    return route

@@ -18,7 +18,7 @@ from kernel.registry._guard import ServiceGuard
 from kernel.registry._policy import resolve_policies
 from kernel.registry._registry import Registry, declared_service
 from kernel.registry._remote import RemoteServiceProxy, method_contracts
-from kernel.registry._serve import serve_module_services
+from kernel.registry._serve import Served, serve_module_services
 from kernel.transport import HAND_BACK_WAIT
 
 log = logging.getLogger("webos.registry")
@@ -114,7 +114,7 @@ class ServicesSubsystem:
     name = "services"
 
     def __init__(self) -> None:
-        self._micro: list[Any] = []
+        self._served: list[Served] = []
         self._calls: set[asyncio.Task[None]] = set()
         self._host: Host | None = None
 
@@ -125,7 +125,7 @@ class ServicesSubsystem:
         for module in host.get(ModuleSet).running.values():
             services = {name: registry.get(name) for name in module.services}
             try:
-                micro = await serve_module_services(
+                served = await serve_module_services(
                     nats,
                     module.name,
                     module.spec.manifest.version,
@@ -133,22 +133,23 @@ class ServicesSubsystem:
                     strict=strict,
                     calls=self._calls,
                     propagation=host.get(Propagation),
+                    node_id=host.node_id,
                 )
             except TypeError as error:
                 raise RuntimeError(
                     f"module {module.name!r} cannot run standalone: {error}"
                 ) from error
-            if micro is not None:
-                self._micro.append(micro)
+            if served is not None:
+                self._served.append(served)
 
     async def stop(self) -> None:
         """Take no new calls; let those in progress finish (within what is left of the process's
         shutdown bound), then cancel the rest: their callers hear at once that the call was cut
         off (``_serve.py``)."""
-        for micro in self._micro:
+        for served in self._served:
             with contextlib.suppress(Exception):
-                await micro.stop()
-        self._micro = []
+                await served.stop()
+        self._served = []
         calls = set(self._calls)
         if not calls:
             return

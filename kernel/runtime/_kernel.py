@@ -219,7 +219,9 @@ class Kernel:
         self.bus.declare_streams(
             {name: spec.manifest.streams for name, spec in loaded.discovery.modules.items()}
         )
-        for spec in loaded.elsewhere.values():
+        # Proxies for every module's services, also those running here: the local object
+        # stands in front of them unless a caller asks for prefer_local=False.
+        for spec in loaded.discovery.modules.values():
             declare_remote_services(
                 self.registry,
                 spec,
@@ -231,6 +233,7 @@ class Kernel:
                 caller=self.node_id,
                 overrides=self.get(ServicesSettings).policies,
             )
+        for spec in loaded.elsewhere.values():
             declare_durable_handlers(self.bus, spec.name, spec.package)
 
     def _refuse_broken_modules(self, settings: ModulesSettings) -> None:
