@@ -1,8 +1,5 @@
 """Choosing an instance: shard keys stick to one of three module processes and move only when it
 goes; ``prefer_local=False`` goes over NATS although the service runs in the caller's process.
-
-Until the proxy's ``with_options(shard_key=...)`` lands (issue 16, the policies part), a keyed
-call goes through the proxy's internal ``_call(..., shard_key=)``, which that option calls.
 """
 
 import asyncio
@@ -40,8 +37,7 @@ def modules_path(tmp_path: Path) -> Path:
 
 
 async def _keyed(proxy: Any, key: str) -> int:
-    contract = proxy._contracts["whoami"]
-    return int(await proxy._call(contract, (), {}, shard_key=key))
+    return int(await proxy.with_options(shard_key=key).whoami())
 
 
 async def _owners(proxy: Any) -> dict[str, int]:
