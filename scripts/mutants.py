@@ -906,6 +906,35 @@ MUTANTS: list[Mutant] = [
             "::test_a_command_fails_with_one_line_when_nats_is_down[events emit]",
         ),
     ),
+    Mutant(
+        "deadline-late-call-sent",
+        "kernel/propagation.py",
+        "        if left <= 0:\n            raise DeadlineExceeded(",
+        "        if left < 0:\n            raise DeadlineExceeded(",
+        (
+            "tests/distribution/test_deadlines.py"
+            "::test_a_call_made_after_the_deadline_fails_at_once_without_being_sent",
+        ),
+    ),
+    Mutant(
+        "deadline-not-sent-with-calls",
+        "kernel/propagation.py",
+        "    headers[HEADER_DEADLINE] = str(math.floor(timeout * 1000))\n    return timeout",
+        "    return timeout",
+        (
+            "tests/distribution/test_deadlines.py"
+            "::test_a_deadline_reaches_the_second_hop_and_ends_its_work",
+        ),
+    ),
+    Mutant(
+        "deadline-on-events",
+        "kernel/propagation.py",
+        "        return self._propagators if awaited else self._oneway",
+        "        return self._propagators",
+        (
+            "tests/test_propagation.py::test_the_deadline_goes_with_calls_never_with_events_or_tasks",
+        ),
+    ),
 ]
 
 

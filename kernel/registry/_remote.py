@@ -25,7 +25,7 @@ from pydantic.errors import PydanticSchemaGenerationError
 
 from kernel.contracts import Instances
 from kernel.errors import WebOSError
-from kernel.propagation import Propagation
+from kernel.propagation import Propagation, call_deadline
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, child_span, fail
 from kernel.transport import check_size, request_unless_gone
@@ -218,7 +218,7 @@ class RemoteServiceProxy:
         headers: dict[str, str] = {}
         self._propagation.inject(headers)
         subject = method_subject(self._name, contract.name)
-        timeout = self._timeout()
+        timeout = call_deadline(self._timeout(), headers, f"{self._name}.{contract.name}()")
         connection = self._connection()
         check_size(connection, subject, body, headers or None)
         try:
