@@ -927,6 +927,26 @@ MUTANTS: list[Mutant] = [
         ),
     ),
     Mutant(
+        "deadline-served-call-runs-on",
+        "kernel/registry/_serve.py",
+        "        bound = asyncio.timeout(time_left())",
+        "        bound = asyncio.timeout(None)",
+        (
+            "tests/distribution/test_deadlines.py"
+            "::test_a_deadline_reaches_the_second_hop_and_ends_its_work",
+        ),
+    ),
+    Mutant(
+        "deadline-forwarded-route-runs-on",
+        "kernel/gateway/_deadline.py",
+        "    bound = asyncio.timeout(None if forwarded is None else max(0.0, forwarded - time.monotonic()))",
+        "    bound = asyncio.timeout(None)",
+        (
+            "tests/distribution/test_deadlines.py"
+            "::test_a_forwarded_route_is_cancelled_at_the_gateways_deadline",
+        ),
+    ),
+    Mutant(
         "deadline-on-events",
         "kernel/propagation.py",
         "        return self._propagators if awaited else self._oneway",

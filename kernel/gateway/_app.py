@@ -9,8 +9,6 @@ built: nothing is added to a running app.
 from __future__ import annotations
 
 import asyncio
-import math
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,9 +20,10 @@ from litestar.di import Provide
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from kernel.auth import FORWARDED, page_headers
-from kernel.context import current_deadline, current_traceparent
+from kernel.context import current_traceparent
 from kernel.contracts import ConfiguresApp
 from kernel.errors import ModuleError, WebOSError
+from kernel.gateway._deadline import REQUEST_TIMEOUT_HEADER, run_until_deadline
 from kernel.gateway._docs import DOCS_POLICY, SCHEMA_PATH, docs_assets, openapi_config
 from kernel.gateway._favicon import favicon_handlers
 from kernel.gateway._problems import exception_handlers
@@ -32,33 +31,15 @@ from kernel.gateway._settings import GatewaySettings
 from kernel.gateway._system import probe_handlers, system_router
 from kernel.hooks import call_module_hook_sync, has_hook
 from kernel.modules import LoadedModule, module_frames, module_router, with_frames
-from kernel.problems import send_problem
 from kernel.runtime import Kernel
-
-#: A client's own bound on the wait for the answer, in seconds, which only shortens
-#: ``WEBOS_REQUEST_TIMEOUT`` (a bigger one is capped at it).
-REQUEST_TIMEOUT_HEADER = b"request-timeout"
-
-
-def _asked_timeout(raw: bytes) -> float | None:
-    """Seconds a ``Request-Timeout`` header asks for, None when it is not a number above 0."""
-    try:
-        seconds = float(raw)
-    except ValueError:
-        return None
-    return seconds if seconds > 0 and math.isfinite(seconds) else None
 
 
 def _request_context(kernel: Kernel) -> Any:
     """One app-wide layer (each is paid by every request of every route) that carries an incoming
     W3C traceparent into the events a request emits, names a request that stopping cut off
     (uvicorn cancels what still runs at the bound, and the kernel lists it in its account; a
-    module process's forwarding server names those it cuts off), and sets the request's deadline.
-
-    The deadline (``WEBOS_REQUEST_TIMEOUT``, or less with ``Request-Timeout``; in a module
-    process, no later than the gateway's, restored by the forwarding server) bounds the service
-    calls and forwarding of the request until its answer starts; a streamed answer (server-sent
-    events, a download) runs on without it, as its client reads it for as long as it likes."""
+    module process's forwarding server names those it cuts off), and runs the request under its
+    deadline (``_deadline.py``)."""
     cap = kernel.settings.request_timeout
 
     def wrap(app: ASGIApp) -> ASGIApp:
@@ -72,37 +53,14 @@ def _request_context(kernel: Kernel) -> Any:
                     traceparent = value.decode("latin-1")
                 elif key == REQUEST_TIMEOUT_HEADER:
                     asked = value
-            timeout = cap
-            if asked is not None:
-                seconds = _asked_timeout(asked)
-                if seconds is None:
-                    detail = (
-                        "the Request-Timeout header must be seconds, a number above 0: "
-                        f"got {asked.decode('latin-1')!r}"
-                    )
-                    await send_problem(send, 400, detail, scope["path"])
-                    return
-                timeout = min(seconds, cap)
-            deadline = time.monotonic() + timeout
-            forwarded = current_deadline.get()
-            if forwarded is not None:
-                deadline = min(deadline, forwarded)
             token = current_traceparent.set(traceparent)
-            deadline_token = current_deadline.set(deadline)
-
-            async def answering(message: Any) -> None:
-                if message["type"] == "http.response.start":
-                    current_deadline.set(None)
-                await send(message)
-
             try:
-                await app(scope, receive, answering)
+                await run_until_deadline(app, scope, receive, send, asked=asked, cap=cap)
             except asyncio.CancelledError:
                 if kernel.stopping and not scope.get(FORWARDED):
                     kernel.cut_off(f"HTTP {scope.get('method', '')} {scope['path']}")
                 raise
             finally:
-                current_deadline.reset(deadline_token)
                 current_traceparent.reset(token)
 
         return middleware

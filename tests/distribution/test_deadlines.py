@@ -40,11 +40,12 @@ FRONT = """
 import asyncio
 from litestar import get
 from litestar.params import FromQuery
+from litestar.response import Stream
 from kernel import registry
 from kernel.auth import PUBLIC
 from kernel.context import time_left
 
-SEEN = {"left": None, "late": None}
+SEEN = {"left": None, "late": None, "stuck": "running"}
 
 @get("/relay", opt=PUBLIC)
 async def relay(seconds: FromQuery[float]) -> dict:
@@ -53,18 +54,40 @@ async def relay(seconds: FromQuery[float]) -> dict:
 
 @get("/late", opt=PUBLIC)
 async def late() -> dict:
-    await asyncio.sleep(time_left() + 0.05)  # past the deadline: the gateway stopped waiting
+    # Shielded work goes on when the route is cancelled at the deadline, deadline and all.
+    SEEN["work"] = asyncio.ensure_future(call_after_the_deadline())
+    await asyncio.shield(SEEN["work"])
+    return {}
+
+async def call_after_the_deadline() -> None:
+    await asyncio.sleep(time_left() + 0.05)  # the gateway stopped waiting by then
     try:
         await registry.get("back").nap(0)
     except Exception as error:
         SEEN["late"] = f"{type(error).__name__}: {error}"
-        raise
+        return
     SEEN["late"] = "sent"
+
+@get("/stuck", opt=PUBLIC)
+async def stuck() -> dict:
+    try:
+        await asyncio.sleep(120)
+    except asyncio.CancelledError:
+        SEEN["stuck"] = "cancelled"
+        raise
     return {}
+
+@get("/stream", opt=PUBLIC)
+async def stream(pause: FromQuery[float]) -> Stream:
+    async def parts():
+        yield b"started;"
+        await asyncio.sleep(pause)  # past the deadline: the answer started before it passed
+        yield (await registry.get("back").nap(0)).encode()
+    return Stream(parts())
 
 @get("/seen", opt=PUBLIC)
 async def seen() -> dict:
-    return SEEN
+    return {key: value for key, value in SEEN.items() if key != "work"}
 """
 
 TIMEOUT = 30.0
@@ -159,3 +182,36 @@ async def test_a_malformed_request_timeout_is_a_400_naming_the_header(
 
     assert response.status_code == 400
     assert "Request-Timeout" in response.json()["detail"]
+
+
+async def test_a_forwarded_route_is_cancelled_at_the_gateways_deadline(
+    webos: KernelHarness, modules_path: Path
+) -> None:
+    gateway = await _started(webos, modules_path)
+
+    response = await gateway.client.get(
+        "/api/front/stuck", headers={"Request-Timeout": str(DEADLINE)}, timeout=TIMEOUT * 2
+    )
+
+    assert response.status_code == 503, response.text
+
+    async def stuck() -> bool:
+        return (await gateway.client.get("/api/front/seen")).json()["stuck"] == "cancelled"
+
+    assert await _eventually(stuck, "front cancel the route nobody waits for")
+
+
+async def test_a_streamed_answer_outlives_the_deadline_and_its_calls_still_work(
+    webos: KernelHarness, modules_path: Path
+) -> None:
+    gateway = await _started(webos, modules_path)
+
+    response = await gateway.client.get(
+        "/api/front/stream",
+        params={"pause": DEADLINE * 1.5},
+        headers={"Request-Timeout": str(DEADLINE)},
+        timeout=TIMEOUT * 2,
+    )
+
+    assert response.status_code == 200
+    assert response.content == b"started;rested"
