@@ -939,8 +939,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "deadline-forwarded-route-runs-on",
         "kernel/gateway/_deadline.py",
-        "    bound = asyncio.timeout(None if forwarded is None else max(0.0, forwarded - time.monotonic()))",
-        "    bound = asyncio.timeout(None)",
+        "    bound = asyncio.timeout(None if forwarded is None else",
+        "    bound = asyncio.timeout(None if True else",
         (
             "tests/distribution/test_deadlines.py"
             "::test_a_forwarded_route_is_cancelled_at_the_gateways_deadline",
