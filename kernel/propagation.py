@@ -119,15 +119,16 @@ class DeadlinePropagator:
 
 def call_deadline(timeout: float, headers: MutableMapping[str, str], what: str) -> float:
     """The time to wait for the answer to a call made now: ``timeout``, or less when the work in
-    progress has less left; written into ``headers`` so the callee knows when its caller stops
-    waiting. With no time left, raises :class:`DeadlineExceeded` (nothing should be sent)."""
+    progress has less left, which is then written into ``headers`` so the callee knows when its
+    caller stops waiting. With no time left, raises :class:`DeadlineExceeded` (nothing should be
+    sent). Work with no deadline (a task, an event handler) sends none: a header on every call
+    costs about a tenth of the call rate, as nats-py parses headers in Python."""
     left = time_left()
-    if left is not None:
-        if left <= 0:
-            raise DeadlineExceeded(
-                f"{what} was not sent: the deadline of the work calling it passed"
-            )
-        timeout = min(timeout, left)
+    if left is None:
+        return timeout
+    if left <= 0:
+        raise DeadlineExceeded(f"{what} was not sent: the deadline of the work calling it passed")
+    timeout = min(timeout, left)
     headers[HEADER_DEADLINE] = str(math.floor(timeout * 1000))
     return timeout
 

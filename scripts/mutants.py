@@ -909,8 +909,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "deadline-late-call-sent",
         "kernel/propagation.py",
-        "        if left <= 0:\n            raise DeadlineExceeded(",
-        "        if left < 0:\n            raise DeadlineExceeded(",
+        "    if left <= 0:\n        raise DeadlineExceeded(",
+        "    if left < 0:\n        raise DeadlineExceeded(",
         (
             "tests/distribution/test_deadlines.py"
             "::test_a_call_made_after_the_deadline_fails_at_once_without_being_sent",
@@ -919,8 +919,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "deadline-not-sent-with-calls",
         "kernel/propagation.py",
-        "    headers[HEADER_DEADLINE] = str(math.floor(timeout * 1000))\n    return timeout",
-        "    return timeout",
+        "    timeout = min(timeout, left)\n    headers[HEADER_DEADLINE] = str(",
+        "    timeout = min(timeout, left)\n    str(",
         (
             "tests/distribution/test_deadlines.py"
             "::test_a_deadline_reaches_the_second_hop_and_ends_its_work",

@@ -85,6 +85,10 @@ async def stream(pause: FromQuery[float]) -> Stream:
         yield (await registry.get("back").nap(0)).encode()
     return Stream(parts())
 
+@get("/left", opt=PUBLIC)
+async def left() -> dict:
+    return {"left": time_left()}
+
 @get("/seen", opt=PUBLIC)
 async def seen() -> dict:
     return {key: value for key, value in SEEN.items() if key != "work"}
@@ -215,3 +219,18 @@ async def test_a_streamed_answer_outlives_the_deadline_and_its_calls_still_work(
 
     assert response.status_code == 200
     assert response.content == b"started;rested"
+
+
+async def test_request_timeout_shortens_the_deadline_and_never_lengthens_it(
+    webos: KernelHarness, modules_path: Path
+) -> None:
+    gateway = await webos.start(["front"], modules_path=modules_path, request_timeout=TIMEOUT)
+
+    async def left(**headers: str) -> float:
+        response = await gateway.client.get("/api/front/left", headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()["left"]
+
+    assert TIMEOUT / 2 < await left() <= TIMEOUT
+    assert 0 < await left(**{"Request-Timeout": str(DEADLINE)}) <= DEADLINE
+    assert TIMEOUT / 2 < await left(**{"Request-Timeout": str(TIMEOUT * 100)}) <= TIMEOUT
