@@ -971,6 +971,55 @@ MUTANTS: list[Mutant] = [
         "            arguments[name] = value",
         ("tests/registry/test_calls.py::test_call_by_name_validates_on_the_serving_side",),
     ),
+    Mutant(
+        "deadline-late-call-sent",
+        "kernel/propagation.py",
+        "    if left <= 0:\n        raise DeadlineExceeded(",
+        "    if left < 0:\n        raise DeadlineExceeded(",
+        (
+            "tests/distribution/test_deadlines.py"
+            "::test_a_call_made_after_the_deadline_fails_at_once_without_being_sent",
+        ),
+    ),
+    Mutant(
+        "deadline-not-sent-with-calls",
+        "kernel/propagation.py",
+        "    timeout = min(timeout, left)\n    headers[HEADER_DEADLINE] = str(",
+        "    timeout = min(timeout, left)\n    str(",
+        (
+            "tests/distribution/test_deadlines.py"
+            "::test_a_deadline_reaches_the_second_hop_and_ends_its_work",
+        ),
+    ),
+    Mutant(
+        "deadline-served-call-runs-on",
+        "kernel/registry/_serve.py",
+        "        bound = asyncio.timeout(time_left())",
+        "        bound = asyncio.timeout(None)",
+        (
+            "tests/distribution/test_deadlines.py"
+            "::test_a_deadline_reaches_the_second_hop_and_ends_its_work",
+        ),
+    ),
+    Mutant(
+        "deadline-forwarded-route-runs-on",
+        "kernel/gateway/_deadline.py",
+        "    bound = asyncio.timeout(None if forwarded is None else",
+        "    bound = asyncio.timeout(None if True else",
+        (
+            "tests/distribution/test_deadlines.py"
+            "::test_a_forwarded_route_is_cancelled_at_the_gateways_deadline",
+        ),
+    ),
+    Mutant(
+        "deadline-on-events",
+        "kernel/propagation.py",
+        "        return self._propagators if awaited else self._oneway",
+        "        return self._propagators",
+        (
+            "tests/test_propagation.py::test_the_deadline_goes_with_calls_never_with_events_or_tasks",
+        ),
+    ),
 ]
 
 

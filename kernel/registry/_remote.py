@@ -28,7 +28,7 @@ from pydantic.errors import PydanticSchemaGenerationError
 
 from kernel.contracts import Instances
 from kernel.errors import WebOSError
-from kernel.propagation import Propagation
+from kernel.propagation import Propagation, call_deadline
 from kernel.registry._guard import ServiceGuard
 from kernel.registry._policy import ROUTING_OPTIONS, CallPolicy, check_options, with_changes
 from kernel.registry._routing import choose_subject, is_instance_subject
@@ -365,6 +365,7 @@ class RemoteServiceProxy:
             module=self._module,
             instances=instances,
         )
+        timeout = call_deadline(timeout, headers, f"{self._name}.{contract.name}()")
         connection = self._connection()
         check_size(connection, subject, body, headers or None)
         try:

@@ -16,6 +16,12 @@ Every call gets one answer its caller can read: the result, the error the method
 error saying the result is larger than the server accepts (sending it would make the server
 close this process's connection), or, for a call cut off because the process is stopping, a 503
 ``ServiceUnavailable`` at once rather than a timeout later.
+
+A call runs under its caller's deadline (the ``webos-deadline`` header, see
+:mod:`kernel.propagation`) and is cancelled when it passes: the caller has stopped waiting by
+then, so finishing would only hold this replica and whatever it calls in turn (those calls would
+be refused anyway, having no time left). Its answer is a 504 ``DeadlineExceeded`` nobody reads
+but the log and the trace.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from nats.micro import add_service
 from nats.micro.request import Request
 from nats.micro.service import Service
 
+from kernel.context import time_left
 from kernel.propagation import Propagation
 from kernel.registry._arguments import (
     BAD_ARGUMENTS_CODE,
@@ -72,7 +79,7 @@ def _handler(
     async def handle(request: Request) -> None:
         started = time.perf_counter()
         # The caller's context (trace, identity, ...) is restored exactly as for an event handler.
-        undo = propagation.extract(request.headers or {})
+        undo = propagation.extract(request.headers or {}, awaited=True)
         try:
             with received_span(
                 f"{service}/{contract.name}", SpanKind.SERVER, span_attributes
@@ -90,6 +97,7 @@ def _handler(
         meters.remote_duration.record(time.perf_counter() - started, labels)
 
     async def answer(request: Request) -> bool:
+        bound = asyncio.timeout(time_left())
         try:
             arguments = read_arguments(contract, request.data)
         except InvalidServiceArguments as error:
@@ -97,9 +105,16 @@ def _handler(
             await respond_error(request, BAD_ARGUMENTS_CODE, BAD_ARGUMENTS_TYPE, str(error))
             return False
         try:
-            result = await method(**arguments)
+            async with bound:
+                result = await method(**arguments)
             body = json.dumps({"result": contract.result.dump_python(result, mode="json")}).encode()
         except Exception as error:
+            if bound.expired():
+                log.info("%s cancelled: its caller's deadline passed", what)
+                await respond_error(
+                    request, "504", "DeadlineExceeded", f"{what}: its caller's deadline passed"
+                )
+                return False
             log.info(
                 "remote call %s.%s raised %s: %s",
                 service,
