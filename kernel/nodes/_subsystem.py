@@ -26,6 +26,7 @@ from kernel.nodes._info import (
 )
 from kernel.nodes._settings import NodesSettings
 from kernel.nodes._table import NodeTable
+from kernel.registry import Registry
 
 if TYPE_CHECKING:
     from litestar.config.app import AppConfig
@@ -101,9 +102,18 @@ class NodesSubsystem:
             host.get(ModuleSet).running.values(),
             started_at=self._started_at,
             heartbeat_interval=self._interval,
+            calls=self._calls(host),
         )
         subject = scoped(HEARTBEAT, self._scope(host))
         await bus.nats.publish(subject, info.model_dump_json().encode())
+
+    @staticmethod
+    def _calls(host: Host) -> list[dict[str, Any]]:
+        """The services this process has called (a proxy built but never used is not news)."""
+        registry = host.find(Registry)
+        if registry is None:
+            return []
+        return [stats for stats in registry.call_stats() if stats["calls"] or stats["rejected"]]
 
     @staticmethod
     def _scope(host: Host) -> str | None:

@@ -38,6 +38,8 @@ class NodeTable:
         self, *, emit: Emit | None = None, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self._nodes: dict[str, NodeInfo] = {}
+        # Each node's heartbeat before its latest: rates (calls/s) are counter differences.
+        self._previous: dict[str, NodeInfo] = {}
         self._scopes: dict[str, str | None] = {}
         self._seen_at: dict[str, float] = {}
         self._refused: set[str] = set()
@@ -57,6 +59,8 @@ class NodeTable:
             self._refuse(info.node_id, scope, reason)
             return False
         is_new = info.node_id not in self._nodes
+        if not is_new:
+            self._previous[info.node_id] = self._nodes[info.node_id]
         self._nodes[info.node_id] = info
         self._scopes[info.node_id] = scope
         self._seen_at[info.node_id] = self._clock()
@@ -94,6 +98,7 @@ class NodeTable:
             log.warning("ignored the word of %s that node %s left", _describe(scope), node_id)
             return
         info = self._nodes.pop(node_id)
+        self._previous.pop(node_id, None)
         self._scopes.pop(node_id, None)
         self._seen_at.pop(node_id, None)
         if clean:
@@ -118,6 +123,10 @@ class NodeTable:
         return sorted(
             self._nodes.values(), key=lambda node: (node.role != Role.GATEWAY, node.node_id)
         )
+
+    def previous(self, node_id: str) -> NodeInfo | None:
+        """The heartbeat ``node_id`` sent before its latest one (None after its first)."""
+        return self._previous.get(node_id)
 
     def nodes_with_module(self, name: str) -> list[NodeInfo]:
         """Live nodes where module ``name`` has started (not one still starting, or failed)."""
