@@ -7,8 +7,10 @@ import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from playwright.async_api import expect
 
 from kernel.nodes import NodesSubsystem
 from kernel.registry import ServiceUnavailable
@@ -22,7 +24,9 @@ from kernel.testing import (
     write_module,
 )
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(120)]
+from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, shot_path, sign_in
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(180)]
 REPO_MODULES = Path(__file__).resolve().parents[2] / "modules"
 
 SERVICES = """
@@ -160,3 +164,30 @@ async def test_the_view_needs_system_read(webos: KernelHarness, tmp_path: Path) 
 
     assert refused.status_code == 403
     assert "flaky" not in refused.text
+
+
+async def test_the_view_updates_in_the_browser_without_reload(
+    webos: KernelHarness, tmp_path: Path, browser: Any
+) -> None:
+    app, _ = await _gateway(webos, tmp_path)
+    flaky = app.kernel.registry.get("flaky")
+    page = await browser.new_page()
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+    await sign_in(page, app.url, ADMIN_EMAIL, ADMIN_PASSWORD, "/console/services")
+    loads: list[str] = []
+    page.on("load", lambda _: loads.append(page.url))
+    row = page.locator("#services tr[data-service=flaky]")
+    await expect(row.locator(".callers")).to_contain_text("no calls yet")
+
+    for _ in range(2):
+        with pytest.raises(ServiceUnavailable):
+            await flaky.work(hang=True)
+
+    caller = row.locator(f"[data-caller='{app.kernel.node_id}']")
+    await expect(caller).to_contain_text("open")
+    await expect(caller).to_have_class(re.compile(r"\bbreaker-open\b"))
+    await page.screenshot(path=shot_path("services"))
+    assert loads == []  # the same page all along: the table changed under it
+    assert refused == []
+    await page.close()
