@@ -105,6 +105,13 @@ MUTANTS: list[Mutant] = [
         ("tests/console/test_dead_letters_view.py",),
     ),
     Mutant(
+        "console-services-unguarded",
+        "kernel/console/_services.py",
+        '@get("/services/table", include_in_schema=False, opt=READ)',
+        '@get("/services/table", include_in_schema=False)',
+        ("tests/console/test_services_view.py::test_the_view_needs_system_read",),
+    ),
+    Mutant(
         "dead-letter-any-subject",
         "kernel/bus/_dlq.py",
         "if doubt := await filters.doubt(consumer, subject):",
