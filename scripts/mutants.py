@@ -112,6 +112,13 @@ MUTANTS: list[Mutant] = [
         ("tests/console/test_services_view.py::test_the_view_needs_system_read",),
     ),
     Mutant(
+        "heartbeat-callees-unbounded",
+        "kernel/nodes/_info.py",
+        "calls: list[CallStats] = Field(default_factory=list, max_length=MAX_CALLEES)",
+        "calls: list[CallStats] = Field(default_factory=list)",
+        ("tests/security/test_nodes.py::test_a_heartbeat_names_at_most_64_called_services",),
+    ),
+    Mutant(
         "dead-letter-any-subject",
         "kernel/bus/_dlq.py",
         "if doubt := await filters.doubt(consumer, subject):",
