@@ -26,8 +26,9 @@ from typing import Any, get_type_hints
 from pydantic import TypeAdapter, ValidationError
 from pydantic.errors import PydanticSchemaGenerationError
 
+from kernel.context import time_left
 from kernel.contracts import Instances
-from kernel.errors import WebOSError
+from kernel.errors import DeadlineExceeded, WebOSError
 from kernel.propagation import Propagation, call_deadline
 from kernel.registry._guard import ServiceGuard
 from kernel.registry._policy import ROUTING_OPTIONS, CallPolicy, check_options, with_changes
@@ -97,12 +98,6 @@ class MethodContract:
             )
             for name, value in bound.arguments.items()
         }
-
-    def load_args(self, raw: dict[str, Any]) -> dict[str, Any]:
-        unknown = set(raw) - set(self.params)
-        if unknown:
-            raise TypeError(f"unexpected arguments: {', '.join(sorted(unknown))}")
-        return {name: self.params[name].validate_python(value) for name, value in raw.items()}
 
 
 def method_contracts(cls: type, *, strict: bool) -> dict[str, MethodContract]:
@@ -252,6 +247,11 @@ class RemoteServiceProxy:
                     raise
                 # Full jitter: callers that failed together do not come back together.
                 delay = random.uniform(0, min(BACKOFF_MAX, BACKOFF_BASE * 2**attempt))
+                left = time_left()
+                if left is not None and left <= delay:
+                    # The caller stops waiting before a retry could be sent: say why it failed
+                    # now, rather than a DeadlineExceeded after sleeping out its time.
+                    raise
                 attempt += 1
                 self._guard.retries += 1
                 log.info(
@@ -365,6 +365,7 @@ class RemoteServiceProxy:
             module=self._module,
             instances=instances,
         )
+        wanted = timeout
         timeout = call_deadline(timeout, headers, f"{self._name}.{contract.name}()")
         connection = self._connection()
         check_size(connection, subject, body, headers or None)
@@ -388,6 +389,13 @@ class RemoteServiceProxy:
                 f"no instance of service {self._name!r} is running", reason="no instance"
             ) from None
         except (NatsTimeout, TimeoutError):
+            if timeout < wanted:
+                # The caller's deadline ended the wait, not the service's timeout: neither
+                # retried nor held against the service by its breaker.
+                raise DeadlineExceeded(
+                    f"{self._name}.{contract.name}() had no answer before the deadline of the "
+                    f"work calling it ({timeout:g}s)"
+                ) from None
             raise ServiceUnavailable(
                 f"service {self._name!r} did not answer {contract.name}() within {timeout:g}s",
                 reason="timeout",
