@@ -104,6 +104,11 @@ class Instances(Protocol):
         process cannot tell yet (it has only just started listening to heartbeats)."""
         ...
 
+    def node_gone(self, node_id: str) -> asyncio.Future[None] | None:
+        """Done once node ``node_id`` leaves the table (already done when it is not listed);
+        None when this process cannot tell yet. Ends a call sent to that node's own subject."""
+        ...
+
     def nodes_running(self, module: str) -> list[str] | None:
         """The ids of the live nodes where ``module`` has started, sorted; None when this
         process cannot tell yet. Shard-keyed service calls choose among them."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from typing import Any
 
 import click
@@ -34,11 +35,14 @@ class GatewayRefusedCall(WebOSError):
 async def _call_over_nats(
     target: NatsTarget, service: str, method: str, args: dict[str, Any], timeout: float
 ) -> Any:
+    from kernel.context import current_deadline
     from kernel.propagation import Propagation
     from kernel.registry import call_service
     from kernel.transport import connect_once
 
     client = await connect_once(target.url, "webos-cli", timeout=target.timeout, wait=target.wait)
+    # The command's deadline, sent with the call: the callee stops when the command stops waiting.
+    current_deadline.set(time.monotonic() + timeout)
     try:
         # Trace and correlation id only: no identity, so the callee sees an anonymous caller.
         propagation = Propagation.default()

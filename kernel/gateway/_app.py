@@ -21,7 +21,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from kernel.auth import FORWARDED, page_headers
 from kernel.context import current_traceparent
-from kernel.contracts import ConfiguresApp
+from kernel.contracts import ConfiguresApp, Instances
 from kernel.errors import ModuleError, WebOSError
 from kernel.gateway._calls import calls_router
 from kernel.gateway._deadline import REQUEST_TIMEOUT_HEADER, run_until_deadline
@@ -103,6 +103,11 @@ def base_config(kernel: Kernel, *, manage_kernel: bool = True) -> AppConfig:
             "modules": _provide(kernel.describe_modules),
             "bus": _provide(kernel.bus),
             "registry": _provide(kernel.registry),
+            # Looked up per call: the node table's subsystem may be absent (an embedded kernel).
+            "instances": Provide(
+                lambda: kernel.find(Instances),  # type: ignore[type-abstract]
+                sync_to_thread=False,
+            ),
             "module_set": _provide(kernel.loaded),
             "request_timeout": _provide(kernel.settings.request_timeout),
         },

@@ -17,8 +17,15 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from kernel.auth import CurrentPrincipal, requires
 from kernel.bus import Bus
+from kernel.contracts import Instances
 from kernel.problems import problem
-from kernel.registry import RemoteServiceError, ServiceArgumentsRejected, call_service
+from kernel.registry import (
+    Registry,
+    RemoteServiceError,
+    ServiceArgumentsRejected,
+    call_service,
+    departure,
+)
 
 log = logging.getLogger("webos.gateway")
 #: The longest a caller may ask the gateway to wait for one call, in seconds.
@@ -34,12 +41,15 @@ async def call(
     data: JSONBody[dict[str, Any]],
     principal: CurrentPrincipal,
     bus: NamedDependency[Bus],
+    registry: NamedDependency[Registry],
+    instances: NamedDependency[Instances | None],
     request_timeout: NamedDependency[float],
     timeout: Annotated[float | None, QueryParameter(gt=0, le=MAX_CALL_TIMEOUT)] = None,
 ) -> Response[Any]:
     """The method's result as ``{"result": ...}``; its error as a problem document naming the
     remote type (400 for arguments it refused, 502 for what it raised); 503 when nothing serves
-    it in time. ``?timeout=`` seconds (default WEBOS_REQUEST_TIMEOUT)."""
+    it in time (at once when no live node runs its module), 404 for a method the service
+    lacks. ``?timeout=`` seconds (default WEBOS_REQUEST_TIMEOUT), within the request's deadline."""
     log.info("service call %s.%s by %s %s", service, method, principal.kind, principal.id)
     try:
         result = await call_service(
@@ -49,6 +59,7 @@ async def call(
             data,
             timeout=timeout or request_timeout,
             propagation=bus.propagation,
+            gone=departure(registry, instances, service, method),
         )
     except RemoteServiceError as error:
         status = 400 if isinstance(error, ServiceArgumentsRejected) else 502

@@ -84,6 +84,13 @@ class NodesSubsystem:
             return None
         return self.table.module_gone(module)
 
+    def node_gone(self, node_id: str) -> asyncio.Future[None] | None:
+        """``kernel.contracts.Instances``: done once ``node_id`` leaves the table."""
+        settled = self._settled_at
+        if settled is None or time.monotonic() < settled:
+            return None
+        return self.table.node_gone(node_id)
+
     def nodes_running(self, module: str) -> list[str] | None:
         """``kernel.contracts.Instances``: the live nodes where ``module`` has started."""
         settled = self._settled_at

@@ -48,6 +48,8 @@ class NodeTable:
         self._changed = asyncio.Event()
         # Per module: done when its last live node is dropped (callers waiting on it give up).
         self._gone: dict[str, asyncio.Future[None]] = {}
+        # Per node: done when it is dropped (a call to its own subject gives up).
+        self._node_gone: dict[str, asyncio.Future[None]] = {}
 
     async def saw(self, info: NodeInfo, scope: str | None = None) -> bool:
         """Record a heartbeat that came under ``scope``; False (and logged) if refused."""
@@ -106,6 +108,8 @@ class NodeTable:
         else:
             log.warning("node down: %s (%s): %s", node_id, info.role, reason)
         self._notify()
+        if node_id in self._node_gone:
+            self._node_gone.pop(node_id).set_result(None)
         for module in info.module_names():
             if not self._runs(module) and module in self._gone:
                 self._gone.pop(module).set_result(None)
@@ -144,6 +148,17 @@ class NodeTable:
             gone = asyncio.get_running_loop().create_future()
             if self._runs(module):
                 self._gone[module] = gone
+            else:
+                gone.set_result(None)
+        return gone
+
+    def node_gone(self, node_id: str) -> asyncio.Future[None]:
+        """Done once ``node_id`` is dropped from the table; already done if it is not listed."""
+        gone = self._node_gone.get(node_id)
+        if gone is None:
+            gone = asyncio.get_running_loop().create_future()
+            if node_id in self._nodes:
+                self._node_gone[node_id] = gone
             else:
                 gone.set_result(None)
         return gone

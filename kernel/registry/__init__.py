@@ -9,7 +9,9 @@ if TYPE_CHECKING:
     from kernel.registry._calls import (
         InvalidServiceName,
         ServiceArgumentsRejected,
+        UnknownServiceMethod,
         call_service,
+        departure,
         parse_target,
     )
     from kernel.registry._catalog import ServiceMethod, list_services
@@ -68,11 +70,13 @@ __all__ = [
     "ServicesConvention",
     "ServicesSettings",
     "ServicesSubsystem",
+    "UnknownServiceMethod",
     "call_service",
     "call_stats",
     "choose_subject",
     "declare_remote_services",
     "declared_service",
+    "departure",
     "fallback",
     "instance_subject",
     "list_services",

@@ -216,6 +216,19 @@ class Registry:
             for entry in self._by_name.values()
         ]
 
+    def where(self, name: str) -> tuple[str | None, list[str]] | None:
+        """How service ``name`` is served as far as this process knows: the module of its proxy
+        (None when it lives here) and its methods; None for a service this process never heard
+        of (another process may still serve it)."""
+        entry = self._by_name.get(name)
+        if entry is not None:
+            methods = inspect.getmembers(entry.instance, callable)
+            return None, sorted(attr for attr, _ in methods if not attr.startswith("_"))
+        proxy = self._remote.get(name)
+        if proxy is None:
+            return None
+        return proxy._module, sorted(proxy._contracts)
+
     def remote_names(self) -> list[str]:
         return sorted(set(self._remote) - set(self._by_name))
 

@@ -26,12 +26,13 @@ from typing import Any, get_type_hints
 from pydantic import TypeAdapter, ValidationError
 from pydantic.errors import PydanticSchemaGenerationError
 
+from kernel.context import time_left
 from kernel.contracts import Instances
-from kernel.errors import WebOSError
+from kernel.errors import DeadlineExceeded, WebOSError
 from kernel.propagation import Propagation, call_deadline
 from kernel.registry._guard import ServiceGuard
 from kernel.registry._policy import ROUTING_OPTIONS, CallPolicy, check_options, with_changes
-from kernel.registry._routing import choose_subject, is_instance_subject
+from kernel.registry._routing import choose
 from kernel.registry._subjects import SUBJECT_PREFIX, method_subject
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, child_span, fail
@@ -97,12 +98,6 @@ class MethodContract:
             )
             for name, value in bound.arguments.items()
         }
-
-    def load_args(self, raw: dict[str, Any]) -> dict[str, Any]:
-        unknown = set(raw) - set(self.params)
-        if unknown:
-            raise TypeError(f"unexpected arguments: {', '.join(sorted(unknown))}")
-        return {name: self.params[name].validate_python(value) for name, value in raw.items()}
 
 
 def method_contracts(cls: type, *, strict: bool) -> dict[str, MethodContract]:
@@ -252,6 +247,11 @@ class RemoteServiceProxy:
                     raise
                 # Full jitter: callers that failed together do not come back together.
                 delay = random.uniform(0, min(BACKOFF_MAX, BACKOFF_BASE * 2**attempt))
+                left = time_left()
+                if left is not None and left <= delay:
+                    # The caller stops waiting before a retry could be sent: say why it failed
+                    # now, rather than a DeadlineExceeded after sleeping out its time.
+                    raise
                 attempt += 1
                 self._guard.retries += 1
                 log.info(
@@ -306,7 +306,7 @@ class RemoteServiceProxy:
                 SpanKind.CLIENT,
                 {"rpc.system": "nats", "rpc.service": self._name, "rpc.method": contract.name},
             ) as span:
-                answer, code = await self._request(contract, body, timeout)
+                answer, code = await self._request(contract, body, timeout, policy.idempotent)
                 outcome = "error" if "error" in answer else "ok"
                 if outcome == "error":
                     fail(span, str(answer["error"].get("type", "Error")))
@@ -348,9 +348,10 @@ class RemoteServiceProxy:
             ) from None
 
     async def _request(
-        self, contract: MethodContract, body: bytes, timeout: float
+        self, contract: MethodContract, body: bytes, timeout: float, idempotent: bool
     ) -> tuple[dict[str, Any], str | None]:
-        """The answer, and its error code when it is an error."""
+        """The answer, and its error code when it is an error. ``idempotent``: a call whose
+        keyed instance left the table while it waited may be sent again to another."""
         from nats.errors import ConnectionClosedError, NoRespondersError
         from nats.errors import TimeoutError as NatsTimeout
 
@@ -358,36 +359,65 @@ class RemoteServiceProxy:
         headers: dict[str, str] = {}
         self._propagation.inject(headers)
         instances = self._instances()
-        subject = choose_subject(
+        subject, node = choose(
             self._name,
             contract.name,
             shard_key=self._shard_key,
             module=self._module,
             instances=instances,
         )
+        wanted = timeout
         timeout = call_deadline(timeout, headers, f"{self._name}.{contract.name}()")
         connection = self._connection()
         check_size(connection, subject, body, headers or None)
         try:
             gone = instances.module_gone(self._module) if instances and self._module else None
+            # A keyed call ends when its node leaves the table, as a wildcard subscriber (audit's
+            # ``@on(">")``) keeps NATS from saying "no responders" for a dead instance.
+            node_gone = instances.node_gone(node) if instances and node else None
+            sent = time.monotonic()
             try:
                 reply = await request_unless_gone(
-                    connection, subject, body, timeout=timeout, headers=headers or None, gone=gone
+                    connection,
+                    subject,
+                    body,
+                    timeout=timeout,
+                    headers=headers or None,
+                    gone=node_gone or gone,
                 )
             except NoRespondersError:
-                if not is_instance_subject(subject):
+                if node is None or (gone is not None and gone.done()):
                     raise
-                # The keyed instance vanished before the table noticed; nobody received the
-                # call, so any instance may take it (``_routing.py``).
+                if node_gone is not None and node_gone.done() and not idempotent:
+                    # It left while the call waited: the call may have run there.
+                    raise ServiceUnavailable(
+                        f"the instance of service {self._name!r} chosen for the call's shard key "
+                        f"left during {contract.name}(); not sent again, as it may have run",
+                        reason="stopped",
+                    ) from None
+                # The keyed instance vanished before the table noticed (nobody received the
+                # call), or left while an idempotent call waited: any instance may take it.
                 subject = method_subject(self._name, contract.name)
                 reply = await request_unless_gone(
-                    connection, subject, body, timeout=timeout, headers=headers or None, gone=gone
+                    connection,
+                    subject,
+                    body,
+                    timeout=max(timeout - (time.monotonic() - sent), 0.001),
+                    headers=headers or None,
+                    gone=gone,
                 )
         except NoRespondersError:
             raise ServiceUnavailable(
                 f"no instance of service {self._name!r} is running", reason="no instance"
             ) from None
         except (NatsTimeout, TimeoutError):
+            if timeout < wanted:
+                # The caller's deadline ended the wait, not the service's timeout: neither
+                # retried nor held against the service by its breaker.
+                raise DeadlineExceeded(
+                    f"{self._name}.{contract.name}() had no answer before the deadline of the "
+                    f"work calling it ({timeout:g}s)"
+                ) from None
             raise ServiceUnavailable(
                 f"service {self._name!r} did not answer {contract.name}() within {timeout:g}s",
                 reason="timeout",

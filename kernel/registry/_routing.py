@@ -35,6 +35,7 @@ from kernel.registry._subjects import SUBJECT_PREFIX, method_subject
 
 __all__ = [
     "SUBJECT_PREFIX",
+    "choose",
     "choose_subject",
     "instance_subject",
     "instance_subjects",
@@ -98,10 +99,23 @@ def choose_subject(
 ) -> str:
     """The subject of one call: the queue subject, or the instance ``shard_key`` chooses among
     the live nodes of ``module`` that ``instances`` (the node table) lists."""
+    return choose(service, method, shard_key=shard_key, module=module, instances=instances)[0]
+
+
+def choose(
+    service: str,
+    method: str,
+    *,
+    shard_key: object = None,
+    module: str | None = None,
+    instances: Instances | None = None,
+) -> tuple[str, str | None]:
+    """:func:`choose_subject`, and the id of the node whose own subject it is (None for the
+    queue subject): a call to it ends when that node leaves the table."""
     queue = method_subject(service, method)
     if shard_key is None:
-        return queue
+        return queue, None
     key = shard_text(shard_key)
     nodes = instances.nodes_running(module) if instances is not None and module else None
     node = pick(key, nodes or ())
-    return queue if node is None else instance_subject(service, method, node)
+    return (queue, None) if node is None else (instance_subject(service, method, node), node)

@@ -14,6 +14,7 @@ from kernel.bus import Bus
 from kernel.contracts import Host, Instances, Role
 from kernel.modules import ModuleSet, ModuleSpec, ServiceOptions
 from kernel.propagation import Propagation
+from kernel.registry._convention import refuse_unknown_tables
 from kernel.registry._guard import ServiceGuard
 from kernel.registry._policy import resolve_policies
 from kernel.registry._registry import Registry, declared_service
@@ -49,8 +50,11 @@ def declare_remote_services(
         return []
     source = importlib.import_module(qualified)
     declared = []
+    names = []  # factories too: their tables are the serving process's to apply
     for value in vars(source).values():
         declaration = declared_service(value)
+        if declaration is not None:
+            names.append(declaration.name)
         if declaration is None or not isinstance(value, type):
             continue
         contracts = method_contracts(value, strict=False)
@@ -82,6 +86,7 @@ def declare_remote_services(
         )
         registry.declare_remote(declaration.name, proxy)
         declared.append(declaration.name)
+    refuse_unknown_tables(spec, names)
     return declared
 
 

@@ -2,10 +2,12 @@
 (``list_services``), and through the gateway (``POST /api/system/services/{service}/{method}``):
 the same answers whether the module runs in the gateway or in a process of its own."""
 
+import time
 from pathlib import Path
 
 import pytest
 
+from kernel.context import current_deadline
 from kernel.propagation import Propagation
 from kernel.registry import (
     RemoteServiceError,
@@ -19,6 +21,7 @@ SERVICES = """
 from pydantic import BaseModel
 from kernel import service
 from kernel.auth import current_principal
+from kernel.context import time_left
 
 class Sum(BaseModel):
     total: int
@@ -34,6 +37,9 @@ class Calculator:
     async def caller(self) -> str:
         principal = current_principal.get()
         return f"{principal.kind}:{principal.id}"
+
+    async def time_left(self) -> float | None:
+        return time_left()
 """
 
 
@@ -113,3 +119,25 @@ async def test_gateway_calls_as_the_caller_with_services_call(deployment) -> Non
     assert raised.json()["remote_type"] == "ZeroDivisionError"
     assert wildcard.status_code == 400
     assert "one subject token" in wildcard.json()["detail"]
+
+
+async def test_a_call_by_name_carries_the_deadline_in_force(deployment) -> None:
+    assert await _call(deployment, "time_left", {}) is None  # none in force: none sent
+    token = current_deadline.set(time.monotonic() + 20)
+    try:
+        left = await _call(deployment, "time_left", {})
+    finally:
+        current_deadline.reset(token)
+    # The callee works to the caller's deadline (a little less: the call took some of it).
+    assert left is not None and 0 < left <= 20
+
+
+async def test_the_gateway_refuses_a_method_the_service_lacks_before_sending(deployment) -> None:
+    admin = deployment.auth_headers(["admin"], subject="ada")
+    response = await deployment.client.post(
+        "/api/system/services/calculator/nope", json={}, headers=admin
+    )
+    assert response.status_code == 404, response.text
+    assert response.json()["detail"] == (
+        "service 'calculator' has no method 'nope'. Methods: add, caller, divide, time_left"
+    )
