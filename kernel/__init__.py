@@ -2,7 +2,7 @@
 
 The names module authors use every day are re-exported here::
 
-    from kernel import bus, registry, on, service, hookimpl, afs
+    from kernel import bus, registry, on, service, fallback, hookimpl, afs
     from kernel import Event, ModuleContext, ModuleSettings, ThisModule
 
 They resolve on first use (``kernel._lazy``), so ``import kernel.errors`` loads nothing else.
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from kernel.bus import Event, on
     from kernel.hooks import hookimpl
     from kernel.modules import ModuleContext, ModuleSettings, ThisModule
-    from kernel.registry import service
+    from kernel.registry import fallback, service
     from kernel.storage import afs
 
 __getattr__ = lazy_exports(__name__)
@@ -33,6 +33,7 @@ __all__ = [
     "ThisModule",
     "afs",
     "bus",
+    "fallback",
     "hookimpl",
     "on",
     "registry",

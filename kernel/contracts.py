@@ -8,7 +8,7 @@
   starts after the bus and before the modules' startup hooks, stops after them, reports
   readiness, and may shape the HTTP app (:class:`ConfiguresApp`).
 * :class:`Instances`: which modules have a live instance somewhere (the node table), so a caller
-  gives up on a module at once when none is left.
+  gives up on a module at once when none is left, and which nodes run it (for shard keys).
 * :class:`Convention`: one convention file of a module (``tasks.py``, ``ui.py``, ...) and what the
   loader does with it.
 
@@ -102,6 +102,16 @@ class Instances(Protocol):
     def module_gone(self, module: str) -> asyncio.Future[None] | None:
         """Done once no live node runs ``module`` (already done when none does); None when this
         process cannot tell yet (it has only just started listening to heartbeats)."""
+        ...
+
+    def node_gone(self, node_id: str) -> asyncio.Future[None] | None:
+        """Done once node ``node_id`` leaves the table (already done when it is not listed);
+        None when this process cannot tell yet. Ends a call sent to that node's own subject."""
+        ...
+
+    def nodes_running(self, module: str) -> list[str] | None:
+        """The ids of the live nodes where ``module`` has started, sorted; None when this
+        process cannot tell yet. Shard-keyed service calls choose among them."""
         ...
 
 

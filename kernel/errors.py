@@ -57,3 +57,10 @@ class NotRunning(WebOSError, RuntimeError):
     """A part of the kernel was used before its kernel started (or after it stopped)."""
 
     http_status = 503
+
+
+class DeadlineExceeded(WebOSError):
+    """The work in progress has no time left before its deadline (its caller stopped waiting), so
+    a call it makes is refused before anything is sent."""
+
+    http_status = 504

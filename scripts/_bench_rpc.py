@@ -4,7 +4,10 @@
   ``async def echo(self, payload: Payload) -> Payload``, ~200-byte pydantic model) runs in its own
   process through the real ``webos module run bench_echo``; the caller process calls it through
   a :class:`kernel.registry._remote.RemoteServiceProxy` built the way
-  ``declare_remote_services`` builds it for a kernel that excludes the module.
+  ``declare_remote_services`` builds it for a kernel that excludes the module, with the default
+  call policy (breaker, bulkhead: their bookkeeping is part of every call).
+* ``retries``: the same proxy through ``with_options(idempotent=True, retries=3)``; no call
+  fails, so the figure is what configuring retries costs.
 * ``raw``: a nats-py responder process (queue-group subscription, ``json.loads``, ``respond``
   with ``json.dumps``) and a caller doing ``nc.request`` with the very same body
   (``{"args": {"payload": {...}}}``, answered ``{"result": {...}}``).
@@ -44,8 +47,8 @@ from _bench_common import (
     webos_env,
 )
 
-VARIANTS = ("raw", "webos")
-LABELS = {"raw": "raw nats-py", "webos": "WebOS service"}
+VARIANTS = ("raw", "webos", "retries")
+LABELS = {"raw": "raw nats-py", "webos": "WebOS service", "retries": "WebOS 3 retries"}
 MODULE = "bench_echo"
 SERVICE = "bench_echo"
 RAW_SUBJECT = "bench.rpc.raw.echo"
@@ -123,7 +126,7 @@ async def _setup_caller(
 
         return raw_call, nc.close
 
-    if variant == "webos":
+    if variant in ("webos", "retries"):
         import importlib
 
         from kernel.registry._remote import RemoteServiceProxy, method_contracts
@@ -136,6 +139,8 @@ async def _setup_caller(
             connection=lambda: nc,
             timeout=lambda: 5.0,
         )
+        if variant == "retries":  # configured, never needed: what the policy itself costs
+            proxy = proxy.with_options(idempotent=True, retries=3)
         payload_type = source.Payload
 
         async def webos_call(seq: int) -> Any:
@@ -267,7 +272,7 @@ async def run_rpc(ctx: BenchContext, args: argparse.Namespace) -> list[Figure]:
         await _wait_ready(callers, service)
         assert service.process is not None
         pids["raw"]["server"] = raw_pid
-        pids["webos"]["server"] = service.process.pid
+        pids["webos"]["server"] = pids["retries"]["server"] = service.process.pid
         for variant in VARIANTS:
             if ctx.nats_pid:
                 pids[variant]["nats"] = ctx.nats_pid
@@ -349,6 +354,13 @@ async def run_rpc(ctx: BenchContext, args: argparse.Namespace) -> list[Figure]:
             raw["p99_ms"],
             "ms",
             higher_is_better=False,
+        ),
+        Figure.compare(
+            "rpc_calls_per_s_sequential_3_retries_configured_vs_none",
+            summary["retries"]["sequential_calls_per_s"],
+            webos["sequential_calls_per_s"],
+            "calls/s",
+            higher_is_better=True,
         ),
     ]
 

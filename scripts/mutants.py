@@ -105,6 +105,20 @@ MUTANTS: list[Mutant] = [
         ("tests/console/test_dead_letters_view.py",),
     ),
     Mutant(
+        "console-services-unguarded",
+        "kernel/console/_services.py",
+        '@get("/services/table", include_in_schema=False, opt=READ)',
+        '@get("/services/table", include_in_schema=False)',
+        ("tests/console/test_services_view.py::test_the_view_needs_system_read",),
+    ),
+    Mutant(
+        "heartbeat-callees-unbounded",
+        "kernel/nodes/_info.py",
+        "calls: list[CallStats] = Field(default_factory=list, max_length=MAX_CALLEES)",
+        "calls: list[CallStats] = Field(default_factory=list)",
+        ("tests/security/test_nodes.py::test_a_heartbeat_names_at_most_64_called_services",),
+    ),
+    Mutant(
         "dead-letter-any-subject",
         "kernel/bus/_dlq.py",
         "if doubt := await filters.doubt(consumer, subject):",
@@ -646,6 +660,16 @@ MUTANTS: list[Mutant] = [
         ("tests/security/test_inboxes.py",),
     ),
     Mutant(
+        "instance-subjects-not-fenced",
+        "kernel/deploy/_fences.py",
+        'subjects += [f"{SERVICE_PREFIX}.{name}.*", f"{SERVICE_PREFIX}.{name}.*.*"]',
+        'subjects += [f"{SERVICE_PREFIX}.{name}.*"]',
+        (
+            "tests/deploy/test_nats_config.py"
+            "::test_a_wildcard_handler_keeps_its_own_kernel_subjects_and_no_others",
+        ),
+    ),
+    Mutant(
         "wildcard-without-deny-list",
         "kernel/deploy/_fences.py",
         "    return unique([*own, *facts.handlers]), unique(deny)",
@@ -904,6 +928,110 @@ MUTANTS: list[Mutant] = [
         (
             "tests/cli/test_nats_down.py"
             "::test_a_command_fails_with_one_line_when_nats_is_down[events emit]",
+        ),
+    ),
+    Mutant(
+        "non-idempotent-call-retried",
+        "kernel/registry/_policy.py",
+        "return self.retries if self.idempotent else 0",
+        "return self.retries",
+        (
+            "tests/distribution/test_failing_well.py"
+            "::test_a_method_not_marked_idempotent_is_sent_once",
+        ),
+    ),
+    Mutant(
+        "bulkhead-not-taken",
+        "kernel/registry/_remote.py",
+        "            await slots.acquire()  # free: returns without suspending\n",
+        "            pass\n",
+        (
+            "tests/distribution/test_failing_well.py"
+            "::test_a_hundred_calls_never_put_more_than_concurrency_in_flight",
+        ),
+    ),
+    Mutant(
+        "remote-exception-opens-the-circuit",
+        "kernel/registry/_remote.py",
+        "            guard.errors += 1\n            breaker.record(False)\n",
+        "            guard.errors += 1\n            breaker.record(True)\n",
+        ("tests/distribution/test_failing_well.py::test_remote_exceptions_never_open_the_circuit",),
+    ),
+    Mutant(
+        "breaker-never-opens-at-the-ratio",
+        "kernel/registry/_guard.py",
+        "and self._failures >= policy.failure_ratio * self._calls",
+        "and self._failures > policy.failure_ratio * self._calls",
+        ("tests/registry/test_policies.py",),
+    ),
+    Mutant(
+        "services-call-unguarded",
+        "kernel/gateway/_calls.py",
+        "    guards=[requires(CALL_PERMISSION)],",
+        "    guards=[],",
+        ("tests/registry/test_calls.py::test_gateway_calls_as_the_caller_with_services_call",),
+    ),
+    Mutant(
+        "service-name-wildcard",
+        "kernel/registry/_calls.py",
+        "        if not NAME.fullmatch(name):",
+        "        if not name:",
+        ("tests/registry/test_calls.py::test_gateway_calls_as_the_caller_with_services_call",),
+    ),
+    Mutant(
+        "service-arguments-unvalidated",
+        "kernel/registry/_arguments.py",
+        "            arguments[name] = adapter.validate_python(value)",
+        "            arguments[name] = value",
+        ("tests/registry/test_calls.py::test_call_by_name_validates_on_the_serving_side",),
+    ),
+    Mutant(
+        "deadline-late-call-sent",
+        "kernel/propagation.py",
+        "    if left <= 0:\n        raise DeadlineExceeded(",
+        "    if left < 0:\n        raise DeadlineExceeded(",
+        (
+            "tests/distribution/test_deadlines.py"
+            "::test_a_call_made_after_the_deadline_fails_at_once_without_being_sent",
+        ),
+    ),
+    Mutant(
+        "deadline-not-sent-with-calls",
+        "kernel/propagation.py",
+        "    timeout = min(timeout, left)\n    headers[HEADER_DEADLINE] = str(",
+        "    timeout = min(timeout, left)\n    str(",
+        (
+            "tests/distribution/test_deadlines.py"
+            "::test_a_deadline_reaches_the_second_hop_and_ends_its_work",
+        ),
+    ),
+    Mutant(
+        "deadline-served-call-runs-on",
+        "kernel/registry/_serve.py",
+        "        bound = asyncio.timeout(time_left())",
+        "        bound = asyncio.timeout(None)",
+        (
+            "tests/distribution/test_deadlines.py"
+            "::test_a_deadline_reaches_the_second_hop_and_ends_its_work",
+        ),
+    ),
+    Mutant(
+        "deadline-forwarded-route-runs-on",
+        "kernel/gateway/_deadline.py",
+        "    bound = asyncio.timeout(None if forwarded is None else",
+        "    bound = asyncio.timeout(None if True else",
+        (
+            "tests/distribution/test_deadlines.py"
+            "::test_a_forwarded_route_is_cancelled_at_the_gateways_deadline",
+        ),
+    ),
+    Mutant(
+        "deadline-on-events",
+        "kernel/propagation.py",
+        "        return self._propagators if awaited else self._oneway",
+        "        return self._propagators",
+        (
+            "tests/test_propagation.py::test_the_deadline_goes_with_calls_never_with_events_or_tasks",
         ),
     ),
 ]

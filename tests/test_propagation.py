@@ -4,10 +4,15 @@ tasks alike, and is restored around the work that receives it."""
 from __future__ import annotations
 
 import asyncio
+import time
 from contextvars import ContextVar
 from pathlib import Path
 
-from kernel.propagation import ContextValue, Propagation
+import pytest
+
+from kernel.context import current_deadline, time_left
+from kernel.errors import DeadlineExceeded
+from kernel.propagation import HEADER_DEADLINE, ContextValue, Propagation, call_deadline
 from kernel.testing import KernelHarness, write_module
 
 
@@ -85,3 +90,50 @@ async def test_a_header_added_once_travels_with_events_and_tasks(
     assert sorted(seen, key=str) == sorted(
         [("event", "acme"), ("task", "acme"), ("event", None)], key=str
     )
+
+
+def test_the_deadline_goes_with_calls_never_with_events_or_tasks() -> None:
+    propagation = Propagation.default()
+    token = current_deadline.set(time.monotonic() + 2.0)
+    try:
+        oneway = propagation.inject({})
+        awaited = propagation.inject({}, awaited=True)
+    finally:
+        current_deadline.reset(token)
+
+    assert HEADER_DEADLINE not in oneway
+    assert 0 < int(awaited[HEADER_DEADLINE]) <= 2000
+    # An event that carries one anyway (a client outside the kernel) sets no deadline.
+    undo = propagation.extract({HEADER_DEADLINE: "5"})
+    assert time_left() is None
+    undo()
+    undo = propagation.extract({HEADER_DEADLINE: "5000"}, awaited=True)
+    left = time_left()
+    undo()
+    assert left is not None and 0 < left <= 5.0
+    assert time_left() is None
+
+
+def test_a_call_with_no_time_left_is_refused_and_the_shorter_wait_is_sent() -> None:
+    headers: dict[str, str] = {}
+    assert call_deadline(3.0, headers, "x.y()") == 3.0
+    assert headers == {}  # no deadline in force: the callee is told none
+    token = current_deadline.set(time.monotonic() + 1.0)
+    try:
+        assert call_deadline(3.0, headers, "x.y()") <= 1.0
+        assert int(headers[HEADER_DEADLINE]) <= 1000
+        current_deadline.set(time.monotonic() - 0.1)
+        with pytest.raises(DeadlineExceeded, match=r"x\.y\(\) was not sent"):
+            call_deadline(3.0, {}, "x.y()")
+    finally:
+        current_deadline.reset(token)
+
+
+def test_a_malformed_deadline_header_is_ignored_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    undo = Propagation.default().extract({HEADER_DEADLINE: "soon"}, awaited=True)
+    undo()
+
+    assert time_left() is None
+    assert "ignored a webos-deadline header" in caplog.text

@@ -21,6 +21,7 @@ from kernel.cli._options import (
     waiting,
 )
 from kernel.cli._ps import ps
+from kernel.cli._services import call, services
 from kernel.cli._tasks import scheduler, worker
 from kernel.errors import WebOSError
 
@@ -180,6 +181,8 @@ def events_emit(subject: str, payload: str, wait: bool) -> None:
 
 main.add_command(dlq)
 main.add_command(ps)
+main.add_command(call)
+main.add_command(services)
 main.add_command(nats_config)
 main.add_command(init)
 main.add_command(worker)

@@ -23,6 +23,7 @@ from kernel.config import CoreSettings, Environment
 from kernel.console._catalog import CatalogSubsystem, ui_handlers
 from kernel.console._contrib import declared_contributions
 from kernel.console._pages import page_handlers
+from kernel.console._services import services_handlers
 from kernel.console._session import (
     OPEN,
     SignInRequired,
@@ -100,6 +101,7 @@ def console_router() -> Router:
             *session_handlers,
             *page_handlers,
             *view_handlers,
+            *services_handlers,
             *task_handlers,
             *storage_handlers,
             static,

@@ -1,4 +1,4 @@
-"""System views: nodes, services, the live event stream and the dead letters."""
+"""System views: nodes, the live event stream and the dead letters (services: ``_services.py``)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def _problem(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
-# -- nodes and services -------------------------------------------------------------------------
+# -- nodes -------------------------------------------------------------------------------
 
 
 @get("/nodes", include_in_schema=False, opt=READ)
@@ -65,32 +65,6 @@ async def nodes_table(node_table: NamedDependency[NodeTable]) -> Response[str]:
     except Exception as problem:
         nodes, error = [], _problem(problem)
     return html(render("nodes_table.html", nodes=nodes, error=error, now=time.time()))
-
-
-@get("/services", include_in_schema=False, opt=READ)
-async def services_page(
-    request: Request[Any, Any, Any],
-    catalog: Catalogue,
-    node_table: NamedDependency[NodeTable],
-    principal: CurrentPrincipal,
-) -> Response[str]:
-    rows: list[dict[str, str]] = []
-    for node in node_table.nodes():
-        for module in node.modules:
-            rows.extend(
-                {"service": name, "module": module.name, "node": node.node_id, "role": node.role}
-                for name in module.services
-            )
-    rows.sort(key=lambda row: (row["service"], row["node"]))
-    return page(
-        request,
-        catalog,
-        principal,
-        "services.html",
-        title="Services",
-        active="services",
-        rows=rows,
-    )
 
 
 # -- events -------------------------------------------------------------------------------------
@@ -286,7 +260,6 @@ async def dlq_replay_all(
 view_handlers = [
     nodes_page,
     nodes_table,
-    services_page,
     events_page,
     events_stream,
     dlq_page,

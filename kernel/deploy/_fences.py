@@ -99,7 +99,9 @@ def _private(facts: ModuleFacts) -> list[str]:
     if facts.services:
         service = f"webos-{facts.name}"
         subjects += [f"$SRV.*.{service}", f"$SRV.*.{service}.*"]
-        subjects += [f"{SERVICE_PREFIX}.{name}.*" for name in facts.services]
+        for name in facts.services:
+            # Its methods in the queue group, and each instance's own (shard-keyed calls).
+            subjects += [f"{SERVICE_PREFIX}.{name}.*", f"{SERVICE_PREFIX}.{name}.*.*"]
     return subjects
 
 

@@ -32,6 +32,7 @@ from kernel.deploy._fences import (
 )
 from kernel.deploy._inspect import ModuleFacts
 from kernel.nodes import DISCOVER
+from kernel.registry import CIRCUIT_PREFIX
 from kernel.registry import SUBJECT_PREFIX as SERVICE_PREFIX
 
 INBOXES = "_INBOX.>"  # clients without a private prefix (nats-box, other NATS tools)
@@ -121,6 +122,7 @@ def module_permissions(
         *node_subjects(facts.name),
         DISCOVER,
         f"{SERVICE_PREFIX}.>",  # calls to services wherever they run (registry proxies)
+        f"{CIRCUIT_PREFIX}.>",  # its proxies' breaker changes (informational, never obeyed)
         *task_publish(facts.name, facts.sends_tasks_to),
         *KEPT_SUBJECTS,
     ]

@@ -36,6 +36,7 @@ from kernel.auth import CREDENTIAL_HEADERS, without_cookies
 from kernel.bus import Bus
 from kernel.config import CoreSettings
 from kernel.contracts import Host, Instances
+from kernel.errors import DeadlineExceeded
 from kernel.forwarding._client_relay import CLIENT_GONE, Relay
 from kernel.forwarding._settings import ForwardingSettings
 from kernel.forwarding._websockets import refuse_websocket
@@ -50,7 +51,7 @@ from kernel.forwarding._wire import (
 )
 from kernel.modules import ModuleSet, RouterConvention, module_router
 from kernel.problems import send_problem
-from kernel.propagation import Propagation
+from kernel.propagation import Propagation, call_deadline
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, child_span, fail
 from kernel.transport import PayloadTooLarge, check_size, request_unless_gone
@@ -175,15 +176,22 @@ class Forwarder:
         if scope["query_string"]:
             target += b"?" + scope["query_string"]
         whole = not more and size <= limit
-        payload = self._request(scope, target, body if whole else b"", whole)
+        # Inside the forwarding span: the trace names it; the identity is the caller's, as the
+        # authentication middleware set it; the deadline is the request's (or this wait's).
+        context: dict[str, str] = {}
+        self.propagation.inject(context, awaited=True)
+        try:
+            timeout = call_deadline(self.timeout, context, f"forwarding to {self.module!r}")
+        except DeadlineExceeded as error:
+            return await send_problem(send, 504, str(error), scope["path"])
+        payload = self._request(scope, target, body if whole else b"", whole, context)
         if whole and len(payload) > nats.max_payload:  # headers beyond the headroom
             whole = False
-            payload = self._request(scope, target, b"", whole)
+            payload = self._request(scope, target, b"", whole, context)
         try:
             check_size(nats, self.subject, payload, None)
         except PayloadTooLarge as error:  # the request line and headers alone
             return await send_problem(send, 413, str(error), scope["path"])
-        timeout = self.timeout
         try:
             gone = self.instances.module_gone(self.module) if self.instances else None
             reply = await request_unless_gone(
@@ -211,11 +219,10 @@ class Forwarder:
         relay = Relay(nats, answer.inbox, receive, send, chunk_size(nats.max_payload), self.module)
         return await relay.run(None if whole else (body, more), instance=scope["path"])
 
-    def _request(self, scope: HTTPScope, target: bytes, body: bytes, whole: bool) -> bytes:
-        # Inside the forwarding span: the trace names it; the identity is the caller's, as the
-        # authentication middleware set it. Client headers of the same names are dropped.
-        context: dict[str, str] = {}
-        self.propagation.inject(context)
+    def _request(
+        self, scope: HTTPScope, target: bytes, body: bytes, whole: bool, context: dict[str, str]
+    ) -> bytes:
+        # Client headers of the context's names are dropped: only the kernel sets them.
         dropped = self.never_forwarded | self.propagation.header_bytes
         return encode_request(
             scope["method"],

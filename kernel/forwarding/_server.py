@@ -3,8 +3,9 @@ running them through its own Litestar app in-process (no socket, no port).
 
 Each request runs in a task of its own, so a slow route or a long stream (downloads, server-sent
 events) never holds up the others (``_server_exchange.py``). Before the app sees a request, the
-propagation seam restores the context the gateway sent (trace, the caller's signed identity):
-the module's guards judge the principal the gateway authenticated.
+propagation seam restores the context the gateway sent (trace, the caller's signed identity, its
+deadline): the module's guards judge the principal the gateway authenticated, and its service
+calls wait no longer than the gateway does.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ class ForwardingServer:
         )
         self._exchanges.add(exchange)
         # Who the gateway says the request is from (and its trace): restored for the app.
-        undo = self._propagation.extract(header_text(request.headers, owned))
+        undo = self._propagation.extract(header_text(request.headers, owned), awaited=True)
         try:
             assert self.app is not None
             await exchange.run(self.app)

@@ -21,8 +21,10 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from kernel.auth import FORWARDED, page_headers
 from kernel.context import current_traceparent
-from kernel.contracts import ConfiguresApp
+from kernel.contracts import ConfiguresApp, Instances
 from kernel.errors import ModuleError, WebOSError
+from kernel.gateway._calls import calls_router
+from kernel.gateway._deadline import REQUEST_TIMEOUT_HEADER, run_until_deadline
 from kernel.gateway._docs import DOCS_POLICY, SCHEMA_PATH, docs_assets, openapi_config
 from kernel.gateway._favicon import favicon_handlers
 from kernel.gateway._problems import exception_handlers
@@ -35,21 +37,26 @@ from kernel.runtime import Kernel
 
 def _request_context(kernel: Kernel) -> Any:
     """One app-wide layer (each is paid by every request of every route) that carries an incoming
-    W3C traceparent into the events a request emits, and names a request that stopping cut off:
-    uvicorn cancels what still runs at the bound, and the kernel lists it in its account (a module
-    process's forwarding server names those it cuts off)."""
+    W3C traceparent into the events a request emits, names a request that stopping cut off
+    (uvicorn cancels what still runs at the bound, and the kernel lists it in its account; a
+    module process's forwarding server names those it cuts off), and runs the request under its
+    deadline (``_deadline.py``)."""
+    cap = kernel.settings.request_timeout
 
     def wrap(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != "http":
                 await app(scope, receive, send)
                 return
-            traceparent = next(
-                (v.decode("latin-1") for k, v in scope["headers"] if k == b"traceparent"), None
-            )
+            traceparent = asked = None
+            for key, value in scope["headers"]:
+                if key == b"traceparent":
+                    traceparent = value.decode("latin-1")
+                elif key == REQUEST_TIMEOUT_HEADER:
+                    asked = value
             token = current_traceparent.set(traceparent)
             try:
-                await app(scope, receive, send)
+                await run_until_deadline(app, scope, receive, send, asked=asked, cap=cap)
             except asyncio.CancelledError:
                 if kernel.stopping and not scope.get(FORWARDED):
                     kernel.cut_off(f"HTTP {scope.get('method', '')} {scope['path']}")
@@ -87,6 +94,7 @@ def base_config(kernel: Kernel, *, manage_kernel: bool = True) -> AppConfig:
             *probe_handlers,
             *favicon_handlers,
             system_router,
+            calls_router,
             *routers,
             docs_assets(),
         ],
@@ -95,7 +103,13 @@ def base_config(kernel: Kernel, *, manage_kernel: bool = True) -> AppConfig:
             "modules": _provide(kernel.describe_modules),
             "bus": _provide(kernel.bus),
             "registry": _provide(kernel.registry),
+            # Looked up per call: the node table's subsystem may be absent (an embedded kernel).
+            "instances": Provide(
+                lambda: kernel.find(Instances),  # type: ignore[type-abstract]
+                sync_to_thread=False,
+            ),
             "module_set": _provide(kernel.loaded),
+            "request_timeout": _provide(kernel.settings.request_timeout),
         },
         exception_handlers=dict(exception_handlers),
         middleware=[_request_context(kernel), page_headers(SCHEMA_PATH, DOCS_POLICY)],

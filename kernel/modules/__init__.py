@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from kernel.modules._http import ThisModule, module_router
     from kernel.modules._manifest import MANIFEST_NAME, Manifest, check_module_name, read_manifest
     from kernel.modules._ordering import start_order
+    from kernel.modules._service_options import BreakerOptions, MethodOptions, ServiceOptions
     from kernel.modules._settings import ModulesSettings
     from kernel.modules._streams import ModuleStream
 
@@ -44,11 +45,13 @@ __all__ = [
     "CONVENTION_FILES",
     "ENTRY_POINT_GROUP",
     "MANIFEST_NAME",
+    "BreakerOptions",
     "Discovery",
     "Emit",
     "HooksConvention",
     "LoadedModule",
     "Manifest",
+    "MethodOptions",
     "ModuleContext",
     "ModuleConvention",
     "ModuleHookSpecs",
@@ -59,6 +62,7 @@ __all__ = [
     "ModuleStream",
     "ModulesSettings",
     "RouterConvention",
+    "ServiceOptions",
     "SettingsConvention",
     "ThisModule",
     "check_module_folder",

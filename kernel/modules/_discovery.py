@@ -70,7 +70,7 @@ def _from_folder(folder: Path) -> ModuleSpec:
             modules=(name,),
         )
     check_module_folder(folder)
-    return ModuleSpec(name, name, manifest, "path", folder, _convention_files(folder))
+    return _checked(ModuleSpec(name, name, manifest, "path", folder, _convention_files(folder)))
 
 
 def _from_entry_point(entry: metadata.EntryPoint) -> ModuleSpec:
@@ -86,7 +86,21 @@ def _from_entry_point(entry: metadata.EntryPoint) -> ModuleSpec:
         ) from None
     manifest = read_manifest(text, default_name=name, where=f"{package}/{MANIFEST_NAME}")
     folder = Path(str(resources.files(package)))
-    return ModuleSpec(name, package, manifest, "entry point", folder, _convention_files(folder))
+    files = _convention_files(folder)
+    return _checked(ModuleSpec(name, package, manifest, "entry point", folder, files))
+
+
+def _checked(spec: ModuleSpec) -> ModuleSpec:
+    """Refuse ``[services.NAME]`` tables in a module without ``services.py``: they would tune
+    nothing. (A name its ``services.py`` does not declare is refused when it is read.)"""
+    if spec.manifest.services and "services" not in spec.files:
+        tables = ", ".join(f"[services.{name}]" for name in sorted(spec.manifest.services))
+        raise ModuleError(
+            f"module {spec.name!r}: {MANIFEST_NAME} has {tables}, but the module has no "
+            "services.py, so it declares no service for them to tune",
+            modules=(spec.name,),
+        )
+    return spec
 
 
 def discover(modules_path: Path, *, include_entry_points: bool = True) -> Discovery:

@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from kernel.errors import ModuleError
+from kernel.modules._service_options import ServiceOptions
 from kernel.modules._streams import ModuleStream, check_streams
 from kernel.transport import InvalidSubject, normalize_subject
 
@@ -54,6 +55,11 @@ class Manifest(BaseModel):
         default_factory=dict,
         description="JetStream streams of the module's own state, created by the gateway "
         "(``[streams.NAME]``, see _streams.py).",
+    )
+    services: dict[str, ServiceOptions] = Field(
+        default_factory=dict,
+        description="How callers treat this module's services: timeout, retries, breaker, "
+        "concurrency (``[services.NAME]``, see _service_options.py).",
     )
 
     @field_validator("name")

@@ -14,6 +14,7 @@ import os
 import socket
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -53,6 +54,29 @@ class ModuleInfo(BaseModel):
     subscriptions: list[str] = Field(default_factory=list)
 
 
+#: At most this many callee services in one heartbeat: the sender chooses the list, so a bound
+#: keeps a heartbeat small whatever a process calls (an entry is ~250 bytes of JSON).
+MAX_CALLEES = 64
+
+
+class CallStats(BaseModel):
+    """What this process saw calling one remote service (``kernel.registry.call_stats()``):
+    counters since the process started, so a reader takes rates from two heartbeats."""
+
+    service: str = Field(max_length=200)
+    breaker: str = Field(max_length=20)
+    in_flight: int = 0
+    concurrency: int = 0
+    calls: int = 0
+    transport_failures: int = 0
+    remote_errors: int = 0
+    rejected: int = 0
+    retries: int = 0
+    fallbacks: int = 0
+    latency_p50: float | None = None
+    latency_p99: float | None = None
+
+
 class NodeInfo(BaseModel):
     node_id: str
     role: str
@@ -61,6 +85,8 @@ class NodeInfo(BaseModel):
     started_at: float
     heartbeat_interval: float
     modules: list[ModuleInfo] = Field(default_factory=list)
+    #: The remote services this process calls, as a caller sees them (breaker, in flight, ...).
+    calls: list[CallStats] = Field(default_factory=list, max_length=MAX_CALLEES)
     last_seen: float = 0.0
 
     def module_names(self) -> set[str]:
@@ -86,6 +112,7 @@ def describe_node(
     *,
     started_at: float,
     heartbeat_interval: float,
+    calls: Iterable[dict[str, Any]] = (),
 ) -> NodeInfo:
     return NodeInfo(
         node_id=node_id,
@@ -104,5 +131,6 @@ def describe_node(
             )
             for module in modules
         ],
+        calls=[CallStats.model_validate(stats) for stats in list(calls)[:MAX_CALLEES]],
         last_seen=time.time(),
     )

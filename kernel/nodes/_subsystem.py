@@ -26,6 +26,7 @@ from kernel.nodes._info import (
 )
 from kernel.nodes._settings import NodesSettings
 from kernel.nodes._table import NodeTable
+from kernel.registry import Registry
 
 if TYPE_CHECKING:
     from litestar.config.app import AppConfig
@@ -83,6 +84,20 @@ class NodesSubsystem:
             return None
         return self.table.module_gone(module)
 
+    def node_gone(self, node_id: str) -> asyncio.Future[None] | None:
+        """``kernel.contracts.Instances``: done once ``node_id`` leaves the table."""
+        settled = self._settled_at
+        if settled is None or time.monotonic() < settled:
+            return None
+        return self.table.node_gone(node_id)
+
+    def nodes_running(self, module: str) -> list[str] | None:
+        """``kernel.contracts.Instances``: the live nodes where ``module`` has started."""
+        settled = self._settled_at
+        if settled is None or time.monotonic() < settled:
+            return None
+        return sorted(node.node_id for node in self.table.nodes_with_module(module))
+
     async def announce(self) -> None:
         """Publish this node's heartbeat now (also done every heartbeat interval)."""
         host, bus = self._host, self._bus
@@ -94,9 +109,18 @@ class NodesSubsystem:
             host.get(ModuleSet).running.values(),
             started_at=self._started_at,
             heartbeat_interval=self._interval,
+            calls=self._calls(host),
         )
         subject = scoped(HEARTBEAT, self._scope(host))
         await bus.nats.publish(subject, info.model_dump_json().encode())
+
+    @staticmethod
+    def _calls(host: Host) -> list[dict[str, Any]]:
+        """The services this process has called (a proxy built but never used is not news)."""
+        registry = host.find(Registry)
+        if registry is None:
+            return []
+        return [stats for stats in registry.call_stats() if stats["calls"] or stats["rejected"]]
 
     @staticmethod
     def _scope(host: Host) -> str | None:

@@ -38,6 +38,8 @@ class NodeTable:
         self, *, emit: Emit | None = None, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self._nodes: dict[str, NodeInfo] = {}
+        # Each node's heartbeat before its latest: rates (calls/s) are counter differences.
+        self._previous: dict[str, NodeInfo] = {}
         self._scopes: dict[str, str | None] = {}
         self._seen_at: dict[str, float] = {}
         self._refused: set[str] = set()
@@ -46,6 +48,8 @@ class NodeTable:
         self._changed = asyncio.Event()
         # Per module: done when its last live node is dropped (callers waiting on it give up).
         self._gone: dict[str, asyncio.Future[None]] = {}
+        # Per node: done when it is dropped (a call to its own subject gives up).
+        self._node_gone: dict[str, asyncio.Future[None]] = {}
 
     async def saw(self, info: NodeInfo, scope: str | None = None) -> bool:
         """Record a heartbeat that came under ``scope``; False (and logged) if refused."""
@@ -57,6 +61,8 @@ class NodeTable:
             self._refuse(info.node_id, scope, reason)
             return False
         is_new = info.node_id not in self._nodes
+        if not is_new:
+            self._previous[info.node_id] = self._nodes[info.node_id]
         self._nodes[info.node_id] = info
         self._scopes[info.node_id] = scope
         self._seen_at[info.node_id] = self._clock()
@@ -94,6 +100,7 @@ class NodeTable:
             log.warning("ignored the word of %s that node %s left", _describe(scope), node_id)
             return
         info = self._nodes.pop(node_id)
+        self._previous.pop(node_id, None)
         self._scopes.pop(node_id, None)
         self._seen_at.pop(node_id, None)
         if clean:
@@ -101,6 +108,8 @@ class NodeTable:
         else:
             log.warning("node down: %s (%s): %s", node_id, info.role, reason)
         self._notify()
+        if node_id in self._node_gone:
+            self._node_gone.pop(node_id).set_result(None)
         for module in info.module_names():
             if not self._runs(module) and module in self._gone:
                 self._gone.pop(module).set_result(None)
@@ -119,6 +128,10 @@ class NodeTable:
             self._nodes.values(), key=lambda node: (node.role != Role.GATEWAY, node.node_id)
         )
 
+    def previous(self, node_id: str) -> NodeInfo | None:
+        """The heartbeat ``node_id`` sent before its latest one (None after its first)."""
+        return self._previous.get(node_id)
+
     def nodes_with_module(self, name: str) -> list[NodeInfo]:
         """Live nodes where module ``name`` has started (not one still starting, or failed)."""
         return [
@@ -135,6 +148,17 @@ class NodeTable:
             gone = asyncio.get_running_loop().create_future()
             if self._runs(module):
                 self._gone[module] = gone
+            else:
+                gone.set_result(None)
+        return gone
+
+    def node_gone(self, node_id: str) -> asyncio.Future[None]:
+        """Done once ``node_id`` is dropped from the table; already done if it is not listed."""
+        gone = self._node_gone.get(node_id)
+        if gone is None:
+            gone = asyncio.get_running_loop().create_future()
+            if node_id in self._nodes:
+                self._node_gone[node_id] = gone
             else:
                 gone.set_result(None)
         return gone

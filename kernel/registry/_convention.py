@@ -6,7 +6,8 @@ import inspect
 from types import ModuleType
 
 from kernel.contracts import Host
-from kernel.modules import LoadedModule, defined_here
+from kernel.errors import ModuleError
+from kernel.modules import LoadedModule, ModuleSpec, defined_here
 from kernel.registry._registry import Registry, declared_service
 
 
@@ -25,3 +26,17 @@ class ServicesConvention:
                 declaration.name, instance, module=module.name, provides=declaration.provides
             )
             module.services.append(declaration.name)
+        refuse_unknown_tables(module.spec, module.services)
+
+
+def refuse_unknown_tables(spec: ModuleSpec, declared: list[str]) -> None:
+    """A ``[services.NAME]`` table for a service the module does not declare would tune nothing
+    (a typo, or a service renamed): refused, naming what the module declares."""
+    unknown = sorted(set(spec.manifest.services) - set(declared))
+    if unknown:
+        tables = ", ".join(f"[services.{name}]" for name in unknown)
+        raise ModuleError(
+            f"module {spec.name!r}: module.toml has {tables}, but its services.py declares "
+            f"no such service. Declared: {', '.join(sorted(declared)) or 'none'}",
+            modules=(spec.name,),
+        )

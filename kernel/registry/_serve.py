@@ -2,7 +2,10 @@
 
 Each module gets one micro service ``webos-<module>``, so ``$SRV.PING``/``$SRV.INFO``/
 ``$SRV.STATS`` and standard NATS tooling list, ping and count it; replicas share the load
-through the queue group ``webos.svc.<service>``.
+through the queue group ``webos.svc.<service>``. Each instance also answers on subjects of its
+own, ``webos.svc.<service>.<method>.@<node>`` (one subscription per service, no queue group),
+where shard-keyed calls reach it (``_routing.py``). They are not endpoints of the micro
+service, so ``$SRV.INFO`` lists each method once (the registry's metrics count both).
 
 nats-py runs a subscription's callbacks one after another, so each call runs in a task of its
 own (kept in the ``calls`` set the caller owns, to wait for on stop): awaiting the method in the
@@ -13,6 +16,12 @@ Every call gets one answer its caller can read: the result, the error the method
 error saying the result is larger than the server accepts (sending it would make the server
 close this process's connection), or, for a call cut off because the process is stopping, a 503
 ``ServiceUnavailable`` at once rather than a timeout later.
+
+A call runs under its caller's deadline (the ``webos-deadline`` header, see
+:mod:`kernel.propagation`) and is cancelled when it passes: the caller has stopped waiting by
+then, so finishing would only hold this replica and whatever it calls in turn (those calls would
+be refused anyway, having no time left). Its answer is a 504 ``DeadlineExceeded`` nobody reads
+but the log and the trace.
 """
 
 from __future__ import annotations
@@ -27,8 +36,18 @@ from nats.micro import add_service
 from nats.micro.request import Request
 from nats.micro.service import Service
 
+from kernel.context import time_left
 from kernel.propagation import Propagation
-from kernel.registry._remote import STOPPED_CODE, MethodContract, method_contracts, method_subject
+from kernel.registry._arguments import (
+    BAD_ARGUMENTS_CODE,
+    BAD_ARGUMENTS_TYPE,
+    InvalidServiceArguments,
+    read_arguments,
+)
+from kernel.registry._catalog import contract_schemas
+from kernel.registry._remote import STOPPED_CODE, MethodContract, method_contracts
+from kernel.registry._routing import instance_subjects
+from kernel.registry._subjects import method_subject
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, fail, received_span
 from kernel.transport import PayloadTooLarge, check_size
@@ -60,7 +79,7 @@ def _handler(
     async def handle(request: Request) -> None:
         started = time.perf_counter()
         # The caller's context (trace, identity, ...) is restored exactly as for an event handler.
-        undo = propagation.extract(request.headers or {})
+        undo = propagation.extract(request.headers or {}, awaited=True)
         try:
             with received_span(
                 f"{service}/{contract.name}", SpanKind.SERVER, span_attributes
@@ -78,11 +97,24 @@ def _handler(
         meters.remote_duration.record(time.perf_counter() - started, labels)
 
     async def answer(request: Request) -> bool:
+        bound = asyncio.timeout(time_left())
         try:
-            raw = json.loads(request.data or b"{}").get("args", {})
-            result = await method(**contract.load_args(raw))
+            arguments = read_arguments(contract, request.data)
+        except InvalidServiceArguments as error:
+            log.info("remote call %s.%s refused: %s", service, contract.name, error)
+            await respond_error(request, BAD_ARGUMENTS_CODE, BAD_ARGUMENTS_TYPE, str(error))
+            return False
+        try:
+            async with bound:
+                result = await method(**arguments)
             body = json.dumps({"result": contract.result.dump_python(result, mode="json")}).encode()
         except Exception as error:
+            if bound.expired():
+                log.info("%s cancelled: its caller's deadline passed", what)
+                await respond_error(
+                    request, "504", "DeadlineExceeded", f"{what}: its caller's deadline passed"
+                )
+                return False
             log.info(
                 "remote call %s.%s raised %s: %s",
                 service,
@@ -127,6 +159,22 @@ def _handler(
     return dispatch
 
 
+class Served:
+    """What one module's services subscribed: its micro service and its instance's subjects."""
+
+    def __init__(self, micro: Service, instance: list[Any]) -> None:
+        self.micro = micro
+        self.instance = instance
+
+    async def stop(self) -> None:
+        """Take no new calls (those in progress go on: the caller waits for them)."""
+        try:
+            for subscription in self.instance:
+                await subscription.unsubscribe()
+        finally:
+            await self.micro.stop()
+
+
 async def serve_module_services(
     nats: Any,
     module: str,
@@ -136,9 +184,10 @@ async def serve_module_services(
     strict: bool,
     calls: set[asyncio.Task[None]],
     propagation: Propagation,
-) -> Service | None:
-    """Expose ``services`` (name -> instance) of ``module``; None when it has none. Calls in
-    progress are in ``calls``."""
+    node_id: str,
+) -> Served | None:
+    """Expose ``services`` (name -> instance) of ``module``, through the queue group and on
+    ``node_id``'s own subjects; None when it has none. Calls in progress are in ``calls``."""
     if not services:
         return None
     micro = await add_service(
@@ -148,13 +197,36 @@ async def serve_module_services(
         description=f"services of the WebOS module {module}",
         metadata={"module": module},
     )
-    for name, instance in services.items():
-        for contract in method_contracts(type(instance), strict=strict).values():
+    instance: list[Any] = []
+    for name, service_instance in services.items():
+        handlers = {}
+        for contract in method_contracts(type(service_instance), strict=strict).values():
+            handler = _handler(service_instance, name, contract, propagation, calls, nats)
+            handlers[contract.name] = handler
             await micro.add_endpoint(
                 name=f"{name}-{contract.name}",
                 subject=method_subject(name, contract.name),
                 queue_group=f"webos.svc.{name}",
-                handler=_handler(instance, name, contract, propagation, calls, nats),
-                metadata={"service": name, "method": contract.name},
+                handler=handler,
+                metadata={"service": name, "method": contract.name, **contract_schemas(contract)},
             )
-    return micro
+        subject = instance_subjects(name, node_id)
+        instance.append(await nats.subscribe(subject, cb=_by_method(name, handlers)))
+    return Served(micro, instance)
+
+
+def _by_method(service: str, handlers: dict[str, Any]) -> Any:
+    """The callback of an instance's own subjects: the method is the subject's fourth token."""
+
+    async def route(msg: Any) -> None:
+        method = msg.subject.split(".")[3]
+        request = Request(msg)
+        handler = handlers.get(method)
+        if handler is None:
+            await respond_error(
+                request, "404", "AttributeError", f"service {service!r} has no method {method!r}"
+            )
+            return
+        await handler(request)
+
+    return route

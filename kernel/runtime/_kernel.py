@@ -68,7 +68,12 @@ from kernel.modules import (
     with_frames,
 )
 from kernel.propagation import Propagation
-from kernel.registry import Registry, ServicesConvention, declare_remote_services
+from kernel.registry import (
+    Registry,
+    ServicesConvention,
+    ServicesSettings,
+    declare_remote_services,
+)
 from kernel.registry import registry as default_registry
 from kernel.runtime._stopping import StopClock
 from kernel.transport import (
@@ -214,7 +219,9 @@ class Kernel:
         self.bus.declare_streams(
             {name: spec.manifest.streams for name, spec in loaded.discovery.modules.items()}
         )
-        for spec in loaded.elsewhere.values():
+        # Proxies for every module's services, also those running here: the local object
+        # stands in front of them unless a caller asks for prefer_local=False.
+        for spec in loaded.discovery.modules.values():
             declare_remote_services(
                 self.registry,
                 spec,
@@ -222,7 +229,11 @@ class Kernel:
                 timeout=lambda: self.settings.request_timeout,
                 propagation=self.propagation,
                 instances=lambda: self.find(Instances),  # type: ignore[type-abstract]
+                emit=self.bus.emit,
+                caller=self.node_id,
+                overrides=self.get(ServicesSettings).policies,
             )
+        for spec in loaded.elsewhere.values():
             declare_durable_handlers(self.bus, spec.name, spec.package)
 
     def _refuse_broken_modules(self, settings: ModulesSettings) -> None:

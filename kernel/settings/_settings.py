@@ -27,6 +27,7 @@ from kernel.forwarding import ForwardingSettings
 from kernel.gateway import GatewaySettings
 from kernel.modules import ModulesSettings
 from kernel.nodes import NodesSettings
+from kernel.registry import ServicesSettings
 from kernel.storage import StorageSettings
 from kernel.tasks import TasksSettings
 from kernel.telemetry import TelemetrySettings
@@ -49,6 +50,7 @@ class KernelSettings(CoreSettings):
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     bus: BusSettings = Field(default_factory=BusSettings)
     jetstream: JetStreamSettings = Field(default_factory=JetStreamSettings)
+    service: ServicesSettings = Field(default_factory=ServicesSettings)
 
     # Part fields are named so that no WEBOS_ variable matches them (WEBOS_METRICS is a switch).
     #: Field name -> its part's class, for routing ``name_field`` overrides.
@@ -66,6 +68,7 @@ class KernelSettings(CoreSettings):
         "telemetry": TelemetrySettings,
         "bus": BusSettings,
         "jetstream": JetStreamSettings,
+        "service": ServicesSettings,
     }
 
     @model_validator(mode="before")

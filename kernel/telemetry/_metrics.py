@@ -44,6 +44,11 @@ class Instruments:
             description="Remote service calls, by side (client, server) and outcome.",
         )
         self.remote_duration = histogram("webos.remote.duration", "Time a remote call took.")
+        self.circuit_changes = meter.create_counter(
+            "webos.circuit.changes",
+            unit="{change}",
+            description="Circuit breaker state changes, by target service and new state.",
+        )
         self.forwarded = meter.create_counter(
             "webos.http.forwarded",
             unit="{request}",

@@ -69,6 +69,7 @@ def test_module_rights_come_from_its_manifest() -> None:
     assert "_INBOX_module-greeter.>" in greeter.subscribe  # its own replies, nobody else's
     assert not any(s.startswith("_INBOX.") for s in greeter.subscribe)
     assert "webos.tasks.greeter.>" in greeter.publish and "webos.tasks.>" not in greeter.publish
+    assert "webos.circuit.>" in greeter.publish  # its service proxies' breaker events
     assert not any(s.startswith("$KV.") for s in greeter.publish)  # task status is read only
 
 
@@ -80,6 +81,8 @@ def test_a_wildcard_handler_keeps_its_own_kernel_subjects_and_no_others() -> Non
     assert "_INBOX_gateway.>" in audit.subscribe_deny and "$JS.API.>" in audit.subscribe_deny
     assert "$JS.ACK.>" in audit.subscribe_deny and "$JS.EVENT.ADVISORY.API" in audit.subscribe_deny
     assert not [s for s in audit.subscribe_deny if "audit" in s]  # its HTTP, service, inbox
+    # Another module's services: the queue group and each instance's own (shard-keyed) subjects.
+    assert {"webos.svc.greeter.*", "webos.svc.greeter.*.*"} <= set(audit.subscribe_deny)
 
 
 def _manifests(root: Path, **manifests: str) -> Path:

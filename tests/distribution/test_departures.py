@@ -114,3 +114,19 @@ async def test_a_stopped_module_leaves_the_node_table_at_once(
     left = [r for r in lines if r.getMessage().startswith("node left:")]
     assert [r.levelno for r in left] == [logging.INFO]
     assert not [r.getMessage() for r in lines if "node down" in r.getMessage()]
+
+
+async def test_a_killed_modules_service_called_by_name_is_unavailable_at_once(
+    webos: KernelHarness, modules_path: Path
+) -> None:
+    # What `webos call --as` uses: the gateway asks its node table too, not only NATS.
+    gateway = await _gateway(webos, modules_path)
+    process = await webos.run_module("pinger", modules_path=modules_path)
+    url, admin = "/api/system/services/pinger/ping", gateway.auth_headers(["admin"])
+    assert (await gateway.client.post(url, json={}, headers=admin)).json() == {"result": "pong"}
+
+    process.kill()
+    response = await gateway.client.post(url, json={}, headers=admin, timeout=2 * REQUEST_TIMEOUT)
+
+    assert response.status_code == 503
+    assert "nothing serves pinger.ping" in response.json()["detail"]  # not "did not answer"

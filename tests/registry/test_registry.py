@@ -45,3 +45,21 @@ def test_fresh_registries_share_nothing() -> None:
     one.register("x", 1)
     with pytest.raises(ServiceNotFound):
         two.get("x")
+
+
+def test_prefer_local_false_returns_the_proxy_although_the_service_runs_here() -> None:
+    registry = Registry()
+    impl, proxy = EmailService(), object()
+    registry.register("email_service", impl)
+    registry.declare_remote("email_service", proxy)
+    assert registry.get("email_service") is impl
+    assert registry.get("email_service", prefer_local=False) is proxy
+
+
+def test_prefer_local_false_without_a_proxy_says_why() -> None:
+    registry = Registry()
+    registry.register("email_service", EmailService())
+    with pytest.raises(ServiceNotFound, match="registered in this process, not declared"):
+        registry.get("email_service", prefer_local=False)
+    with pytest.raises(TypeError, match="needs a service name"):
+        registry.get(EmailService, prefer_local=False)

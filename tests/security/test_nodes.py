@@ -9,7 +9,10 @@ import socket
 import time
 import uuid
 
-from kernel.nodes import ModuleInfo, NodeInfo
+import pytest
+from pydantic import ValidationError
+
+from kernel.nodes import ModuleInfo, NodeInfo, describe_node
 from kernel.testing import RunningKernel
 from tests.security.conftest import STANDALONE, Deployment
 from tests.security.hostile import Intruder, intruder
@@ -97,3 +100,14 @@ async def test_a_module_cannot_say_that_another_node_left(deployment: Deployment
     assert leaving not in nodes
     assert vault in nodes and ready.status_code == 200
     assert await deployment.server.refused("module-spy", "Publish", "webos.node.leaving")
+
+
+def test_a_heartbeat_names_at_most_64_called_services() -> None:
+    """The sender chooses how many services it says it called: the list is bounded, so that a
+    hostile process cannot make every table (and the console's Services view) hold a huge one."""
+    called = [{"service": f"s{n:03}", "breaker": "closed", "calls": 1} for n in range(65)]
+    ours = describe_node("n1", "gateway", [], started_at=0.0, heartbeat_interval=2, calls=called)
+    assert [stats.service for stats in ours.calls] == [f"s{n:03}" for n in range(64)]
+
+    with pytest.raises(ValidationError, match="calls"):
+        NodeInfo.model_validate({**ours.model_dump(), "calls": called})

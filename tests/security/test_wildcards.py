@@ -50,6 +50,7 @@ async def test_subscribing_to_another_modules_requests_is_refused(deployment: De
     async with intruder(deployment.server, "module-spy") as spy:
         await spy.listen("webos.http.vault")
         await spy.listen("webos.svc.vault_keeper.*")
+        await spy.listen("webos.svc.vault_keeper.*.*")  # every instance's own subjects
         await spy.listen("$JS.API.>")
         await spy.listen("$JS.EVENT.ADVISORY.API")  # the API audit carries answers
         own = await spy.listen("webos.http.spy")  # its own forwarded requests: allowed
@@ -57,6 +58,7 @@ async def test_subscribing_to_another_modules_requests_is_refused(deployment: De
     server = deployment.server
     assert await server.refused("module-spy", "Subscription", "webos.http.vault")
     assert await server.refused("module-spy", "Subscription", "webos.svc.vault_keeper.*")
+    assert await server.refused("module-spy", "Subscription", "webos.svc.vault_keeper.*.*")
     assert await server.refused("module-spy", "Subscription", "$JS.API.>")
     assert await server.refused("module-spy", "Subscription", "$JS.EVENT.ADVISORY.API")
     assert not [line for line in server.violations("module-spy") if "webos.http.spy" in line]

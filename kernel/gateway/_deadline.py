@@ -1,0 +1,85 @@
+"""The deadline of an HTTP request: how long its client waits for the answer to start.
+
+It is ``WEBOS_REQUEST_TIMEOUT`` from the request's arrival, or less when the client sends
+``Request-Timeout: SECONDS`` (a bigger one is capped at the setting: the client may shorten the
+wait, never lengthen what the gateway spends on it). In a module process, a forwarded request
+also keeps the gateway's deadline, restored by the forwarding server before the app sees it.
+
+The deadline bounds the request's service calls and forwarding (``kernel.propagation``) until
+its answer starts; a streamed answer (server-sent events, a download) then runs on without it,
+for as long as its client reads.
+
+A forwarded request is cancelled at the gateway's deadline if its answer has not started: the
+gateway has answered 503 by then, so finishing would hold the module process for nobody. A route
+running in the gateway itself is not cancelled: its client is still waiting, and a slow answer
+beats none (its calls are refused once the deadline passed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from typing import Any
+
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from kernel.context import current_deadline
+from kernel.problems import send_problem
+
+log = logging.getLogger("webos.gateway")
+
+#: The header a client shortens its deadline with, in seconds.
+REQUEST_TIMEOUT_HEADER = b"request-timeout"
+
+
+def asked_timeout(raw: bytes) -> float | None:
+    """Seconds a ``Request-Timeout`` header asks for, None when it is not a number above 0."""
+    try:
+        seconds = float(raw)
+    except ValueError:
+        return None
+    return seconds if seconds > 0 and math.isfinite(seconds) else None
+
+
+async def run_until_deadline(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, *, asked: bytes | None, cap: float
+) -> None:
+    """Run ``app`` for one HTTP request under its deadline (``asked``: the header's value)."""
+    timeout = cap
+    if asked is not None:
+        seconds = asked_timeout(asked)
+        if seconds is None:
+            detail = (
+                "the Request-Timeout header must be seconds, a number above 0: "
+                f"got {asked.decode('latin-1')!r}"
+            )
+            await send_problem(send, 400, detail, scope["path"])
+            return
+        timeout = min(seconds, cap)
+    deadline = time.monotonic() + timeout
+    forwarded = current_deadline.get()
+    if forwarded is not None:
+        deadline = min(deadline, forwarded)
+    # Only a forwarded request is cut off (see the module's docstring).
+    bound = asyncio.timeout(None if forwarded is None else max(0.0, forwarded - time.monotonic()))
+
+    async def answering(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            current_deadline.set(None)
+            bound.reschedule(None)
+        await send(message)
+
+    token = current_deadline.set(deadline)
+    try:
+        async with bound:
+            await app(scope, receive, answering)
+    except TimeoutError:
+        if not bound.expired():
+            raise
+        what = f"HTTP {scope.get('method', '')} {scope['path']}"
+        log.info("forwarded %s cancelled: the gateway's deadline passed", what)
+        await send_problem(send, 504, f"{what}: the gateway's deadline passed", scope["path"])
+    finally:
+        current_deadline.reset(token)
