@@ -1034,6 +1034,43 @@ MUTANTS: list[Mutant] = [
             "tests/test_propagation.py::test_the_deadline_goes_with_calls_never_with_events_or_tasks",
         ),
     ),
+    Mutant(
+        "keyed-call-resent-after-its-node-left",
+        "kernel/registry/_remote.py",
+        "if node_gone is not None and node_gone.done() and not idempotent:",
+        "if node_gone is not None and node_gone.done() and False:",
+        (
+            "tests/distribution/test_keyed_departures.py"
+            "::test_a_keyed_call_to_a_killed_instance_ends_when_the_table_drops_it",
+        ),
+    ),
+    Mutant(
+        "deadline-cut-wait-held-by-the-breaker",
+        "kernel/registry/_remote.py",
+        "            if timeout < wanted:",
+        "            if False:",
+        (
+            "tests/distribution/test_failing_well_deadlines.py"
+            "::test_a_wait_cut_by_the_deadline_is_not_held_against_the_service",
+        ),
+    ),
+    Mutant(
+        "retry-sleeps-past-the-deadline",
+        "kernel/registry/_remote.py",
+        "                if left is not None and left <= delay:",
+        "                if False:",
+        (
+            "tests/distribution/test_failing_well_deadlines.py"
+            "::test_retries_stop_when_the_deadline_leaves_no_time_for_the_next",
+        ),
+    ),
+    Mutant(
+        "call-by-name-without-the-deadline",
+        "kernel/registry/_calls.py",
+        '    timeout = call_deadline(timeout, headers, f"{service}.{method}()")',
+        "    timeout = timeout",
+        ("tests/registry/test_calls.py::test_a_call_by_name_carries_the_deadline_in_force",),
+    ),
 ]
 
 

@@ -9,6 +9,8 @@ checks ``services.call`` and signs the identity of the key's owner (``kernel/gat
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -20,6 +22,8 @@ from kernel.cli._options import NatsTarget, nats_target, run_or_stop, settings_w
 from kernel.cli._table import table
 from kernel.errors import WebOSError
 
+#: Seconds ``webos call`` collects ``$SRV.INFO`` answers to tell a method nobody offers.
+LISTING_WAIT = 1.0
 #: Seconds an HTTP call through the gateway may take beyond the call's own timeout.
 HTTP_MARGIN = 5.0
 
@@ -46,11 +50,52 @@ async def _call_over_nats(
     try:
         # Trace and correlation id only: no identity, so the callee sees an anonymous caller.
         propagation = Propagation.default()
-        return await call_service(
-            client, service, method, args, timeout=timeout, propagation=propagation
+        called = asyncio.ensure_future(
+            call_service(client, service, method, args, timeout=timeout, propagation=propagation)
         )
+        try:
+            return await _unless_unlisted(client, called, service, method, timeout)
+        finally:
+            await _cancelled(called)
     finally:
         await client.close()
+
+
+async def _cancelled(work: asyncio.Future[Any]) -> None:
+    """Stop ``work`` and wait until it has (so it is done before the connection closes)."""
+    if work.done():
+        return
+    work.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await work
+
+
+async def _unless_unlisted(
+    client: Any, called: asyncio.Future[Any], service: str, method: str, timeout: float
+) -> Any:
+    """The call's result; or, when ``$SRV.INFO`` lists no such method meanwhile, an error at
+    once: a wildcard subscriber (audit's ``@on(">")``) keeps NATS from saying "no responders",
+    and the command has no node table to ask. Read while the call is on its way, so a call that
+    is served costs nothing more."""
+    from kernel.registry import ServiceUnavailable, UnknownServiceMethod, list_services
+
+    listed = asyncio.ensure_future(list_services(client, wait=min(LISTING_WAIT, timeout)))
+    try:
+        await asyncio.wait({called, listed}, return_when=asyncio.FIRST_COMPLETED)
+        if called.done():
+            return called.result()
+        offered = sorted(m.method for m in listed.result() if m.service == service)
+    finally:
+        await _cancelled(listed)
+    if not offered:
+        raise ServiceUnavailable(
+            f"nothing serves {service}.{method}: no process offers service {service!r}"
+        )
+    if method not in offered:
+        raise UnknownServiceMethod(
+            f"service {service!r} has no method {method!r}. Methods: {', '.join(offered)}"
+        )
+    return await called
 
 
 def _call_through_gateway(

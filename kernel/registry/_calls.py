@@ -124,7 +124,7 @@ async def call_service(
         ) from None
     except (NatsTimeout, TimeoutError):
         raise ServiceUnavailable(
-            f"service {service!r} did not answer {method}() within {timeout}s"
+            f"service {service!r} did not answer {method}() within {timeout:.3g}s"
         ) from None
     answer = json.loads(reply.data)
     error = answer.get("error") if isinstance(answer, dict) else None

@@ -398,11 +398,14 @@ class RemoteServiceProxy:
                 # The keyed instance vanished before the table noticed (nobody received the
                 # call), or left while an idempotent call waited: any instance may take it.
                 subject = method_subject(self._name, contract.name)
+                # What is left of the wait, the deadline's header rewritten to match.
+                left = max(timeout - (time.monotonic() - sent), 0.001)
+                left = call_deadline(left, headers, f"{self._name}.{contract.name}()")
                 reply = await request_unless_gone(
                     connection,
                     subject,
                     body,
-                    timeout=max(timeout - (time.monotonic() - sent), 0.001),
+                    timeout=left,
                     headers=headers or None,
                     gone=gone,
                 )

@@ -31,6 +31,9 @@ def test_call_and_services_against_webos_run(gateway: Gateway) -> None:
     bad = gateway.command("call", "greeter.greet", '{"name": 5}')
     listed = gateway.command("services")
     schemas = gateway.command("services", "--json")
+    # webos run has audit's @on(">"), which takes these requests: NATS never says no responders.
+    nope = gateway.command("call", "greeter.nope", "--timeout", "30")
+    nobody = gateway.command("call", "nobody.here", "--timeout", "30")
 
     assert called.returncode == 0, called.stderr
     assert json.loads(called.stdout) == "Hello, Ada!"
@@ -39,6 +42,10 @@ def test_call_and_services_against_webos_run(gateway: Gateway) -> None:
         bad.stderr
     )
     assert "Traceback" not in bad.stderr + bad.stdout
+    assert nope.returncode == 1
+    assert "service 'greeter' has no method 'nope'. Methods: greet" in nope.stderr
+    assert nobody.returncode == 1
+    assert "nothing serves nobody.here: no process offers service 'nobody'" in nobody.stderr
     assert listed.returncode == 0, listed.stderr
     assert "greeter.greet(name: string) -> string" in listed.stdout
     greet = next(m for m in json.loads(schemas.stdout) if m["service"] == "greeter")
