@@ -15,6 +15,7 @@ if TYPE_CHECKING:
         declare_durable_handlers,
     )
     from kernel.bus._convention import EventsConvention
+    from kernel.bus._declared import EventType, declared_events, event
     from kernel.bus._dlq import (
         DeadLetter,
         DeadLetterNotFound,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
         consumer_name,
         marked_subscriptions,
         on,
+        payload_type,
     )
     from kernel.bus._keeping import EventNotStored
     from kernel.bus._settings import BusSettings, DurableSettings
@@ -55,6 +57,7 @@ __all__ = [
     "DurableSettings",
     "Event",
     "EventNotStored",
+    "EventType",
     "EventsConvention",
     "HandlerStats",
     "InvalidSubject",
@@ -64,12 +67,15 @@ __all__ = [
     "bus",
     "consumer_name",
     "declare_durable_handlers",
+    "declared_events",
+    "event",
     "get_dead_letter",
     "is_kernel_subject",
     "list_dead_letters",
     "marked_subscriptions",
     "normalize_subject",
     "on",
+    "payload_type",
     "redacted",
     "replay_dead_letter",
     "watch_filter",

@@ -107,6 +107,20 @@ def _json_loads(data: bytes) -> Any:
     return json.loads(data)
 
 
+def payload_type(func: Handler) -> Any | None:
+    """The model a handler validates its payload with (its consumer contract); ``None`` when it
+    takes any JSON or only the :class:`Event`."""
+    hints = get_type_hints(func)
+    for name, param in inspect.signature(func).parameters.items():
+        annotation = hints.get(name, param.annotation)
+        if annotation is Event:
+            continue
+        if annotation in (inspect.Parameter.empty, Any, dict, object):
+            return None
+        return annotation
+    return None
+
+
 def build_invoker(func: Handler) -> Invoker:
     """Inspect the signature once so that each message costs one validation and one call."""
     hints = get_type_hints(func)
