@@ -171,7 +171,7 @@ async def test_waiting_for_an_event_nobody_handles_fails_at_once_with_the_handle
     webos_unit: UnitHarness, shop: Path
 ) -> None:
     app = await webos_unit.start(["shop"], modules_path=shop)
-    with pytest.raises(AssertionError, match="no handler of this kernel takes 'billing.paid'"):
+    with pytest.raises(AssertionError, match=r"no handler of this kernel takes 'billing\.paid'"):
         await app.handled("billing.paid")
 
 
