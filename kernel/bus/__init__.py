@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         payload_type,
     )
     from kernel.bus._keeping import EventNotStored
+    from kernel.bus._memory import MemoryDeadLetter, MemoryDelivery
     from kernel.bus._settings import BusSettings, DurableSettings
     from kernel.bus._streams import DLQ_PREFIX, DLQ_STREAM, EVENTS_STREAM, EVENTS_STREAM_CHANGES
     from kernel.bus._watch import redacted, watch_filter
@@ -61,6 +62,8 @@ __all__ = [
     "EventsConvention",
     "HandlerStats",
     "InvalidSubject",
+    "MemoryDeadLetter",
+    "MemoryDelivery",
     "PayloadError",
     "Reattest",
     "Subscription",

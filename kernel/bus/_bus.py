@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 
     from kernel.bus._durable import DurableConsumer
     from kernel.bus._keeping import Keeper
+    from kernel.bus._memory import MemoryDelivery
     from kernel.bus._settings import BusSettings, DurableSettings
     from kernel.modules import ModuleStream
     from kernel.transport import ConnectionWatch
@@ -176,6 +177,8 @@ class Bus:
         self._watch: ConnectionWatch | None = None
         #: Copies JetStream keeps of the streams this process creates (WEBOS_JETSTREAM_REPLICAS).
         self._replicas = 1
+        #: Set in a unit test's kernel: events go to this process's handlers, never to NATS.
+        self._memory: MemoryDelivery | None = None
 
     # -- wiring (kernel only) -------------------------------------------------------------
 
@@ -271,6 +274,34 @@ class Bus:
                 log.exception("could not close the bus after a failed start")
             raise
 
+    def connect_in_memory(
+        self,
+        *,
+        durable: DurableSettings | None = None,
+        propagation: Propagation | None = None,
+        settings: BusSettings | None = None,
+        event_log: bool = False,
+    ) -> MemoryDelivery:
+        """Deliver events to this process's handlers instead of NATS (``kernel.bus._memory``):
+        for module unit tests, which then need no nats-server. Returns what records them."""
+        if self._broker is not None or self._memory is not None:
+            raise RuntimeError("the bus is already connected")
+        from kernel.bus._memory import MemoryDelivery
+        from kernel.bus._settings import BusSettings, DurableSettings
+
+        self._event_log = event_log
+        self._settings = settings or BusSettings()
+        if propagation is not None:
+            self.propagation = propagation
+        max_deliver = (durable or DurableSettings()).max_deliver
+        self._memory = MemoryDelivery(self, max_deliver=max_deliver)
+        return self._memory
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether events stay in this process (a unit test's kernel) instead of NATS."""
+        return self._memory is not None
+
     async def _start_durable(self, settings: DurableSettings | None) -> None:
         durable = [bound for bound in self._handlers if bound.durable]
         if not durable and not self._declared:
@@ -323,6 +354,9 @@ class Bus:
         of the process's shutdown bound), then disconnect within ``closing`` (the time left until
         the bound itself; ``timeout`` when not given). Handlers still running are cut off.
         Returns what was cut off, for the kernel's account."""
+        memory, self._memory = self._memory, None
+        if memory is not None:
+            return await memory.close(timeout)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         closed_by = loop.time() + max(timeout if closing is None else closing, timeout)
@@ -361,7 +395,7 @@ class Bus:
 
     def reset(self) -> None:
         """Forget handlers, emitters and counters. Only valid while disconnected."""
-        if self._broker is not None:
+        if self._broker is not None or self._memory is not None:
             raise RuntimeError("close the bus before resetting it")
         self._handlers.clear()
         self._declared.clear()
@@ -410,6 +444,8 @@ class Bus:
 
     @property
     def connected(self) -> bool:
+        if self._memory is not None:
+            return True  # to its in-memory delivery: nothing more is needed to emit
         broker = self._broker
         if broker is None:
             return False
@@ -419,6 +455,12 @@ class Bus:
     @property
     def nats(self) -> Any:
         """The underlying nats-py client, for kernel parts that speak NATS directly."""
+        if self._memory is not None:
+            raise BusNotConnected(
+                "the event bus is in memory (a unit test's kernel): nothing here speaks NATS. "
+                "Stub remote services with stub_service(...), or use the 'webos' fixture, which "
+                "runs a real nats-server"
+            )
         if self._broker is None:
             raise BusNotConnected("the event bus is not connected")
         return self._broker.config.connection_state.connection
@@ -449,7 +491,7 @@ class Bus:
         raises ``PayloadTooLarge`` before anything is sent.
         """
         broker = self._broker
-        if broker is None:
+        if broker is None and self._memory is None:
             raise BusNotConnected(f"cannot emit {subject!r}: the event bus is not connected")
         subject = normalize_subject(subject)
         event_id = event_id or uuid.uuid4().hex
@@ -486,9 +528,12 @@ class Bus:
         try:
             body = pydantic_core.to_json(payload)
             keeper = self._keeper
-            if keeper is not None and (durable or keeper.keeps(subject)):
+            if self._memory is not None:
+                self._memory.publish(subject, body, meta)
+            elif keeper is not None and (durable or keeper.keeps(subject)):
                 await keeper.store(subject, body, meta)
             else:
+                assert broker is not None  # connected: checked above
                 # FastStream adds a correlation_id header (a fresh uuid unless given): the
                 # event's id, counted with the rest.
                 check_size(self.nats, subject, body, {**meta, _CORRELATION: event_id})

@@ -11,7 +11,7 @@ from kernel._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from kernel.context import current_correlation_id
-    from kernel.tasks._active import TasksNotRunning, active_tasks
+    from kernel.tasks._active import Sender, TasksNotRunning, activate, active_tasks, deactivate
     from kernel.tasks._context import NotInTask, TaskInfo, progress, task_info
     from kernel.tasks._decorator import TaskOptions, TaskRef, task
     from kernel.tasks._schedule import KvScheduleSource, Scheduler, tick_of
@@ -38,6 +38,7 @@ __all__ = [
     "KvScheduleSource",
     "NotInTask",
     "Scheduler",
+    "Sender",
     "StatusStore",
     "TaskError",
     "TaskInfo",
@@ -52,8 +53,10 @@ __all__ = [
     "UndeclaredTaskTarget",
     "UnknownTask",
     "Worker",
+    "activate",
     "active_tasks",
     "current_correlation_id",
+    "deactivate",
     "progress",
     "task",
     "task_info",

@@ -1,0 +1,208 @@
+"""``webos_unit``: a module's unit tests without a nats-server (kernel/testing/_unit.py and the
+in-memory bus, kernel/bus/_memory.py)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kernel import registry
+from kernel.testing import UnitHarness, write_module
+
+SERVICES = """
+from kernel import service
+
+
+@service("journal")
+class Journal:
+    def __init__(self) -> None:
+        self.entries: list = []
+        self.attempts = 0
+"""
+
+EVENTS = """
+from pydantic import BaseModel
+from kernel import Event, on, registry
+
+
+class Sold(BaseModel):
+    sku: str
+
+
+@on("shop.sold")
+async def record(sale: Sold) -> None:
+    registry.get("journal").entries.append(("sold", sale.sku))
+
+
+@on("shop.>")
+async def everything(event: Event) -> None:
+    registry.get("journal").entries.append(("any", event.subject))
+
+
+@on("webos.>")
+async def kernel_watch(event: Event) -> None:
+    registry.get("journal").entries.append(("kernel", event.subject))
+
+
+@on("shop.flaky", durable=True)
+async def flaky(payload: dict) -> None:
+    journal = registry.get("journal")
+    journal.attempts += 1
+    if journal.attempts < 3:
+        raise RuntimeError(f"attempt {journal.attempts} failed")
+    journal.entries.append(("flaky", journal.attempts))
+
+
+@on("shop.broken", durable=True)
+async def broken(payload: dict) -> None:
+    raise RuntimeError("always broken")
+"""
+
+ROUTER = """
+from litestar import post
+from litestar.params import JSONBody
+from kernel import bus, registry
+from kernel.auth import PUBLIC
+from .tasks import build
+
+
+@post("/sell", opt=PUBLIC)
+async def sell(data: JSONBody[dict]) -> dict:
+    await bus.emit("shop.sold", {"sku": data["sku"]})
+    return {"seen_before_reply": list(registry.get("journal").entries)}
+
+
+@post("/charge", opt=PUBLIC)
+async def charge() -> dict:
+    return {"receipt": await registry.get("billing").charge(5)}
+
+
+@post("/report", opt=PUBLIC)
+async def report() -> dict:
+    await build.kiq()
+    return {}
+"""
+
+TASKS = """
+from kernel.tasks import task
+
+
+@task()
+async def build() -> None: ...
+"""
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    modules = tmp_path / "modules"
+    write_module(
+        modules,
+        "shop",
+        {"services.py": SERVICES, "events.py": EVENTS, "router.py": ROUTER, "tasks.py": TASKS},
+        manifest='name = "shop"\nemits = ["shop.>", "webos.custom"]\n',
+    )
+    return modules
+
+
+async def test_an_emit_reaches_matching_handlers_after_the_emitter_continues(
+    webos_unit: UnitHarness, shop: Path
+) -> None:
+    app = await webos_unit.start(["shop"], modules_path=shop)
+    response = await app.client.post("/api/shop/sell", json={"sku": "lamp"})
+
+    assert response.status_code == 201, response.text
+    assert response.json() == {"seen_before_reply": []}  # scheduled, as over NATS
+    [event] = app.captured_events("shop.sold")
+    assert (event.json(), event.source) == ({"sku": "lamp"}, "shop")
+    assert event.headers["webos-event-id"] == event.id
+    await app.handled("shop.sold")
+    entries = registry.get("journal").entries
+    assert sorted(entries) == [("any", "shop.sold"), ("sold", "lamp")]  # each handler once
+
+
+async def test_wildcard_handlers_skip_internal_subjects(
+    webos_unit: UnitHarness, shop: Path
+) -> None:
+    app = await webos_unit.start(["shop"], modules_path=shop)
+    await app.kernel.bus.emit("webos.tasks.anything", {})
+    await app.kernel.bus.emit("webos.custom", {})
+    await app.handled("webos.custom")
+    assert registry.get("journal").entries == [("kernel", "webos.custom")]
+
+
+async def test_durable_handlers_are_retried_then_dead_lettered(
+    webos_unit: UnitHarness, shop: Path
+) -> None:
+    app = await webos_unit.start(["shop"], modules_path=shop, durable_max_deliver=4)
+    await app.kernel.bus.emit("shop.flaky", {"n": 1})
+    await app.kernel.bus.emit("shop.broken", {"n": 2})
+    await app.handled("shop.flaky")
+    await app.handled("shop.broken")
+
+    assert ("flaky", 3) in registry.get("journal").entries  # third delivery succeeded
+    [letter] = app.dead_letters
+    assert (letter.subject, letter.deliveries, letter.json()) == ("shop.broken", 4, {"n": 2})
+    assert letter.handler.endswith("broken") and "always broken" in letter.error
+
+
+async def test_a_stubbed_service_answers_for_a_module_not_started(
+    webos_unit: UnitHarness, shop: Path
+) -> None:
+    class FakeBilling:
+        async def charge(self, amount: int) -> str:
+            return f"paid {amount}"
+
+    app = await webos_unit.start(["shop"], modules_path=shop, stubs={"billing": FakeBilling()})
+    response = await app.client.post("/api/shop/charge")
+    assert response.json() == {"receipt": "paid 5"}
+    with pytest.raises(ValueError, match="runs in this kernel"):
+        app.stub_service("journal", object())
+
+
+async def test_queueing_a_task_is_refused_clearly(webos_unit: UnitHarness, shop: Path) -> None:
+    app = await webos_unit.start(["shop"], modules_path=shop)
+    response = await app.client.post("/api/shop/report")
+    assert response.status_code == 503
+    assert "runs no task broker" in response.json()["detail"]
+
+
+async def test_waiting_for_an_event_nobody_handles_fails_at_once_with_the_handlers(
+    webos_unit: UnitHarness, shop: Path
+) -> None:
+    app = await webos_unit.start(["shop"], modules_path=shop)
+    with pytest.raises(AssertionError, match=r"no handler of this kernel takes 'billing\.paid'"):
+        await app.handled("billing.paid")
+
+
+def test_a_new_modules_generated_test_passes_without_a_nats_server(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "mine"\n')
+    webos = str(Path(sys.executable).parent / "webos")
+    made = subprocess.run(
+        [webos, "new", "module", "shop"], cwd=project, capture_output=True, text=True
+    )
+    assert made.returncode == 0, made.stderr
+    basetemp = tmp_path / "basetemp"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--basetemp",
+            str(basetemp),
+            "modules/shop",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "2 passed" in run.stdout
+    # The nats_server fixture makes its folder (basetemp/nats0) before starting the server.
+    assert not list(basetemp.glob("nats*")), "the generated test started a nats-server"
