@@ -7,6 +7,8 @@ from kernel._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from kernel.asyncapi._build import system_contracts
+    from kernel.asyncapi._changes import Change, compare, mismatches
+    from kernel.asyncapi._compat import describe, schema_problems
     from kernel.asyncapi._model import (
         Channel,
         Consumer,
@@ -18,11 +20,16 @@ if TYPE_CHECKING:
 
 __getattr__ = lazy_exports(__name__)
 __all__ = [
+    "Change",
     "Channel",
     "Consumer",
     "Producer",
     "Schema",
     "ServiceMethod",
     "SystemContracts",
+    "compare",
+    "describe",
+    "mismatches",
+    "schema_problems",
     "system_contracts",
 ]
