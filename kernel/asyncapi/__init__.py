@@ -17,12 +17,14 @@ if TYPE_CHECKING:
         ServiceMethod,
         SystemContracts,
     )
+    from kernel.asyncapi._warnings import ContractWarnings
 
 __getattr__ = lazy_exports(__name__)
 __all__ = [
     "Change",
     "Channel",
     "Consumer",
+    "ContractWarnings",
     "Producer",
     "Schema",
     "ServiceMethod",
