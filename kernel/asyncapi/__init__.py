@@ -7,6 +7,7 @@ from kernel._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from kernel.asyncapi._build import system_contracts
+    from kernel.asyncapi._document import nats_server, to_asyncapi
     from kernel.asyncapi._model import (
         Channel,
         Consumer,
@@ -15,14 +16,19 @@ if TYPE_CHECKING:
         ServiceMethod,
         SystemContracts,
     )
+    from kernel.asyncapi._reading import ContractDocumentInvalid, from_asyncapi
 
 __getattr__ = lazy_exports(__name__)
 __all__ = [
     "Channel",
     "Consumer",
+    "ContractDocumentInvalid",
     "Producer",
     "Schema",
     "ServiceMethod",
     "SystemContracts",
+    "from_asyncapi",
+    "nats_server",
     "system_contracts",
+    "to_asyncapi",
 ]
