@@ -62,10 +62,13 @@ def _current_document() -> dict[str, Any]:
     from kernel.errors import ModuleError
     from kernel.modules import discover
 
-    found = discover(settings_with().modules.modules_path)
+    modules_path = settings_with().modules.modules_path
+    found = discover(modules_path)
     if found.problems:
         # A module left out would read as every subject of it removed.
         raise ModuleError("; ".join(str(problem) for problem in found.problems))
+    if not found.modules:
+        click.echo(f"webos: warning: no modules found in {modules_path.resolve()}", err=True)
     return to_asyncapi(system_contracts(found.modules.values()))
 
 
