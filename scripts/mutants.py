@@ -1071,6 +1071,31 @@ MUTANTS: list[Mutant] = [
         "    timeout = timeout",
         ("tests/registry/test_calls.py::test_a_call_by_name_carries_the_deadline_in_force",),
     ),
+    Mutant(
+        "contracts-removed-required-field-safe",
+        "kernel/asyncapi/_changes.py",
+        "            if name in old_required:\n"
+        '                yield "breaking", f"removed required field {field!r}"',
+        "            if False:\n"
+        '                yield "breaking", f"removed required field {field!r}"',
+        (
+            "tests/asyncapi/test_changes.py"
+            "::test_dropping_a_field_a_consumer_requires_breaks_naming_field_and_both_modules",
+        ),
+    ),
+    Mutant(
+        "contracts-missing-field-accepted",
+        "kernel/asyncapi/_compat.py",
+        "        if name not in p_props:\n"
+        '            yield f"field {field!r} is required, and the producer does not send it"',
+        "        if False:\n"
+        '            yield f"field {field!r} is required, and the producer does not send it"',
+        (
+            "tests/asyncapi/test_compat.py::test_a_required_field_the_producer_lacks_is_named",
+            "tests/cli/test_contracts.py"
+            "::test_dropping_a_field_a_consumer_requires_fails_the_check_naming_it",
+        ),
+    ),
 ]
 
 

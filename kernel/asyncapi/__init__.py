@@ -7,6 +7,9 @@ from kernel._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from kernel.asyncapi._build import system_contracts
+    from kernel.asyncapi._changes import Change, compare, mismatches
+    from kernel.asyncapi._compat import describe, schema_problems
+    from kernel.asyncapi._document import nats_server, to_asyncapi
     from kernel.asyncapi._model import (
         Channel,
         Consumer,
@@ -15,14 +18,26 @@ if TYPE_CHECKING:
         ServiceMethod,
         SystemContracts,
     )
+    from kernel.asyncapi._reading import ContractDocumentInvalid, from_asyncapi
+    from kernel.asyncapi._warnings import ContractWarnings
 
 __getattr__ = lazy_exports(__name__)
 __all__ = [
+    "Change",
     "Channel",
     "Consumer",
+    "ContractDocumentInvalid",
+    "ContractWarnings",
     "Producer",
     "Schema",
     "ServiceMethod",
     "SystemContracts",
+    "compare",
+    "describe",
+    "from_asyncapi",
+    "mismatches",
+    "nats_server",
+    "schema_problems",
     "system_contracts",
+    "to_asyncapi",
 ]
