@@ -7,6 +7,7 @@ from kernel._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from kernel.asyncapi._build import system_contracts
+    from kernel.asyncapi._example import example_payload
     from kernel.asyncapi._model import (
         Channel,
         Consumer,
@@ -24,5 +25,6 @@ __all__ = [
     "Schema",
     "ServiceMethod",
     "SystemContracts",
+    "example_payload",
     "system_contracts",
 ]
