@@ -49,6 +49,14 @@ class ContractsCache:
             raise ContractsUnavailable(self._error or "no contracts")
         return self._built
 
+    def subjects(self) -> list[str]:
+        """Every subject, sorted; none while the contracts cannot be built (the Catalog view
+        shows why)."""
+        try:
+            return sorted(self.get().channels)
+        except ContractsUnavailable:
+            return []
+
 
 class ContractsUnavailable(WebOSError):
     """The contracts could not be built (the message says which module and why)."""
@@ -88,12 +96,17 @@ async def catalog_page(
         active="catalog",
         subject=subject,
         detail_url=None if subject is None else detail_href(subject),
+        graph_url="/console/catalog/graph"
+        + ("" if subject is None else f"?subject={quote(subject, safe='')}"),
     )
 
 
 @get("/catalog/graph", include_in_schema=False, opt=READ)
-async def catalog_graph(contracts: NamedDependency[ContractsCache]) -> Response[str]:
-    """The picture and, for keyboards and screen readers, the same as a table."""
+async def catalog_graph(
+    contracts: NamedDependency[ContractsCache], subject: FromQuery[str | None] = None
+) -> Response[str]:
+    """The picture (``subject``, the one shown in detail, marked) and, for keyboards and screen
+    readers, the same as a table."""
     try:
         built = contracts.get()
     except ContractsUnavailable as problem:
@@ -102,7 +115,7 @@ async def catalog_graph(contracts: NamedDependency[ContractsCache]) -> Response[
     return html(
         render(
             "catalog_graph.html",
-            svg=contracts_svg(built, subject_href),
+            svg=contracts_svg(built, subject_href, subject),
             channels=channels,
             href=subject_href,
             modules=built.modules,

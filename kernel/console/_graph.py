@@ -79,8 +79,11 @@ def _modules_of(edges: Iterable[Edge], rows: dict[str, int]) -> dict[str, list[i
     return found
 
 
-def contracts_svg(contracts: SystemContracts, href: Callable[[str], str]) -> Markup:
-    """The picture of ``contracts``; ``href(subject)`` is where a subject's node links to."""
+def contracts_svg(
+    contracts: SystemContracts, href: Callable[[str], str], selected: str | None = None
+) -> Markup:
+    """The picture of ``contracts``; ``href(subject)`` is where a subject's node links to;
+    ``selected`` (the subject shown in detail) is marked ``aria-current``."""
     subjects = sorted(contracts.channels)
     if not subjects:
         return Markup('<p class="empty">No module declares or handles an event.</p>')
@@ -136,9 +139,13 @@ def contracts_svg(contracts: SystemContracts, href: Callable[[str], str]) -> Mar
         channel = contracts.channels[subject]
         kind = "typed" if channel.schema is not None else "untyped"
         tip = f"{subject}: {channel.description}" if channel.description else subject
+        if subject == selected:
+            kind += " selected"
         node = _node(x_subject, row_of[subject], SUBJECT_W, subject, f"subject {kind}", tip)
+        current = ' aria-current="true"' if subject == selected else ""
         parts.append(
-            f'<a href="{escape(href(subject))}" data-subject="{escape(subject)}">{node}</a>'
+            f'<a href="{escape(href(subject))}" data-subject="{escape(subject)}"{current}>'
+            f"{node}</a>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -70,6 +70,7 @@ class ConsoleSubsystem(CatalogSubsystem):
         modules = host.get(ModuleSet)
         contracts = ContractsCache(lambda: modules.discovery.modules.values())
         app_config.dependencies["contracts"] = Provide(lambda: contracts, sync_to_thread=False)
+        app_config.state["webos_console_subjects"] = contracts.subjects
         app_config.state["webos_console_secure"] = host.get(CoreSettings).env is not Environment.DEV
         return app_config
 

@@ -160,8 +160,12 @@ async def test_the_catalog_needs_system_read(webos: KernelHarness, tmp_path: Pat
         response = await app.client.get(url, headers=bearer(viewer))
         assert response.status_code == 403, url
         assert "shop.sold" not in response.text
+    # Neither the sidebar nor the palette offers it (nor names a subject) to the viewer.
     shell = await app.client.get("/console", headers=bearer(viewer))
     assert shell.status_code == 200 and "/console/catalog" not in shell.text
+    assert "shop.sold" not in shell.text
+    home = await app.client.get("/console", headers=bearer(admin))
+    assert "Catalog: shop.sold" in home.text
     granted = await app.client.get("/console/catalog", headers=bearer(admin))
     assert granted.status_code == 200 and 'hx-get="/console/catalog/graph"' in granted.text
 
@@ -195,5 +199,15 @@ async def test_from_the_catalog_to_a_subject_to_its_live_events(
     await page.wait_for_url(f"{app.url}/console/events?subject=shop.sold")
     await expect(page.locator("#subject")).to_have_value("shop.sold")
     await expect(page.locator("#events-status")).to_contain_text("shop.sold")
+
+    # Every subject is in the command palette too.
+    await page.keyboard.press("Control+k")
+    await expect(page.locator("#palette-input")).to_be_focused()
+    await page.keyboard.type("catalog shop.restocked")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(f"{app.url}/console/catalog?subject=shop.restocked")
+    await expect(page.locator("#subject-detail")).to_contain_text("any JSON")
+    selected = page.locator('svg.contracts-graph a[aria-current="true"]')
+    await expect(selected).to_have_attribute("data-subject", "shop.restocked")
     await page.close()
     assert refused == []
