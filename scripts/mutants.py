@@ -112,6 +112,23 @@ MUTANTS: list[Mutant] = [
         ("tests/console/test_services_view.py::test_the_view_needs_system_read",),
     ),
     Mutant(
+        "console-catalog-unguarded",
+        "kernel/console/_contracts.py",
+        '@get("/catalog/subject", include_in_schema=False, opt=READ)',
+        '@get("/catalog/subject", include_in_schema=False)',
+        ("tests/console/test_catalog_view.py::test_the_catalog_needs_system_read",),
+    ),
+    Mutant(
+        "console-catalog-svg-unescaped",
+        "kernel/console/_graph.py",
+        "<title>{escape(tip)}</title>",
+        "<title>{tip}</title>",
+        (
+            "tests/console/test_catalog_view.py"
+            "::test_the_picture_names_subjects_producers_and_consumers",
+        ),
+    ),
+    Mutant(
         "heartbeat-callees-unbounded",
         "kernel/nodes/_info.py",
         "calls: list[CallStats] = Field(default_factory=list, max_length=MAX_CALLEES)",

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from kernel.asyncapi._changes import Change, compare, mismatches
     from kernel.asyncapi._compat import describe, schema_problems
     from kernel.asyncapi._document import nats_server, to_asyncapi
+    from kernel.asyncapi._example import example_payload
     from kernel.asyncapi._model import (
         Channel,
         Consumer,
@@ -34,6 +35,7 @@ __all__ = [
     "SystemContracts",
     "compare",
     "describe",
+    "example_payload",
     "from_asyncapi",
     "mismatches",
     "nats_server",

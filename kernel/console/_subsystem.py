@@ -21,6 +21,7 @@ from litestar.static_files import create_static_files_router
 from kernel.auth import PUBLIC, STRICT_POLICY, add_page_headers
 from kernel.config import CoreSettings, Environment
 from kernel.console._catalog import CatalogSubsystem, ui_handlers
+from kernel.console._contracts import ContractsCache, contracts_handlers
 from kernel.console._contrib import declared_contributions
 from kernel.console._pages import page_handlers
 from kernel.console._services import services_handlers
@@ -66,6 +67,10 @@ class ConsoleSubsystem(CatalogSubsystem):
         app_config.dependencies["console_closing"] = Provide(
             lambda: self.closing, sync_to_thread=False
         )
+        modules = host.get(ModuleSet)
+        contracts = ContractsCache(lambda: modules.discovery.modules.values())
+        app_config.dependencies["contracts"] = Provide(lambda: contracts, sync_to_thread=False)
+        app_config.state["webos_console_subjects"] = contracts.subjects
         app_config.state["webos_console_secure"] = host.get(CoreSettings).env is not Environment.DEV
         return app_config
 
@@ -102,6 +107,7 @@ def console_router() -> Router:
             *page_handlers,
             *view_handlers,
             *services_handlers,
+            *contracts_handlers,
             *task_handlers,
             *storage_handlers,
             static,
