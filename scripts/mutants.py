@@ -1071,6 +1071,30 @@ MUTANTS: list[Mutant] = [
         "    timeout = timeout",
         ("tests/registry/test_calls.py::test_a_call_by_name_carries_the_deadline_in_force",),
     ),
+    Mutant(
+        "asyncapi-document-unguarded",
+        "kernel/asyncapi/_subsystem.py",
+        "@get(DOCUMENT_PATH, guards=[requires(READ_PERMISSION)], include_in_schema=False)",
+        "@get(DOCUMENT_PATH, include_in_schema=False)",
+        ("tests/asyncapi/test_http.py::test_the_catalog_needs_system_read",),
+    ),
+    Mutant(
+        "asyncapi-page-unguarded",
+        "kernel/asyncapi/_subsystem.py",
+        "@get(PAGE_PATH, guards=[requires(READ_PERMISSION)], include_in_schema=False)",
+        "@get(PAGE_PATH, include_in_schema=False)",
+        ("tests/asyncapi/test_http.py::test_the_catalog_needs_system_read",),
+    ),
+    Mutant(
+        "asyncapi-server-keeps-credentials",
+        "kernel/asyncapi/_document.py",
+        'host = parts.hostname or "127.0.0.1"',
+        'host = parts.netloc.rsplit(":", 1)[0] or "127.0.0.1"',
+        (
+            "tests/asyncapi/test_document.py"
+            "::test_the_project_modules_make_a_valid_asyncapi_3_document",
+        ),
+    ),
 ]
 
 

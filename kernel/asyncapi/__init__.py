@@ -17,12 +17,15 @@ if TYPE_CHECKING:
         SystemContracts,
     )
     from kernel.asyncapi._reading import ContractDocumentInvalid, from_asyncapi
+    from kernel.asyncapi._subsystem import Catalog, ContractsSubsystem
 
 __getattr__ = lazy_exports(__name__)
 __all__ = [
+    "Catalog",
     "Channel",
     "Consumer",
     "ContractDocumentInvalid",
+    "ContractsSubsystem",
     "Producer",
     "Schema",
     "ServiceMethod",
