@@ -78,3 +78,24 @@ async def test_the_catalog_needs_system_read(gateway: RunningKernel, path: str) 
         assert (await anonymous.get(path, headers=lacking)).status_code == 403
     # The OpenAPI document beside it is untouched.
     assert (await gateway.client.get("/schema/openapi.json")).status_code == 200
+
+
+async def test_the_example_modules_greeter_produces_and_audit_standalone_consumes(
+    webos: KernelHarness,
+) -> None:
+    await webos.run_module("audit")
+    gateway = await webos.start(["greeter", "audit"], exclude=["audit"])
+    answer = await gateway.client.get(
+        "/schema/asyncapi.json", headers=gateway.auth_headers(["admin"])
+    )
+    assert answer.status_code == 200, answer.text
+    doc = answer.json()
+    greeted = doc["channels"]["greeter.greeted"]
+    assert [m["x-webos-producers"] for m in greeted["messages"].values()] == [["greeter"]]
+    receivers = {
+        (op["x-webos-module"], op["x-webos-pattern"])
+        for op in doc["operations"].values()
+        if op["action"] == "receive" and op["channel"] == {"$ref": "#/channels/greeter.greeted"}
+    }
+    assert receivers == {("audit", ">")}
+    assert problems(doc) == []
