@@ -1086,6 +1086,13 @@ MUTANTS: list[Mutant] = [
         ("tests/asyncapi/test_http.py::test_the_catalog_needs_system_read",),
     ),
     Mutant(
+        "asyncapi-page-unescaped",
+        "kernel/asyncapi/_page.py",
+        "    return html.escape(str(text), quote=True)",
+        "    return str(text)",
+        ("tests/asyncapi/test_page.py::test_text_from_module_code_is_escaped",),
+    ),
+    Mutant(
         "asyncapi-server-keeps-credentials",
         "kernel/asyncapi/_document.py",
         'host = parts.hostname or "127.0.0.1"',

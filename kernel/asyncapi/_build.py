@@ -18,11 +18,13 @@ from pydantic import TypeAdapter
 
 from kernel.asyncapi._model import Channel, Consumer, Producer, ServiceMethod, SystemContracts
 from kernel.bus import (
+    Subscription,
     consumer_name,
     declared_events,
     marked_subscriptions,
     payload_type,
 )
+from kernel.bus._handlers import queue_group
 from kernel.modules import ModuleSpec
 from kernel.registry import POLICY_MARKER, contract_schemas, declared_service, method_contracts
 from kernel.transport import covers
@@ -81,12 +83,18 @@ def _consumers(module: str, source: ModuleType) -> list[Consumer]:
                     schema=None if model is None else TypeAdapter(model).json_schema(),
                     durable=subscription.durable,
                     broadcast=subscription.broadcast,
-                    queue=None
-                    if subscription.broadcast
-                    else consumer_name(module, value.__qualname__),
+                    queue=_queue(module, value.__qualname__, subscription),
                 )
             )
     return found
+
+
+def _queue(module: str, qualname: str, subscription: Subscription) -> str | None:
+    if subscription.broadcast:
+        return None
+    if subscription.durable:
+        return consumer_name(module, qualname)
+    return queue_group(module, qualname)
 
 
 def _service_methods(module: str, source: ModuleType) -> list[ServiceMethod]:

@@ -96,7 +96,9 @@ def test_a_subject_shows_its_payload_producers_consumers_and_headers(shop: Syste
     assert book["x-webos-durable"] is True and book["x-webos-queue"] == "ledger__book"
     assert _deref(doc, book["x-webos-accepts"])["required"] == ["order"]
     count = receive["ledger.events.count.receive.shop.sold"]
-    assert count["x-webos-pattern"] == "shop.*"
+    assert count["x-webos-pattern"] == "shop.*" and count["x-webos-queue"] == "ledger.count"
+    assert count["bindings"] == {"nats": {"queue": "ledger.count", "bindingVersion": "0.1.0"}}
+    assert "bindings" not in book  # a JetStream consumer, not a queue group
     assert _deref(doc, count["x-webos-accepts"]) == _deref(
         doc, {"$ref": "#/components/schemas/AnyJSON"}
     )
