@@ -25,7 +25,8 @@ from kernel.bus import (
     payload_type,
 )
 from kernel.bus._handlers import queue_group
-from kernel.modules import ModuleSpec
+from kernel.errors import ModuleError
+from kernel.modules import ModuleSpec, module_frames, with_frames
 from kernel.registry import POLICY_MARKER, contract_schemas, declared_service, method_contracts
 from kernel.transport import covers
 
@@ -67,7 +68,18 @@ def _convention(spec: ModuleSpec, stem: str) -> ModuleType | None:
     qualified = f"{spec.package}.{stem}"
     if importlib.util.find_spec(qualified) is None:
         return None
-    return importlib.import_module(qualified)
+    try:
+        return importlib.import_module(qualified)
+    except Exception as error:
+        # Modules running elsewhere are imported here only: say which one, as the loader does.
+        frames = module_frames(error, spec.path)
+        summary = (
+            f"module {spec.name!r}: cannot read its contracts from {stem}.py: "
+            f"{type(error).__name__}: {error}"
+        )
+        raise ModuleError(
+            with_frames(summary, frames), modules=(spec.name,), frames=frames
+        ) from error
 
 
 def _consumers(module: str, source: ModuleType) -> list[Consumer]:
