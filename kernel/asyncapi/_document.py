@@ -20,8 +20,9 @@ FastStream generates AsyncAPI from its broker's subscribers and publishers. It d
 our handlers are wrapped by the kernel's invoker (FastStream sees one raw-message callback, not
 the payload model), the catalog includes modules running in other processes that this broker
 never subscribed, and its specification models moved between releases (``faststream.asyncapi``
-in 0.5, ``faststream.specification`` in 0.6). The document is plain data instead, checked
-against the official AsyncAPI 3.0.0 JSON schema in the tests.
+in 0.5, ``faststream.specification`` since 0.6). Its page (``get_asyncapi_html``) loads the
+AsyncAPI React component from unpkg and jsdelivr, which our pages never do. The document is
+plain data instead, checked against the official AsyncAPI 3.0.0 JSON schema in the tests.
 """
 
 from __future__ import annotations
