@@ -1113,6 +1113,37 @@ MUTANTS: list[Mutant] = [
             "::test_dropping_a_field_a_consumer_requires_fails_the_check_naming_it",
         ),
     ),
+    Mutant(
+        "asyncapi-document-unguarded",
+        "kernel/asyncapi/_subsystem.py",
+        "@get(DOCUMENT_PATH, guards=[requires(READ_PERMISSION)], include_in_schema=False)",
+        "@get(DOCUMENT_PATH, include_in_schema=False)",
+        ("tests/asyncapi/test_http.py::test_the_catalog_needs_system_read",),
+    ),
+    Mutant(
+        "asyncapi-page-unguarded",
+        "kernel/asyncapi/_subsystem.py",
+        "@get(PAGE_PATH, guards=[requires(READ_PERMISSION)], include_in_schema=False)",
+        "@get(PAGE_PATH, include_in_schema=False)",
+        ("tests/asyncapi/test_http.py::test_the_catalog_needs_system_read",),
+    ),
+    Mutant(
+        "asyncapi-page-unescaped",
+        "kernel/asyncapi/_page.py",
+        "    return html.escape(str(text), quote=True)",
+        "    return str(text)",
+        ("tests/asyncapi/test_page.py::test_text_from_module_code_is_escaped",),
+    ),
+    Mutant(
+        "asyncapi-server-keeps-credentials",
+        "kernel/asyncapi/_document.py",
+        'host = parts.hostname or "127.0.0.1"',
+        'host = parts.netloc.rsplit(":", 1)[0] or "127.0.0.1"',
+        (
+            "tests/asyncapi/test_document.py"
+            "::test_the_project_modules_make_a_valid_asyncapi_3_document",
+        ),
+    ),
 ]
 
 

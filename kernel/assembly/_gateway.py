@@ -15,7 +15,7 @@ import uvicorn
 
 from kernel.assembly._banner import announce
 from kernel.assembly._parts import assemble, conventions, module_code_parts
-from kernel.asyncapi import ContractWarnings
+from kernel.asyncapi import ContractsSubsystem, ContractWarnings
 from kernel.config import CoreSettings
 from kernel.console import ConsoleSubsystem, UiConvention
 from kernel.contracts import Role
@@ -39,6 +39,7 @@ def gateway_kernel(settings: CoreSettings, **options: Any) -> Kernel:
         RevocationsSubsystem(),
         ForwardingClient(),
         ConsoleSubsystem(),
+        ContractsSubsystem(),
         ContractWarnings(),
     ]
     parts = conventions(routes=True, events=True, ui=UiConvention())

@@ -20,15 +20,18 @@ if TYPE_CHECKING:
         SystemContracts,
     )
     from kernel.asyncapi._reading import ContractDocumentInvalid, from_asyncapi
+    from kernel.asyncapi._subsystem import Catalog, ContractsSubsystem
     from kernel.asyncapi._warnings import ContractWarnings
 
 __getattr__ = lazy_exports(__name__)
 __all__ = [
+    "Catalog",
     "Change",
     "Channel",
     "Consumer",
     "ContractDocumentInvalid",
     "ContractWarnings",
+    "ContractsSubsystem",
     "Producer",
     "Schema",
     "ServiceMethod",

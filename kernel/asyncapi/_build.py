@@ -18,12 +18,15 @@ from pydantic import TypeAdapter
 
 from kernel.asyncapi._model import Channel, Consumer, Producer, ServiceMethod, SystemContracts
 from kernel.bus import (
+    Subscription,
     consumer_name,
     declared_events,
     marked_subscriptions,
     payload_type,
 )
-from kernel.modules import ModuleSpec
+from kernel.bus._handlers import queue_group
+from kernel.errors import ModuleError
+from kernel.modules import ModuleSpec, module_frames, with_frames
 from kernel.registry import POLICY_MARKER, contract_schemas, declared_service, method_contracts
 from kernel.transport import covers
 
@@ -65,7 +68,18 @@ def _convention(spec: ModuleSpec, stem: str) -> ModuleType | None:
     qualified = f"{spec.package}.{stem}"
     if importlib.util.find_spec(qualified) is None:
         return None
-    return importlib.import_module(qualified)
+    try:
+        return importlib.import_module(qualified)
+    except Exception as error:
+        # Modules running elsewhere are imported here only: say which one, as the loader does.
+        frames = module_frames(error, spec.path)
+        summary = (
+            f"module {spec.name!r}: cannot read its contracts from {stem}.py: "
+            f"{type(error).__name__}: {error}"
+        )
+        raise ModuleError(
+            with_frames(summary, frames), modules=(spec.name,), frames=frames
+        ) from error
 
 
 def _consumers(module: str, source: ModuleType) -> list[Consumer]:
@@ -81,12 +95,18 @@ def _consumers(module: str, source: ModuleType) -> list[Consumer]:
                     schema=None if model is None else TypeAdapter(model).json_schema(),
                     durable=subscription.durable,
                     broadcast=subscription.broadcast,
-                    queue=None
-                    if subscription.broadcast
-                    else consumer_name(module, value.__qualname__),
+                    queue=_queue(module, value.__qualname__, subscription),
                 )
             )
     return found
+
+
+def _queue(module: str, qualname: str, subscription: Subscription) -> str | None:
+    if subscription.broadcast:
+        return None
+    if subscription.durable:
+        return consumer_name(module, qualname)
+    return queue_group(module, qualname)
 
 
 def _service_methods(module: str, source: ModuleType) -> list[ServiceMethod]:

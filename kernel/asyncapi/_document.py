@@ -7,7 +7,7 @@ The layout, which ``_reading.py`` reads back:
   message, ``undeclared``, with no producers), and the WebOS headers;
 - a ``send`` operation per producer module, a ``receive`` operation per consumer handler
   (``x-webos-module``, ``-handler``, ``-pattern``, ``-durable``, ``-broadcast``, ``-queue``, and
-  ``x-webos-accepts``: the handler's own model);
+  ``x-webos-accepts``: the handler's own model; a queue group also as the NATS binding);
 - per service method, a channel on ``webos.svc.<service>.<method>`` (request ``{"args": ...}``)
   and a ``receive`` operation whose ``reply`` is on the caller's inbox (a channel without
   address: NATS makes a new one per call), ``{"result": ...}`` or ``{"error": ...}``;
@@ -20,8 +20,9 @@ FastStream generates AsyncAPI from its broker's subscribers and publishers. It d
 our handlers are wrapped by the kernel's invoker (FastStream sees one raw-message callback, not
 the payload model), the catalog includes modules running in other processes that this broker
 never subscribed, and its specification models moved between releases (``faststream.asyncapi``
-in 0.5, ``faststream.specification`` in 0.6). The document is plain data instead, checked
-against the official AsyncAPI 3.0.0 JSON schema in the tests.
+in 0.5, ``faststream.specification`` since 0.6). Its page (``get_asyncapi_html``) loads the
+AsyncAPI React component from unpkg and jsdelivr, which our pages never do. The document is
+plain data instead, checked against the official AsyncAPI 3.0.0 JSON schema in the tests.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from kernel.asyncapi._model import Channel, Producer, Schema, ServiceMethod, Sys
 from kernel.registry import method_subject
 
 ASYNCAPI_VERSION = "3.0.0"
+NATS_BINDING = "0.1.0"
 SCHEMAS = "#/components/schemas/"
 ANY_JSON = "AnyJSON"
 EVENT_HEADERS_NAME = "WebOSEventHeaders"
@@ -137,7 +139,7 @@ class _Writer:
             }
         for consumer in channel.consumers:
             accepts = self.schema(consumer.module, consumer.schema, consumer.handler)
-            self.operations[_safe(f"{consumer.handler}.receive.{subject}")] = {
+            operation = self.operations[_safe(f"{consumer.handler}.receive.{subject}")] = {
                 "action": "receive",
                 "channel": _ref("channels", subject),
                 "messages": [_ref("channels", subject, "messages", key) for key in messages],
@@ -150,6 +152,11 @@ class _Writer:
                 "x-webos-queue": consumer.queue,
                 "x-webos-accepts": {"$ref": SCHEMAS + accepts},
             }
+            if consumer.queue is not None and not consumer.durable:
+                # What NATS tools understand; a durable handler's is a JetStream consumer.
+                operation["bindings"] = {
+                    "nats": {"queue": consumer.queue, "bindingVersion": NATS_BINDING}
+                }
 
     def service(self, method: ServiceMethod) -> None:
         self.schemas.setdefault(CALL_HEADERS_NAME, copy.deepcopy(CALL_HEADERS))

@@ -32,7 +32,8 @@ class Consumer:
     schema: Schema | None = None
     durable: bool = False
     broadcast: bool = False
-    #: Its queue group (one delivery per module), ``None`` for broadcast handlers.
+    #: How one delivery per module is had: the JetStream consumer of a durable handler, the NATS
+    #: queue group of another; ``None`` for broadcast handlers (every instance gets each event).
     queue: str | None = None
 
 

@@ -10,7 +10,6 @@ import asyncio
 import importlib
 import importlib.util
 import logging
-import re
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -38,6 +37,7 @@ from kernel.bus._handlers import (
     consumer_name,
     marked_subscriptions,
     on,
+    queue_group,
 )
 from kernel.context import current_module, current_traceparent
 from kernel.errors import NotRunning
@@ -65,7 +65,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("webos.bus")
 _UNJUDGED = object()
 _SOURCES_REMEMBERED = 4096
-_QUEUE_UNSAFE = re.compile(r"[^A-Za-z0-9_\-.]")
 # nats-py runs a subscription's callbacks back to back while its queue is not empty, so a
 # handler that never awaits real I/O starves the socket reader: the backlog then piles up in
 # nats-server, which disconnects the whole connection as a slow consumer once 64 MB are pending,
@@ -187,7 +186,7 @@ class Bus:
         name = f"{func.__module__}.{func.__qualname__}"
         queue = None
         if not subscription.broadcast:
-            queue = _QUEUE_UNSAFE.sub("_", f"{module}.{func.__qualname__}")
+            queue = queue_group(module, func.__qualname__)
         bound = BoundHandler(module, subscription.subject, name, queue, build_invoker(func))
         bound.durable = subscription.durable
         bound.concurrency = subscription.concurrency

@@ -21,6 +21,7 @@ from kernel.transport import normalize_subject
 
 MARKER = "__webos_events__"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+_QUEUE_UNSAFE = re.compile(r"[^A-Za-z0-9_\-.]")
 
 Handler = Callable[..., Awaitable[Any]]
 
@@ -74,6 +75,11 @@ def marked_subscriptions(func: object) -> tuple[Subscription, ...]:
 def consumer_name(module: str, qualname: str) -> str:
     """The JetStream consumer of a durable handler: stable across restarts and replicas."""
     return _UNSAFE.sub("_", f"{module}__{qualname}")
+
+
+def queue_group(module: str, qualname: str) -> str:
+    """The NATS queue group of a handler that is not broadcast: one delivery per module."""
+    return _QUEUE_UNSAFE.sub("_", f"{module}.{qualname}")
 
 
 class PayloadError(WebOSError, ValueError):

@@ -17,6 +17,7 @@ from kernel.asyncapi import (
     system_contracts,
     to_asyncapi,
 )
+from kernel.errors import ModuleError
 from kernel.modules import discover
 from kernel.testing import forget_modules
 from tests.asyncapi._modules import write_shop_and_ledger
@@ -96,7 +97,9 @@ def test_a_subject_shows_its_payload_producers_consumers_and_headers(shop: Syste
     assert book["x-webos-durable"] is True and book["x-webos-queue"] == "ledger__book"
     assert _deref(doc, book["x-webos-accepts"])["required"] == ["order"]
     count = receive["ledger.events.count.receive.shop.sold"]
-    assert count["x-webos-pattern"] == "shop.*"
+    assert count["x-webos-pattern"] == "shop.*" and count["x-webos-queue"] == "ledger.count"
+    assert count["bindings"] == {"nats": {"queue": "ledger.count", "bindingVersion": "0.1.0"}}
+    assert "bindings" not in book  # a JetStream consumer, not a queue group
     assert _deref(doc, count["x-webos-accepts"]) == _deref(
         doc, {"$ref": "#/components/schemas/AnyJSON"}
     )
@@ -189,3 +192,18 @@ def _resolves(doc: dict[str, Any], ref: str) -> bool:
     except (KeyError, TypeError):
         return False
     return True
+
+
+def test_a_module_whose_code_does_not_import_is_named(tmp_path: Path) -> None:
+    write_shop_and_ledger(tmp_path)
+    (tmp_path / "ledger" / "events.py").write_text("from kernel import on\n\nundefined_name\n")
+    try:
+        with pytest.raises(ModuleError) as caught:
+            system_contracts(discover(tmp_path, include_entry_points=False).modules.values())
+    finally:
+        forget_modules(tmp_path)
+    assert caught.value.modules == ("ledger",)
+    assert "module 'ledger': cannot read its contracts from events.py: NameError" in str(
+        caught.value
+    )
+    assert any("events.py:3" in frame for frame in caught.value.frames)
