@@ -15,7 +15,7 @@ import uvicorn
 
 from kernel.assembly._banner import announce
 from kernel.assembly._parts import assemble, conventions, module_code_parts
-from kernel.asyncapi import ContractsSubsystem, ContractWarnings
+from kernel.asyncapi import ContractsSubsystem
 from kernel.config import CoreSettings
 from kernel.console import ConsoleSubsystem, UiConvention
 from kernel.contracts import Role
@@ -40,7 +40,6 @@ def gateway_kernel(settings: CoreSettings, **options: Any) -> Kernel:
         ForwardingClient(),
         ConsoleSubsystem(),
         ContractsSubsystem(),
-        ContractWarnings(),
     ]
     parts = conventions(routes=True, events=True, ui=UiConvention())
     return assemble(Role.GATEWAY, settings, subsystems, parts, **options)

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     )
     from kernel.asyncapi._reading import ContractDocumentInvalid, from_asyncapi
     from kernel.asyncapi._subsystem import Catalog, ContractsSubsystem
-    from kernel.asyncapi._warnings import ContractWarnings
 
 __getattr__ = lazy_exports(__name__)
 __all__ = [
@@ -30,7 +29,6 @@ __all__ = [
     "Channel",
     "Consumer",
     "ContractDocumentInvalid",
-    "ContractWarnings",
     "ContractsSubsystem",
     "Producer",
     "Schema",

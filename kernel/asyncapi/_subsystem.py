@@ -13,6 +13,7 @@ process (``--reload`` builds a new process), so it is then kept.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.static_files import create_static_files_router
 
 from kernel.asyncapi._build import system_contracts
+from kernel.asyncapi._changes import mismatches
 from kernel.asyncapi._document import to_asyncapi
 from kernel.asyncapi._model import SystemContracts
 from kernel.asyncapi._page import ASSETS, catalog_page
@@ -32,6 +34,8 @@ from kernel.transport import NatsSettings
 
 if TYPE_CHECKING:
     from litestar.config.app import AppConfig
+
+log = logging.getLogger("webos.contracts")
 
 STATIC = Path(__file__).parent / "static"
 DOCUMENT_PATH = "/schema/asyncapi.json"
@@ -63,15 +67,30 @@ class Catalog:
 
 
 class ContractsSubsystem:
-    """Serves the contract catalog of the whole system (see the module docstring)."""
+    """Serves the contract catalog of the whole system (see the module docstring) and, at
+    start, says which consumers would refuse what their producers declare.
+
+    A gateway sees every discovered module (those it runs and those running elsewhere), so it is
+    the one place that can hold each typed handler against each declared payload before the
+    first event is lost to a dead-letter queue. Each mismatch is logged once per start, at
+    WARNING: it is a fault of the modules' code, not of this process, so it does not stop it.
+    """
 
     name = "contracts"
 
     def __init__(self) -> None:
         self.catalog: Catalog | None = None
+        #: What the last start found (one line each), for whoever wants to show them.
+        self.mismatches: list[str] = []
+
+    def catalog_of(self, host: Host) -> Catalog:
+        """The one catalog of this kernel (the console's Catalog view reads it too)."""
+        if self.catalog is None:
+            self.catalog = Catalog(host)
+        return self.catalog
 
     def configure_app(self, app_config: AppConfig, host: Host) -> AppConfig:
-        catalog = self.catalog = Catalog(host)
+        catalog = self.catalog_of(host)
         app_config.route_handlers.append(contracts_router())
         app_config.dependencies["contracts_catalog"] = Provide(
             lambda: catalog, sync_to_thread=False
@@ -79,7 +98,11 @@ class ContractsSubsystem:
         return app_config
 
     async def start(self, host: Host) -> None:
-        return None
+        # The gateway imported every module's events.py and services.py while loading, so
+        # building the catalog here costs milliseconds, not a slower start.
+        self.mismatches = mismatches(self.catalog_of(host).contracts)
+        for line in self.mismatches:
+            log.warning("event contract mismatch: %s", line)
 
     async def stop(self) -> None:
         return None

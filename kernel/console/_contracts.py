@@ -9,7 +9,7 @@ first visit, and kept. Subjects and descriptions come from module code: everythi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -17,23 +17,23 @@ from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
-from kernel.asyncapi import SystemContracts, example_payload, system_contracts
+from kernel.asyncapi import SystemContracts, example_payload
 from kernel.auth import CurrentPrincipal
 from kernel.console._contrib import SYSTEM_READ
 from kernel.console._graph import contracts_svg
 from kernel.console._pages import Catalogue
 from kernel.console._shell import html, page, render
 from kernel.errors import WebOSError
-from kernel.modules import ModuleSpec
 
 READ = {"console_permission": SYSTEM_READ}
 
 
 class ContractsCache:
-    """The system's contracts, built on first use from the modules discovered then."""
+    """The system's contracts, built on first use: the gateway's catalog (``build``), or from
+    the modules discovered then."""
 
-    def __init__(self, specs: Callable[[], Iterable[ModuleSpec]]) -> None:
-        self._specs = specs
+    def __init__(self, build: Callable[[], SystemContracts]) -> None:
+        self._build = build
         self._built: SystemContracts | None = None
         self._error: str | None = None
 
@@ -42,7 +42,7 @@ class ContractsCache:
         (the same module code gives the same failure, so the failure is kept too)."""
         if self._built is None and self._error is None:
             try:
-                self._built = system_contracts(self._specs())
+                self._built = self._build()
             except Exception as problem:  # a module's broken file: shown in the view, named
                 self._error = f"{type(problem).__name__}: {problem}"
         if self._built is None:
