@@ -15,7 +15,13 @@ if TYPE_CHECKING:
         declare_durable_handlers,
     )
     from kernel.bus._convention import EventsConvention
-    from kernel.bus._declared import EventType, declared_events, event
+    from kernel.bus._declared import (
+        Declaration,
+        EventPayloadInvalid,
+        EventType,
+        declared_events,
+        event,
+    )
     from kernel.bus._dlq import (
         DeadLetter,
         DeadLetterNotFound,
@@ -53,10 +59,12 @@ __all__ = [
     "DeadLetter",
     "DeadLetterNotFound",
     "DeadLetterRefused",
+    "Declaration",
     "Delivery",
     "DurableSettings",
     "Event",
     "EventNotStored",
+    "EventPayloadInvalid",
     "EventType",
     "EventsConvention",
     "HandlerStats",
