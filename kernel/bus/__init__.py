@@ -14,7 +14,7 @@ if TYPE_CHECKING:
         bus,
         declare_durable_handlers,
     )
-    from kernel.bus._convention import EventsConvention
+    from kernel.bus._convention import DeclaredEventsConvention, EventsConvention
     from kernel.bus._declared import (
         Declaration,
         EventPayloadInvalid,
@@ -60,6 +60,7 @@ __all__ = [
     "DeadLetterNotFound",
     "DeadLetterRefused",
     "Declaration",
+    "DeclaredEventsConvention",
     "Delivery",
     "DurableSettings",
     "Event",

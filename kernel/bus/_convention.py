@@ -14,11 +14,13 @@ from kernel.modules import LoadedModule, defined_here
 from kernel.transport import covers
 
 
-class EventsConvention:
+class DeclaredEventsConvention:
+    """Only the declarations: a process that runs no handlers (a task worker) still validates
+    what its modules' code emits."""
+
     stem = "events"
 
     def collect(self, module: LoadedModule, source: ModuleType, host: Host) -> None:
-        bus = host.get(Bus)
         declared = declared_events(source)
         emits = module.spec.manifest.emits
         for found in declared:
@@ -38,7 +40,13 @@ class EventsConvention:
                     f"{found.subject!r} to emits",
                     modules=(module.name,),
                 )
-        bus.declare_events(module.name, declared)
+        host.get(Bus).declare_events(module.name, declared)
+
+
+class EventsConvention(DeclaredEventsConvention):
+    def collect(self, module: LoadedModule, source: ModuleType, host: Host) -> None:
+        super().collect(module, source, host)
+        bus = host.get(Bus)
         for _, value in defined_here(source):
             for subscription in marked_subscriptions(value):
                 bus.add_handler(module.name, value, subscription)

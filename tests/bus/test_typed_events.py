@@ -8,10 +8,12 @@ import logging
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from kernel import bus
-from kernel.bus import EventPayloadInvalid
+from kernel.bus import EventPayloadInvalid, event
 from kernel.errors import ModuleError
+from kernel.tasks import TasksSubsystem, TaskState, wait_for_status
 from kernel.testing import KernelHarness, MessageCollector, write_module
 
 SHOP_EVENTS = """
@@ -161,3 +163,69 @@ async def test_an_imported_declaration_is_not_declared_again(
     app = await webos.start(["shop", "till"], modules_path=tmp_path)
 
     assert app.kernel.bus.declaration("shop.sold").module == "shop"
+
+
+# bus.emit, not Sold.emit: only the worker's declarations can check it.
+SHOP_TASKS = """
+from kernel import bus
+from kernel.tasks import task
+
+@task(retries=0)
+async def restock(quantity: object) -> str:
+    return await bus.emit("shop.sold", {"sku": "lamp", "quantity": quantity})
+"""
+SHOP_TASK_ROUTER = """
+from litestar import post
+from litestar.params import JSONBody
+from .tasks import restock
+
+@post("/restock", status_code=202)
+async def send(data: JSONBody[dict]) -> dict:
+    return {"task_id": (await restock.kiq(data["quantity"])).task_id}
+"""
+
+
+async def test_a_worker_validates_what_its_tasks_emit(webos: KernelHarness, tmp_path: Path) -> None:
+    """A worker runs no handlers, yet the declarations of events.py hold for its tasks' emits."""
+    write_module(
+        tmp_path,
+        "shop",
+        {"events.py": SHOP_EVENTS, "tasks.py": SHOP_TASKS, "router.py": SHOP_TASK_ROUTER},
+        manifest=SHOP_MANIFEST,
+    )
+    webos.sign_in_as("admin")
+    app = await webos.start(["shop"], modules_path=tmp_path)  # no in-process worker (NATS URL set)
+    await webos.run_worker("shop", modules_path=tmp_path)
+    events = await app.subscribe("shop.>")
+
+    bad = await app.client.post("/api/shop/restock", json={"quantity": "many"})
+    good = await app.client.post("/api/shop/restock", json={"quantity": 3})
+
+    store = app.kernel.get(TasksSubsystem).store
+    refused = await wait_for_status(store, bad.json()["task_id"])
+    sent = await wait_for_status(store, good.json()["task_id"])
+    assert refused.state is TaskState.FAILED, refused
+    assert "shop.sold: payload does not match SoldPayload: quantity:" in (refused.error or "")
+    assert sent.state is TaskState.SUCCEEDED, sent
+    assert (await events.next()).json() == {"sku": "lamp", "quantity": 3}
+
+
+class Parcel(BaseModel):
+    weight: int
+
+
+async def test_an_event_type_no_module_here_declares_still_checks_its_emits(
+    webos: KernelHarness,
+) -> None:
+    """A script or a test emitting through an ``event(...)`` of its own: no module of the process
+    declared it, so ``EventType.emit`` checks it itself."""
+    Shipped = event("post.shipped", Parcel)
+    app = await webos.start(["greeter"])
+    events = await app.subscribe("post.>")
+
+    with pytest.raises(EventPayloadInvalid, match="weight: Input should be a valid integer"):
+        await Shipped.emit(weight="heavy")
+    await Shipped.emit(Parcel(weight=3))
+
+    assert app.kernel.bus.declaration("post.shipped") is None
+    assert (await events.next()).json() == {"weight": 3}
