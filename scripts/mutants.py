@@ -572,6 +572,27 @@ MUTANTS: list[Mutant] = [
         "if False:",
         ("tests/bus/test_trusted_headers.py",),
     ),
+    # -- typed events ---------------------------------------------------------------------
+    Mutant(
+        "emit-skips-declared-model",
+        "kernel/bus/_bus.py",
+        "        if declared is not None:\n            payload = declared.checked(",
+        "        if False:\n            payload = declared.checked(",
+        (
+            "tests/bus/test_typed_events.py"
+            "::test_a_payload_that_breaks_the_model_is_refused_naming_the_field",
+        ),
+    ),
+    Mutant(
+        "declared-event-outside-emits",
+        "kernel/bus/_convention.py",
+        "if not any(covers(pattern, found.subject) for pattern in emits):",
+        "if not any(covers(pattern, found.subject) for pattern in emits) and False:",
+        (
+            "tests/bus/test_typed_events.py"
+            "::test_load_refuses_a_declared_event_its_manifest_does_not_emit",
+        ),
+    ),
     Mutant(
         "events-view-shows-internal",
         "kernel/bus/_watch.py",

@@ -14,8 +14,14 @@ if TYPE_CHECKING:
         bus,
         declare_durable_handlers,
     )
-    from kernel.bus._convention import EventsConvention
-    from kernel.bus._declared import EventType, declared_events, event
+    from kernel.bus._convention import DeclaredEventsConvention, EventsConvention
+    from kernel.bus._declared import (
+        Declaration,
+        EventPayloadInvalid,
+        EventType,
+        declared_events,
+        event,
+    )
     from kernel.bus._dlq import (
         DeadLetter,
         DeadLetterNotFound,
@@ -54,10 +60,13 @@ __all__ = [
     "DeadLetter",
     "DeadLetterNotFound",
     "DeadLetterRefused",
+    "Declaration",
+    "DeclaredEventsConvention",
     "Delivery",
     "DurableSettings",
     "Event",
     "EventNotStored",
+    "EventPayloadInvalid",
     "EventType",
     "EventsConvention",
     "HandlerStats",

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pydantic_core
 
+from kernel.bus._declared import Declaration, EventType, Validation
 from kernel.bus._event import (
     HEADER_CONTENT_TYPE,
     HEADER_EVENT_ID,
@@ -40,7 +41,7 @@ from kernel.bus._handlers import (
     queue_group,
 )
 from kernel.context import current_module, current_traceparent
-from kernel.errors import NotRunning
+from kernel.errors import ModuleError, NotRunning
 from kernel.propagation import Propagation
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, fail, received_span, start_span, traceparent_of
@@ -171,6 +172,10 @@ class Bus:
         self._module_streams: dict[str, Mapping[str, ModuleStream]] = {}
         #: module -> the subjects its manifest emits: who may be named as an event's source.
         self._emitters: dict[str, tuple[str, ...]] = {}
+        #: subject -> its typed declaration by a module of this process (``events.py``).
+        self._typed: dict[str, Declaration] = {}
+        #: ``WEBOS_EVENT_VALIDATION``, read when the bus connects.
+        self.event_validation: Validation = "error"
         self._sources: dict[tuple[str | None, str], str | None] = {}
         self._keeper: Keeper | None = None
         self._watch: ConnectionWatch | None = None
@@ -230,6 +235,7 @@ class Bus:
 
         self._event_log = event_log
         self._settings = settings or BusSettings()
+        self.event_validation = self._settings.event_validation
         if propagation is not None:
             self.propagation = propagation
         watch = self._watch = ConnectionWatch(client_name)
@@ -400,6 +406,7 @@ class Bus:
         self._declared.clear()
         self._module_streams.clear()
         self._emitters.clear()
+        self._typed.clear()
         self._sources.clear()
         self.keeps_streams = True
         self.published = self.dropped = 0
@@ -408,6 +415,27 @@ class Bus:
         """What each discovered module's manifest says it emits (for :meth:`source_of`)."""
         self._emitters = {module: tuple(subjects) for module, subjects in emits.items()}
         self._sources.clear()
+
+    def declare_events(self, module: str, events: Sequence[EventType[Any]]) -> None:
+        """The events ``module`` declares with their models: emits on them are validated."""
+        for declared in events:
+            held = self._typed.get(declared.subject)
+            if held is not None:
+                who = (
+                    f"twice by module {module!r}"
+                    if held.module == module
+                    else f"by both module {held.module!r} and module {module!r}"
+                )
+                raise ModuleError(
+                    f"event {declared.subject!r} is declared {who} (events.py): a subject has "
+                    "one declared model, in the module that emits it",
+                    modules=tuple(dict.fromkeys((held.module, module))),
+                )
+            self._typed[declared.subject] = Declaration(module, declared)
+
+    def declaration(self, subject: str) -> Declaration | None:
+        """The typed declaration of ``subject`` in this process, if a module made one."""
+        return self._typed.get(subject)
 
     def declare_streams(self, streams: Mapping[str, Mapping[str, ModuleStream]]) -> None:
         """What each discovered module declares in ``[streams.NAME]``, wherever it runs."""
@@ -487,12 +515,18 @@ class Bus:
         (anywhere) returns only once JetStream stored it, and raises ``EventNotStored`` when it
         could not be within ``WEBOS_PUBLISH_TIMEOUT``; ``durable=True`` asks for that on any
         subject. Other events are sent at most once. A message larger than the server accepts
-        raises ``PayloadTooLarge`` before anything is sent.
+        raises ``PayloadTooLarge`` before anything is sent. On a subject a module of this process
+        declared with ``event(subject, Model)``, a payload that breaks the model raises
+        ``EventPayloadInvalid`` before anything is sent (``WEBOS_EVENT_VALIDATION``).
         """
         broker = self._broker
         if broker is None and self._memory is None:
             raise BusNotConnected(f"cannot emit {subject!r}: the event bus is not connected")
         subject = normalize_subject(subject)
+        # Only declared subjects pay for validation: one dict lookup for the rest.
+        declared = self._typed.get(subject)
+        if declared is not None:
+            payload = declared.checked(payload, source, self.event_validation)
         event_id = event_id or uuid.uuid4().hex
         meta = {
             HEADER_CONTENT_TYPE: JSON_CONTENT_TYPE,
