@@ -296,6 +296,7 @@ class Bus:
 
         self._event_log = event_log
         self._settings = settings or BusSettings()
+        self.event_validation = self._settings.event_validation
         if propagation is not None:
             self.propagation = propagation
         max_deliver = (durable or DurableSettings()).max_deliver
