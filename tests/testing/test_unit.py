@@ -1,6 +1,7 @@
 """``webos_unit``: a module's unit tests without a nats-server (kernel/testing/_unit.py and the
 in-memory bus, kernel/bus/_memory.py)."""
 
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -78,18 +79,49 @@ async def charge() -> dict:
     return {"receipt": await registry.get("billing").charge(5)}
 
 
-@post("/report", opt=PUBLIC)
-async def report() -> dict:
-    await build.kiq()
+@post("/report")
+async def report(data: JSONBody[dict]) -> dict:
+    sent = await build.kiq(data["pages"])
+    return {"task_id": sent.task_id, "ran_before_reply": registry.get("journal").entries}
+
+
+@post("/elsewhere", opt=PUBLIC)
+async def elsewhere() -> dict:
+    from billing.tasks import invoice
+
+    await invoice.kiq()
     return {}
 """
 
 TASKS = """
+from kernel import registry
+from kernel.auth import current_principal
+from kernel.context import current_correlation_id
+from kernel.tasks import progress, task, task_info
+
+
+@task(retries=2)
+async def build(pages: int) -> dict:
+    info = task_info()
+    journal = registry.get("journal")
+    journal.entries.append(("build", info.attempt, current_principal.get().id))
+    if info.attempt < 2:
+        raise RuntimeError("the printer jammed")
+    await progress(0.5, "half way")
+    return {"pages": pages * 2, "correlation": current_correlation_id.get()}
+
+
+@task(retries=1)
+async def doomed() -> None:
+    raise ValueError("never works")
+"""
+
+BILLING_TASKS = """
 from kernel.tasks import task
 
 
 @task()
-async def build() -> None: ...
+async def invoice() -> None: ...
 """
 
 
@@ -102,6 +134,7 @@ def shop(tmp_path: Path) -> Path:
         {"services.py": SERVICES, "events.py": EVENTS, "router.py": ROUTER, "tasks.py": TASKS},
         manifest='name = "shop"\nemits = ["shop.>", "webos.custom"]\n',
     )
+    write_module(modules, "billing", {"tasks.py": BILLING_TASKS}, manifest='name = "billing"\n')
     return modules
 
 
@@ -160,11 +193,50 @@ async def test_a_stubbed_service_answers_for_a_module_not_started(
         app.stub_service("journal", object())
 
 
-async def test_queueing_a_task_is_refused_clearly(webos_unit: UnitHarness, shop: Path) -> None:
+async def test_a_task_queued_by_a_route_runs_in_memory_as_its_caller(
+    webos_unit: UnitHarness, shop: Path
+) -> None:
     app = await webos_unit.start(["shop"], modules_path=shop)
-    response = await app.client.post("/api/shop/report")
+    headers = app.auth_headers(["admin"], subject="ada")
+    response = await app.client.post("/api/shop/report", json={"pages": 3}, headers=headers)
+
+    assert response.status_code == 201, response.text
+    assert response.json()["ran_before_reply"] == []  # queued, as over JetStream
+    [status] = await app.finished("shop.build")
+    assert status.id == response.json()["task_id"]
+    assert (status.state.value, status.attempts, status.principal) == ("succeeded", 2, "ada")
+    # The task's own correlation id is the one its sender's labels carried, on every attempt.
+    assert status.result == {"pages": 6, "correlation": status.correlation_id}
+    assert status.correlation_id
+    assert registry.get("journal").entries == [("build", 1, "ada"), ("build", 2, "ada")]
+    shown = await app.client.get(f"/api/system/tasks/{status.id}", headers=headers)
+    assert (shown.status_code, shown.json()["result"]) == (200, status.result)
+
+
+async def test_kiq_returns_a_handle_whose_result_can_be_awaited(
+    webos_unit: UnitHarness, shop: Path
+) -> None:
+    app = await webos_unit.start(["shop"], modules_path=shop)
+    tasks = importlib.import_module("shop.tasks")
+    good = await tasks.build.kiq(4)
+    bad = await tasks.doomed.kiq()
+
+    result = await good.wait_result(timeout=5)
+    assert (result.is_err, result.return_value["pages"]) == (False, 8)
+    failure = await bad.wait_result(timeout=5)
+    assert failure.is_err and "never works" in str(failure.error)
+    [status] = await app.finished(tasks.doomed)
+    assert (status.state.value, status.attempts) == ("failed", 2)
+    assert status.error == "ValueError: never works"
+
+
+async def test_a_task_of_a_module_not_started_is_refused_clearly(
+    webos_unit: UnitHarness, shop: Path
+) -> None:
+    app = await webos_unit.start(["shop"], modules_path=shop)
+    response = await app.client.post("/api/shop/elsewhere")
     assert response.status_code == 503
-    assert "runs no task broker" in response.json()["detail"]
+    assert "'billing' is not started in this unit kernel" in response.json()["detail"]
 
 
 async def test_waiting_for_an_event_nobody_handles_fails_at_once_with_the_handlers(
