@@ -330,23 +330,32 @@ class UnitHarness:
             event_log=settings.event_log,
         )
         unit = UnitApp(kernel, app, memory)
-        for name, fake in (stubs or {}).items():
-            unit.stub_service(name, fake)
+        # From here a failure stops the kernel: its in-memory bus is the process's bus, which
+        # the next kernel (the next test's) must find closed.
         stack = contextlib.AsyncExitStack()
+        stack.push_async_callback(unit.stop)
         try:
+            for name, fake in (stubs or {}).items():
+                unit.stub_service(name, fake)
             await kernel.start()
-            stack.push_async_callback(unit.stop)
             await _enter_lifespan(app, stack)
         except BaseException:
             await stack.aclose()
-            await kernel.stop()
             raise
         self._running.append((unit, stack))
         return unit
 
     async def close(self) -> None:
-        for _, stack in reversed(self._running):
-            await stack.aclose()
-        self._running.clear()
+        """Stop every kernel started here, each even when stopping another failed (the first
+        failure is raised after), and forget the modules they imported."""
+        running, self._running = self._running, []
+        failures: list[BaseException] = []
+        for _, stack in reversed(running):
+            try:
+                await stack.aclose()
+            except Exception as error:
+                failures.append(error)
         for path in self._paths:
             forget_modules(path)
+        if failures:
+            raise failures[0]

@@ -2,6 +2,7 @@
 in-memory bus, kernel/bus/_memory.py)."""
 
 import importlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,8 @@ class Journal:
 """
 
 EVENTS = """
+import asyncio
+
 from pydantic import BaseModel
 from kernel import Event, on, registry
 
@@ -33,6 +36,8 @@ class Sold(BaseModel):
 
 @on("shop.sold")
 async def record(sale: Sold) -> None:
+    for _ in range(5):  # finishes after the wildcard handler: handled() must wait for both
+        await asyncio.sleep(0)
     registry.get("journal").entries.append(("sold", sale.sku))
 
 
@@ -278,3 +283,67 @@ def test_a_new_modules_generated_test_passes_without_a_nats_server(tmp_path: Pat
     assert "2 passed" in run.stdout
     # The nats_server fixture makes its folder (basetemp/nats0) before starting the server.
     assert not list(basetemp.glob("nats*")), "the generated test started a nats-server"
+
+
+FAILING_HOOKS = """
+from kernel import ModuleContext, hookimpl
+
+
+@hookimpl
+async def webos_startup(module: ModuleContext) -> None:
+    raise RuntimeError("cannot start")
+"""
+
+
+@pytest.mark.parametrize("failure", ["stub of a started module", "startup hook"])
+async def test_a_start_that_fails_leaves_the_next_kernel_a_fresh_bus_and_registry(
+    webos_unit: UnitHarness, shop: Path, failure: str
+) -> None:
+    if failure == "startup hook":
+        write_module(shop, "broken", {"hooks.py": FAILING_HOOKS}, manifest='name = "broken"\n')
+        with pytest.raises(Exception, match="cannot start"):
+            await webos_unit.start(["shop", "broken"], modules_path=shop)
+    else:
+        with pytest.raises(ValueError, match="runs in this kernel"):
+            await webos_unit.start(["shop"], modules_path=shop, stubs={"journal": object()})
+
+    app = await webos_unit.start(["shop"], modules_path=shop)
+    await app.kernel.bus.emit("shop.sold", {"sku": "lamp"})
+    await app.handled("shop.sold")
+    assert sorted(registry.get("journal").entries) == [("any", "shop.sold"), ("sold", "lamp")]
+    assert len(app.captured_events()) == 1
+
+
+TWO_TESTS = """
+import pytest
+from kernel import registry
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_fails_mid_way(webos_unit):
+    app = await webos_unit.start(["shop"])
+    await app.kernel.bus.emit("shop.sold", {"sku": "lamp"})
+    registry.get("journal").entries.append("left behind")
+    assert False, "failing with an event in flight"
+
+
+async def test_after_it(webos_unit):
+    app = await webos_unit.start(["shop"])
+    assert app.captured_events() == []
+    assert registry.get("journal").entries == []
+"""
+
+
+def test_each_test_gets_a_fresh_kernel_after_one_failed_mid_way(tmp_path: Path, shop: Path) -> None:
+    (tmp_path / "test_two.py").write_text(TWO_TESTS)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_two.py"],
+        cwd=tmp_path,
+        env={**os.environ, "WEBOS_MODULES_PATH": str(shop)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "1 failed, 1 passed" in run.stdout, run.stdout + run.stderr
+    assert "failing with an event in flight" in run.stdout
