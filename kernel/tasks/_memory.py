@@ -180,6 +180,18 @@ class MemoryTasks(TaskRecords):
     async def _attempts(
         self, bound: BoundTask, message: TaskiqMessage, done: asyncio.Future[TaskiqResult[Any]]
     ) -> None:
+        try:
+            await self._run(bound, message, done)
+        except BaseException as error:
+            # The kernel's own part failed (the labels, a record), or the kernel stopped: the
+            # task's waiter learns it instead of waiting for ever.
+            if not done.done():
+                done.set_exception(error)
+            raise
+
+    async def _run(
+        self, bound: BoundTask, message: TaskiqMessage, done: asyncio.Future[TaskiqResult[Any]]
+    ) -> None:
         labels = {key: str(value) for key, value in message.labels.items()}
         restore_context(
             labels, module=bound.module, propagation=self._propagation, accepted_at=now()

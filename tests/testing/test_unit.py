@@ -223,6 +223,8 @@ async def test_kiq_returns_a_handle_whose_result_can_be_awaited(
 ) -> None:
     app = await webos_unit.start(["shop"], modules_path=shop)
     tasks = importlib.import_module("shop.tasks")
+    with pytest.raises(TypeError, match=r"cannot send task 'shop\.build'"):
+        await tasks.build.kiq(object())  # as over the wire: what is not JSON cannot be sent
     good = await tasks.build.kiq(4)
     bad = await tasks.doomed.kiq()
 
