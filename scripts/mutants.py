@@ -1071,6 +1071,13 @@ MUTANTS: list[Mutant] = [
         "    timeout = timeout",
         ("tests/registry/test_calls.py::test_a_call_by_name_carries_the_deadline_in_force",),
     ),
+    Mutant(  # unit tests would pass while a task runs as nobody over NATS
+        "memory-task-without-the-callers-labels",
+        "kernel/tasks/_memory.py",
+        "        labels = outgoing_labels(self._propagation)",
+        "        labels: dict[str, str] = {}",
+        ("tests/testing/test_unit.py::test_a_task_queued_by_a_route_runs_in_memory_as_its_caller",),
+    ),
 ]
 
 
