@@ -1165,6 +1165,13 @@ MUTANTS: list[Mutant] = [
             "::test_the_project_modules_make_a_valid_asyncapi_3_document",
         ),
     ),
+    Mutant(  # unit tests would pass while a task runs as nobody over NATS
+        "memory-task-without-the-callers-labels",
+        "kernel/tasks/_memory.py",
+        "        labels = outgoing_labels(self._propagation)",
+        "        labels: dict[str, str] = {}",
+        ("tests/testing/test_unit.py::test_a_task_queued_by_a_route_runs_in_memory_as_its_caller",),
+    ),
 ]
 
 

@@ -29,7 +29,7 @@ from kernel.testing._harness import (
 from kernel.testing._processes import ModuleProcess
 from kernel.testing._s3 import S3Server, moto_s3_server
 from kernel.testing._s3front import PresignRefused, check_presigned, presign_checking_front
-from kernel.testing._unit import TasksNotInUnitTests, UnitApp, UnitHarness, unit_kernel
+from kernel.testing._unit import UnitApp, UnitHarness, unit_kernel
 
 __all__ = [
     "ADMIN_EMAIL",
@@ -44,7 +44,6 @@ __all__ = [
     "ReceivedMessage",
     "RunningKernel",
     "S3Server",
-    "TasksNotInUnitTests",
     "UnitApp",
     "UnitHarness",
     "add_user",

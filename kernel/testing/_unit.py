@@ -7,7 +7,9 @@ are signed by its keys), the embedded document store and local storage. Its bus 
 handlers, durable ones retried and dead-lettered in memory. HTTP goes through httpx's
 ``ASGITransport``, in-process, no sockets. Nodes, serving services over NATS, the tasks broker
 and forwarding are left out: a service of a module the test does not start is replaced with
-:meth:`UnitApp.stub_service`, and queueing a task fails with :class:`TasksNotInUnitTests`.
+:meth:`UnitApp.stub_service`. Tasks of the started modules run in this process
+(``kernel.tasks.MemoryTasks``): ``await ref.kiq(...)`` in a route runs the task with the
+caller's principal and trace, ``await app.finished(ref)`` waits for it.
 
 The ``webos`` fixture (real nats-server, real HTTP, real subprocesses) stays the integration
 test: these doubles are for the inner loop.
@@ -17,9 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import httpx
 from litestar import Litestar
@@ -40,72 +43,83 @@ from kernel.bus import (
 from kernel.console import CatalogSubsystem, UiConvention
 from kernel.contracts import Host, Role, Subsystem
 from kernel.db import DatabaseSubsystem, ModelsConvention
-from kernel.errors import NotRunning
 from kernel.gateway import create_app
 from kernel.modules import (
     HooksConvention,
     ModuleConvention,
+    ModuleSet,
     ModulesSettings,
     RouterConvention,
     SettingsConvention,
 )
 from kernel.nodes import NodeTable
+from kernel.propagation import Propagation
 from kernel.registry import ServicesConvention
 from kernel.runtime import Kernel
 from kernel.settings import KernelSettings
 from kernel.storage import StorageSubsystem
-from kernel.tasks import TasksConvention, activate, deactivate
+from kernel.tasks import (
+    BoundTask,
+    MemoryTasks,
+    TaskRef,
+    TasksConvention,
+    TasksSettings,
+    TaskStatus,
+    activate,
+    deactivate,
+)
 from kernel.testing._harness import environment, forget_modules
 from kernel.transport import covers
+
+log = logging.getLogger("webos.testing")
 
 #: Seconds :meth:`UnitApp.handled` waits by default: a failure bound, not a speed target.
 HANDLED_WAIT = 5.0
 
 
-class TasksNotInUnitTests(NotRunning):
-    """A route or handler queued a task in a unit test's kernel, which runs no task broker."""
-
-
-class _RefuseTasks:
-    """What ``TaskRef.kiq`` reaches in a unit kernel: a clear refusal, not a hang."""
-
-    async def send(self, ref: Any, args: Any, kwargs: Any) -> Any:
-        self.refuse(f"queue task {ref.function_name!r}")
-
-    def refuse(self, what: str) -> NoReturn:
-        raise TasksNotInUnitTests(
-            f"cannot {what}: the unit-test kernel (webos_unit) runs no task broker. Call the "
-            "task function directly in the test, or use the 'webos' fixture with "
-            "tasks_worker=True to run it through NATS"
-        )
-
-
-def _no_tasks() -> Any:
-    return _RefuseTasks().refuse("read tasks")
-
-
 class _StandIns:
-    """What the system routes ask of the subsystems a unit kernel leaves out: the node table
-    (empty: no heartbeats without NATS) and the tasks (refused, as queueing one is)."""
+    """What a unit kernel has instead of the subsystems that need NATS: an empty node table (no
+    heartbeats) and :class:`MemoryTasks`, running the started modules' tasks in this process."""
 
     name = "unit-test stand-ins"
 
     def __init__(self) -> None:
         self.table = NodeTable()
+        self.tasks: MemoryTasks | None = None
 
     def configure_app(self, app_config: AppConfig, host: Host) -> AppConfig:
         app_config.dependencies["node_table"] = Provide(lambda: self.table, sync_to_thread=False)
-        app_config.dependencies["tasks"] = Provide(_no_tasks, sync_to_thread=False)
+        app_config.dependencies["tasks"] = Provide(lambda: self.tasks, sync_to_thread=False)
         return app_config
 
     async def start(self, host: Host) -> None:
-        return None
+        modules, settings = host.get(ModuleSet), host.get(TasksSettings)
+        bound = [
+            BoundTask.of(module.name, ref, settings)
+            for module in modules.running.values()
+            for ref in module.extras.get("tasks", [])
+        ]
+        self.tasks = MemoryTasks(
+            {task.name: task for task in bound},
+            modules.packages(),
+            propagation=host.get(Propagation),
+        )
+        activate(self.tasks)
 
     async def stop(self) -> None:
-        return None
+        tasks, self.tasks = self.tasks, None
+        if tasks is not None:
+            deactivate(tasks)
+            for what in await tasks.close():
+                log.warning("unit kernel stopped: %s", what)
 
     async def check(self) -> str | None:
         return None
+
+    def memory_tasks(self) -> MemoryTasks:
+        if self.tasks is None:
+            raise RuntimeError("the unit kernel is not started: it runs no tasks")
+        return self.tasks
 
 
 def unit_kernel(settings: KernelSettings) -> Kernel:
@@ -235,6 +249,41 @@ class UnitApp:
                     f"{timeout} s. Emitted so far: {emitted or 'nothing'}"
                 ) from None
 
+    @property
+    def tasks(self) -> list[TaskStatus]:
+        """Every task sent so far, oldest first, as its status stands now (``state``,
+        ``attempts``, ``principal``, ``correlation_id``, ``progress``, ``result``, ``error``)."""
+        return self.kernel.get(_StandIns).memory_tasks().records
+
+    async def finished(
+        self, task: str | TaskRef[Any, Any], count: int = 1, *, timeout: float = HANDLED_WAIT
+    ) -> list[TaskStatus]:
+        """Wait until ``count`` runs of ``task`` (a ``@task`` function or ``"module.name"``)
+        have succeeded or failed, retries included; return their statuses. Fails with what was
+        sent when that does not happen in ``timeout``."""
+        tasks = self.kernel.get(_StandIns).memory_tasks()
+        name = task if isinstance(task, str) else tasks.name_of(task)
+        if name not in tasks.tasks:
+            known = ", ".join(sorted(tasks.tasks)) or "none"
+            raise AssertionError(
+                f"no task {name!r} in this kernel: nothing to wait for. Tasks: {known}"
+            )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            changed = tasks.changed()
+            done = [record for record in tasks.records if record.task == name and record.done]
+            if len(done) >= count:
+                return done
+            try:
+                await asyncio.wait_for(changed.wait(), max(deadline - loop.time(), 0))
+            except TimeoutError:
+                sent = [(record.task, record.state.value) for record in tasks.records]
+                raise AssertionError(
+                    f"{len(done)} of {count} run(s) of {name!r} finished within {timeout} s. "
+                    f"Sent so far: {sent or 'nothing'}"
+                ) from None
+
     async def stop(self) -> None:
         await self.client.aclose()
         await self.kernel.stop()
@@ -281,26 +330,32 @@ class UnitHarness:
             event_log=settings.event_log,
         )
         unit = UnitApp(kernel, app, memory)
-        for name, fake in (stubs or {}).items():
-            unit.stub_service(name, fake)
+        # From here a failure stops the kernel: its in-memory bus is the process's bus, which
+        # the next kernel (the next test's) must find closed.
         stack = contextlib.AsyncExitStack()
+        stack.push_async_callback(unit.stop)
         try:
+            for name, fake in (stubs or {}).items():
+                unit.stub_service(name, fake)
             await kernel.start()
-            stack.push_async_callback(unit.stop)
-            refusal = _RefuseTasks()
-            activate(refusal)
-            stack.callback(deactivate, refusal)
             await _enter_lifespan(app, stack)
         except BaseException:
             await stack.aclose()
-            await kernel.stop()
             raise
         self._running.append((unit, stack))
         return unit
 
     async def close(self) -> None:
-        for _, stack in reversed(self._running):
-            await stack.aclose()
-        self._running.clear()
+        """Stop every kernel started here, each even when stopping another failed (the first
+        failure is raised after), and forget the modules they imported."""
+        running, self._running = self._running, []
+        failures: list[BaseException] = []
+        for _, stack in reversed(running):
+            try:
+                await stack.aclose()
+            except Exception as error:
+                failures.append(error)
         for path in self._paths:
             forget_modules(path)
+        if failures:
+            raise failures[0]

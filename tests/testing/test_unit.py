@@ -1,6 +1,8 @@
 """``webos_unit``: a module's unit tests without a nats-server (kernel/testing/_unit.py and the
 in-memory bus, kernel/bus/_memory.py)."""
 
+import importlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +24,8 @@ class Journal:
 """
 
 EVENTS = """
+import asyncio
+
 from pydantic import BaseModel
 from kernel import Event, on, registry
 
@@ -32,6 +36,8 @@ class Sold(BaseModel):
 
 @on("shop.sold")
 async def record(sale: Sold) -> None:
+    for _ in range(5):  # finishes after the wildcard handler: handled() must wait for both
+        await asyncio.sleep(0)
     registry.get("journal").entries.append(("sold", sale.sku))
 
 
@@ -78,18 +84,49 @@ async def charge() -> dict:
     return {"receipt": await registry.get("billing").charge(5)}
 
 
-@post("/report", opt=PUBLIC)
-async def report() -> dict:
-    await build.kiq()
+@post("/report")
+async def report(data: JSONBody[dict]) -> dict:
+    sent = await build.kiq(data["pages"])
+    return {"task_id": sent.task_id, "ran_before_reply": registry.get("journal").entries}
+
+
+@post("/elsewhere", opt=PUBLIC)
+async def elsewhere() -> dict:
+    from billing.tasks import invoice
+
+    await invoice.kiq()
     return {}
 """
 
 TASKS = """
+from kernel import registry
+from kernel.auth import current_principal
+from kernel.context import current_correlation_id
+from kernel.tasks import progress, task, task_info
+
+
+@task(retries=2)
+async def build(pages: int) -> dict:
+    info = task_info()
+    journal = registry.get("journal")
+    journal.entries.append(("build", info.attempt, current_principal.get().id))
+    if info.attempt < 2:
+        raise RuntimeError("the printer jammed")
+    await progress(0.5, "half way")
+    return {"pages": pages * 2, "correlation": current_correlation_id.get()}
+
+
+@task(retries=1)
+async def doomed() -> None:
+    raise ValueError("never works")
+"""
+
+BILLING_TASKS = """
 from kernel.tasks import task
 
 
 @task()
-async def build() -> None: ...
+async def invoice() -> None: ...
 """
 
 
@@ -102,6 +139,7 @@ def shop(tmp_path: Path) -> Path:
         {"services.py": SERVICES, "events.py": EVENTS, "router.py": ROUTER, "tasks.py": TASKS},
         manifest='name = "shop"\nemits = ["shop.>", "webos.custom"]\n',
     )
+    write_module(modules, "billing", {"tasks.py": BILLING_TASKS}, manifest='name = "billing"\n')
     return modules
 
 
@@ -160,11 +198,52 @@ async def test_a_stubbed_service_answers_for_a_module_not_started(
         app.stub_service("journal", object())
 
 
-async def test_queueing_a_task_is_refused_clearly(webos_unit: UnitHarness, shop: Path) -> None:
+async def test_a_task_queued_by_a_route_runs_in_memory_as_its_caller(
+    webos_unit: UnitHarness, shop: Path
+) -> None:
     app = await webos_unit.start(["shop"], modules_path=shop)
-    response = await app.client.post("/api/shop/report")
+    headers = app.auth_headers(["admin"], subject="ada")
+    response = await app.client.post("/api/shop/report", json={"pages": 3}, headers=headers)
+
+    assert response.status_code == 201, response.text
+    assert response.json()["ran_before_reply"] == []  # queued, as over JetStream
+    [status] = await app.finished("shop.build")
+    assert status.id == response.json()["task_id"]
+    assert (status.state.value, status.attempts, status.principal) == ("succeeded", 2, "ada")
+    # The task's own correlation id is the one its sender's labels carried, on every attempt.
+    assert status.result == {"pages": 6, "correlation": status.correlation_id}
+    assert status.correlation_id
+    assert registry.get("journal").entries == [("build", 1, "ada"), ("build", 2, "ada")]
+    shown = await app.client.get(f"/api/system/tasks/{status.id}", headers=headers)
+    assert (shown.status_code, shown.json()["result"]) == (200, status.result)
+
+
+async def test_kiq_returns_a_handle_whose_result_can_be_awaited(
+    webos_unit: UnitHarness, shop: Path
+) -> None:
+    app = await webos_unit.start(["shop"], modules_path=shop)
+    tasks = importlib.import_module("shop.tasks")
+    with pytest.raises(TypeError, match=r"cannot send task 'shop\.build'"):
+        await tasks.build.kiq(object())  # as over the wire: what is not JSON cannot be sent
+    good = await tasks.build.kiq(4)
+    bad = await tasks.doomed.kiq()
+
+    result = await good.wait_result(timeout=5)
+    assert (result.is_err, result.return_value["pages"]) == (False, 8)
+    failure = await bad.wait_result(timeout=5)
+    assert failure.is_err and "never works" in str(failure.error)
+    [status] = await app.finished(tasks.doomed)
+    assert (status.state.value, status.attempts) == ("failed", 2)
+    assert status.error == "ValueError: never works"
+
+
+async def test_a_task_of_a_module_not_started_is_refused_clearly(
+    webos_unit: UnitHarness, shop: Path
+) -> None:
+    app = await webos_unit.start(["shop"], modules_path=shop)
+    response = await app.client.post("/api/shop/elsewhere")
     assert response.status_code == 503
-    assert "runs no task broker" in response.json()["detail"]
+    assert "'billing' is not started in this unit kernel" in response.json()["detail"]
 
 
 async def test_waiting_for_an_event_nobody_handles_fails_at_once_with_the_handlers(
@@ -206,3 +285,67 @@ def test_a_new_modules_generated_test_passes_without_a_nats_server(tmp_path: Pat
     assert "2 passed" in run.stdout
     # The nats_server fixture makes its folder (basetemp/nats0) before starting the server.
     assert not list(basetemp.glob("nats*")), "the generated test started a nats-server"
+
+
+FAILING_HOOKS = """
+from kernel import ModuleContext, hookimpl
+
+
+@hookimpl
+async def webos_startup(module: ModuleContext) -> None:
+    raise RuntimeError("cannot start")
+"""
+
+
+@pytest.mark.parametrize("failure", ["stub of a started module", "startup hook"])
+async def test_a_start_that_fails_leaves_the_next_kernel_a_fresh_bus_and_registry(
+    webos_unit: UnitHarness, shop: Path, failure: str
+) -> None:
+    if failure == "startup hook":
+        write_module(shop, "broken", {"hooks.py": FAILING_HOOKS}, manifest='name = "broken"\n')
+        with pytest.raises(Exception, match="cannot start"):
+            await webos_unit.start(["shop", "broken"], modules_path=shop)
+    else:
+        with pytest.raises(ValueError, match="runs in this kernel"):
+            await webos_unit.start(["shop"], modules_path=shop, stubs={"journal": object()})
+
+    app = await webos_unit.start(["shop"], modules_path=shop)
+    await app.kernel.bus.emit("shop.sold", {"sku": "lamp"})
+    await app.handled("shop.sold")
+    assert sorted(registry.get("journal").entries) == [("any", "shop.sold"), ("sold", "lamp")]
+    assert len(app.captured_events()) == 1
+
+
+TWO_TESTS = """
+import pytest
+from kernel import registry
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_fails_mid_way(webos_unit):
+    app = await webos_unit.start(["shop"])
+    await app.kernel.bus.emit("shop.sold", {"sku": "lamp"})
+    registry.get("journal").entries.append("left behind")
+    assert False, "failing with an event in flight"
+
+
+async def test_after_it(webos_unit):
+    app = await webos_unit.start(["shop"])
+    assert app.captured_events() == []
+    assert registry.get("journal").entries == []
+"""
+
+
+def test_each_test_gets_a_fresh_kernel_after_one_failed_mid_way(tmp_path: Path, shop: Path) -> None:
+    (tmp_path / "test_two.py").write_text(TWO_TESTS)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_two.py"],
+        cwd=tmp_path,
+        env={**os.environ, "WEBOS_MODULES_PATH": str(shop)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "1 failed, 1 passed" in run.stdout, run.stdout + run.stderr
+    assert "failing with an event in flight" in run.stdout
