@@ -861,8 +861,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "kept-emit-is-a-core-publish",
         "kernel/bus/_bus.py",
-        "            if keeper is not None and (durable or keeper.keeps(subject)):\n",
-        "            if keeper is not None and False:\n",
+        "            elif keeper is not None and (durable or keeper.keeps(subject)):\n",
+        "            elif keeper is not None and False:\n",
         (
             "tests/distribution/test_cluster.py"
             "::test_no_acknowledged_event_is_lost_when_the_stream_leader_is_killed",
