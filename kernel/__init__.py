@@ -19,7 +19,7 @@ from kernel.bus._bus import bus
 from kernel.registry._registry import registry
 
 if TYPE_CHECKING:
-    from kernel.bus import Event, on
+    from kernel.bus import Event, EventType, event, on
     from kernel.hooks import hookimpl
     from kernel.modules import ModuleContext, ModuleSettings, ThisModule
     from kernel.registry import fallback, service
@@ -28,11 +28,13 @@ if TYPE_CHECKING:
 __getattr__ = lazy_exports(__name__)
 __all__ = [
     "Event",
+    "EventType",
     "ModuleContext",
     "ModuleSettings",
     "ThisModule",
     "afs",
     "bus",
+    "event",
     "fallback",
     "hookimpl",
     "on",

@@ -5,7 +5,9 @@
   per-message logging off (``log_level=DEBUG`` while the logger is at INFO);
 * ``webos``: ``Bus.emit`` -> a ``kernel.bus.Bus`` handler marked ``@on`` taking the same model;
 * ``webos_identity``: the same, emitted by a signed-in user: the publisher signs an identity into
-  every event (as the gateway does), the subscriber verifies it (as a module process does).
+  every event (as the gateway does), the subscriber verifies it (as a module process does);
+* ``webos_typed``: ``webos`` on a subject the publisher declared with ``event(subject, Login)``,
+  so every emit is validated against the model (``WEBOS_EVENT_VALIDATION=error``).
 
 Every variant gets its own subscriber process and its own publisher process (run as
 ``python scripts/_bench_bus.py sub|pub VARIANT URL``), all sending the same ~200-byte JSON
@@ -40,12 +42,13 @@ from _bench_common import (
 )
 from pydantic import BaseModel
 
-VARIANTS = ("raw", "faststream", "webos", "webos_identity")
+VARIANTS = ("raw", "faststream", "webos", "webos_identity", "webos_typed")
 LABELS = {
     "raw": "raw nats-py",
     "faststream": "FastStream",
     "webos": "WebOS bus",
     "webos_identity": "WebOS + id",
+    "webos_typed": "WebOS typed",
 }
 
 
@@ -169,7 +172,7 @@ async def _setup_subscriber(
         await broker.config.connection_state.connection.flush()
         return lambda: dropped[0], broker.stop
 
-    if variant in ("webos", "webos_identity"):
+    if variant in ("webos", "webos_identity", "webos_typed"):
         from kernel.bus import Bus, on
 
         bus = Bus()
@@ -293,10 +296,12 @@ async def _setup_publisher(
 
         return fs_send, broker.config.connection_state.connection, broker.stop
 
-    if variant in ("webos", "webos_identity"):
-        from kernel.bus import Bus
+    if variant in ("webos", "webos_identity", "webos_typed"):
+        from kernel.bus import Bus, event
 
         bus = Bus()
+        if variant == "webos_typed":
+            bus.declare_events("bench", [event(subject, Login)])
         if variant == "webos_identity":
             from kernel.auth import Principal, current_principal
 
@@ -512,6 +517,16 @@ async def run_bus(ctx: BenchContext, args: argparse.Namespace) -> list[Figure]:
             higher_is_better=True,
         ),
     ]
+    typed = summary["webos_typed"]
+    figures.append(
+        Figure.compare(
+            "bus_typed_publish_events_per_s_vs_untyped",
+            typed["publisher_events_per_s"],
+            webos["publisher_events_per_s"],
+            "events/s",
+            higher_is_better=True,
+        )
+    )
     _print_delivery(summary, slow_after - slow_before)
     from _bench_durable import run_durable
 

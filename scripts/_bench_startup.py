@@ -5,7 +5,9 @@
 * ``webos module run audit`` until it is visible in ``webos ps``, against a raw nats-py process
   until its first message arrives;
 * ``webos --help`` (the repo's modules add their commands), against a bare click command's
-  ``--help``.
+  ``--help``;
+* the test ``webos new module`` writes (in-memory doubles), against the same test on the
+  real-server fixture (``_bench_unit.py``).
 
 Peak RSS (``VmHWM``) of each process is read when it is up, and its idle RSS (``VmRSS``)
 ``IDLE_AFTER`` seconds later. Median of ``--repeat`` runs.
@@ -27,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 from _bench_common import BenchContext, ChildProcess, Figure, webos_command, webos_env
+from _bench_unit import module_test_seconds
 
 from kernel.nodes import snapshot
 from kernel.transport import connect_once
@@ -197,11 +200,19 @@ async def run_startup(ctx: BenchContext, args: argparse.Namespace) -> list[Figur
     results: dict[str, list[tuple[float, float, float]]] = {
         key: [] for key in ("gw", "bare", "mod", "raw")
     }
+    unit_tests: list[float] = []
+    real_tests: list[float] = []
     for index in range(rounds):
         results["bare"].append(await bare_once(work, index))
         results["gw"].append(await gateway_once(ctx, work, index))
         results["raw"].append(await raw_once(ctx, work, index))
         results["mod"].append(await module_once(ctx, work, index))
+        unit_tests.append(module_test_seconds(work, index, real_server=False))
+        real_tests.append(module_test_seconds(work, index, real_server=True))
+        print(
+            f"  [{index + 1}] module unit test {unit_tests[-1]:6.3f} s   "
+            f"on a real nats-server {real_tests[-1]:6.3f} s"
+        )
         for key, runs in results.items():
             seconds, peak, idle = runs[-1]
             print(
@@ -265,4 +276,11 @@ async def run_startup(ctx: BenchContext, args: argparse.Namespace) -> list[Figur
             **lower,
         ),
         Figure.compare("cli_help_s_vs_bare_click", cli_help, click_help, "s", **lower),
+        Figure.compare(
+            "module_unit_test_s_vs_real_server",
+            statistics.median(unit_tests),
+            statistics.median(real_tests),
+            "s",
+            **lower,
+        ),
     ]

@@ -112,6 +112,23 @@ MUTANTS: list[Mutant] = [
         ("tests/console/test_services_view.py::test_the_view_needs_system_read",),
     ),
     Mutant(
+        "console-catalog-unguarded",
+        "kernel/console/_contracts.py",
+        '@get("/catalog/subject", include_in_schema=False, opt=READ)',
+        '@get("/catalog/subject", include_in_schema=False)',
+        ("tests/console/test_catalog_view.py::test_the_catalog_needs_system_read",),
+    ),
+    Mutant(
+        "console-catalog-svg-unescaped",
+        "kernel/console/_graph.py",
+        "<title>{escape(tip)}</title>",
+        "<title>{tip}</title>",
+        (
+            "tests/console/test_catalog_view.py"
+            "::test_the_picture_names_subjects_producers_and_consumers",
+        ),
+    ),
+    Mutant(
         "heartbeat-callees-unbounded",
         "kernel/nodes/_info.py",
         "calls: list[CallStats] = Field(default_factory=list, max_length=MAX_CALLEES)",
@@ -555,6 +572,27 @@ MUTANTS: list[Mutant] = [
         "if False:",
         ("tests/bus/test_trusted_headers.py",),
     ),
+    # -- typed events ---------------------------------------------------------------------
+    Mutant(
+        "emit-skips-declared-model",
+        "kernel/bus/_bus.py",
+        "        if declared is not None:\n            payload = declared.checked(",
+        "        if False:\n            payload = declared.checked(",
+        (
+            "tests/bus/test_typed_events.py"
+            "::test_a_payload_that_breaks_the_model_is_refused_naming_the_field",
+        ),
+    ),
+    Mutant(
+        "declared-event-outside-emits",
+        "kernel/bus/_convention.py",
+        "if not any(covers(pattern, found.subject) for pattern in emits):",
+        "if not any(covers(pattern, found.subject) for pattern in emits) and False:",
+        (
+            "tests/bus/test_typed_events.py"
+            "::test_load_refuses_a_declared_event_its_manifest_does_not_emit",
+        ),
+    ),
     Mutant(
         "events-view-shows-internal",
         "kernel/bus/_watch.py",
@@ -823,8 +861,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "kept-emit-is-a-core-publish",
         "kernel/bus/_bus.py",
-        "            if keeper is not None and (durable or keeper.keeps(subject)):\n",
-        "            if keeper is not None and False:\n",
+        "            elif keeper is not None and (durable or keeper.keeps(subject)):\n",
+        "            elif keeper is not None and False:\n",
         (
             "tests/distribution/test_cluster.py"
             "::test_no_acknowledged_event_is_lost_when_the_stream_leader_is_killed",
@@ -1070,6 +1108,69 @@ MUTANTS: list[Mutant] = [
         '    timeout = call_deadline(timeout, headers, f"{service}.{method}()")',
         "    timeout = timeout",
         ("tests/registry/test_calls.py::test_a_call_by_name_carries_the_deadline_in_force",),
+    ),
+    Mutant(
+        "contracts-removed-required-field-safe",
+        "kernel/asyncapi/_changes.py",
+        "            if name in old_required:\n"
+        '                yield "breaking", f"removed required field {field!r}"',
+        "            if False:\n"
+        '                yield "breaking", f"removed required field {field!r}"',
+        (
+            "tests/asyncapi/test_changes.py"
+            "::test_dropping_a_field_a_consumer_requires_breaks_naming_field_and_both_modules",
+        ),
+    ),
+    Mutant(
+        "contracts-missing-field-accepted",
+        "kernel/asyncapi/_compat.py",
+        "        if name not in p_props:\n"
+        '            yield f"field {field!r} is required, and the producer does not send it"',
+        "        if False:\n"
+        '            yield f"field {field!r} is required, and the producer does not send it"',
+        (
+            "tests/asyncapi/test_compat.py::test_a_required_field_the_producer_lacks_is_named",
+            "tests/cli/test_contracts.py"
+            "::test_dropping_a_field_a_consumer_requires_fails_the_check_naming_it",
+        ),
+    ),
+    Mutant(
+        "asyncapi-document-unguarded",
+        "kernel/asyncapi/_subsystem.py",
+        "@get(DOCUMENT_PATH, guards=[requires(READ_PERMISSION)], include_in_schema=False)",
+        "@get(DOCUMENT_PATH, include_in_schema=False)",
+        ("tests/asyncapi/test_http.py::test_the_catalog_needs_system_read",),
+    ),
+    Mutant(
+        "asyncapi-page-unguarded",
+        "kernel/asyncapi/_subsystem.py",
+        "@get(PAGE_PATH, guards=[requires(READ_PERMISSION)], include_in_schema=False)",
+        "@get(PAGE_PATH, include_in_schema=False)",
+        ("tests/asyncapi/test_http.py::test_the_catalog_needs_system_read",),
+    ),
+    Mutant(
+        "asyncapi-page-unescaped",
+        "kernel/asyncapi/_page.py",
+        "    return html.escape(str(text), quote=True)",
+        "    return str(text)",
+        ("tests/asyncapi/test_page.py::test_text_from_module_code_is_escaped",),
+    ),
+    Mutant(
+        "asyncapi-server-keeps-credentials",
+        "kernel/asyncapi/_document.py",
+        'host = parts.hostname or "127.0.0.1"',
+        'host = parts.netloc.rsplit(":", 1)[0] or "127.0.0.1"',
+        (
+            "tests/asyncapi/test_document.py"
+            "::test_the_project_modules_make_a_valid_asyncapi_3_document",
+        ),
+    ),
+    Mutant(  # unit tests would pass while a task runs as nobody over NATS
+        "memory-task-without-the-callers-labels",
+        "kernel/tasks/_memory.py",
+        "        labels = outgoing_labels(self._propagation)",
+        "        labels: dict[str, str] = {}",
+        ("tests/testing/test_unit.py::test_a_task_queued_by_a_route_runs_in_memory_as_its_caller",),
     ),
 ]
 

@@ -15,6 +15,7 @@ import uvicorn
 
 from kernel.assembly._banner import announce
 from kernel.assembly._parts import assemble, conventions, module_code_parts
+from kernel.asyncapi import ContractsSubsystem
 from kernel.config import CoreSettings
 from kernel.console import ConsoleSubsystem, UiConvention
 from kernel.contracts import Role
@@ -31,12 +32,14 @@ log = logging.getLogger("webos.run")
 
 def gateway_kernel(settings: CoreSettings, **options: Any) -> Kernel:
     """The gateway's preset: every module it runs, the routes of modules running elsewhere
-    (forwarded), the ended sessions shared with the other replicas, and the console."""
+    (forwarded), the ended sessions shared with the other replicas, the console, and the warning
+    of typed consumers that would refuse what their producers declare (it sees every module)."""
     subsystems = [
         *module_code_parts(),
         RevocationsSubsystem(),
         ForwardingClient(),
         ConsoleSubsystem(),
+        ContractsSubsystem(),
     ]
     parts = conventions(routes=True, events=True, ui=UiConvention())
     return assemble(Role.GATEWAY, settings, subsystems, parts, **options)

@@ -16,7 +16,7 @@ from typing import Any
 
 from kernel.assembly._hookspecs import HOOKSPECS
 from kernel.auth import SecuritySubsystem
-from kernel.bus import EventsConvention
+from kernel.bus import DeclaredEventsConvention, EventsConvention
 from kernel.config import CoreSettings
 from kernel.contracts import Role, Subsystem
 from kernel.db import DatabaseSubsystem, ModelsConvention
@@ -47,8 +47,8 @@ def conventions(
 ) -> list[ModuleConvention]:
     """The convention files a kernel collects, in order (``ui``: the console's, if any)."""
     found: list[ModuleConvention] = [SettingsConvention(), ModelsConvention(), ServicesConvention()]
-    if events:
-        found.append(EventsConvention())
+    # Without handlers (a worker), the declarations still validate what the modules emit.
+    found.append(EventsConvention() if events else DeclaredEventsConvention())
     if routes:
         found.append(RouterConvention())
     found += [HooksConvention(), TasksConvention()]

@@ -23,7 +23,8 @@ log = logging.getLogger("webos.tasks")
 
 def worker_kernel(settings: CoreSettings, **options: Any) -> Kernel:
     """The preset of a task worker (``webos worker``): modules' settings, models, services, hooks
-    and tasks, but no event handlers and no routes (the module's own process keeps those)."""
+    and tasks, the events its modules declare (to validate their emits), but no event handlers
+    and no routes (the module's own process keeps those)."""
     parts = conventions(routes=False, events=False)
     return assemble(Role.WORKER, settings, module_code_parts(), parts, **options)
 

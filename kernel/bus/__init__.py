@@ -14,7 +14,14 @@ if TYPE_CHECKING:
         bus,
         declare_durable_handlers,
     )
-    from kernel.bus._convention import EventsConvention
+    from kernel.bus._convention import DeclaredEventsConvention, EventsConvention
+    from kernel.bus._declared import (
+        Declaration,
+        EventPayloadInvalid,
+        EventType,
+        declared_events,
+        event,
+    )
     from kernel.bus._dlq import (
         DeadLetter,
         DeadLetterNotFound,
@@ -31,8 +38,10 @@ if TYPE_CHECKING:
         consumer_name,
         marked_subscriptions,
         on,
+        payload_type,
     )
     from kernel.bus._keeping import EventNotStored
+    from kernel.bus._memory import MemoryDeadLetter, MemoryDelivery
     from kernel.bus._settings import BusSettings, DurableSettings
     from kernel.bus._streams import DLQ_PREFIX, DLQ_STREAM, EVENTS_STREAM, EVENTS_STREAM_CHANGES
     from kernel.bus._watch import redacted, watch_filter
@@ -51,25 +60,34 @@ __all__ = [
     "DeadLetter",
     "DeadLetterNotFound",
     "DeadLetterRefused",
+    "Declaration",
+    "DeclaredEventsConvention",
     "Delivery",
     "DurableSettings",
     "Event",
     "EventNotStored",
+    "EventPayloadInvalid",
+    "EventType",
     "EventsConvention",
     "HandlerStats",
     "InvalidSubject",
+    "MemoryDeadLetter",
+    "MemoryDelivery",
     "PayloadError",
     "Reattest",
     "Subscription",
     "bus",
     "consumer_name",
     "declare_durable_handlers",
+    "declared_events",
+    "event",
     "get_dead_letter",
     "is_kernel_subject",
     "list_dead_letters",
     "marked_subscriptions",
     "normalize_subject",
     "on",
+    "payload_type",
     "redacted",
     "replay_dead_letter",
     "watch_filter",

@@ -10,7 +10,6 @@ import asyncio
 import importlib
 import importlib.util
 import logging
-import re
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pydantic_core
 
+from kernel.bus._declared import Declaration, EventType, Validation
 from kernel.bus._event import (
     HEADER_CONTENT_TYPE,
     HEADER_EVENT_ID,
@@ -38,9 +38,10 @@ from kernel.bus._handlers import (
     consumer_name,
     marked_subscriptions,
     on,
+    queue_group,
 )
 from kernel.context import current_module, current_traceparent
-from kernel.errors import NotRunning
+from kernel.errors import ModuleError, NotRunning
 from kernel.propagation import Propagation
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, fail, received_span, start_span, traceparent_of
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
 
     from kernel.bus._durable import DurableConsumer
     from kernel.bus._keeping import Keeper
+    from kernel.bus._memory import MemoryDelivery
     from kernel.bus._settings import BusSettings, DurableSettings
     from kernel.modules import ModuleStream
     from kernel.transport import ConnectionWatch
@@ -64,7 +66,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("webos.bus")
 _UNJUDGED = object()
 _SOURCES_REMEMBERED = 4096
-_QUEUE_UNSAFE = re.compile(r"[^A-Za-z0-9_\-.]")
 # nats-py runs a subscription's callbacks back to back while its queue is not empty, so a
 # handler that never awaits real I/O starves the socket reader: the backlog then piles up in
 # nats-server, which disconnects the whole connection as a slow consumer once 64 MB are pending,
@@ -171,11 +172,17 @@ class Bus:
         self._module_streams: dict[str, Mapping[str, ModuleStream]] = {}
         #: module -> the subjects its manifest emits: who may be named as an event's source.
         self._emitters: dict[str, tuple[str, ...]] = {}
+        #: subject -> its typed declaration by a module of this process (``events.py``).
+        self._typed: dict[str, Declaration] = {}
+        #: ``WEBOS_EVENT_VALIDATION``, read when the bus connects.
+        self.event_validation: Validation = "error"
         self._sources: dict[tuple[str | None, str], str | None] = {}
         self._keeper: Keeper | None = None
         self._watch: ConnectionWatch | None = None
         #: Copies JetStream keeps of the streams this process creates (WEBOS_JETSTREAM_REPLICAS).
         self._replicas = 1
+        #: Set in a unit test's kernel: events go to this process's handlers, never to NATS.
+        self._memory: MemoryDelivery | None = None
 
     # -- wiring (kernel only) -------------------------------------------------------------
 
@@ -184,7 +191,7 @@ class Bus:
         name = f"{func.__module__}.{func.__qualname__}"
         queue = None
         if not subscription.broadcast:
-            queue = _QUEUE_UNSAFE.sub("_", f"{module}.{func.__qualname__}")
+            queue = queue_group(module, func.__qualname__)
         bound = BoundHandler(module, subscription.subject, name, queue, build_invoker(func))
         bound.durable = subscription.durable
         bound.concurrency = subscription.concurrency
@@ -228,6 +235,7 @@ class Bus:
 
         self._event_log = event_log
         self._settings = settings or BusSettings()
+        self.event_validation = self._settings.event_validation
         if propagation is not None:
             self.propagation = propagation
         watch = self._watch = ConnectionWatch(client_name)
@@ -270,6 +278,35 @@ class Bus:
             except Exception:  # the error that stopped the start is the one raised
                 log.exception("could not close the bus after a failed start")
             raise
+
+    def connect_in_memory(
+        self,
+        *,
+        durable: DurableSettings | None = None,
+        propagation: Propagation | None = None,
+        settings: BusSettings | None = None,
+        event_log: bool = False,
+    ) -> MemoryDelivery:
+        """Deliver events to this process's handlers instead of NATS (``kernel.bus._memory``):
+        for module unit tests, which then need no nats-server. Returns what records them."""
+        if self._broker is not None or self._memory is not None:
+            raise RuntimeError("the bus is already connected")
+        from kernel.bus._memory import MemoryDelivery
+        from kernel.bus._settings import BusSettings, DurableSettings
+
+        self._event_log = event_log
+        self._settings = settings or BusSettings()
+        self.event_validation = self._settings.event_validation
+        if propagation is not None:
+            self.propagation = propagation
+        max_deliver = (durable or DurableSettings()).max_deliver
+        self._memory = MemoryDelivery(self, max_deliver=max_deliver)
+        return self._memory
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether events stay in this process (a unit test's kernel) instead of NATS."""
+        return self._memory is not None
 
     async def _start_durable(self, settings: DurableSettings | None) -> None:
         durable = [bound for bound in self._handlers if bound.durable]
@@ -323,6 +360,9 @@ class Bus:
         of the process's shutdown bound), then disconnect within ``closing`` (the time left until
         the bound itself; ``timeout`` when not given). Handlers still running are cut off.
         Returns what was cut off, for the kernel's account."""
+        memory, self._memory = self._memory, None
+        if memory is not None:
+            return await memory.close(timeout)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         closed_by = loop.time() + max(timeout if closing is None else closing, timeout)
@@ -361,12 +401,13 @@ class Bus:
 
     def reset(self) -> None:
         """Forget handlers, emitters and counters. Only valid while disconnected."""
-        if self._broker is not None:
+        if self._broker is not None or self._memory is not None:
             raise RuntimeError("close the bus before resetting it")
         self._handlers.clear()
         self._declared.clear()
         self._module_streams.clear()
         self._emitters.clear()
+        self._typed.clear()
         self._sources.clear()
         self.keeps_streams = True
         self.published = self.dropped = 0
@@ -375,6 +416,27 @@ class Bus:
         """What each discovered module's manifest says it emits (for :meth:`source_of`)."""
         self._emitters = {module: tuple(subjects) for module, subjects in emits.items()}
         self._sources.clear()
+
+    def declare_events(self, module: str, events: Sequence[EventType[Any]]) -> None:
+        """The events ``module`` declares with their models: emits on them are validated."""
+        for declared in events:
+            held = self._typed.get(declared.subject)
+            if held is not None:
+                who = (
+                    f"twice by module {module!r}"
+                    if held.module == module
+                    else f"by both module {held.module!r} and module {module!r}"
+                )
+                raise ModuleError(
+                    f"event {declared.subject!r} is declared {who} (events.py): a subject has "
+                    "one declared model, in the module that emits it",
+                    modules=tuple(dict.fromkeys((held.module, module))),
+                )
+            self._typed[declared.subject] = Declaration(module, declared)
+
+    def declaration(self, subject: str) -> Declaration | None:
+        """The typed declaration of ``subject`` in this process, if a module made one."""
+        return self._typed.get(subject)
 
     def declare_streams(self, streams: Mapping[str, Mapping[str, ModuleStream]]) -> None:
         """What each discovered module declares in ``[streams.NAME]``, wherever it runs."""
@@ -410,6 +472,8 @@ class Bus:
 
     @property
     def connected(self) -> bool:
+        if self._memory is not None:
+            return True  # to its in-memory delivery: nothing more is needed to emit
         broker = self._broker
         if broker is None:
             return False
@@ -419,6 +483,12 @@ class Bus:
     @property
     def nats(self) -> Any:
         """The underlying nats-py client, for kernel parts that speak NATS directly."""
+        if self._memory is not None:
+            raise BusNotConnected(
+                "the event bus is in memory (a unit test's kernel): nothing here speaks NATS. "
+                "Stub remote services with stub_service(...), or use the 'webos' fixture, which "
+                "runs a real nats-server"
+            )
         if self._broker is None:
             raise BusNotConnected("the event bus is not connected")
         return self._broker.config.connection_state.connection
@@ -446,12 +516,18 @@ class Bus:
         (anywhere) returns only once JetStream stored it, and raises ``EventNotStored`` when it
         could not be within ``WEBOS_PUBLISH_TIMEOUT``; ``durable=True`` asks for that on any
         subject. Other events are sent at most once. A message larger than the server accepts
-        raises ``PayloadTooLarge`` before anything is sent.
+        raises ``PayloadTooLarge`` before anything is sent. On a subject a module of this process
+        declared with ``event(subject, Model)``, a payload that breaks the model raises
+        ``EventPayloadInvalid`` before anything is sent (``WEBOS_EVENT_VALIDATION``).
         """
         broker = self._broker
-        if broker is None:
+        if broker is None and self._memory is None:
             raise BusNotConnected(f"cannot emit {subject!r}: the event bus is not connected")
         subject = normalize_subject(subject)
+        # Only declared subjects pay for validation: one dict lookup for the rest.
+        declared = self._typed.get(subject)
+        if declared is not None:
+            payload = declared.checked(payload, source, self.event_validation)
         event_id = event_id or uuid.uuid4().hex
         meta = {
             HEADER_CONTENT_TYPE: JSON_CONTENT_TYPE,
@@ -486,9 +562,12 @@ class Bus:
         try:
             body = pydantic_core.to_json(payload)
             keeper = self._keeper
-            if keeper is not None and (durable or keeper.keeps(subject)):
+            if self._memory is not None:
+                self._memory.publish(subject, body, meta)
+            elif keeper is not None and (durable or keeper.keeps(subject)):
                 await keeper.store(subject, body, meta)
             else:
+                assert broker is not None  # connected: checked above
                 # FastStream adds a correlation_id header (a fresh uuid unless given): the
                 # event's id, counted with the rest.
                 check_size(self.nats, subject, body, {**meta, _CORRELATION: event_id})

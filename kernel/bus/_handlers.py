@@ -21,6 +21,7 @@ from kernel.transport import normalize_subject
 
 MARKER = "__webos_events__"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+_QUEUE_UNSAFE = re.compile(r"[^A-Za-z0-9_\-.]")
 
 Handler = Callable[..., Awaitable[Any]]
 
@@ -76,6 +77,11 @@ def consumer_name(module: str, qualname: str) -> str:
     return _UNSAFE.sub("_", f"{module}__{qualname}")
 
 
+def queue_group(module: str, qualname: str) -> str:
+    """The NATS queue group of a handler that is not broadcast: one delivery per module."""
+    return _QUEUE_UNSAFE.sub("_", f"{module}.{qualname}")
+
+
 class PayloadError(WebOSError, ValueError):
     """The payload could not be decoded or validated for the handler's parameter."""
 
@@ -105,6 +111,20 @@ class Invoker:
 
 def _json_loads(data: bytes) -> Any:
     return json.loads(data)
+
+
+def payload_type(func: Handler) -> Any | None:
+    """The model a handler validates its payload with (its consumer contract); ``None`` when it
+    takes any JSON or only the :class:`Event`."""
+    hints = get_type_hints(func)
+    for name, param in inspect.signature(func).parameters.items():
+        annotation = hints.get(name, param.annotation)
+        if annotation is Event:
+            continue
+        if annotation in (inspect.Parameter.empty, Any, dict, object):
+            return None
+        return annotation
+    return None
 
 
 def build_invoker(func: Handler) -> Invoker:

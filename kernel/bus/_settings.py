@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from kernel.bus._declared import Validation
 from kernel.config import WebOSSettings
 from kernel.transport import retry_delay
 
@@ -31,7 +32,16 @@ class DurableSettings(WebOSSettings):
 
 
 class BusSettings(WebOSSettings):
-    """``WEBOS_PUBLISH_TIMEOUT``, ``WEBOS_SUBSCRIPTION_PENDING_MESSAGES`` and ``_BYTES``."""
+    """``WEBOS_PUBLISH_TIMEOUT``, ``WEBOS_SUBSCRIPTION_PENDING_MESSAGES`` and ``_BYTES``,
+    ``WEBOS_EVENT_VALIDATION``."""
+
+    event_validation: Validation = Field(
+        "error",
+        description="What an emit does with a payload that breaks its subject's declared model "
+        "(events.py: event(subject, Model)): error raises EventPayloadInvalid and sends nothing; "
+        "warn logs a WARNING naming the subject, the module and the field, then sends it; off "
+        "does not validate.",
+    )
 
     publish_timeout: float = Field(
         10.0,

@@ -9,6 +9,7 @@ import sys
 
 import click
 
+from kernel.cli._contracts import contracts
 from kernel.cli._deploy import init, nats_config
 from kernel.cli._dlq import dlq
 from kernel.cli._group import WebOSGroup
@@ -182,6 +183,7 @@ def events_emit(subject: str, payload: str, wait: bool) -> None:
 main.add_command(dlq)
 main.add_command(ps)
 main.add_command(call)
+main.add_command(contracts)
 main.add_command(services)
 main.add_command(nats_config)
 main.add_command(init)

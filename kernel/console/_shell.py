@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from litestar import Request, Response
@@ -44,6 +46,14 @@ SYSTEM_PAGES = (
     Page("nodes", "Nodes", "/console/nodes", "⬢", SYSTEM_READ, "Live processes and modules"),
     Page("events", "Events", "/console/events", "⚡", SYSTEM_READ, "Live stream from the bus"),
     Page("services", "Services", "/console/services", "⚙", SYSTEM_READ, "What each node offers"),
+    Page(
+        "catalog",
+        "Catalog",
+        "/console/catalog",
+        "☷",
+        SYSTEM_READ,
+        "Subjects, producers, consumers",
+    ),
     Page("tasks", "Tasks", "/console/tasks", "↻", SYSTEM_READ, "Background tasks and progress"),
     Page("dlq", "Dead letters", "/console/dlq", "✉", SYSTEM_READ, "Events handlers gave up on"),
     Page("storage", "Storage", "/console/storage", "▦", FILES_READ, "Browse, upload, download"),
@@ -177,6 +187,21 @@ def widgets(catalog: Catalog, principal: Principal) -> list[dict[str, Any]]:
     return found
 
 
+def subject_entries(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
+    """Palette entries that open each subject of the Catalog (``webos_console_subjects`` in the
+    app's state lists them; absent in apps without the Catalog)."""
+    subjects: Callable[[], list[str]] | None = request.app.state.get("webos_console_subjects")
+    return [
+        {
+            "kind": "page",
+            "title": f"Catalog: {subject}",
+            "href": f"/console/catalog?subject={quote(subject, safe='')}",
+            "hint": "Open the catalog of this subject",
+        }
+        for subject in (subjects() if subjects is not None else [])
+    ]
+
+
 def page(
     request: Request[Any, Any, Any],
     catalog: Catalog,
@@ -190,6 +215,8 @@ def page(
 ) -> Response[str]:
     """A full shell page (header, sidebar, palette) around ``template``."""
     nav = navigation(catalog, principal)
+    if allowed(principal, SYSTEM_READ):
+        nav["palette"] += subject_entries(request)
     header_items = [
         {"title": e.item.title, "href": e.href, "url": e.href, "kind": e.item.kind}  # type: ignore[attr-defined]
         for e in catalog.slot("header", principal)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,9 +19,11 @@ from litestar.di import Provide
 from litestar.exceptions import PermissionDeniedException
 from litestar.static_files import create_static_files_router
 
+from kernel.asyncapi import ContractsSubsystem, SystemContracts, system_contracts
 from kernel.auth import PUBLIC, STRICT_POLICY, add_page_headers
 from kernel.config import CoreSettings, Environment
 from kernel.console._catalog import CatalogSubsystem, ui_handlers
+from kernel.console._contracts import ContractsCache, contracts_handlers
 from kernel.console._contrib import declared_contributions
 from kernel.console._pages import page_handlers
 from kernel.console._services import services_handlers
@@ -66,6 +69,9 @@ class ConsoleSubsystem(CatalogSubsystem):
         app_config.dependencies["console_closing"] = Provide(
             lambda: self.closing, sync_to_thread=False
         )
+        contracts = ContractsCache(_contracts_of(host))
+        app_config.dependencies["contracts"] = Provide(lambda: contracts, sync_to_thread=False)
+        app_config.state["webos_console_subjects"] = contracts.subjects
         app_config.state["webos_console_secure"] = host.get(CoreSettings).env is not Environment.DEV
         return app_config
 
@@ -87,6 +93,16 @@ class ConsoleSubsystem(CatalogSubsystem):
         return routers
 
 
+def _contracts_of(host: Host) -> Callable[[], SystemContracts]:
+    """The gateway's one catalog when it serves one; else built from the discovered modules."""
+    served = host.find(ContractsSubsystem)
+    if served is not None:
+        catalog = served.catalog_of(host)
+        return lambda: catalog.contracts
+    modules = host.get(ModuleSet)
+    return lambda: system_contracts(modules.discovery.modules.values())
+
+
 def console_router() -> Router:
     static = create_static_files_router(
         "/static",
@@ -102,6 +118,7 @@ def console_router() -> Router:
             *page_handlers,
             *view_handlers,
             *services_handlers,
+            *contracts_handlers,
             *task_handlers,
             *storage_handlers,
             static,

@@ -19,7 +19,7 @@ from kernel.bus import Bus
 from kernel.nodes import NodeTable
 from kernel.problems import PROBLEM_JSON, problem
 from kernel.registry import Registry
-from kernel.tasks import TasksSubsystem
+from kernel.tasks import TaskRecords
 from kernel.transport import stream_status
 
 #: ``readiness()`` -> (ready, reasons): the kernel's own check.
@@ -87,15 +87,13 @@ def services(registry: NamedDependency[Registry]) -> list[dict[str, Any]]:
 
 
 @get("/tasks")
-async def tasks_overview(tasks: NamedDependency[TasksSubsystem]) -> dict[str, Any]:
+async def tasks_overview(tasks: NamedDependency[TaskRecords]) -> dict[str, Any]:
     """Tasks this process knows, and its worker's counters when it runs one."""
     return tasks.describe()
 
 
 @get("/tasks/{task_id:str}")
-async def task_status(
-    tasks: NamedDependency[TasksSubsystem], task_id: FromPath[str]
-) -> Response[Any]:
+async def task_status(tasks: NamedDependency[TaskRecords], task_id: FromPath[str]) -> Response[Any]:
     """One task: queued, running (with progress), retrying, succeeded (result) or failed (error)."""
     status = await tasks.status(task_id)
     if status is None:

@@ -14,10 +14,10 @@ if TYPE_CHECKING:
         departure,
         parse_target,
     )
-    from kernel.registry._catalog import ServiceMethod, list_services
+    from kernel.registry._catalog import ServiceMethod, contract_schemas, list_services
     from kernel.registry._convention import ServicesConvention
     from kernel.registry._guard import CIRCUIT_PREFIX, CircuitState
-    from kernel.registry._policy import BreakerPolicy, CallPolicy, fallback
+    from kernel.registry._policy import POLICY_MARKER, BreakerPolicy, CallPolicy, fallback
     from kernel.registry._registry import (
         Registry,
         ServiceAlreadyRegistered,
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 __getattr__ = lazy_exports(__name__)
 __all__ = [
     "CIRCUIT_PREFIX",
+    "POLICY_MARKER",
     "SUBJECT_PREFIX",
     "BreakerPolicy",
     "CallPolicy",
@@ -74,6 +75,7 @@ __all__ = [
     "call_service",
     "call_stats",
     "choose_subject",
+    "contract_schemas",
     "declare_remote_services",
     "declared_service",
     "departure",

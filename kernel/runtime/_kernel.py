@@ -326,34 +326,14 @@ class Kernel:
             self._starting = None
 
     async def _start(self) -> None:
-        nats = self.get(NatsSettings)
         # Only the gateway creates streams and durable consumers (from the manifests and the
         # code it discovered); other processes bind to what they find.
         self.bus.keeps_streams = self.role is Role.GATEWAY
-        try:
-            url = nats.client_url(self.settings.data_dir)
-            # A bounded first contact, the same for every role: one clear line when nobody
-            # answers, instead of the bus's client retrying forever.
-            await reach(url, self.node_id, timeout=nats.connect_timeout, wait=nats.wait)
-        except (ConfigError, NatsUnreachable):
-            self._started = False
-            raise
-        try:
-            await self.bus.connect(
-                url,
-                client_name=self.node_id,
-                event_log=self.settings.event_log,
-                durable=self.get(DurableSettings),
-                propagation=self.propagation,
-                settings=self.get(BusSettings),
-                replicas=self.get(JetStreamSettings).replicas,
-            )
-        except ConfigError:
-            self._started = False
-            raise  # a setting the server refused (WEBOS_JETSTREAM_REPLICAS): it names it
-        except Exception as error:
-            self._started = False
-            raise StartupError(f"cannot connect to NATS at {nats.display_url}: {error}") from error
+        if self.bus.in_memory:
+            # A unit test's kernel (kernel.testing): its events never leave this process.
+            where = "in memory"
+        else:
+            where = await self._connect_bus()
         for subsystem in self.subsystems:
             self._open.append(subsystem)
             try:
@@ -385,8 +365,37 @@ class Kernel:
             "kernel started: node=%s modules=%s nats=%s",
             self.node_id,
             ", ".join(self.modules) or "none",
-            nats.display_url,
+            where,
         )
+
+    async def _connect_bus(self) -> str:
+        """Reach NATS and connect the bus; return the server's address for the log."""
+        nats = self.get(NatsSettings)
+        try:
+            url = nats.client_url(self.settings.data_dir)
+            # A bounded first contact, the same for every role: one clear line when nobody
+            # answers, instead of the bus's client retrying forever.
+            await reach(url, self.node_id, timeout=nats.connect_timeout, wait=nats.wait)
+        except (ConfigError, NatsUnreachable):
+            self._started = False
+            raise
+        try:
+            await self.bus.connect(
+                url,
+                client_name=self.node_id,
+                event_log=self.settings.event_log,
+                durable=self.get(DurableSettings),
+                propagation=self.propagation,
+                settings=self.get(BusSettings),
+                replicas=self.get(JetStreamSettings).replicas,
+            )
+        except ConfigError:
+            self._started = False
+            raise  # a setting the server refused (WEBOS_JETSTREAM_REPLICAS): it names it
+        except Exception as error:
+            self._started = False
+            raise StartupError(f"cannot connect to NATS at {nats.display_url}: {error}") from error
+        return nats.display_url
 
     # -- stopping, within one bound ----------------------------------------------------------
 

@@ -11,9 +11,17 @@ from kernel._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from kernel.context import current_correlation_id
-    from kernel.tasks._active import TasksNotRunning, active_tasks
+    from kernel.tasks._active import (
+        Sender,
+        TaskRecords,
+        TasksNotRunning,
+        activate,
+        active_tasks,
+        deactivate,
+    )
     from kernel.tasks._context import NotInTask, TaskInfo, progress, task_info
     from kernel.tasks._decorator import TaskOptions, TaskRef, task
+    from kernel.tasks._memory import MemoryTask, MemoryTasks, TaskNotInThisKernel
     from kernel.tasks._schedule import KvScheduleSource, Scheduler, tick_of
     from kernel.tasks._settings import TasksSettings
     from kernel.tasks._store import (
@@ -30,18 +38,24 @@ if TYPE_CHECKING:
         UndeclaredTaskTarget,
         UnknownTask,
     )
-    from kernel.tasks._worker import Worker
+    from kernel.tasks._worker import BoundTask, Worker
 
 __getattr__ = lazy_exports(__name__)
 __all__ = [
+    "BoundTask",
     "KvResultBackend",
     "KvScheduleSource",
+    "MemoryTask",
+    "MemoryTasks",
     "NotInTask",
     "Scheduler",
+    "Sender",
     "StatusStore",
     "TaskError",
     "TaskInfo",
+    "TaskNotInThisKernel",
     "TaskOptions",
+    "TaskRecords",
     "TaskRef",
     "TaskState",
     "TaskStatus",
@@ -52,8 +66,10 @@ __all__ = [
     "UndeclaredTaskTarget",
     "UnknownTask",
     "Worker",
+    "activate",
     "active_tasks",
     "current_correlation_id",
+    "deactivate",
     "progress",
     "task",
     "task_info",

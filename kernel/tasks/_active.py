@@ -3,9 +3,12 @@ kernel that runs it, without a reference to that kernel)."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kernel.errors import NotRunning
+
+if TYPE_CHECKING:
+    from kernel.tasks._store import TaskStatus
 
 
 class TasksNotRunning(NotRunning):
@@ -37,3 +40,18 @@ def active_tasks() -> Sender:
             "the task function directly"
         )
     return _active[-1]
+
+
+class TaskRecords:
+    """What the system routes read of this process's tasks (``GET /api/system/tasks``): the
+    tasks subsystem over NATS, ``MemoryTasks`` in a unit test. A base class, not a Protocol:
+    Litestar checks an injected dependency with ``isinstance``."""
+
+    async def status(self, task_id: str) -> TaskStatus | None:
+        raise NotImplementedError
+
+    async def recent(self, limit: int) -> list[TaskStatus]:
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        raise NotImplementedError

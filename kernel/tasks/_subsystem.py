@@ -26,7 +26,7 @@ from kernel.contracts import Host, Role
 from kernel.errors import WebOSError
 from kernel.modules import LoadedModule, ModuleSet, defined_here
 from kernel.propagation import Propagation
-from kernel.tasks._active import TasksNotRunning, activate, deactivate
+from kernel.tasks._active import TaskRecords, TasksNotRunning, activate, deactivate
 from kernel.tasks._broker import KernelTaskBroker, PrincipalOf, queued_status, queued_tasks
 from kernel.tasks._context import outgoing_labels
 from kernel.tasks._decorator import TaskRef
@@ -64,7 +64,7 @@ class TasksConvention:
         module.extras["tasks"] = refs
 
 
-class TasksSubsystem:
+class TasksSubsystem(TaskRecords):
     name = "tasks"
 
     def __init__(self) -> None:
@@ -201,16 +201,7 @@ class TasksSubsystem:
         settings = self._settings
         if settings is None:
             raise TasksNotRunning("the tasks subsystem is not started")
-        options = ref.options
-        name = f"{module}.{ref.function_name}"
-        return BoundTask(
-            name=name,
-            module=module,
-            ref=ref,
-            retries=settings.retries if options.retries is None else options.retries,
-            backoff=settings.backoff if options.backoff is None else options.backoff,
-            schedule_id=f"{name}@declared" if options.scheduled else None,
-        )
+        return BoundTask.of(module, ref, settings)
 
     def name_of(self, ref: TaskRef[Any, Any]) -> str:
         """``<module>.<function>`` for a task of any discovered module (local or elsewhere)."""

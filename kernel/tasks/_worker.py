@@ -116,6 +116,20 @@ class BoundTask:
     def max_attempts(self) -> int:
         return self.retries + 1
 
+    @classmethod
+    def of(cls, module: str, ref: TaskRef[Any, Any], settings: TasksSettings) -> BoundTask:
+        """``ref`` of ``module`` with the kernel's settings where ``@task`` left them unset."""
+        options = ref.options
+        name = f"{module}.{ref.function_name}"
+        return cls(
+            name=name,
+            module=module,
+            ref=ref,
+            retries=settings.retries if options.retries is None else options.retries,
+            backoff=settings.backoff if options.backoff is None else options.backoff,
+            schedule_id=f"{name}@declared" if options.scheduled else None,
+        )
+
 
 class Worker:
     def __init__(

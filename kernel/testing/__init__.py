@@ -1,7 +1,8 @@
 """Test helpers for WebOS users (and WebOS itself): real NATS, real HTTP, a fresh kernel per test.
 
 The pytest plugin in :mod:`kernel.testing.plugin` is registered automatically; it provides the
-``nats_server`` (session) and ``webos`` (per test) fixtures.
+``nats_server`` (session) and ``webos`` (per test) fixtures, and ``webos_unit`` (per test: a
+module's unit tests without a nats-server, an in-memory bus and in-process HTTP).
 """
 
 from kernel.testing._auth import (
@@ -28,6 +29,7 @@ from kernel.testing._harness import (
 from kernel.testing._processes import ModuleProcess
 from kernel.testing._s3 import S3Server, moto_s3_server
 from kernel.testing._s3front import PresignRefused, check_presigned, presign_checking_front
+from kernel.testing._unit import UnitApp, UnitHarness, unit_kernel
 
 __all__ = [
     "ADMIN_EMAIL",
@@ -42,6 +44,8 @@ __all__ = [
     "ReceivedMessage",
     "RunningKernel",
     "S3Server",
+    "UnitApp",
+    "UnitHarness",
     "add_user",
     "bearer",
     "check_presigned",
@@ -54,5 +58,6 @@ __all__ = [
     "purge_jetstream",
     "running_kernel",
     "start_with_auth",
+    "unit_kernel",
     "write_module",
 ]

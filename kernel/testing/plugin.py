@@ -1,4 +1,5 @@
-"""pytest plugin (auto-loaded when webos is installed): ``nats_server`` and ``webos`` fixtures.
+"""pytest plugin (auto-loaded when webos is installed): ``nats_server`` and ``webos`` fixtures
+(integration: a real nats-server), and ``webos_unit`` (unit: no nats-server, see ``_unit.py``).
 
 async def test_greeting(webos):
     app = await webos.start(["greeter"])
@@ -17,6 +18,7 @@ import pytest
 import pytest_asyncio
 
 from kernel.testing._harness import KernelHarness
+from kernel.testing._unit import UnitHarness
 from kernel.transport import EmbeddedNats
 
 
@@ -41,6 +43,16 @@ def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedNa
 async def webos(nats_server: EmbeddedNats, tmp_path: Path) -> AsyncIterator[KernelHarness]:
     """Start kernels with chosen modules; all are stopped and JetStream is purged afterwards."""
     harness = KernelHarness(nats_server.url, tmp_path / ".webos")
+    try:
+        yield harness
+    finally:
+        await harness.close()
+
+
+@pytest_asyncio.fixture
+async def webos_unit(tmp_path: Path) -> AsyncIterator[UnitHarness]:
+    """Start modules in a unit kernel: in-memory bus, in-process HTTP, no nats-server."""
+    harness = UnitHarness(tmp_path / ".webos")
     try:
         yield harness
     finally:

@@ -1,5 +1,7 @@
 import json
 
+from pydantic import BaseModel
+
 from kernel import Event, on, registry
 
 from .services import SUBJECT
@@ -26,3 +28,16 @@ async def record(event: Event) -> None:
             "payload": payload,
         }
     )
+
+
+class Greeting(BaseModel):
+    """What audit needs of a ``greeter.greeted`` event: its contract as a consumer. A greeter
+    that stopped sending ``name`` would break it, and ``webos contracts check`` says so."""
+
+    name: str
+
+
+# Broadcast: every replica of audit hears every greeting, so each answers with the full count.
+@on("greeter.greeted", broadcast=True)
+async def count_greeting(greeting: Greeting) -> None:
+    await registry.get("audit_greetings").count(greeting.name)

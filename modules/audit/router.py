@@ -18,3 +18,11 @@ async def recent_events(
     if subject is not None:
         subject = normalize_subject(subject, allow_wildcards=True)
     return await registry.get("audit_log").recent(limit, subject)
+
+
+# Names of people: the same permission as the log they come from.
+@get("/greetings", guards=[requires("audit.read")])
+async def greetings() -> list[dict[str, Any]]:
+    """How often each name was greeted (``greeter.greeted``) since this audit instance started,
+    most greeted first."""
+    return await registry.get("audit_greetings").counts()

@@ -8,6 +8,7 @@ newest ``max_msgs`` entries (module.toml) and drops the oldest.
 """
 
 import json
+from collections import Counter
 from typing import Any
 
 from kernel import bus, service
@@ -36,6 +37,22 @@ class AuditLog:
                 found.append(entry)
             sequence -= 1
         return found
+
+
+@service("audit_greetings")
+class Greetings:
+    """Greetings per name that this instance heard since it started (``greeter.greeted``)."""
+
+    def __init__(self) -> None:
+        self._counts: Counter[str] = Counter()
+
+    async def count(self, name: str) -> None:
+        self._counts[name] += 1
+
+    async def counts(self) -> list[dict[str, Any]]:
+        """Most greeted first, then by name."""
+        ranked = sorted(self._counts.items(), key=lambda item: (-item[1], item[0]))
+        return [{"name": name, "count": count} for name, count in ranked]
 
 
 def _matches(pattern: str, subject: str) -> bool:

@@ -4,8 +4,10 @@ from litestar import post
 from litestar.params import JSONBody
 from pydantic import BaseModel, Field, StringConstraints
 
-from kernel import ThisModule, registry
+from kernel import registry
 from kernel.auth import PUBLIC
+
+from .events import Greeted
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
@@ -21,8 +23,8 @@ class HelloResponse(BaseModel):
 
 # Public: the README tour greets anonymously (docs/auth.md, "Public routes").
 @post("/hello", status_code=200, opt=PUBLIC)
-async def hello(data: JSONBody[HelloRequest], module: ThisModule) -> HelloResponse:
+async def hello(data: JSONBody[HelloRequest]) -> HelloResponse:
     """Greet someone and emit ``greeter.greeted`` with their name."""
     greeting = await registry.get("greeter").greet(data.name)
-    event_id = await module.emit("greeter.greeted", {"name": data.name, "greeting": greeting})
+    event_id = await Greeted.emit(name=data.name, greeting=greeting)
     return HelloResponse(greeting=greeting, event_id=event_id)

@@ -7,8 +7,10 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from pydantic import BaseModel, Field
 
-from kernel import ThisModule, registry
+from kernel import registry
 from kernel.console import App, Command, escape, fragment
+
+from .events import Greeted
 
 app = App(
     name="hello",
@@ -48,15 +50,14 @@ async def hello_page() -> Response[str]:
 @post("/console/hello", include_in_schema=False, status_code=200)
 async def hello_submit(
     data: Annotated[HelloForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-    module: ThisModule,
 ) -> Response[str]:
     greeting = await registry.get("greeter").greet(data.name.strip())
-    event_id = await module.emit("greeter.greeted", {"name": data.name, "greeting": greeting})
+    event_id = await Greeted.emit(name=data.name, greeting=greeting)
     return fragment(f"<strong>{escape(greeting)}</strong> <small>event {escape(event_id)}</small>")
 
 
 @post("/console/world", include_in_schema=False, status_code=200)
-async def hello_world(module: ThisModule) -> dict[str, str]:
+async def hello_world() -> dict[str, str]:
     greeting = await registry.get("greeter").greet("world")
-    await module.emit("greeter.greeted", {"name": "world", "greeting": greeting})
+    await Greeted.emit(name="world", greeting=greeting)
     return {"detail": greeting}

@@ -75,7 +75,7 @@ async def test_internal_traffic_is_hidden_and_identities_redacted(
         await app.nats.publish("webos.http.greeter", b"GET /api/greeter/x whole\r\n\r\n")
         ada = Principal(id="ada", kind="user", roles=frozenset({"user"}))
         with use_principal(ada):
-            await app.kernel.bus.emit("greeter.greeted", {"name": "Ada"})
+            await app.kernel.bus.emit("greeter.greeted", {"name": "Ada", "greeting": "Hi"})
         shown = await _next_bus_event(events)
         assert shown["subject"] == "greeter.greeted"  # the forwarded request was not shown
         assert shown["headers"][IDENTITY_HEADER] == "(redacted)"
@@ -120,7 +120,7 @@ async def test_the_kernel_traffic_toggle_shows_the_kernels_own_subjects(
         await app.nats.publish("webos.http.greeter", b"GET /api/greeter/x whole\r\n\r\n")
         await app.nats.publish("webos.node.discover", b"")
         await app.nats.flush()  # at the server before the event, from another connection
-        await app.kernel.bus.emit("greeter.greeted", {"name": "Ada"})
+        await app.kernel.bus.emit("greeter.greeted", {"name": "Ada", "greeting": "Hi"})
         seen = []
         while "greeter.greeted" not in seen:
             seen.append((await _next_bus_event(events))["subject"])

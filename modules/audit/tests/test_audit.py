@@ -92,3 +92,37 @@ async def test_replicas_give_the_same_answer(webos: KernelHarness) -> None:
     # arrive together may be stored in either order: the answers agree, whatever that order.
     assert names == [names[0]] * 8
     assert sorted(names[0]) == ["Ada", "Barbara", "Edsger", "Grace"]
+
+
+async def _greetings(app, expected: int) -> list[dict]:
+    """Audit's greeting counts, once they add up to ``expected`` greetings."""
+    for _ in range(200):  # a bound on failure, not a timing
+        found = (await app.client.get("/api/audit/greetings")).json()
+        if sum(entry["count"] for entry in found) >= expected:
+            return found
+        await asyncio.sleep(0.05)
+    return found
+
+
+async def test_greetings_are_counted_per_name(webos: KernelHarness) -> None:
+    """Audit's typed consumer of greeter.greeted: the count a user sees, guarded like the log."""
+    app = await webos.start(["greeter", "audit"])
+    for name in ("Ada", "Grace", "Ada"):
+        await app.client.post("/api/greeter/hello", json={"name": name})
+    anonymous = await app.client.get("/api/audit/greetings")
+    plain = await app.client.get("/api/audit/greetings", headers=app.auth_headers(["user"]))
+    app.client.headers.update(app.auth_headers(["admin"]))
+
+    assert (anonymous.status_code, plain.status_code) == (401, 403)
+    assert await _greetings(app, 3) == [{"name": "Ada", "count": 2}, {"name": "Grace", "count": 1}]
+
+
+async def test_greetings_are_counted_by_audit_running_standalone(webos: KernelHarness) -> None:
+    webos.sign_in_as("admin")
+    gateway = await webos.start(["greeter", "audit"], exclude=["audit"])
+    await webos.run_module("audit")
+
+    for name in ("Ada", "Ada"):
+        await gateway.client.post("/api/greeter/hello", json={"name": name})
+
+    assert await _greetings(gateway, 2) == [{"name": "Ada", "count": 2}]
