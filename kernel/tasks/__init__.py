@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from kernel.tasks._active import Sender, TasksNotRunning, activate, active_tasks, deactivate
     from kernel.tasks._context import NotInTask, TaskInfo, progress, task_info
     from kernel.tasks._decorator import TaskOptions, TaskRef, task
+    from kernel.tasks._mine import MINE_LIMIT, may_read
     from kernel.tasks._schedule import KvScheduleSource, Scheduler, tick_of
     from kernel.tasks._settings import TasksSettings
     from kernel.tasks._store import (
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 __getattr__ = lazy_exports(__name__)
 __all__ = [
+    "MINE_LIMIT",
     "KvResultBackend",
     "KvScheduleSource",
     "NotInTask",
@@ -57,6 +59,7 @@ __all__ = [
     "active_tasks",
     "current_correlation_id",
     "deactivate",
+    "may_read",
     "progress",
     "task",
     "task_info",

@@ -128,18 +128,30 @@ class StatusStore:
         return cls(js, kv, publisher, pending=pending)
 
     async def latest(self, limit: int) -> list[TaskStatus]:
-        """The ``limit`` records written last, newest first.
+        """The ``limit`` records written last, newest first."""
+        return await self._walk(limit, limit * LATEST_WALK_FACTOR)
 
-        Read backwards from the bucket's stream, one message each, so the cost follows
-        ``limit`` and not the number of records kept (a week of them by default); listing every
-        key would read them all.
+    async def latest_of(self, principal: str, limit: int, *, scan: int) -> list[TaskStatus]:
+        """The ``limit`` records of ``principal`` among the ``scan`` written last, newest first.
+
+        A record names its principal from the identity the worker verified, so a caller cannot
+        list someone else's tasks by claiming their id.
         """
+        return await self._walk(limit, scan, lambda status: status.principal == principal)
+
+    async def _walk(
+        self, limit: int, budget: int, keep: Callable[[TaskStatus], bool] | None = None
+    ) -> list[TaskStatus]:
+        """Read backwards from the bucket's stream, one message each, so the cost follows
+        ``budget`` and not the number of records kept (a week of them by default); listing
+        every key would read them all."""
         stream = f"KV_{STATUS_BUCKET}"
         state = (await self.js.stream_info(stream)).state
         found: dict[str, TaskStatus] = {}
+        seen: set[str] = set()
         sequence = state.last_seq
         # A record's older revisions leave holes (history is 1): bound the walk.
-        for _ in range(limit * LATEST_WALK_FACTOR):
+        for _ in range(budget):
             if len(found) >= limit or sequence < max(state.first_seq, 1):
                 break
             try:
@@ -149,8 +161,12 @@ class StatusStore:
             finally:
                 sequence -= 1
             key = message.subject.removeprefix(f"$KV.{STATUS_BUCKET}.")
-            if message.data and key not in found:  # an empty one marks a deleted key
-                found[key] = TaskStatus.model_validate_json(message.data)
+            if not message.data or key in seen:  # an empty one marks a deleted key
+                continue
+            seen.add(key)
+            status = TaskStatus.model_validate_json(message.data)
+            if keep is None or keep(status):
+                found[key] = status
         return list(found.values())
 
     async def recorded(self, task_id: str) -> TaskStatus | None:
