@@ -751,7 +751,7 @@ MUTANTS: list[Mutant] = [
         "return await self._walk(limit, scan, lambda status: status.principal == principal)",
         "return await self._walk(limit, scan, lambda status: True)",
         (
-            "tests/gateway/test_own_tasks.py::test_mine_lists_the_callers_tasks_only_queued_and_done",
+            "tests/tasks/test_results.py::test_latest_of_a_principal_reads_only_theirs_within_the_scan",
         ),
     ),
     Mutant(
