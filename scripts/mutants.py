@@ -760,6 +760,31 @@ MUTANTS: list[Mutant] = [
         ),
     ),
     Mutant(
+        "task-status-to-any-user",
+        "kernel/tasks/_mine.py",
+        "        and status.principal == principal.id\n",
+        "        and status.principal != principal.id\n",
+        ("tests/gateway/test_own_tasks.py::test_a_user_reads_their_own_task_and_nobody_elses",),
+    ),
+    Mutant(
+        "my-tasks-lists-everyones-records",
+        "kernel/tasks/_store.py",
+        "return await self._walk(limit, scan, lambda status: status.principal == principal)",
+        "return await self._walk(limit, scan, lambda status: True)",
+        (
+            "tests/tasks/test_results.py::test_latest_of_a_principal_reads_only_theirs_within_the_scan",
+        ),
+    ),
+    Mutant(
+        "my-tasks-lists-everyones-queued",
+        "kernel/tasks/_subsystem.py",
+        "if s.principal == principal.id and s.id not in known",
+        "if s.id not in known",
+        (
+            "tests/gateway/test_own_tasks.py::test_mine_lists_the_callers_tasks_only_queued_and_done",
+        ),
+    ),
+    Mutant(
         "module-announces-any-node",
         "kernel/deploy/_fences.py",
         'return [f"{HEARTBEAT}.{module}", f"{LEAVING}.{module}"]',

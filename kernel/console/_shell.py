@@ -59,6 +59,10 @@ SYSTEM_PAGES = (
     Page("storage", "Storage", "/console/storage", "▦", FILES_READ, "Browse, upload, download"),
 )
 HOME = Page("home", "Dashboard", "/console", "⌂", None, "Widgets of every module")
+#: Every user's own tasks: in the palette and behind the header's indicator, not the sidebar.
+MY_TASKS = Page(
+    "mytasks", "My tasks", "/console/tasks/mine", "↻", None, "Your background tasks, with progress"
+)
 
 
 @cache
@@ -138,7 +142,8 @@ def navigation(catalog: Catalog, principal: Principal) -> dict[str, Any]:
         for a in apps
     ]
     palette += [
-        {"kind": "page", "title": p.title, "href": p.href, "hint": p.description} for p in system
+        {"kind": "page", "title": p.title, "href": p.href, "hint": p.description}
+        for p in (*system, MY_TASKS)
     ]
     palette += [
         {"kind": "link", "title": link["title"], "href": link["href"], "hint": link["module"]}

@@ -25,6 +25,7 @@ from kernel.config import CoreSettings, Environment
 from kernel.console._catalog import CatalogSubsystem, ui_handlers
 from kernel.console._contracts import ContractsCache, contracts_handlers
 from kernel.console._contrib import declared_contributions
+from kernel.console._mytasks import my_task_handlers
 from kernel.console._pages import page_handlers
 from kernel.console._services import services_handlers
 from kernel.console._session import (
@@ -120,6 +121,7 @@ def console_router() -> Router:
             *services_handlers,
             *contracts_handlers,
             *task_handlers,
+            *my_task_handlers,
             *storage_handlers,
             static,
         ],
