@@ -34,7 +34,7 @@ def notice(text: str, secret: str | None = None, kind: str = "ok") -> str:
     return f'<p class="alert {kind}" role="status">{escape(text)}{shown}</p>'
 
 
-def admin_page(role_map: Mapping[str, frozenset[str]]) -> str:
+def admin_page(role_map: Mapping[str, frozenset[str]], opened: str | None = None) -> str:
     options = "".join(
         f'<label class="check"><input type="checkbox" name="roles" value="{escape(r)}"'
         f"{' checked' if r == 'user' else ''}> {escape(r)}</label>"
@@ -44,6 +44,7 @@ def admin_page(role_map: Mapping[str, frozenset[str]]) -> str:
         f"<tr><td>{escape(r)}</td><td>{_chips(sorted(p))}</td></tr>"
         for r, p in sorted(role_map.items())
     )
+    load = f' hx-get="{ADMIN}/users/{escape(opened)}" hx-trigger="load"' if opened else ""
     return f"""
 <form class="toolbar" role="search" hx-get="{ADMIN}/users" hx-target="#users"
       hx-trigger="input changed delay:250ms from:#user-search, submit">
@@ -52,7 +53,7 @@ def admin_page(role_map: Mapping[str, frozenset[str]]) -> str:
 </form>
 <div id="users" hx-get="{ADMIN}/users" hx-trigger="load, users-changed from:body"
      hx-include="#user-search"><p class="muted">Loading users…</p></div>
-<div id="user-detail" aria-live="polite"></div>
+<div id="user-detail" aria-live="polite"{load}></div>
 <details class="card admin-create" id="create-user">
   <summary>Create user</summary>
   <form class="auth-form" hx-post="{ADMIN}/users" hx-target="#create-result">

@@ -16,10 +16,10 @@ from litestar.params import FromPath, FromQuery
 
 from kernel import ThisModule
 from kernel.auth import CurrentPrincipal, active_security
-from kernel.console import App, Command, fragment
+from kernel.console import App, Command, PaletteSource, fragment
 
 from . import _ui_views as views
-from ._accounts import check_email, sessions_of
+from ._accounts import check_email, find_user, sessions_of
 from ._admin import (
     change_account,
     create_account,
@@ -60,19 +60,16 @@ commands = [
         permission=USERS_ADMIN,
     ),
     Command(
-        name="reset-password",
-        title="Reset password for…",
-        goto="/console/apps/auth/admin",
-        keywords=("users", "admin", "password"),
-        permission=USERS_ADMIN,
-    ),
-    Command(
         name="my-api-keys",
         title="My API keys",
         goto="/console/apps/auth/account",
         keywords=("account", "keys", "token", "password"),
     ),
 ]
+# "Reset password for <email>", one per user: opens that user in the Admin app.
+users_in_palette = PaletteSource(
+    name="users", title="Users", url="/console/admin/palette", permission=USERS_ADMIN
+)
 
 
 def _generated() -> str:
@@ -92,8 +89,23 @@ async def _form(request: Request[Any, Any, Any]) -> Any:
 
 
 @get("/console/admin", include_in_schema=False)
-async def admin_page() -> Response[str]:
-    return fragment(views.admin_page(_role_map()))
+async def admin_page(user: FromQuery[str] = "") -> Response[str]:
+    """The app; ``?user=ID`` (a palette entry's link) opens that user's detail at once."""
+    opened = await find_user(user) if user else None
+    return fragment(views.admin_page(_role_map(), str(opened.id) if opened else None))
+
+
+@get("/console/admin/palette", include_in_schema=False)
+async def admin_palette() -> list[dict[str, str]]:
+    found = await User.find_all().sort("+email_key").limit(LIST_LIMIT).to_list()
+    return [
+        {
+            "title": f"Reset password for {u.email}",
+            "href": f"/console/apps/auth/admin?user={u.id}",
+            "hint": "auth users admin",
+        }
+        for u in found
+    ]
 
 
 @get("/console/admin/users", include_in_schema=False)

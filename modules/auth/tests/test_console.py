@@ -67,7 +67,7 @@ async def test_the_admin_app_needs_users_admin(webos: KernelHarness) -> None:
     admin = await login(app)
     _, viewer = await add_user(app, admin, "vi@example.org", ["viewer"])
 
-    for path in (ADMIN, f"{ADMIN}/users"):
+    for path in (ADMIN, f"{ADMIN}/users", f"{ADMIN}/palette"):
         assert (await app.client.get(path, headers=bearer(viewer))).status_code == 403
     create = await app.client.post(
         f"{ADMIN}/users", data={"email": "eve@example.org"}, headers=bearer(viewer)
@@ -79,6 +79,14 @@ async def test_the_admin_app_needs_users_admin(webos: KernelHarness) -> None:
     shell = await app.client.get("/console", headers=bearer(viewer))
     assert "/console/apps/auth/account" in shell.text
     assert "/console/apps/auth/admin" not in shell.text and "Create user" not in shell.text
+    assert 'data-sources=""' in shell.text  # nor its "Reset password for <email>" entries
+    admins = await app.client.get("/console", headers=bearer(admin))
+    assert f'data-sources="{ADMIN}/palette"' in admins.text
+    entries = (await app.client.get(f"{ADMIN}/palette", headers=bearer(admin))).json()
+    assert [e["title"] for e in entries] == [
+        "Reset password for root@example.org",
+        "Reset password for vi@example.org",
+    ]
 
 
 async def test_the_admin_manages_a_user_and_every_change_is_audited(
