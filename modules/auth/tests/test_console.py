@@ -6,9 +6,11 @@ change does and audits, with bearer tokens (no cookie, so no CSRF token needed).
 
 import re
 
+import httpx
+
 from kernel.testing import KernelHarness
 
-from .helpers import ADMIN_EMAIL, add_user, bearer, login, start
+from .helpers import ADMIN_EMAIL, ADMIN_PASSWORD, add_user, bearer, login, start
 
 ADMIN = "/api/auth/console/admin"
 ACCOUNT = "/api/auth/console/account"
@@ -144,3 +146,23 @@ async def test_the_admin_manages_a_user_and_every_change_is_audited(
     )
     assert weak.status_code == 422
     assert (await app.client.get(f"{ADMIN}/users", headers=bearer(admin))).text.count("carol@") == 0
+
+
+async def test_a_cookie_session_needs_the_csrf_header_to_create_a_user(
+    webos: KernelHarness,
+) -> None:
+    app = await start(webos, [])
+    admin = await login(app)
+    async with httpx.AsyncClient(base_url=app.url, timeout=10) as browser:
+        signed = await browser.post(
+            "/console/login", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+        )
+        assert signed.status_code == 303
+        form = {"email": "dan@example.org", "password": "a long enough passphrase"}
+        forged = await browser.post(f"{ADMIN}/users", data=form)
+        assert forged.status_code == 403 and "CSRF" in forged.json()["detail"]
+        users = await app.client.get("/api/auth/users/", headers=bearer(admin))
+        assert "dan@example.org" not in users.text
+        csrf = {"X-CSRF-Token": browser.cookies["webos_csrf"]}
+        made = await browser.post(f"{ADMIN}/users", data=form, headers=csrf)
+        assert made.status_code == 200 and "Created dan@example.org." in made.text
