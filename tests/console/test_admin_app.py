@@ -81,4 +81,11 @@ async def test_an_admin_makes_a_user_whose_key_works_until_revoked(
         await detail.locator("tr[data-key]").get_by_role("button", name="Revoke").click()
         await expect(detail).to_contain_text("revoked")
         assert (await curl.get("/api/system/bus", headers=headers)).status_code == 401
+        # Disabling Lin (a button with its value in hx-vals) ends her sign-ins.
+        await detail.get_by_role("button", name="Disable").click()
+        await expect(page.locator("[data-user-detail] .alert")).to_contain_text("Disabled")
+        signed = await curl.post(
+            "/api/auth/login", json={"email": "lin@example.org", "password": PASSWORD}
+        )
+        assert signed.status_code == 401
     assert refused == []
