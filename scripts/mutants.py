@@ -1197,6 +1197,27 @@ MUTANTS: list[Mutant] = [
         "        labels: dict[str, str] = {}",
         ("tests/testing/test_unit.py::test_a_task_queued_by_a_route_runs_in_memory_as_its_caller",),
     ),
+    Mutant(  # the console's Admin app: its own users.admin guard over every path below it
+        "console-admin-app-open",
+        "modules/auth/ui.py",
+        "    permission=USERS_ADMIN,\n    order=90,",
+        "    permission=None,\n    order=90,",
+        ("modules/auth/tests/test_console.py::test_the_admin_app_needs_users_admin",),
+    ),
+    Mutant(  # the clear refusal of one's own roles, shared by the REST route and the console
+        "admin-changes-own-roles",
+        "modules/auth/_admin.py",
+        "    if actor.id == target_id:\n",
+        "    if actor.id == target_id and False:\n",
+        ("modules/auth/tests/test_console.py::test_nobody_changes_their_own_roles_in_the_console",),
+    ),
+    Mutant(  # a key no wider than its owner, shared by the REST route and My account
+        "key-wider-than-owner",
+        "modules/auth/_keys.py",
+        "    beyond = sorted(p for p in permissions if not has_permission(principal, p))",
+        "    beyond: list[str] = []",
+        ("modules/auth/tests/test_console.py::test_a_key_wider_than_its_owner_is_refused",),
+    ),
 ]
 
 

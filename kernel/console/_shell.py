@@ -20,6 +20,7 @@ from kernel.console._contrib import (
     SYSTEM_READ,
     App,
     Command,
+    PaletteSource,
     Widget,
 )
 
@@ -163,7 +164,14 @@ def navigation(catalog: Catalog, principal: Principal) -> dict[str, Any]:
                 ),
             }
         )
-    return {"apps": apps, "links": links, "system": system, "palette": palette}
+    sources = [e.api(e.item.url) for e in catalog.of(PaletteSource, principal)]  # type: ignore[attr-defined]
+    return {
+        "apps": apps,
+        "links": links,
+        "system": system,
+        "palette": palette,
+        "sources": sources,
+    }
 
 
 def widgets(catalog: Catalog, principal: Principal) -> list[dict[str, Any]]:
@@ -236,6 +244,7 @@ def page(
         home=HOME,
         header_items=header_items,
         palette_json=Markup(json.dumps(nav["palette"]).replace("</", "<\\/")),
+        palette_sources=" ".join(nav["sources"]),
         **context,
     )
     return html(body, status_code=status_code)
