@@ -33,6 +33,7 @@ from kernel.console._session import (
     session_handlers,
     sign_in_required,
 )
+from kernel.console._settings import settings_handlers
 from kernel.console._storage import storage_handlers
 from kernel.console._tasks import task_handlers
 from kernel.console._views import view_handlers
@@ -110,6 +111,7 @@ def console_router() -> Router:
             *contracts_handlers,
             *task_handlers,
             *storage_handlers,
+            *settings_handlers,
             static,
         ],
         # Public to the app-wide guard: the console's own guard redirects to sign-in instead.
