@@ -18,12 +18,15 @@ import json
 import logging
 from typing import Any
 
+from nats.errors import TimeoutError as NatsTimeout
+
 from kernel.bus import Bus
-from kernel.contracts import Host
+from kernel.contracts import Host, Role
 from kernel.livesettings._editor import UPDATED
 from kernel.livesettings._fields import SettingsInvalid, build
-from kernel.livesettings._store import Saved, read_key
+from kernel.livesettings._store import Saved, open_bucket, read_key
 from kernel.modules import SETTINGS_CHANGED, SETTINGS_ENVIRONMENT, LoadedModule, ModuleSet
+from kernel.transport import JetStreamSettings, retry_delay
 
 log = logging.getLogger("webos.livesettings")
 
@@ -95,11 +98,45 @@ class LiveSettingsSubsystem:
             return
         nats = host.get(Bus).nats
         js = nats.jetstream()
+        if host.role is Role.GATEWAY:
+            # JetStream answers no direct get of a stream that does not exist (the request times
+            # out): the gateway creates the bucket before anyone reads it.
+            await open_bucket(js, host.get(JetStreamSettings).replicas)
         self._followers = {module.name: _Follower(module, js) for module in chosen}
         # Listen first, then read: a change saved in between is not missed.
         self._subscription = await nats.subscribe(UPDATED, cb=self._on_notice)
         for follower in self._followers.values():
-            await follower.refresh(notify=False)
+            try:
+                await follower.refresh(notify=False)
+            except NatsTimeout:
+                # No bucket yet (no gateway has started): start with the environment's values,
+                # and read the saved ones once the bucket answers.
+                log.warning(
+                    "saved settings of %r not readable yet (no gateway has created %s); "
+                    "starting with the environment's and defaults, retrying",
+                    follower.module.name,
+                    "WEBOS_MODULE_SETTINGS",
+                )
+                self._failed = f"saved settings of {follower.module.name!r} not read yet"
+                self._spawn(self._retry(follower))
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.create_task(work, name="webos-livesettings")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _retry(self, follower: _Follower) -> None:
+        attempt = 0
+        while True:
+            attempt += 1
+            await asyncio.sleep(retry_delay(attempt, 0.5, 10.0))
+            try:
+                await follower.refresh(notify=True)
+            except NatsTimeout:
+                continue
+            self._failed = None
+            log.info("saved settings of %r read", follower.module.name)
+            return
 
     async def _on_notice(self, message: Any) -> None:
         try:
@@ -110,9 +147,7 @@ class LiveSettingsSubsystem:
         follower = self._followers.get(module) if isinstance(module, str) else None
         if follower is None:
             return  # a module this process does not run
-        task = asyncio.create_task(self._refresh(follower), name="webos-livesettings")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._refresh(follower))
 
     async def _refresh(self, follower: _Follower) -> None:
         try:
