@@ -112,7 +112,9 @@ async def save_module(
     revision = int(data.get("_revision") or 0)
     try:
         if changes:
-            await live_settings.save(module, changes, principal.id, after=revision)
+            await live_settings.save(
+                module, changes, principal.email or principal.id, after=revision
+            )
     except SettingsInvalid as error:
         form = await _form(
             live_settings, module, principal_can_write=True, errors=error.errors, entered=data

@@ -62,7 +62,8 @@ async def save_settings(
 ) -> Response[Any]:
     """Validate with the module's model, save, apply everywhere; 422 names each refused field."""
     try:
-        shown = await live_settings.save(module, data.values, principal.id, after=data.revision)
+        by = principal.email or principal.id
+        shown = await live_settings.save(module, data.values, by, after=data.revision)
     except SettingsInvalid as error:
         return problem(422, str(error), errors=error.errors)
     return Response(shown)

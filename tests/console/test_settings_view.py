@@ -34,7 +34,9 @@ async def test_an_admin_changes_the_greeting_from_the_palette(
     await page.get_by_label("greeting").fill("Grüezi")
     await page.keyboard.press("Enter")  # submits the form from the keyboard
     await expect(page.get_by_role("status")).to_contain_text("Saved")
-    await expect(page.locator(".settings-history li").first).to_contain_text("greeting")
+    await expect(page.locator(".settings-history li").first).to_contain_text(
+        f"{ADMIN_EMAIL} changed greeting"
+    )
     await page.screenshot(path=shot_path("settings"))
 
     hello = await app.client.post("/api/greeter/hello", json={"name": "Ada"})
