@@ -1124,7 +1124,7 @@ MUTANTS: list[Mutant] = [
         "settings-saved-beats-environment",
         "kernel/livesettings/_fields.py",
         "        return cls.model_validate({**chosen, **environment})",
-        "        return cls.model_validate({**environment, **chosen})",
+        "        return cls.model_validate({**environment, **saved})",
         ("tests/livesettings/test_fields.py::test_the_environment_wins_over_a_saved_value",),
     ),
     Mutant(
