@@ -213,3 +213,17 @@ async def test_the_cli_sets_a_greeting_the_running_gateway_uses(webos: KernelHar
     assert field(json.loads(shown), "greeting")["value"] == "Ciao"
     history = (await app.client.get(f"{SETTINGS}/history")).json()
     assert [entry["by"] for entry in history] == ["cli"]
+
+
+async def test_a_module_started_before_any_gateway_applies_what_is_saved_later(
+    webos: KernelHarness,
+) -> None:
+    # No gateway yet, so no bucket: the module starts on its defaults instead of failing.
+    await webos.run_module("greeter")
+    webos.sign_in_as("admin")
+    app = await webos.start(["audit"])
+
+    saved = await app.client.put(SETTINGS, json={"values": {"greeting": "Moin"}})
+
+    assert saved.status_code == 200, saved.text
+    await greeting_becomes(app, "Moin")
