@@ -1218,6 +1218,40 @@ MUTANTS: list[Mutant] = [
         "    beyond: list[str] = []",
         ("modules/auth/tests/test_console.py::test_a_key_wider_than_its_owner_is_refused",),
     ),
+    Mutant(
+        "settings-locked-field-saved",
+        "kernel/livesettings/_fields.py",
+        "        elif name in environment:\n",
+        "        elif False and name in environment:\n",
+        ("tests/livesettings/test_live.py::test_an_environment_variable_locks_its_field",),
+    ),
+    Mutant(
+        "settings-saved-beats-environment",
+        "kernel/livesettings/_fields.py",
+        "        return cls.model_validate({**chosen, **environment})",
+        "        return cls.model_validate({**environment, **saved})",
+        ("tests/livesettings/test_fields.py::test_the_environment_wins_over_a_saved_value",),
+    ),
+    Mutant(
+        "settings-secret-shown",
+        "kernel/livesettings/_fields.py",
+        "value=None if secret else _jsonable(value),",
+        "value=_jsonable(value),",
+        (
+            "tests/livesettings/test_live.py"
+            "::test_a_secret_is_write_only_and_the_hook_sees_the_new_settings",
+        ),
+    ),
+    Mutant(
+        "module-reads-any-settings",
+        "kernel/deploy/_permissions.py",
+        "        direct_get_subject(facts.name),\n",
+        '        direct_get_subject("*"),\n',
+        (
+            "tests/security/test_settings.py"
+            "::test_a_module_applies_its_own_settings_and_no_other_module_reads_them",
+        ),
+    ),
 ]
 
 

@@ -22,6 +22,7 @@ from kernel.contracts import Role
 from kernel.errors import StartupError, StoppedWhileStarting
 from kernel.forwarding import ForwardingClient
 from kernel.gateway import create_app
+from kernel.livesettings import SettingsEditorSubsystem
 from kernel.revocations import RevocationsSubsystem
 from kernel.runtime import Kernel
 from kernel.settings import KernelSettings
@@ -37,6 +38,7 @@ def gateway_kernel(settings: CoreSettings, **options: Any) -> Kernel:
     subsystems = [
         *module_code_parts(),
         RevocationsSubsystem(),
+        SettingsEditorSubsystem(),
         ForwardingClient(),
         ConsoleSubsystem(),
         ContractsSubsystem(),

@@ -20,6 +20,7 @@ from kernel.bus import DeclaredEventsConvention, EventsConvention
 from kernel.config import CoreSettings
 from kernel.contracts import Role, Subsystem
 from kernel.db import DatabaseSubsystem, ModelsConvention
+from kernel.livesettings import LiveSettingsSubsystem
 from kernel.modules import HooksConvention, ModuleConvention, RouterConvention, SettingsConvention
 from kernel.nodes import NodesSubsystem
 from kernel.registry import ServicesConvention, ServicesSubsystem
@@ -36,6 +37,7 @@ def module_code_parts() -> list[Subsystem]:
         SecuritySubsystem(),
         NodesSubsystem(),
         DatabaseSubsystem(),
+        LiveSettingsSubsystem(),  # before the modules' startup hooks read their settings
         StorageSubsystem(),
         ServicesSubsystem(),
         TasksSubsystem(),

@@ -23,6 +23,8 @@ from kernel.console._contrib import (
     PaletteSource,
     Widget,
 )
+from kernel.livesettings import MODULES_STATE
+from kernel.livesettings import READ as SETTINGS_READ
 
 if TYPE_CHECKING:
     from kernel.console._catalog import Catalog
@@ -58,6 +60,7 @@ SYSTEM_PAGES = (
     Page("tasks", "Tasks", "/console/tasks", "↻", SYSTEM_READ, "Background tasks and progress"),
     Page("dlq", "Dead letters", "/console/dlq", "✉", SYSTEM_READ, "Events handlers gave up on"),
     Page("storage", "Storage", "/console/storage", "▦", FILES_READ, "Browse, upload, download"),
+    Page("settings", "Settings", "/console/settings", "✎", SETTINGS_READ, "Live module settings"),
 )
 HOME = Page("home", "Dashboard", "/console", "⌂", None, "Widgets of every module")
 #: Every user's own tasks: in the palette and behind the header's indicator, not the sidebar.
@@ -215,6 +218,20 @@ def subject_entries(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def settings_entries(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
+    """ "Edit settings of <module>" for each module with a ``settings.py`` model."""
+    modules: Callable[[], list[str]] | None = request.app.state.get(MODULES_STATE)
+    return [
+        {
+            "kind": "command",
+            "title": f"Edit settings of {name}",
+            "href": f"/console/settings/{quote(name, safe='')}",
+            "hint": "settings live",
+        }
+        for name in (modules() if modules is not None else [])
+    ]
+
+
 def page(
     request: Request[Any, Any, Any],
     catalog: Catalog,
@@ -230,6 +247,8 @@ def page(
     nav = navigation(catalog, principal)
     if allowed(principal, SYSTEM_READ):
         nav["palette"] += subject_entries(request)
+    if allowed(principal, SETTINGS_READ):
+        nav["palette"] += settings_entries(request)
     header_items = [
         {"title": e.item.title, "href": e.href, "url": e.href, "kind": e.item.kind}  # type: ignore[attr-defined]
         for e in catalog.slot("header", principal)

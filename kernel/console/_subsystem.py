@@ -36,6 +36,7 @@ from kernel.console._session import (
     session_handlers,
     sign_in_required,
 )
+from kernel.console._settings import settings_handlers
 from kernel.console._storage import storage_handlers
 from kernel.console._tasks import task_handlers
 from kernel.console._views import view_handlers
@@ -123,6 +124,7 @@ def console_router() -> Router:
             *task_handlers,
             *my_task_handlers,
             *storage_handlers,
+            *settings_handlers,
             static,
         ],
         # Public to the app-wide guard: the console's own guard redirects to sign-in instead.
