@@ -20,6 +20,7 @@ from kernel.bus import EventsConvention
 from kernel.config import CoreSettings
 from kernel.contracts import Role, Subsystem
 from kernel.db import DatabaseSubsystem, ModelsConvention
+from kernel.explorer import AdminConvention, ExplorerConvention
 from kernel.modules import HooksConvention, ModuleConvention, RouterConvention, SettingsConvention
 from kernel.nodes import NodesSubsystem
 from kernel.registry import ServicesConvention, ServicesSubsystem
@@ -50,7 +51,8 @@ def conventions(
     if events:
         found.append(EventsConvention())
     if routes:
-        found.append(RouterConvention())
+        # The explorer's routes answer where the module's data is: wherever routes are served.
+        found += [RouterConvention(), ExplorerConvention(), AdminConvention()]
     found += [HooksConvention(), TasksConvention()]
     if ui is not None:
         found.append(ui)
