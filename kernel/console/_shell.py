@@ -25,6 +25,7 @@ from kernel.console._contrib import (
 
 if TYPE_CHECKING:
     from kernel.console._catalog import Catalog
+    from kernel.explorer import Explorer
 
 PRODUCT = "WebOS"
 HTML = "text/html; charset=utf-8"
@@ -57,6 +58,8 @@ SYSTEM_PAGES = (
     Page("tasks", "Tasks", "/console/tasks", "↻", SYSTEM_READ, "Background tasks and progress"),
     Page("dlq", "Dead letters", "/console/dlq", "✉", SYSTEM_READ, "Events handlers gave up on"),
     Page("storage", "Storage", "/console/storage", "▦", FILES_READ, "Browse, upload, download"),
+    # Open to every console user: the page lists only the models one may read.
+    Page("data", "Data", "/console/data", "⛁", None, "Every module's documents"),
 )
 HOME = Page("home", "Dashboard", "/console", "⌂", None, "Widgets of every module")
 
@@ -202,6 +205,21 @@ def subject_entries(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def model_entries(request: Request[Any, Any, Any], principal: Principal) -> list[dict[str, Any]]:
+    """Palette entries opening each model this principal may read ("Open contacts.contact");
+    ``webos_explorer`` in the app's state is the explorer (absent in apps without one)."""
+    explorer: Explorer | None = request.app.state.get("webos_explorer")
+    return [
+        {
+            "kind": "page",
+            "title": f"Open {view.key}",
+            "href": f"/console/data/{view.module}/{view.name}",
+            "hint": f"{view.title} records in the data explorer",
+        }
+        for view in (explorer.readable(principal) if explorer is not None else [])
+    ]
+
+
 def page(
     request: Request[Any, Any, Any],
     catalog: Catalog,
@@ -217,6 +235,7 @@ def page(
     nav = navigation(catalog, principal)
     if allowed(principal, SYSTEM_READ):
         nav["palette"] += subject_entries(request)
+    nav["palette"] += model_entries(request, principal)
     header_items = [
         {"title": e.item.title, "href": e.href, "url": e.href, "kind": e.item.kind}  # type: ignore[attr-defined]
         for e in catalog.slot("header", principal)

@@ -23,6 +23,7 @@ from kernel.config import CoreSettings, Environment
 from kernel.console._catalog import CatalogSubsystem, ui_handlers
 from kernel.console._contracts import ContractsCache, contracts_handlers
 from kernel.console._contrib import declared_contributions
+from kernel.console._data import data_handlers
 from kernel.console._pages import page_handlers
 from kernel.console._services import services_handlers
 from kernel.console._session import (
@@ -110,6 +111,7 @@ def console_router() -> Router:
             *contracts_handlers,
             *task_handlers,
             *storage_handlers,
+            *data_handlers,
             static,
         ],
         # Public to the app-wide guard: the console's own guard redirects to sign-in instead.
