@@ -161,3 +161,24 @@ async def test_every_change_is_an_event_naming_who_and_which_fields(
         ("test-user", created["id"], "contacts.contact")
     }
     assert "ada@example.org" not in str(seen)  # names of fields, never their values
+
+
+async def test_the_console_fragment_filters_sorts_and_reports_bad_input(
+    webos: KernelHarness,
+) -> None:
+    app, _ = await _started(webos)
+    reader = app.auth_headers(["reader"])
+    fragment = "/api/contacts/console/data/contact"
+
+    filtered = await app.client.get(f"{fragment}?_field=name&_value=Alan", headers=reader)
+    descending = await app.client.get(f"{fragment}?sort=name", headers=reader)
+    refused = await app.client.get(f"{fragment}?_field=email_key&_value=x", headers=reader)
+
+    assert filtered.status_code == 200
+    assert "alan@example.org" in filtered.text and "ada@example.org" not in filtered.text
+    # The column sorted ascending offers the descending order next, keeping the filters.
+    assert "sort=-name" in descending.text and 'aria-sort="ascending"' in descending.text
+    # A bad filter is a message in the view (the console stays usable), not an error page.
+    assert refused.status_code == 200
+    assert "cannot filter contacts.contact by &#39;email_key&#39;" in refused.text
+    assert "New contact" not in filtered.text  # a reader gets no create button
