@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from litestar import Request, delete, get, patch, post
 from litestar.di import NamedDependency
+from litestar.exceptions import SerializationException
 from litestar.params import FromPath, Parameter
 
 from kernel.auth import CurrentPrincipal
@@ -115,7 +116,7 @@ async def delete_one(
 async def _body(request: Request[Any, Any, Any]) -> dict[str, Any]:
     try:
         body = await request.json()
-    except Exception:  # Litestar raises its own decode errors: any of them is a bad body
+    except SerializationException:
         body = None
     if not isinstance(body, dict):
         raise InvalidRecord({"record": "send a JSON object of field values"})

@@ -15,7 +15,9 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from litestar import Request, Response, Router
+from litestar.controller import Controller
 from litestar.di import Provide
+from litestar.handlers import HTTPRouteHandler
 
 from kernel.contracts import Host
 from kernel.db import documents_defined_in
@@ -31,8 +33,9 @@ from kernel.problems import problem
 if TYPE_CHECKING:
     from litestar.config.app import AppConfig
 
-#: The explorer's routes, mounted under every module with Documents.
+#: The explorer's routes, mounted under every module with Documents, and where they live.
 HANDLERS = [*api_handlers, *html_handlers]
+PATHS = ("/admin", "/console/data")
 
 
 class ExplorerSubsystem:
@@ -91,6 +94,17 @@ class ExplorerConvention:
         documents = documents_defined_in(source)
         if subsystem is None or not documents:
             return
+        taken = sorted(
+            path
+            for path in _paths(module.route_handlers)
+            if any(path == mine or path.startswith(f"{mine}/") for mine in PATHS)
+        )
+        if taken:
+            # Litestar would keep one of two handlers on one path without a word: refuse instead.
+            raise TypeError(
+                f"the data explorer serves /api/{module.name}{{{', '.join(PATHS)}}}..., "
+                f"but the module's routes already use {', '.join(taken)}"
+            )
         subsystem.explorer.add(module.name, documents)
         module.route_handlers.extend(HANDLERS)
 
@@ -118,6 +132,19 @@ def configure(explorer: Explorer, module: str, source: ModuleType) -> None:
                 f"(got {document!r}; this module's: {mine})"
             )
         explorer.configure(module, document, value)
+
+
+def _paths(handlers: list[Any]) -> list[str]:
+    """The paths of a module's handlers, routers and controllers (relative to its mount)."""
+    found: list[str] = []
+    for handler in handlers:
+        if isinstance(handler, HTTPRouteHandler):
+            found += handler.paths
+        elif isinstance(handler, Router) or (
+            isinstance(handler, type) and issubclass(handler, Controller)
+        ):
+            found.append(str(getattr(handler, "path", "")))
+    return found
 
 
 def _invalid(request: Request[Any, Any, Any], exc: InvalidRecord) -> Response[Any]:

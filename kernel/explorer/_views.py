@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import Any
 
 from beanie import Document
+from pydantic import BaseModel
 
 from kernel.auth import Principal, has_permission
 from kernel.explorer._options import MANAGED, ModelAdmin, check_names, inner_admin, is_secret
@@ -141,6 +142,8 @@ def _kind(annotation: Any) -> str:
         return _kind(args[0]) if len(args) == 1 else "json"
     if annotation is bool:
         return "bool"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "json"  # a nested model: edited as a JSON object
     if annotation in (int, float):
         return "number"
     if annotation in (datetime, date):

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from beanie import Document, PydanticObjectId
+from bson.errors import InvalidId
 from pydantic import ValidationError
 from pymongo.errors import DuplicateKeyError
 
@@ -59,7 +60,7 @@ def _from_form(spec: FieldView, raw: str, errors: dict[str, str]) -> Any:
 async def find_record(view: ModelView, record: str) -> Document:
     try:
         object_id = PydanticObjectId(record)
-    except Exception:  # bson's InvalidId or a TypeError: either way, no such record
+    except InvalidId:
         raise RecordNotFound(f"no {view.key} {record!r}") from None
     found = await view.document.get(object_id)
     if found is None:

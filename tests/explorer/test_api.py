@@ -136,6 +136,7 @@ async def test_reading_and_writing_need_the_model_permissions(webos: KernelHarne
     assert changed.json()["email"] == "alan@example.org"
     assert (await app.client.delete(one, headers=editor)).status_code == 204
     assert (await app.client.get(one, headers=reader)).status_code == 404
+    assert (await app.client.get(f"{CONTACTS}/not-an-id", headers=reader)).status_code == 404
 
 
 async def test_every_change_is_an_event_naming_who_and_which_fields(

@@ -32,6 +32,14 @@ from .models import Entry
 entry = ModelAdmin(Entry, hidden_fields=("note",), read_only_fields=("label",))
 """
 
+VAULT_ROUTER = """
+from litestar import get
+
+@get("/admin/entry")
+async def mine() -> str:
+    return ""
+"""
+
 
 async def test_auth_models_show_no_hash_and_change_nothing(webos: KernelHarness) -> None:
     app = await start_with_auth(webos, [])
@@ -108,4 +116,13 @@ async def test_a_misspelt_admin_option_stops_start_up_naming_it(
     with pytest.raises(
         ModuleError, match=r"'vault' failed to load admin\.py: .* unknown field\(s\) notes"
     ):
+        await webos.start(["vault"], modules_path=tmp_path)
+
+
+async def test_a_route_on_the_explorers_paths_stops_start_up_naming_it(
+    webos: KernelHarness, tmp_path: Path
+) -> None:
+    write_module(tmp_path, "vault", {"models.py": VAULT_MODELS, "router.py": VAULT_ROUTER})
+
+    with pytest.raises(ModuleError, match=r"already use /admin/entry"):
         await webos.start(["vault"], modules_path=tmp_path)
