@@ -1252,6 +1252,59 @@ MUTANTS: list[Mutant] = [
             "::test_a_module_applies_its_own_settings_and_no_other_module_reads_them",
         ),
     ),
+    Mutant(
+        "explorer-write-unchecked",
+        "kernel/explorer/_views.py",
+        "        if not has_permission(principal, self.write_permission):\n            raise",
+        "        if not has_permission(principal, self.read_permission):\n            raise",
+        ("tests/explorer/test_api.py::test_reading_and_writing_need_the_model_permissions",),
+    ),
+    Mutant(
+        "explorer-secretstr-shown",
+        "kernel/explorer/_options.py",
+        "    return _mentions_secret(info.annotation)",
+        "    return False",
+        (
+            "tests/explorer/test_hidden.py::test_secret_and_hidden_fields_are_never_shown_nor_accepted",
+        ),
+    ),
+    Mutant(
+        "explorer-password-name-shown",
+        "kernel/explorer/_options.py",
+        "    if SENSITIVE_NAME.search(name):",
+        "    if False:",
+        (
+            "tests/explorer/test_hidden.py::test_secret_and_hidden_fields_are_never_shown_nor_accepted",
+        ),
+    ),
+    Mutant(
+        "explorer-hidden-fields-shown",
+        "kernel/explorer/_views.py",
+        "if name in MANAGED or name in self.options.hidden_fields or is_secret(name, info):",
+        "if name in MANAGED or is_secret(name, info):",
+        ("tests/explorer/test_hidden.py::test_auth_models_show_no_hash_and_change_nothing",),
+    ),
+    Mutant(
+        "explorer-record-unredacted",
+        "kernel/explorer/_views.py",
+        'dumped = document.model_dump(mode="json", include=set(self.visible) - {"id"})',
+        'dumped = document.model_dump(mode="json", exclude={"id"})',
+        ("tests/explorer/test_hidden.py::test_auth_models_show_no_hash_and_change_nothing",),
+    ),
+    Mutant(
+        "explorer-hidden-field-sortable",
+        "kernel/explorer/_query.py",
+        'if name not in view.visible:\n        raise BadQuery(f"cannot sort',
+        'if name not in {*view.document.model_fields, "id"}:\n        raise BadQuery(f"cannot sort',
+        ("tests/explorer/test_api.py::test_bad_queries_are_clear_400s",),
+    ),
+    Mutant(
+        "explorer-cursor-operator",
+        "kernel/explorer/_query.py",
+        "or not isinstance(value, _SCALARS):",
+        ":",
+        ("tests/explorer/test_api.py::test_bad_queries_are_clear_400s",),
+    ),
 ]
 
 

@@ -20,6 +20,7 @@ from kernel.config import CoreSettings
 from kernel.console import ConsoleSubsystem, UiConvention
 from kernel.contracts import Role
 from kernel.errors import StartupError, StoppedWhileStarting
+from kernel.explorer import ExplorerSubsystem
 from kernel.forwarding import ForwardingClient
 from kernel.gateway import create_app
 from kernel.livesettings import SettingsEditorSubsystem
@@ -42,6 +43,7 @@ def gateway_kernel(settings: CoreSettings, **options: Any) -> Kernel:
         ForwardingClient(),
         ConsoleSubsystem(),
         ContractsSubsystem(),
+        ExplorerSubsystem(),
     ]
     parts = conventions(routes=True, events=True, ui=UiConvention())
     return assemble(Role.GATEWAY, settings, subsystems, parts, **options)

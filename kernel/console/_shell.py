@@ -28,6 +28,7 @@ from kernel.livesettings import READ as SETTINGS_READ
 
 if TYPE_CHECKING:
     from kernel.console._catalog import Catalog
+    from kernel.explorer import Explorer
 
 PRODUCT = "WebOS"
 HTML = "text/html; charset=utf-8"
@@ -61,6 +62,8 @@ SYSTEM_PAGES = (
     Page("dlq", "Dead letters", "/console/dlq", "✉", SYSTEM_READ, "Events handlers gave up on"),
     Page("storage", "Storage", "/console/storage", "▦", FILES_READ, "Browse, upload, download"),
     Page("settings", "Settings", "/console/settings", "✎", SETTINGS_READ, "Live module settings"),
+    # Open to every console user: the page lists only the models one may read.
+    Page("data", "Data", "/console/data", "⛁", None, "Every module's documents"),
 )
 HOME = Page("home", "Dashboard", "/console", "⌂", None, "Widgets of every module")
 #: Every user's own tasks: in the palette and behind the header's indicator, not the sidebar.
@@ -229,6 +232,18 @@ def settings_entries(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
             "hint": "settings live",
         }
         for name in (modules() if modules is not None else [])
+def model_entries(request: Request[Any, Any, Any], principal: Principal) -> list[dict[str, Any]]:
+    """Palette entries opening each model this principal may read ("Open contacts.contact");
+    ``webos_explorer`` in the app's state is the explorer (absent in apps without one)."""
+    explorer: Explorer | None = request.app.state.get("webos_explorer")
+    return [
+        {
+            "kind": "page",
+            "title": f"Open {view.key}",
+            "href": f"/console/data/{view.module}/{view.name}",
+            "hint": f"{view.title} records in the data explorer",
+        }
+        for view in (explorer.readable(principal) if explorer is not None else [])
     ]
 
 
@@ -249,6 +264,7 @@ def page(
         nav["palette"] += subject_entries(request)
     if allowed(principal, SETTINGS_READ):
         nav["palette"] += settings_entries(request)
+    nav["palette"] += model_entries(request, principal)
     header_items = [
         {"title": e.item.title, "href": e.href, "url": e.href, "kind": e.item.kind}  # type: ignore[attr-defined]
         for e in catalog.slot("header", principal)

@@ -26,6 +26,7 @@ from kernel.console._catalog import CatalogSubsystem, ui_handlers
 from kernel.console._contracts import ContractsCache, contracts_handlers
 from kernel.console._contrib import declared_contributions
 from kernel.console._mytasks import my_task_handlers
+from kernel.console._data import data_handlers
 from kernel.console._pages import page_handlers
 from kernel.console._services import services_handlers
 from kernel.console._session import (
@@ -125,6 +126,7 @@ def console_router() -> Router:
             *my_task_handlers,
             *storage_handlers,
             *settings_handlers,
+            *data_handlers,
             static,
         ],
         # Public to the app-wide guard: the console's own guard redirects to sign-in instead.

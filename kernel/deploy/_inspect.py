@@ -61,7 +61,7 @@ def module_facts(spec: ModuleSpec) -> ModuleFacts:
             services.add(declaration.name)
     return ModuleFacts(
         name=spec.name,
-        emits=tuple(spec.manifest.emits),
+        emits=spec.emits,
         handlers=tuple(sorted(handlers)),
         consumers=tuple(sorted(consumers)),
         services=tuple(sorted(services)),
