@@ -20,8 +20,8 @@ from kernel.bus import DeclaredEventsConvention, EventsConvention
 from kernel.config import CoreSettings
 from kernel.contracts import Role, Subsystem
 from kernel.db import DatabaseSubsystem, ModelsConvention
-from kernel.livesettings import LiveSettingsSubsystem
 from kernel.explorer import AdminConvention, ExplorerConvention
+from kernel.livesettings import LiveSettingsSubsystem
 from kernel.modules import HooksConvention, ModuleConvention, RouterConvention, SettingsConvention
 from kernel.nodes import NodesSubsystem
 from kernel.registry import ServicesConvention, ServicesSubsystem

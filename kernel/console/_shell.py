@@ -232,6 +232,9 @@ def settings_entries(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
             "hint": "settings live",
         }
         for name in (modules() if modules is not None else [])
+    ]
+
+
 def model_entries(request: Request[Any, Any, Any], principal: Principal) -> list[dict[str, Any]]:
     """Palette entries opening each model this principal may read ("Open contacts.contact");
     ``webos_explorer`` in the app's state is the explorer (absent in apps without one)."""

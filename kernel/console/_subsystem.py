@@ -25,8 +25,8 @@ from kernel.config import CoreSettings, Environment
 from kernel.console._catalog import CatalogSubsystem, ui_handlers
 from kernel.console._contracts import ContractsCache, contracts_handlers
 from kernel.console._contrib import declared_contributions
-from kernel.console._mytasks import my_task_handlers
 from kernel.console._data import data_handlers
+from kernel.console._mytasks import my_task_handlers
 from kernel.console._pages import page_handlers
 from kernel.console._services import services_handlers
 from kernel.console._session import (
