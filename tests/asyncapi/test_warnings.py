@@ -39,7 +39,12 @@ async def remember(payload: Greeted) -> None:
 
 
 def _modules(root: Path, producer_fields: str) -> Path:
-    write_module(root, "hello", {"events.py": PRODUCER.format(extra=producer_fields)})
+    write_module(
+        root,
+        "hello",
+        {"events.py": PRODUCER.format(extra=producer_fields)},
+        manifest='name = "hello"\nemits = ["hello.greeted"]\n',
+    )
     write_module(root, "notes", {"events.py": CONSUMER})
     return root
 
