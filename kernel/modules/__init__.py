@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     )
     from kernel.modules._manifest import MANIFEST_NAME, Manifest, check_module_name, read_manifest
     from kernel.modules._ordering import start_order
+    from kernel.modules._reading import read_convention
     from kernel.modules._service_options import BreakerOptions, MethodOptions, ServiceOptions
     from kernel.modules._settings import ModulesSettings
     from kernel.modules._streams import ModuleStream
@@ -85,6 +86,7 @@ __all__ = [
     "module_frames",
     "module_router",
     "on_settings_changed",
+    "read_convention",
     "read_manifest",
     "route_handlers_in",
     "settings_changed_hook",

@@ -29,7 +29,7 @@ from kernel.propagation import Propagation
 from kernel.tasks._active import TaskRecords, TasksNotRunning, activate, deactivate
 from kernel.tasks._broker import KernelTaskBroker, PrincipalOf, queued_status, queued_tasks
 from kernel.tasks._context import outgoing_labels
-from kernel.tasks._decorator import TaskRef
+from kernel.tasks._decorator import TaskRef, module_task_name
 from kernel.tasks._mine import MINE_LIMIT, MINE_SCAN, newest_first
 from kernel.tasks._schedule import KvScheduleSource, Scheduler
 from kernel.tasks._settings import TasksSettings
@@ -206,15 +206,7 @@ class TasksSubsystem(TaskRecords):
 
     def name_of(self, ref: TaskRef[Any, Any]) -> str:
         """``<module>.<function>`` for a task of any discovered module (local or elsewhere)."""
-        package = ref.fn.__module__.rpartition(".")[0]
-        module = self._packages.get(package)
-        if module is None:
-            known = ", ".join(sorted(self._packages.values())) or "none"
-            raise UnknownTask(
-                f"{ref!r} is not in a module's tasks.py that this kernel discovered. "
-                f"Modules: {known}"
-            )
-        return f"{module}.{ref.function_name}"
+        return module_task_name(ref, self._packages, UnknownTask)
 
     def declared_schedules(self) -> list[ScheduledTask]:
         schedules = []
