@@ -30,6 +30,26 @@ async def wait_for_span(path: Path, match: Callable[[Span], bool], timeout: floa
     raise TimeoutError(f"no matching span within {timeout}s; spans seen: {names}")
 
 
+async def wait_for_chain(
+    path: Path, match: Callable[[Span], bool], timeout: float = 20.0
+) -> list[Span]:
+    """The ancestry of the first span ``match`` accepts, once every parent reached ``path``.
+
+    Processes export spans in batches, from a thread, so a child can be written before its
+    parent; a chain still broken at ``timeout`` fails with :func:`ancestry`'s message.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    span = await wait_for_span(path, match, timeout)
+    while True:
+        try:
+            return ancestry(span, read_spans(path))
+        except AssertionError:
+            if loop.time() >= deadline:
+                raise
+        await asyncio.sleep(0.1)
+
+
 def ancestry(span: Span, spans: list[Span]) -> list[Span]:
     """``span`` and its parents up to the root, all in one trace."""
     by_id = {(s["trace_id"], s["span_id"]): s for s in spans}

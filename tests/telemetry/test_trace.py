@@ -17,7 +17,7 @@ import pytest
 
 from kernel.telemetry import TRACE_FILE_ENV, setup_telemetry
 from kernel.testing import KernelHarness, write_module
-from tests.telemetry._spans import ancestry, read_spans, wait_for_span
+from tests.telemetry._spans import wait_for_chain, wait_for_span
 
 SHOP_ROUTER = """
 from litestar import post
@@ -88,11 +88,9 @@ async def test_one_trace_from_http_request_to_worker_task(
     response = await app.client.post("/api/shop/buy")
     assert response.status_code == 201, response.text
 
-    task_span = await wait_for_span(
+    chain = await wait_for_chain(
         trace_file, lambda s: s["name"] == "billing.invoice process" and s["pid"] == worker.pid
     )
-    spans = read_spans(trace_file)
-    chain = ancestry(task_span, spans)
     names = [(span["service"], span["kind"], span["name"]) for span in reversed(chain)]
     assert names == [
         ("webos-gateway", "SERVER", "POST /api/shop/buy"),
@@ -176,21 +174,20 @@ async def test_forwarded_requests_and_service_calls_join_the_trace(
     assert (await app.client.get("/api/calc/twice/4")).json() == {"n": 8}
     assert (await app.client.get("/api/front/sum")).json() == {"sum": 5}
 
-    served = await wait_for_span(
+    served = await wait_for_chain(
         trace_file,
         lambda s: s["kind"] == "SERVER" and s["pid"] == calc.pid and "twice" in s["name"],
     )
-    spans = read_spans(trace_file)
-    assert [(s["kind"], s["name"]) for s in reversed(ancestry(served, spans))] == [
+    assert [(s["kind"], s["name"]) for s in reversed(served)] == [
         ("SERVER", "GET /api/calc/twice/{n}"),
         ("CLIENT", "forward calc"),
         ("SERVER", "GET /api/calc/twice/{n}"),
     ]
-    called = await wait_for_span(
+    called = await wait_for_chain(
         trace_file, lambda s: s["name"] == "calc/add" and s["kind"] == "SERVER"
     )
-    assert called["pid"] == calc.pid
-    assert [(s["kind"], s["name"]) for s in reversed(ancestry(called, read_spans(trace_file)))] == [
+    assert called[0]["pid"] == calc.pid
+    assert [(s["kind"], s["name"]) for s in reversed(called)] == [
         ("SERVER", "GET /api/front/sum"),
         ("CLIENT", "calc/add"),
         ("SERVER", "calc/add"),
