@@ -21,7 +21,7 @@ from kernel.registry._registry import registry
 if TYPE_CHECKING:
     from kernel.bus import Event, EventType, event, on
     from kernel.hooks import hookimpl
-    from kernel.modules import ModuleContext, ModuleSettings, ThisModule
+    from kernel.modules import ModuleContext, ModuleSettings, ThisModule, on_settings_changed
     from kernel.registry import fallback, service
     from kernel.storage import afs
 
@@ -38,6 +38,7 @@ __all__ = [
     "fallback",
     "hookimpl",
     "on",
+    "on_settings_changed",
     "registry",
     "service",
 ]

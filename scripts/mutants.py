@@ -760,6 +760,31 @@ MUTANTS: list[Mutant] = [
         ),
     ),
     Mutant(
+        "task-status-to-any-user",
+        "kernel/tasks/_mine.py",
+        "        and status.principal == principal.id\n",
+        "        and status.principal != principal.id\n",
+        ("tests/gateway/test_own_tasks.py::test_a_user_reads_their_own_task_and_nobody_elses",),
+    ),
+    Mutant(
+        "my-tasks-lists-everyones-records",
+        "kernel/tasks/_store.py",
+        "return await self._walk(limit, scan, lambda status: status.principal == principal)",
+        "return await self._walk(limit, scan, lambda status: True)",
+        (
+            "tests/tasks/test_results.py::test_latest_of_a_principal_reads_only_theirs_within_the_scan",
+        ),
+    ),
+    Mutant(
+        "my-tasks-lists-everyones-queued",
+        "kernel/tasks/_subsystem.py",
+        "if s.principal == principal.id and s.id not in known",
+        "if s.id not in known",
+        (
+            "tests/gateway/test_own_tasks.py::test_mine_lists_the_callers_tasks_only_queued_and_done",
+        ),
+    ),
+    Mutant(
         "module-announces-any-node",
         "kernel/deploy/_fences.py",
         'return [f"{HEARTBEAT}.{module}", f"{LEAVING}.{module}"]',
@@ -1171,6 +1196,114 @@ MUTANTS: list[Mutant] = [
         "        labels = outgoing_labels(self._propagation)",
         "        labels: dict[str, str] = {}",
         ("tests/testing/test_unit.py::test_a_task_queued_by_a_route_runs_in_memory_as_its_caller",),
+    ),
+    Mutant(  # the console's Admin app: its own users.admin guard over every path below it
+        "console-admin-app-open",
+        "modules/auth/ui.py",
+        "    permission=USERS_ADMIN,\n    order=90,",
+        "    permission=None,\n    order=90,",
+        ("modules/auth/tests/test_console.py::test_the_admin_app_needs_users_admin",),
+    ),
+    Mutant(  # the clear refusal of one's own roles, shared by the REST route and the console
+        "admin-changes-own-roles",
+        "modules/auth/_admin.py",
+        "    if actor.id == target_id:\n",
+        "    if actor.id == target_id and False:\n",
+        ("modules/auth/tests/test_console.py::test_nobody_changes_their_own_roles_in_the_console",),
+    ),
+    Mutant(  # a key no wider than its owner, shared by the REST route and My account
+        "key-wider-than-owner",
+        "modules/auth/_keys.py",
+        "    beyond = sorted(p for p in permissions if not has_permission(principal, p))",
+        "    beyond: list[str] = []",
+        ("modules/auth/tests/test_console.py::test_a_key_wider_than_its_owner_is_refused",),
+    ),
+    Mutant(
+        "settings-locked-field-saved",
+        "kernel/livesettings/_fields.py",
+        "        elif name in environment:\n",
+        "        elif False and name in environment:\n",
+        ("tests/livesettings/test_live.py::test_an_environment_variable_locks_its_field",),
+    ),
+    Mutant(
+        "settings-saved-beats-environment",
+        "kernel/livesettings/_fields.py",
+        "        return cls.model_validate({**chosen, **environment})",
+        "        return cls.model_validate({**environment, **saved})",
+        ("tests/livesettings/test_fields.py::test_the_environment_wins_over_a_saved_value",),
+    ),
+    Mutant(
+        "settings-secret-shown",
+        "kernel/livesettings/_fields.py",
+        "value=None if secret else _jsonable(value),",
+        "value=_jsonable(value),",
+        (
+            "tests/livesettings/test_live.py"
+            "::test_a_secret_is_write_only_and_the_hook_sees_the_new_settings",
+        ),
+    ),
+    Mutant(
+        "module-reads-any-settings",
+        "kernel/deploy/_permissions.py",
+        "        direct_get_subject(facts.name),\n",
+        '        direct_get_subject("*"),\n',
+        (
+            "tests/security/test_settings.py"
+            "::test_a_module_applies_its_own_settings_and_no_other_module_reads_them",
+        ),
+    ),
+    Mutant(
+        "explorer-write-unchecked",
+        "kernel/explorer/_views.py",
+        "        if not has_permission(principal, self.write_permission):\n            raise",
+        "        if not has_permission(principal, self.read_permission):\n            raise",
+        ("tests/explorer/test_api.py::test_reading_and_writing_need_the_model_permissions",),
+    ),
+    Mutant(
+        "explorer-secretstr-shown",
+        "kernel/explorer/_options.py",
+        "    return _mentions_secret(info.annotation)",
+        "    return False",
+        (
+            "tests/explorer/test_hidden.py::test_secret_and_hidden_fields_are_never_shown_nor_accepted",
+        ),
+    ),
+    Mutant(
+        "explorer-password-name-shown",
+        "kernel/explorer/_options.py",
+        "    if SENSITIVE_NAME.search(name):",
+        "    if False:",
+        (
+            "tests/explorer/test_hidden.py::test_secret_and_hidden_fields_are_never_shown_nor_accepted",
+        ),
+    ),
+    Mutant(
+        "explorer-hidden-fields-shown",
+        "kernel/explorer/_views.py",
+        "if name in MANAGED or name in self.options.hidden_fields or is_secret(name, info):",
+        "if name in MANAGED or is_secret(name, info):",
+        ("tests/explorer/test_hidden.py::test_auth_models_show_no_hash_and_change_nothing",),
+    ),
+    Mutant(
+        "explorer-record-unredacted",
+        "kernel/explorer/_views.py",
+        'dumped = document.model_dump(mode="json", include=set(self.visible) - {"id"})',
+        'dumped = document.model_dump(mode="json", exclude={"id"})',
+        ("tests/explorer/test_hidden.py::test_auth_models_show_no_hash_and_change_nothing",),
+    ),
+    Mutant(
+        "explorer-hidden-field-sortable",
+        "kernel/explorer/_query.py",
+        'if name not in view.visible:\n        raise BadQuery(f"cannot sort',
+        'if name not in {*view.document.model_fields, "id"}:\n        raise BadQuery(f"cannot sort',
+        ("tests/explorer/test_api.py::test_bad_queries_are_clear_400s",),
+    ),
+    Mutant(
+        "explorer-cursor-operator",
+        "kernel/explorer/_query.py",
+        "or not isinstance(value, _SCALARS):",
+        ":",
+        ("tests/explorer/test_api.py::test_bad_queries_are_clear_400s",),
     ),
 ]
 

@@ -20,8 +20,10 @@ from kernel.config import CoreSettings
 from kernel.console import ConsoleSubsystem, UiConvention
 from kernel.contracts import Role
 from kernel.errors import StartupError, StoppedWhileStarting
+from kernel.explorer import ExplorerSubsystem
 from kernel.forwarding import ForwardingClient
 from kernel.gateway import create_app
+from kernel.livesettings import SettingsEditorSubsystem
 from kernel.revocations import RevocationsSubsystem
 from kernel.runtime import Kernel
 from kernel.settings import KernelSettings
@@ -37,9 +39,11 @@ def gateway_kernel(settings: CoreSettings, **options: Any) -> Kernel:
     subsystems = [
         *module_code_parts(),
         RevocationsSubsystem(),
+        SettingsEditorSubsystem(),
         ForwardingClient(),
         ConsoleSubsystem(),
         ContractsSubsystem(),
+        ExplorerSubsystem(),
     ]
     parts = conventions(routes=True, events=True, ui=UiConvention())
     return assemble(Role.GATEWAY, settings, subsystems, parts, **options)

@@ -19,6 +19,7 @@ from kernel.assembly._serving import serve_until_stopped
 from kernel.config import CoreSettings
 from kernel.console import CatalogSubsystem, UiConvention
 from kernel.contracts import Role
+from kernel.explorer import ExplorerSubsystem
 from kernel.forwarding import ForwardingServer, refuse_websockets
 from kernel.gateway import create_app
 from kernel.runtime import Kernel
@@ -31,7 +32,7 @@ def module_kernel(settings: CoreSettings, **options: Any) -> Kernel:
     """The preset of a module process (``webos module run``): its routes answer the gateway
     over NATS, its ``ui.py`` contributions are guarded; the console's shell is not loaded."""
     # The forwarding server last: it holds early requests until the kernel has started.
-    subsystems = [*module_code_parts(), CatalogSubsystem(), ForwardingServer()]
+    subsystems = [*module_code_parts(), CatalogSubsystem(), ExplorerSubsystem(), ForwardingServer()]
     parts = conventions(routes=True, events=True, ui=UiConvention())
     return assemble(Role.MODULE, settings, subsystems, parts, **options)
 

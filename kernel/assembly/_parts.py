@@ -20,6 +20,8 @@ from kernel.bus import DeclaredEventsConvention, EventsConvention
 from kernel.config import CoreSettings
 from kernel.contracts import Role, Subsystem
 from kernel.db import DatabaseSubsystem, ModelsConvention
+from kernel.explorer import AdminConvention, ExplorerConvention
+from kernel.livesettings import LiveSettingsSubsystem
 from kernel.modules import HooksConvention, ModuleConvention, RouterConvention, SettingsConvention
 from kernel.nodes import NodesSubsystem
 from kernel.registry import ServicesConvention, ServicesSubsystem
@@ -36,6 +38,7 @@ def module_code_parts() -> list[Subsystem]:
         SecuritySubsystem(),
         NodesSubsystem(),
         DatabaseSubsystem(),
+        LiveSettingsSubsystem(),  # before the modules' startup hooks read their settings
         StorageSubsystem(),
         ServicesSubsystem(),
         TasksSubsystem(),
@@ -50,7 +53,8 @@ def conventions(
     # Without handlers (a worker), the declarations still validate what the modules emit.
     found.append(EventsConvention() if events else DeclaredEventsConvention())
     if routes:
-        found.append(RouterConvention())
+        # The explorer's routes answer where the module's data is: wherever routes are served.
+        found += [RouterConvention(), ExplorerConvention(), AdminConvention()]
     found += [HooksConvention(), TasksConvention()]
     if ui is not None:
         found.append(ui)

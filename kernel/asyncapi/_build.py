@@ -7,8 +7,6 @@ that run in other processes as well as those that run here, and offline (``webos
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 from collections.abc import Iterable
 from types import ModuleType
@@ -25,8 +23,7 @@ from kernel.bus import (
     payload_type,
 )
 from kernel.bus._handlers import queue_group
-from kernel.errors import ModuleError
-from kernel.modules import ModuleSpec, module_frames, with_frames
+from kernel.modules import ModuleSpec, read_convention
 from kernel.registry import POLICY_MARKER, contract_schemas, declared_service, method_contracts
 from kernel.transport import covers
 
@@ -38,7 +35,7 @@ def system_contracts(specs: Iterable[ModuleSpec]) -> SystemContracts:
     producers: dict[str, list[Producer]] = {}
     handlers: list[Consumer] = []
     for spec in specs:
-        events = _convention(spec, "events")
+        events = read_convention(spec, "events")
         typed = {e.subject: e for e in declared_events(events)} if events else {}
         for subject in sorted(set(spec.manifest.emits) | set(typed)):
             declared = typed.get(subject)
@@ -51,7 +48,7 @@ def system_contracts(specs: Iterable[ModuleSpec]) -> SystemContracts:
             )
         if events is not None:
             handlers += _consumers(spec.name, events)
-        services = _convention(spec, "services")
+        services = read_convention(spec, "services")
         if services is not None:
             contracts.services += _service_methods(spec.name, services)
     subjects = set(producers) | {c.pattern for c in handlers if not _wild(c.pattern)}
@@ -62,24 +59,6 @@ def system_contracts(specs: Iterable[ModuleSpec]) -> SystemContracts:
             tuple(c for c in handlers if covers(c.pattern, subject)),
         )
     return contracts
-
-
-def _convention(spec: ModuleSpec, stem: str) -> ModuleType | None:
-    qualified = f"{spec.package}.{stem}"
-    if importlib.util.find_spec(qualified) is None:
-        return None
-    try:
-        return importlib.import_module(qualified)
-    except Exception as error:
-        # Modules running elsewhere are imported here only: say which one, as the loader does.
-        frames = module_frames(error, spec.path)
-        summary = (
-            f"module {spec.name!r}: cannot read its contracts from {stem}.py: "
-            f"{type(error).__name__}: {error}"
-        )
-        raise ModuleError(
-            with_frames(summary, frames), modules=(spec.name,), frames=frames
-        ) from error
 
 
 def _consumers(module: str, source: ModuleType) -> list[Consumer]:

@@ -23,6 +23,7 @@ from kernel.cli._options import (
 )
 from kernel.cli._ps import ps
 from kernel.cli._services import call, services
+from kernel.cli._settings import settings
 from kernel.cli._tasks import scheduler, worker
 from kernel.errors import WebOSError
 
@@ -185,6 +186,7 @@ main.add_command(ps)
 main.add_command(call)
 main.add_command(contracts)
 main.add_command(services)
+main.add_command(settings)
 main.add_command(nats_config)
 main.add_command(init)
 main.add_command(worker)

@@ -152,6 +152,17 @@ class Command(Contribution):
         return (self.url,) if self.url else ()
 
 
+class PaletteSource(Contribution):
+    """Palette entries a module computes per request (one per user, per record...): the console
+    GETs ``url`` when the palette first opens; it answers a JSON list of ``{"title", "href",
+    "hint"}``, each ``href`` a console path (others are ignored)."""
+
+    url: ModulePath = Field(description="JSON list of entries, e.g. '/console/palette'.")
+
+    def urls(self) -> tuple[str, ...]:
+        return (self.url,)
+
+
 def declared_contributions(source: ModuleType) -> list[Contribution]:
     """Contributions ``ui.py`` declares at module level: one per name, or lists of them."""
     found: list[Contribution] = []

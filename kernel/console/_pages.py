@@ -62,7 +62,8 @@ async def app_page(
         active=entry.href,
         app=app,
         module=module,
-        fragment=entry.api(app.route),
+        # The page's query reaches the fragment, so a link can open an app on one record.
+        fragment=entry.api(app.route) + (f"?{request.url.query}" if request.url.query else ""),
     )
 
 

@@ -20,11 +20,15 @@ from kernel.console._contrib import (
     SYSTEM_READ,
     App,
     Command,
+    PaletteSource,
     Widget,
 )
+from kernel.livesettings import MODULES_STATE
+from kernel.livesettings import READ as SETTINGS_READ
 
 if TYPE_CHECKING:
     from kernel.console._catalog import Catalog
+    from kernel.explorer import Explorer
 
 PRODUCT = "WebOS"
 HTML = "text/html; charset=utf-8"
@@ -57,8 +61,15 @@ SYSTEM_PAGES = (
     Page("tasks", "Tasks", "/console/tasks", "↻", SYSTEM_READ, "Background tasks and progress"),
     Page("dlq", "Dead letters", "/console/dlq", "✉", SYSTEM_READ, "Events handlers gave up on"),
     Page("storage", "Storage", "/console/storage", "▦", FILES_READ, "Browse, upload, download"),
+    Page("settings", "Settings", "/console/settings", "✎", SETTINGS_READ, "Live module settings"),
+    # Open to every console user: the page lists only the models one may read.
+    Page("data", "Data", "/console/data", "⛁", None, "Every module's documents"),
 )
 HOME = Page("home", "Dashboard", "/console", "⌂", None, "Widgets of every module")
+#: Every user's own tasks: in the palette and behind the header's indicator, not the sidebar.
+MY_TASKS = Page(
+    "mytasks", "My tasks", "/console/tasks/mine", "↻", None, "Your background tasks, with progress"
+)
 
 
 @cache
@@ -138,7 +149,8 @@ def navigation(catalog: Catalog, principal: Principal) -> dict[str, Any]:
         for a in apps
     ]
     palette += [
-        {"kind": "page", "title": p.title, "href": p.href, "hint": p.description} for p in system
+        {"kind": "page", "title": p.title, "href": p.href, "hint": p.description}
+        for p in (*system, MY_TASKS)
     ]
     palette += [
         {"kind": "link", "title": link["title"], "href": link["href"], "hint": link["module"]}
@@ -158,7 +170,14 @@ def navigation(catalog: Catalog, principal: Principal) -> dict[str, Any]:
                 ),
             }
         )
-    return {"apps": apps, "links": links, "system": system, "palette": palette}
+    sources = [e.api(e.item.url) for e in catalog.of(PaletteSource, principal)]  # type: ignore[attr-defined]
+    return {
+        "apps": apps,
+        "links": links,
+        "system": system,
+        "palette": palette,
+        "sources": sources,
+    }
 
 
 def widgets(catalog: Catalog, principal: Principal) -> list[dict[str, Any]]:
@@ -202,6 +221,35 @@ def subject_entries(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def settings_entries(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
+    """ "Edit settings of <module>" for each module with a ``settings.py`` model."""
+    modules: Callable[[], list[str]] | None = request.app.state.get(MODULES_STATE)
+    return [
+        {
+            "kind": "command",
+            "title": f"Edit settings of {name}",
+            "href": f"/console/settings/{quote(name, safe='')}",
+            "hint": "settings live",
+        }
+        for name in (modules() if modules is not None else [])
+    ]
+
+
+def model_entries(request: Request[Any, Any, Any], principal: Principal) -> list[dict[str, Any]]:
+    """Palette entries opening each model this principal may read ("Open contacts.contact");
+    ``webos_explorer`` in the app's state is the explorer (absent in apps without one)."""
+    explorer: Explorer | None = request.app.state.get("webos_explorer")
+    return [
+        {
+            "kind": "page",
+            "title": f"Open {view.key}",
+            "href": f"/console/data/{view.module}/{view.name}",
+            "hint": f"{view.title} records in the data explorer",
+        }
+        for view in (explorer.readable(principal) if explorer is not None else [])
+    ]
+
+
 def page(
     request: Request[Any, Any, Any],
     catalog: Catalog,
@@ -217,6 +265,9 @@ def page(
     nav = navigation(catalog, principal)
     if allowed(principal, SYSTEM_READ):
         nav["palette"] += subject_entries(request)
+    if allowed(principal, SETTINGS_READ):
+        nav["palette"] += settings_entries(request)
+    nav["palette"] += model_entries(request, principal)
     header_items = [
         {"title": e.item.title, "href": e.href, "url": e.href, "kind": e.item.kind}  # type: ignore[attr-defined]
         for e in catalog.slot("header", principal)
@@ -231,6 +282,7 @@ def page(
         home=HOME,
         header_items=header_items,
         palette_json=Markup(json.dumps(nav["palette"]).replace("</", "<\\/")),
+        palette_sources=" ".join(nav["sources"]),
         **context,
     )
     return html(body, status_code=status_code)

@@ -25,6 +25,8 @@ from kernel.config import CoreSettings, Environment
 from kernel.console._catalog import CatalogSubsystem, ui_handlers
 from kernel.console._contracts import ContractsCache, contracts_handlers
 from kernel.console._contrib import declared_contributions
+from kernel.console._data import data_handlers
+from kernel.console._mytasks import my_task_handlers
 from kernel.console._pages import page_handlers
 from kernel.console._services import services_handlers
 from kernel.console._session import (
@@ -35,6 +37,7 @@ from kernel.console._session import (
     session_handlers,
     sign_in_required,
 )
+from kernel.console._settings import settings_handlers
 from kernel.console._storage import storage_handlers
 from kernel.console._tasks import task_handlers
 from kernel.console._views import view_handlers
@@ -120,7 +123,10 @@ def console_router() -> Router:
             *services_handlers,
             *contracts_handlers,
             *task_handlers,
+            *my_task_handlers,
             *storage_handlers,
+            *settings_handlers,
+            *data_handlers,
             static,
         ],
         # Public to the app-wide guard: the console's own guard redirects to sign-in instead.

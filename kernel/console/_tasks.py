@@ -15,7 +15,7 @@ from kernel.auth import CurrentPrincipal
 from kernel.console._contrib import SYSTEM_READ
 from kernel.console._pages import Catalogue
 from kernel.console._shell import html, page, render
-from kernel.tasks import TasksSubsystem
+from kernel.tasks import TaskRecords
 
 READ = {"console_permission": SYSTEM_READ}
 #: The most records the view reads (newest first after sorting).
@@ -23,7 +23,7 @@ LIMIT = 200
 ORDER = {"running": 0, "retrying": 1, "queued": 2, "failed": 3, "succeeded": 4}
 
 
-async def task_records(tasks: TasksSubsystem) -> list[Any]:
+async def task_records(tasks: TaskRecords) -> list[Any]:
     """Task statuses from the tasks subsystem's store, running first, then newest first."""
     records = await tasks.recent(LIMIT)
     records.sort(key=lambda r: r.queued_at.timestamp() if r.queued_at else 0, reverse=True)
@@ -39,7 +39,7 @@ async def tasks_page(
 
 
 @get("/tasks/table", include_in_schema=False, opt=READ)
-async def tasks_table(tasks: NamedDependency[TasksSubsystem]) -> Response[str]:
+async def tasks_table(tasks: NamedDependency[TaskRecords]) -> Response[str]:
     try:
         records, error = await task_records(tasks), None
     except Exception as problem:  # shown in the view: the console stays usable

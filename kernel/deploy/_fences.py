@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from kernel.bus import EVENTS_STREAM_CHANGES
 from kernel.deploy._inspect import ModuleFacts
 from kernel.forwarding import HTTP_SUBJECT
+from kernel.livesettings import UPDATED as SETTINGS_UPDATED
 from kernel.nodes import HEARTBEAT, LEAVING
 from kernel.registry import SUBJECT_PREFIX as SERVICE_PREFIX
 from kernel.transport import INTERNAL_SUBJECTS, covers, inbox_prefix, overlap
@@ -110,6 +111,7 @@ def _own(facts: ModuleFacts) -> list[str]:
         inbox_subjects(module_user(facts.name)),
         NODE_SUBJECTS,
         EVENTS_STREAM_CHANGES,  # which subjects WEBOS_EVENTS keeps (kernel.bus._keeping)
+        SETTINGS_UPDATED,  # names a module whose saved settings changed; never a value
         *_private(facts),
     ]
     if facts.services:

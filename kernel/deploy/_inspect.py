@@ -6,14 +6,12 @@ runs nothing: it is how the gateway already learns about modules that run elsewh
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
 from kernel.bus import consumer_name, marked_subscriptions
 from kernel.errors import ModuleError
-from kernel.modules import ModuleSpec, discover
+from kernel.modules import ModuleSpec, discover, read_convention
 from kernel.registry import declared_service
 
 
@@ -30,23 +28,10 @@ class ModuleFacts:
     streams: tuple[str, ...] = ()  # its own streams ([streams.NAME]), created by the gateway
 
 
-def _import(spec: ModuleSpec, stem: str) -> object | None:
-    qualified = f"{spec.package}.{stem}"
-    if importlib.util.find_spec(qualified) is None:
-        return None
-    try:
-        return importlib.import_module(qualified)
-    except Exception as error:
-        raise ModuleError(
-            f"module {spec.name!r} failed to load {stem}.py: {type(error).__name__}: {error}",
-            modules=(spec.name,),
-        ) from error
-
-
 def module_facts(spec: ModuleSpec) -> ModuleFacts:
     handlers: set[str] = set()
     consumers: set[str] = set()
-    events = _import(spec, "events")
+    events = read_convention(spec, "events")
     for value in vars(events).values() if events else ():
         for subscription in marked_subscriptions(value):
             if subscription.durable:
@@ -54,14 +39,14 @@ def module_facts(spec: ModuleSpec) -> ModuleFacts:
             else:
                 handlers.add(subscription.subject)
     services: set[str] = set()
-    source = _import(spec, "services")
+    source = read_convention(spec, "services")
     for value in vars(source).values() if source else ():
         declaration = declared_service(value)
         if declaration is not None and isinstance(value, type):
             services.add(declaration.name)
     return ModuleFacts(
         name=spec.name,
-        emits=tuple(spec.manifest.emits),
+        emits=spec.emits,
         handlers=tuple(sorted(handlers)),
         consumers=tuple(sorted(consumers)),
         services=tuple(sorted(services)),

@@ -31,6 +31,7 @@ from kernel.deploy._fences import (
     unique,
 )
 from kernel.deploy._inspect import ModuleFacts
+from kernel.livesettings import direct_get_subject
 from kernel.nodes import DISCOVER
 from kernel.registry import CIRCUIT_PREFIX
 from kernel.registry import SUBJECT_PREFIX as SERVICE_PREFIX
@@ -125,6 +126,8 @@ def module_permissions(
         f"{CIRCUIT_PREFIX}.>",  # its proxies' breaker changes (informational, never obeyed)
         *task_publish(facts.name, facts.sends_tasks_to),
         *KEPT_SUBJECTS,
+        # Its own saved settings only: the API subject names the key (others hold secrets).
+        direct_get_subject(facts.name),
     ]
     for stream in facts.streams:
         publish += own_stream_subjects(stream)

@@ -30,6 +30,7 @@ from kernel.gateway._favicon import favicon_handlers
 from kernel.gateway._problems import exception_handlers
 from kernel.gateway._settings import GatewaySettings
 from kernel.gateway._system import probe_handlers, system_router
+from kernel.gateway._tasks import tasks_router
 from kernel.hooks import call_module_hook_sync, has_hook
 from kernel.modules import LoadedModule, module_frames, module_router, with_frames
 from kernel.runtime import Kernel
@@ -94,6 +95,7 @@ def base_config(kernel: Kernel, *, manage_kernel: bool = True) -> AppConfig:
             *probe_handlers,
             *favicon_handlers,
             system_router,
+            tasks_router,
             calls_router,
             *routers,
             docs_assets(),

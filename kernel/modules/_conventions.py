@@ -21,8 +21,13 @@ from litestar.handlers import BaseRouteHandler
 
 from kernel.contracts import Convention, Host
 from kernel.hooks import register_module_hooks
-from kernel.modules._context import LoadedModule, ModuleSettings, load_module_settings
+from kernel.modules._context import LoadedModule, load_module_settings
+from kernel.modules._live import settings_changed_hook, settings_class_in
 
+#: Where the settings convention keeps a module's ``@on_settings_changed`` function.
+SETTINGS_CHANGED = "on_settings_changed"
+#: ...and the values its environment set at load (``kernel.livesettings``: they win and lock).
+SETTINGS_ENVIRONMENT = "settings_environment"
 #: A convention of module files, as the runtime's load phases use them.
 ModuleConvention = Convention[LoadedModule]
 
@@ -42,16 +47,17 @@ class SettingsConvention:
     stem = "settings"
 
     def collect(self, module: LoadedModule, source: ModuleType, host: Host) -> None:
-        classes = [
-            value
-            for _, value in defined_here(source)
-            if inspect.isclass(value) and issubclass(value, ModuleSettings)
-        ]
-        if len(classes) > 1:
-            names = ", ".join(cls.__name__ for cls in classes)
-            raise TypeError(f"settings.py defines several ModuleSettings classes: {names}")
-        if classes:
-            module.context.settings = load_module_settings(classes[0], module.name)
+        cls = settings_class_in(source)
+        if cls is not None:
+            loaded = module.context.settings = load_module_settings(cls, module.name)
+            # pydantic-settings hands the model every value its sources found (variables,
+            # .env, secrets folders): the fields set are the environment's.
+            module.extras[SETTINGS_ENVIRONMENT] = {
+                name: getattr(loaded, name) for name in loaded.model_fields_set
+            }
+        hook = settings_changed_hook(source)
+        if hook is not None:
+            module.extras[SETTINGS_CHANGED] = hook
 
 
 class RouterConvention:

@@ -32,7 +32,11 @@ CONVENTION_FILES = (
     "hooks",
     "tasks",
     "ui",
+    "admin",
 )
+#: What the data explorer (``kernel.explorer``) emits for a module with ``models.py``: one event
+#: per change it makes to the module's documents (``contacts.contact.changed``).
+DATA_CHANGES = "{module}.*.changed"
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,13 @@ class ModuleSpec:
     origin: str
     path: Path | None = None
     files: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def emits(self) -> tuple[str, ...]:
+        """What it may publish: its manifest's ``emits``, and the explorer's change events when
+        it has documents (so no module has to declare what the kernel emits for it)."""
+        derived = (DATA_CHANGES.format(module=self.name),) if "models" in self.files else ()
+        return tuple(dict.fromkeys((*self.manifest.emits, *derived)))
 
 
 @dataclass

@@ -214,7 +214,7 @@ class Kernel:
             name: spec for name, spec in loaded.discovery.modules.items() if name not in chosen
         }
         self.bus.declare_emitters(
-            {name: spec.manifest.emits for name, spec in loaded.discovery.modules.items()}
+            {name: spec.emits for name, spec in loaded.discovery.modules.items()}
         )
         self.bus.declare_streams(
             {name: spec.manifest.streams for name, spec in loaded.discovery.modules.items()}

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from kernel.tasks._context import NotInTask, TaskInfo, progress, task_info
     from kernel.tasks._decorator import TaskOptions, TaskRef, task
     from kernel.tasks._memory import MemoryTask, MemoryTasks, TaskNotInThisKernel
+    from kernel.tasks._mine import MINE_LIMIT, may_read
     from kernel.tasks._schedule import KvScheduleSource, Scheduler, tick_of
     from kernel.tasks._settings import TasksSettings
     from kernel.tasks._store import (
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
 __getattr__ = lazy_exports(__name__)
 __all__ = [
+    "MINE_LIMIT",
     "BoundTask",
     "KvResultBackend",
     "KvScheduleSource",
@@ -70,6 +72,7 @@ __all__ = [
     "active_tasks",
     "current_correlation_id",
     "deactivate",
+    "may_read",
     "progress",
     "task",
     "task_info",

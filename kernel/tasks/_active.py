@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
+from kernel.auth import Principal
 from kernel.errors import NotRunning
+from kernel.tasks._mine import MINE_LIMIT, MINE_SCAN, may_read, newest_first
 
 if TYPE_CHECKING:
     from kernel.tasks._store import TaskStatus
@@ -55,3 +57,16 @@ class TaskRecords:
 
     def describe(self) -> dict[str, Any]:
         raise NotImplementedError
+
+    async def status_for(self, task_id: str, principal: Principal) -> TaskStatus | None:
+        """The task's status if ``principal`` may read it (theirs, or ``system.read``); else
+        None, as for an unknown task."""
+        status = await self.status(task_id)
+        return status if status is not None and may_read(principal, status) else None
+
+    async def mine(self, principal: Principal, limit: int = MINE_LIMIT) -> list[TaskStatus]:
+        """The tasks ``principal`` started, newest first, among the ``MINE_SCAN`` most recent."""
+        if not principal.is_authenticated:
+            return []
+        found = [s for s in await self.recent(MINE_SCAN) if s.principal == principal.id]
+        return newest_first(found)[:limit]

@@ -7,7 +7,7 @@ subsystem of the running kernel. Importing ``tasks.py`` registers nothing and co
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import update_wrapper
@@ -109,3 +109,18 @@ def task(
         return TaskRef(function, options)
 
     return mark(fn) if fn is not None else mark
+
+
+def module_task_name(
+    ref: TaskRef[Any, Any], packages: Mapping[str, str], missing: Callable[[str], Exception]
+) -> str:
+    """``<module>.<function>`` of ``ref``, from ``packages`` (package -> module name of every
+    discovered module); ``missing(message)`` is raised for a function of no module's tasks.py."""
+    package = ref.fn.__module__.rpartition(".")[0]
+    module = packages.get(package)
+    if module is None:
+        known = ", ".join(sorted(packages.values())) or "none"
+        raise missing(
+            f"{ref!r} is not in a module's tasks.py that this kernel discovered. Modules: {known}"
+        )
+    return f"{module}.{ref.function_name}"

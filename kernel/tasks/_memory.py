@@ -33,6 +33,7 @@ from kernel.errors import NotRunning
 from kernel.propagation import HEADER_CORRELATION, HEADER_TRACEPARENT
 from kernel.tasks._active import TaskRecords
 from kernel.tasks._context import TaskInfo, bind_run, outgoing_labels, restore_context
+from kernel.tasks._decorator import module_task_name
 from kernel.tasks._store import TaskState, TaskStatus, now, to_json_value
 
 if TYPE_CHECKING:
@@ -133,15 +134,7 @@ class MemoryTasks(TaskRecords):
         return MemoryTask(message.task_id, done)
 
     def name_of(self, ref: TaskRef[Any, Any]) -> str:
-        package = ref.fn.__module__.rpartition(".")[0]
-        module = self._packages.get(package)
-        if module is None:
-            known = ", ".join(sorted(self._packages.values())) or "none"
-            raise TaskNotInThisKernel(
-                f"{ref!r} is not in a module's tasks.py that this kernel discovered. "
-                f"Modules: {known}"
-            )
-        return f"{module}.{ref.function_name}"
+        return module_task_name(ref, self._packages, TaskNotInThisKernel)
 
     async def status(self, task_id: str) -> TaskStatus | None:
         return self._records.get(task_id)

@@ -36,6 +36,9 @@ from kernel.transport import AckedPublisher, add_bucket
 STATUS_BUCKET = "WEBOS_TASK_STATUS"
 LATEST_WALK_FACTOR = 4
 """``latest(n)`` reads at most this many stream positions per record asked for."""
+READ_AHEAD = 25
+"""Stream positions read at once: one round trip's latency for this many reads, while a walk
+that stops early reads at most this many more than it needed."""
 _TASK_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
@@ -128,30 +131,51 @@ class StatusStore:
         return cls(js, kv, publisher, pending=pending)
 
     async def latest(self, limit: int) -> list[TaskStatus]:
-        """The ``limit`` records written last, newest first.
+        """The ``limit`` records written last, newest first."""
+        return await self._walk(limit, limit * LATEST_WALK_FACTOR)
 
-        Read backwards from the bucket's stream, one message each, so the cost follows
-        ``limit`` and not the number of records kept (a week of them by default); listing every
-        key would read them all.
+    async def latest_of(self, principal: str, limit: int, *, scan: int) -> list[TaskStatus]:
+        """The ``limit`` records of ``principal`` among the ``scan`` written last, newest first.
+
+        A record names its principal from the identity the worker verified, so a caller cannot
+        list someone else's tasks by claiming their id.
         """
+        return await self._walk(limit, scan, lambda status: status.principal == principal)
+
+    async def _walk(
+        self, limit: int, budget: int, keep: Callable[[TaskStatus], bool] | None = None
+    ) -> list[TaskStatus]:
+        """Read backwards from the bucket's stream, one message each (``READ_AHEAD`` at a time),
+        so the cost follows ``budget`` and not the number of records kept (a week of them by
+        default); listing every key would read them all."""
         stream = f"KV_{STATUS_BUCKET}"
         state = (await self.js.stream_info(stream)).state
         found: dict[str, TaskStatus] = {}
-        sequence = state.last_seq
-        # A record's older revisions leave holes (history is 1): bound the walk.
-        for _ in range(limit * LATEST_WALK_FACTOR):
-            if len(found) >= limit or sequence < max(state.first_seq, 1):
+        seen: set[str] = set()
+        # A record's older revisions leave holes (history is 1): the budget bounds the walk.
+        last, first = state.last_seq, max(state.first_seq, 1, state.last_seq - budget + 1)
+        for top in range(last, first - 1, -READ_AHEAD):
+            sequences = range(top, max(top - READ_AHEAD, first - 1), -1)
+            messages = await asyncio.gather(*(self._message(stream, n) for n in sequences))
+            for message in messages:
+                if message is None or len(found) >= limit:
+                    continue
+                key = message.subject.removeprefix(f"$KV.{STATUS_BUCKET}.")
+                if not message.data or key in seen:  # an empty one marks a deleted key
+                    continue
+                seen.add(key)
+                status = TaskStatus.model_validate_json(message.data)
+                if keep is None or keep(status):
+                    found[key] = status
+            if len(found) >= limit:
                 break
-            try:
-                message = await self.js.get_msg(stream, seq=sequence)
-            except NotFoundError:
-                continue
-            finally:
-                sequence -= 1
-            key = message.subject.removeprefix(f"$KV.{STATUS_BUCKET}.")
-            if message.data and key not in found:  # an empty one marks a deleted key
-                found[key] = TaskStatus.model_validate_json(message.data)
         return list(found.values())
+
+    async def _message(self, stream: str, sequence: int) -> Any:
+        try:
+            return await self.js.get_msg(stream, seq=sequence)
+        except NotFoundError:
+            return None
 
     async def recorded(self, task_id: str) -> TaskStatus | None:
         """The KV record alone (a task that has not run yet has none)."""

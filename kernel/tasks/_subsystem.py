@@ -19,7 +19,7 @@ from taskiq import ScheduledTask
 from taskiq.exceptions import SendTaskError
 from taskiq.kicker import AsyncKicker
 
-from kernel.auth import SecuritySubsystem, system_principal, use_principal
+from kernel.auth import Principal, SecuritySubsystem, system_principal, use_principal
 from kernel.bus import Bus
 from kernel.config import CoreSettings
 from kernel.contracts import Host, Role
@@ -29,7 +29,8 @@ from kernel.propagation import Propagation
 from kernel.tasks._active import TaskRecords, TasksNotRunning, activate, deactivate
 from kernel.tasks._broker import KernelTaskBroker, PrincipalOf, queued_status, queued_tasks
 from kernel.tasks._context import outgoing_labels
-from kernel.tasks._decorator import TaskRef
+from kernel.tasks._decorator import TaskRef, module_task_name
+from kernel.tasks._mine import MINE_LIMIT, MINE_SCAN, newest_first
 from kernel.tasks._schedule import KvScheduleSource, Scheduler
 from kernel.tasks._settings import TasksSettings
 from kernel.tasks._store import StatusStore, TaskStatus
@@ -205,15 +206,7 @@ class TasksSubsystem(TaskRecords):
 
     def name_of(self, ref: TaskRef[Any, Any]) -> str:
         """``<module>.<function>`` for a task of any discovered module (local or elsewhere)."""
-        package = ref.fn.__module__.rpartition(".")[0]
-        module = self._packages.get(package)
-        if module is None:
-            known = ", ".join(sorted(self._packages.values())) or "none"
-            raise UnknownTask(
-                f"{ref!r} is not in a module's tasks.py that this kernel discovered. "
-                f"Modules: {known}"
-            )
-        return f"{module}.{ref.function_name}"
+        return module_task_name(ref, self._packages, UnknownTask)
 
     def declared_schedules(self) -> list[ScheduledTask]:
         schedules = []
@@ -286,6 +279,19 @@ class TasksSubsystem(TaskRecords):
         known = {status.id for status in recorded}
         queued = await queued_tasks(self.broker.js, limit, self._principal_of)
         return recorded + [status for status in queued if status.id not in known]
+
+    async def mine(self, principal: Principal, limit: int = MINE_LIMIT) -> list[TaskStatus]:
+        """The tasks ``principal`` started (queued, running, finished recently), newest first;
+        only those among the last ``MINE_SCAN`` records and the ``MINE_SCAN`` oldest queued."""
+        if self.store is None or self.broker is None:
+            raise TasksNotRunning("the tasks subsystem is not started")
+        if not principal.is_authenticated:
+            return []
+        recorded = await self.store.latest_of(principal.id, limit, scan=MINE_SCAN)
+        known = {status.id for status in recorded}
+        queued = await queued_tasks(self.broker.js, MINE_SCAN, self._principal_of)
+        waiting = [s for s in queued if s.principal == principal.id and s.id not in known]
+        return newest_first(recorded + waiting)[:limit]
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -9,11 +9,13 @@ from .services import SUBJECT
 # Kernel traffic, replies and NATS's own APIs are not application events; nor is audit's own
 # record of one (recording that would record it again, forever).
 _IGNORED_PREFIXES = ("webos.", "_INBOX.", "_INBOX_", "$", SUBJECT)
+#: Kernel subjects that are an operator's change, not kernel traffic: kept like application events.
+_OPERATOR_CHANGES = frozenset({"webos.settings.updated"})
 
 
 @on(">")
 async def record(event: Event) -> None:
-    if event.subject.startswith(_IGNORED_PREFIXES):
+    if event.subject.startswith(_IGNORED_PREFIXES) and event.subject not in _OPERATOR_CHANGES:
         return
     try:
         payload = json.loads(event.data)

@@ -167,6 +167,30 @@ async def revoke_family(family: str) -> None:
     await RefreshToken.find(RefreshToken.family == family).update({"$set": {"revoked": True}})
 
 
+async def sessions_of(user: User) -> list[dict[str, Any]]:
+    """The user's live sessions: one per refresh-token family with an unused, unrevoked,
+    unexpired token (the one a refresh would present next)."""
+    found = await RefreshToken.find(
+        RefreshToken.user_id == str(user.id),
+        RefreshToken.revoked == False,  # noqa: E712
+    ).to_list()
+    at = now()
+    live = [t for t in found if t.used_at is None and _aware(t.expires_at) > at]
+    started: dict[str, datetime] = {}
+    for token in found:
+        first = started.get(token.family)
+        started[token.family] = min(first, token.created_at) if first else token.created_at
+    return [
+        {"family": t.family, "started": started[t.family], "expires_at": t.expires_at}
+        for t in sorted(live, key=lambda t: t.created_at, reverse=True)
+    ]
+
+
+def _aware(moment: datetime) -> datetime:
+    # The embedded store hands datetimes back without their zone; they were stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 async def end_sessions(user: User) -> None:
     """Refuse every access token, refresh token and API key issued so far to ``user``.
 

@@ -5,7 +5,7 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, JSONBody
 from pydantic import Field
 
-from kernel import ThisModule
+from kernel import ModuleContext, ThisModule
 from kernel.auth import (
     CurrentPrincipal,
     Principal,
@@ -20,6 +20,8 @@ from ._accounts import (
     check_roles,
     create_user,
     find_user,
+    revoke_family,
+    sessions_of,
     set_active,
     set_password,
     set_roles,
@@ -77,23 +79,80 @@ async def list_users() -> list[dict]:
     return [out(user) for user in await User.find_all().sort("+created_at").to_list()]
 
 
+async def create_account(
+    principal: Principal, module: ModuleContext, email: str, password: str, roles: list[str]
+) -> User:
+    """Create a user with roles ``principal`` may hand out; audited. The routes and the console
+    both come here, so they refuse the same things with the same words."""
+    role_map = active_security().role_map
+    try:
+        check_roles(roles, role_map)
+    except InvalidAccount as error:
+        raise refused(error) from None
+    authorise(principal, "(new user)", roles, [])
+    try:
+        user = await create_user(email, password, roles=roles, role_map=role_map)
+    except WeakPassword as error:
+        raise weak(error) from None
+    await module.emit("auth.user_created", {"id": str(user.id), "roles": user.roles})
+    return user
+
+
+async def change_account(
+    principal: Principal,
+    module: ModuleContext,
+    user: User,
+    roles: list[str] | None = None,
+    active: bool | None = None,
+) -> User:
+    """Set roles and/or enable or disable ``user`` (never one's own account); audited."""
+    role_map = active_security().role_map
+    if roles is not None:
+        try:
+            check_roles(roles, role_map)
+        except InvalidAccount as error:
+            raise refused(error) from None
+    authorise(principal, str(user.id), roles if roles is not None else user.roles, user.roles)
+    if roles is not None:
+        await set_roles(user, roles, role_map)
+    if active is not None:
+        await set_active(user, active)
+    await module.emit(
+        "auth.user_updated", {"id": str(user.id), "roles": user.roles, "active": user.active}
+    )
+    return user
+
+
+async def reset_account_password(
+    principal: Principal, module: ModuleContext, user: User, password: str
+) -> None:
+    """Set another user's password; their sessions and keys end; audited."""
+    authorise(principal, str(user.id), user.roles, user.roles)
+    try:
+        await set_password(user, password)
+    except WeakPassword as error:
+        raise weak(error) from None
+    await module.emit("auth.password_changed", {"id": str(user.id), "reset": True})
+
+
+async def end_account_session(
+    principal: Principal, module: ModuleContext, user: User, family: str
+) -> None:
+    """End one session of ``user`` (a refresh-token family), its access tokens at once."""
+    authorise(principal, str(user.id), user.roles, user.roles)
+    if family not in {s["family"] for s in await sessions_of(user)}:
+        raise NotFoundException(f"no live session {family!r} of {user.email}")
+    await revoke_family(family)
+    await active_security().end_session(family)
+    await module.emit("auth.session_revoked", {"id": str(user.id), "family": family})
+
+
 @post("/", status_code=201)
 async def add_user(
     data: JSONBody[NewUser], principal: CurrentPrincipal, module: ThisModule
 ) -> dict:
     """Create a user with roles the caller is allowed to hand out."""
-    role_map = active_security().role_map
-    try:
-        check_roles(data.roles, role_map)
-    except InvalidAccount as error:
-        raise refused(error) from None
-    authorise(principal, "(new user)", data.roles, [])
-    try:
-        user = await create_user(data.email, data.password, roles=data.roles, role_map=role_map)
-    except WeakPassword as error:
-        raise weak(error) from None
-    await module.emit("auth.user_created", {"id": str(user.id), "roles": user.roles})
-    return out(user)
+    return out(await create_account(principal, module, data.email, data.password, data.roles))
 
 
 @patch("/{user_id:str}")
@@ -109,22 +168,7 @@ async def change_user(
     into another. Disabling ends every session and key; enabling again brings none back.
     """
     user = await target(user_id)
-    role_map = active_security().role_map
-    if data.roles is not None:
-        try:
-            check_roles(data.roles, role_map)
-        except InvalidAccount as error:
-            raise refused(error) from None
-    roles = data.roles if data.roles is not None else user.roles
-    authorise(principal, user_id, roles, user.roles)
-    if data.roles is not None:
-        await set_roles(user, data.roles, role_map)
-    if data.active is not None:
-        await set_active(user, data.active)
-    await module.emit(
-        "auth.user_updated", {"id": user_id, "roles": user.roles, "active": user.active}
-    )
-    return out(user)
+    return out(await change_account(principal, module, user, data.roles, data.active))
 
 
 @delete("/{user_id:str}", status_code=204)
@@ -132,23 +176,18 @@ async def disable_user(
     user_id: FromPath[str], principal: CurrentPrincipal, module: ThisModule
 ) -> None:
     """Disable the account (kept for the record) and end its sessions."""
-    user = await target(user_id)
-    authorise(principal, user_id, user.roles, user.roles)
-    await set_active(user, False)
-    await module.emit("auth.user_updated", {"id": user_id, "roles": user.roles, "active": False})
+    await change_account(principal, module, await target(user_id), active=False)
 
 
 @post("/{user_id:str}/password", status_code=204)
 async def reset_password(
-    user_id: FromPath[str], data: JSONBody[PasswordReset], principal: CurrentPrincipal
+    user_id: FromPath[str],
+    data: JSONBody[PasswordReset],
+    principal: CurrentPrincipal,
+    module: ThisModule,
 ) -> None:
     """Set another user's password; their sessions end. Change your own at /api/auth/password."""
-    user = await target(user_id)
-    authorise(principal, user_id, user.roles, user.roles)
-    try:
-        await set_password(user, data.password)
-    except WeakPassword as error:
-        raise weak(error) from None
+    await reset_account_password(principal, module, await target(user_id), data.password)
 
 
 users_router = Router(

@@ -18,6 +18,7 @@ from kernel import ModuleContext, ThisModule
 from kernel.auth import (
     PUBLIC,
     CurrentPrincipal,
+    Principal,
     SecuritySubsystem,
     WeakPassword,
     active_security,
@@ -183,18 +184,31 @@ async def change_password(
     Wrong current passwords are throttled like failed logins: a stolen session must not become an
     unlimited oracle for the password.
     """
+    await change_own_password(
+        principal, module, security_address(request), data.current_password, data.new_password
+    )
+
+
+def security_address(request: Request[Any, Any, Any]) -> str | None:
+    return active_security().client_address(request.scope)
+
+
+async def change_own_password(
+    principal: Principal, module: ModuleContext, address: str | None, current: str, new: str
+) -> None:
+    """The route and the console's My account: check the current password (throttled like a
+    login), set the new one; every session of the account ends; audited."""
     user = await find_user(principal.id) if principal.kind == "user" else None
     if user is None:
         raise PermissionDeniedException("only users have passwords")
     security = active_security()
-    address = security.client_address(request.scope)
     await throttle(security, user.email, address)
-    if not verify_password(user.password_hash, data.current_password):
+    if not verify_password(user.password_hash, current):
         security.limiter.record_failure(user.email, address)
         raise NotAuthorizedException("wrong current password")
     security.limiter.reset(user.email, address)
     try:
-        await set_password(user, data.new_password)
+        await set_password(user, new)
     except WeakPassword as error:
         raise weak(error) from None
     await module.emit("auth.password_changed", {"id": str(user.id)})

@@ -38,6 +38,14 @@ class User(Document):
     class Settings:
         name = "auth_users"
 
+    # The data explorer shows accounts, never changes them: roles, disabling and passwords go
+    # through the auth routes, which keep their rules (token_version, nobody edits themselves).
+    class Admin:
+        read_only = True
+        hidden_fields = ("password_hash", "email_key", "token_version")
+        list_columns = ("email", "roles", "active", "created_at")
+        search_fields = ("email",)
+
 
 class RefreshToken(Document):
     token_hash: Annotated[str, Indexed(unique=True)]  # SHA-256 of the token
@@ -61,6 +69,9 @@ class RefreshToken(Document):
     class Settings:
         name = "auth_refresh_tokens"
 
+    class Admin:
+        hidden = True  # sessions are the auth routes' business
+
 
 class ApiKey(Document):
     prefix: Annotated[str, Indexed(unique=True)]  # shown in lists, finds the record
@@ -73,3 +84,7 @@ class ApiKey(Document):
 
     class Settings:
         name = "auth_api_keys"
+
+    class Admin:
+        read_only = True  # revoked through the auth routes
+        hidden_fields = ("key_hash",)

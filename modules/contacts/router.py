@@ -36,7 +36,7 @@ def _out(contact: Contact) -> ContactOut:
 @post("/", guards=WRITE)
 async def create_contact(data: JSONBody[NewContact], module: ThisModule) -> ContactOut:
     """Store a contact; an email already stored (in any letter case) is a 409."""
-    contact = Contact(name=data.name, email=str(data.email), email_key=str(data.email).lower())
+    contact = Contact(name=data.name, email=data.email)
     try:
         await contact.insert()
     except DuplicateKeyError:

@@ -6,7 +6,8 @@ class Greeter:
     """Registered as ``greeter``; other modules reach it with ``registry.get("greeter")``."""
 
     def __init__(self, module: ModuleContext) -> None:
-        self._greeting = getattr(module.settings, "greeting", "Hello")
+        self._module = module
 
     async def greet(self, name: str) -> str:
-        return f"{self._greeting}, {name}!"
+        # Read at each call: a greeting saved in the console applies to the next request.
+        return f"{getattr(self._module.settings, 'greeting', 'Hello')}, {name}!"

@@ -15,7 +15,7 @@ class ReportRequest(BaseModel):
 
 
 class ReportStarted(BaseModel):
-    task_id: str = Field(description="Follow it at GET /api/system/tasks/{task_id}.")
+    task_id: str = Field(description="Follow it at GET /api/tasks/{task_id}.")
 
 
 @post("/", status_code=202)

@@ -203,7 +203,5 @@ def test_a_module_whose_code_does_not_import_is_named(tmp_path: Path) -> None:
     finally:
         forget_modules(tmp_path)
     assert caught.value.modules == ("ledger",)
-    assert "module 'ledger': cannot read its contracts from events.py: NameError" in str(
-        caught.value
-    )
+    assert "module 'ledger' failed to load events.py: NameError" in str(caught.value)
     assert any("events.py:3" in frame for frame in caught.value.frames)

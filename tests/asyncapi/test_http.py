@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -97,6 +98,20 @@ async def test_the_example_modules_greeter_produces_and_audit_standalone_consume
         for op in doc["operations"].values()
         if op["action"] == "receive" and op["channel"] == {"$ref": "#/channels/greeter.greeted"}
     }
-    # audit's record-everything handler; a typed one of its own may join it (issue 17).
-    assert ("audit", ">") in receivers and {module for module, _ in receivers} == {"audit"}
+    # audit's record-everything handler and its typed greeting count.
+    assert receivers == {("audit", ">"), ("audit", "greeter.greeted")}
+    [message] = greeted["messages"].values()
+    payload = _resolved(doc, message["payload"])
+    assert payload["required"] == ["name", "greeting"]
+    assert set(payload["properties"]) == {"name", "greeting"}
     assert problems(doc) == []
+
+
+def _resolved(doc: dict, schema: dict) -> dict:
+    """``schema``, or what its ``$ref`` points at in ``doc``."""
+    while "$ref" in schema:
+        node: Any = doc
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            node = node[part]
+        schema = node
+    return schema

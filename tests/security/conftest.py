@@ -1,7 +1,8 @@
 """A small deployment for the hostile-process tests: a real nats-server with the permissions
 ``webos nats-config`` generates, a gateway under the ``gateway`` user, and these modules:
 
-- ``vault``: a route answering a secret, a service revealing one, a task; run standalone;
+- ``vault``: a route answering a secret, a service revealing one, a task, settings with a secret
+  (its ``/motto`` route answers the current motto); run standalone;
 - ``spy``: a handler on ``>`` (as audit has), so its user may subscribe to everything: the
   intruder of most tests;
 - ``clerk``: queues vault's tasks (``sends_tasks_to``);
@@ -35,9 +36,21 @@ KEEPER_SECRET = "KEEPER-SECRET"
 STANDALONE = ("vault", "spy", "clerk", "shop", "ledger")
 
 VAULT = {
+    "settings.py": """
+        from pydantic import SecretStr
+        from kernel import ModuleSettings
+
+        class VaultSettings(ModuleSettings):
+            motto: str = "closed"
+            combination: SecretStr = SecretStr("0000")
+        """,
     "router.py": f"""
         from litestar import get
-        from kernel import bus
+        from kernel import ThisModule, bus
+
+        @get("/motto")
+        async def motto(module: ThisModule) -> dict:
+            return {{"motto": module.settings.motto}}
 
         @get("/secret")
         async def secret() -> dict:

@@ -138,3 +138,26 @@ async def test_latest_records_come_newest_first_and_stop_at_the_limit(
     assert [status.id for status in await store.latest(10)] == ids[::-1]
     await store.kv.delete(ids[4])  # a deleted record is not listed
     assert [status.id for status in await store.latest(2)] == [ids[3], ids[2]]
+
+
+async def test_latest_of_a_principal_reads_only_theirs_within_the_scan(
+    webos: KernelHarness, tmp_path: Path
+) -> None:
+    modules = jobs_module(tmp_path / "mods")
+    app = await webos.start(["jobs"], modules_path=modules, tasks_worker=True)
+    store = app.kernel.get(TasksSubsystem).store
+    from jobs.tasks import echo
+
+    sent: list[tuple[str, str]] = []
+    for value, who in enumerate(("ada", "bob", "ada", "bob", "bob", "ada")):
+        with use_principal(Principal(id=who, kind="user")):
+            task = await echo.kiq(value)
+        await wait_for_status(store, task.task_id)
+        sent.append((who, task.task_id))
+    adas = [task_id for who, task_id in reversed(sent) if who == "ada"]
+
+    assert [s.id for s in await store.latest_of("ada", 10, scan=100)] == adas
+    assert [s.id for s in await store.latest_of("ada", 2, scan=100)] == adas[:2]
+    # The scan bounds the walk: only the last three records are read, one of them Ada's.
+    assert [s.id for s in await store.latest_of("ada", 10, scan=3)] == adas[:1]
+    assert await store.latest_of("eve", 10, scan=100) == []

@@ -110,8 +110,26 @@
     input.setAttribute("aria-activedescendant", shown.length ? "palette-option-" + chosen : "");
   }
 
+  // Entries modules compute per request (PaletteSource): fetched once, when first opened.
+  let sourced = false;
+  function loadSources() {
+    if (sourced) return;
+    sourced = true;
+    (dialog.dataset.sources || "").split(" ").filter(Boolean).forEach((url) => {
+      fetch(url, { credentials: "same-origin" })
+        .then((response) => (response.ok ? response.json() : []))
+        .then((found) => {
+          found.filter((e) => typeof e.href === "string" && /^\/console(\/|\?|$)/.test(e.href))
+            .forEach((e) => entries.push({ kind: "command", title: String(e.title), href: e.href, hint: String(e.hint || "") }));
+          if (dialog.open) render();
+        })
+        .catch(() => toast("Some palette entries could not be loaded.", "error"));
+    });
+  }
+
   function openPalette(query) {
     if (!dialog) return;
+    loadSources();
     input.value = query || "";
     chosen = 0;
     render();

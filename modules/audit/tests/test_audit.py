@@ -126,3 +126,19 @@ async def test_greetings_are_counted_by_audit_running_standalone(webos: KernelHa
         await gateway.client.post("/api/greeter/hello", json={"name": name})
 
     assert await _greetings(gateway, 2) == [{"name": "Ada", "count": 2}]
+
+
+async def test_a_live_settings_change_is_recorded_with_who_made_it(webos: KernelHarness) -> None:
+    """Kernel traffic is not recorded, but an operator's change of a module's settings is."""
+    webos.sign_in_as("admin")
+    app = await webos.start(["greeter", "audit"])
+
+    saved = await app.client.put(
+        "/api/system/settings/greeter", json={"values": {"greeting": "Salut"}}
+    )
+
+    assert saved.status_code == 200, saved.text
+    [entry] = await _events(app, subject="webos.settings.updated")
+    assert entry["payload"]["module"] == "greeter"
+    assert entry["payload"]["fields"] == ["greeting"]
+    assert entry["payload"]["by"]
