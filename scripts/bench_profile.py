@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
@@ -82,7 +81,9 @@ async def profile_deliver(url: str, count: int, out: Path) -> list[Path]:
 
     bus.add_handler("bench", handler, handler.__webos_events__[0])  # type: ignore[attr-defined]
     await bus.connect(url, client_name="profile-sub")
-    publisher = Worker("publisher", [str(Path(__file__).parent / "_bench_bus.py"), "pub", "raw", url])
+    publisher = Worker(
+        "publisher", [str(Path(__file__).parent / "_bench_bus.py"), "pub", "raw", url]
+    )
     await publisher.start()
     expected = 1000
     await publisher.call(60, op="burst", count=expected)  # warm up
@@ -117,10 +118,14 @@ async def profile_http(ctx: BenchContext, case: str, seconds: float, out: Path) 
     finally:
         await load.stop()
         await servers.stop()  # SIGTERM: the profiled processes write their profiles now
-    names = ["http-gateway-in_process.prof"] if case == "in_process" else [
-        "http-gateway-standalone.prof",
-        "http-module-standalone.prof",
-    ]
+    names = (
+        ["http-gateway-in_process.prof"]
+        if case == "in_process"
+        else [
+            "http-gateway-standalone.prof",
+            "http-module-standalone.prof",
+        ]
+    )
     return [out.parent / name for name in names]
 
 
@@ -132,9 +137,9 @@ def show(path: Path, top: int) -> None:
 
 
 async def run(args: argparse.Namespace) -> list[Path]:
-    from kernel.transport import EmbeddedNats
-
     from bench import free_port
+
+    from kernel.transport import EmbeddedNats
 
     with tempfile.TemporaryDirectory(prefix="webos-profile-") as tmp:
         server = EmbeddedNats(free_port(), Path(tmp) / "nats", monitor_port=free_port())

@@ -15,7 +15,16 @@ from faststream.nats import NatsBroker
 from faststream.nats.security import NatsToken, NatsUserPassword
 from nats.errors import SlowConsumerError
 
-from kernel.transport import ConnectionWatch, KernelClient, NatsServers, nats_servers
+from kernel.transport import (
+    ConnectionWatch,
+    KernelClient,
+    NatsServers,
+    check_size,
+    header_block,
+    max_payload,
+    nats_servers,
+    publish_block,
+)
 
 Consume = Callable[[Any], Awaitable[None]]
 _LOGGER = "webos.faststream"
@@ -127,3 +136,18 @@ def is_slow_consumer(error: Exception) -> bool:
 
 def connection_of(broker: NatsBroker) -> Any:
     return broker.config.connection_state.connection
+
+
+async def publish(connection: Any, subject: str, body: bytes, headers: dict[str, str]) -> None:
+    """Send one event straight through nats-py (FastStream's publish adds a layer per message
+    and nothing an event needs: the headers, FastStream's ``correlation_id`` among them, are
+    ours). Refuses a message the server would refuse (``PayloadTooLarge``) before sending."""
+    block = header_block(headers)
+    if block is None:  # a header nats-py writes its own way: let it
+        check_size(connection, subject, body, headers)
+        await connection.publish(subject, body, headers=headers)
+        return
+    limit = max_payload(connection)
+    if limit is not None and len(body) + len(block) > limit:
+        check_size(connection, subject, body, headers)  # raises, with the usual message
+    await publish_block(connection, subject, body, block)

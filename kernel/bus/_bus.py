@@ -47,7 +47,6 @@ from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, fail, received_span, start_span, traceparent_of
 from kernel.transport import (
     HAND_BACK_WAIT,
-    check_size,
     covers,
     is_internal_subject,
     normalize_subject,
@@ -533,7 +532,7 @@ class Bus:
             HEADER_CONTENT_TYPE: JSON_CONTENT_TYPE,
             HEADER_EVENT_ID: event_id,
             HEADER_MSG_ID: event_id,
-            HEADER_TIME: datetime.now(UTC).isoformat(),
+            HEADER_TIME: _now_header(),
         }
         origin = source or current_module.get()
         if origin:
@@ -568,10 +567,11 @@ class Bus:
                 await keeper.store(subject, body, meta)
             else:
                 assert broker is not None  # connected: checked above
-                # FastStream adds a correlation_id header (a fresh uuid unless given): the
-                # event's id, counted with the rest.
-                check_size(self.nats, subject, body, {**meta, _CORRELATION: event_id})
-                await broker.publish(body, subject, headers=meta, correlation_id=event_id)
+                from kernel.bus import _broker  # loaded on connect (see the module docstring)
+
+                # FastStream's consumers read the message's id here: the same one, not another.
+                meta[_CORRELATION] = event_id
+                await _broker.publish(self.nats, subject, body, meta)
         except Exception as error:
             span.record_exception(error)
             fail(span, f"{type(error).__name__}: {error}")
@@ -755,6 +755,21 @@ async def _disconnect(broker: NatsBroker, within: float) -> list[str]:
         except Exception as error:  # closing is all that was left to do: say it failed
             log.warning("NATS connection not closed cleanly: %r", error)
     return cut
+
+
+_time_header: tuple[int, str] = (-1, "")
+
+
+def _now_header() -> str:
+    """``webos-time``: now to the second, in ISO 8601. Formatted once per second, not per
+    event (formatting a datetime is a visible share of an emit)."""
+    global _time_header
+    now = time.time()
+    second = int(now)
+    cached = _time_header
+    if cached[0] != second:
+        cached = _time_header = (second, datetime.fromtimestamp(second, UTC).isoformat())
+    return cached[1]
 
 
 def _ids(event: Event, bound: BoundHandler) -> tuple[str, str, str]:

@@ -1,0 +1,53 @@
+"""The header block the bus writes itself is byte for byte the one nats-py writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from nats.aio.client import Client
+
+from kernel.transport import header_block
+
+CASES: list[dict[str, str]] = [
+    {"content-type": "application/json", "webos-event-id": "ab12", "Nats-Msg-Id": "ab12"},
+    {"webos-time": "2026-12-06T23:44:43+00:00", "traceparent": "00-" + "a" * 32 + "-01"},
+    {"x-note": "a: b c"},
+    {"x-unicode": "café ✓"},
+]
+# Headers nats-py rewrites (or refuses): the bus leaves those messages to nats-py.
+REWRITTEN: list[dict[str, str]] = [
+    {"x-padded": "  value "},
+    {"x-lines": "one\r\ntwo"},
+    {"x-newline": "one\ntwo"},
+    {"x-empty": ""},
+    {" spaced-key ": "v"},
+    {"bad key": "v"},
+    {"": "v"},
+    {"x-tab": "value\t"},
+]
+
+
+async def nats_py_block(headers: dict[str, str]) -> bytes:
+    """What nats-py itself sends for ``headers`` (its HPUB command, header part)."""
+    sent: list[bytes] = []
+    client: Any = Client()
+
+    async def capture(command: bytes, priority: bool = False) -> None:
+        sent.append(command)
+
+    client._send_command = capture
+    await client._send_publish("s", "", b"{}", 2, headers)
+    head, rest = sent[0].split(b"\r\n", 1)
+    header_length = int(head.split()[-2])
+    return rest[:header_length]
+
+
+@pytest.mark.parametrize("headers", CASES)
+async def test_same_bytes_as_nats_py(headers: dict[str, str]) -> None:
+    assert header_block(headers) == await nats_py_block(headers)
+
+
+@pytest.mark.parametrize("headers", REWRITTEN)
+def test_headers_nats_py_rewrites_are_left_to_it(headers: dict[str, str]) -> None:
+    assert header_block(headers) is None
