@@ -73,7 +73,7 @@ async def profile_deliver(url: str, count: int, out: Path) -> list[Path]:
     seen = [0]
     done = asyncio.Event()
 
-    @on(subject_for("raw"))
+    @on(subject_for("webos"))
     async def handler(event: Login) -> None:
         seen[0] += 1
         if seen[0] == expected:

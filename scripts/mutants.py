@@ -568,7 +568,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "wildcard-handler-gets-internal-traffic",
         "kernel/bus/_bus.py",
-        "if skip_internal and is_internal_subject(raw.subject):",
+        "if skip_internal and is_internal_subject(subject):",
         "if False:",
         ("tests/bus/test_trusted_headers.py",),
     ),

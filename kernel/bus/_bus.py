@@ -114,16 +114,17 @@ class BoundHandler:
     consumer: str | None = None
     #: Events of a durable handler in hand at once in this process.
     concurrency: int = 1
-    #: FastStream's subscriber of a core handler (its nats-py subscription holds the backlog).
-    subscriber: Any = None
+    #: The nats-py subscription of a core handler (it holds the backlog).
+    subscription: Any = None
+    #: Whether a core handler still takes events (no longer once the bus stops).
+    accepting: bool = True
     #: Events of a core handler being handled now (stopping waits for them, within its bound).
     in_hand: int = 0
 
     @property
     def backlog(self) -> int:
         """Events received for a core handler and not yet handled in this process."""
-        subscription = getattr(self.subscriber, "subscription", None)
-        return int(getattr(subscription, "pending_msgs", 0) or 0)
+        return int(getattr(self.subscription, "pending_msgs", 0) or 0)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -155,7 +156,6 @@ class Bus:
     def __init__(self) -> None:
         self._broker: NatsBroker | None = None
         self._handlers: list[BoundHandler] = []
-        self._started_subscribers = 0
         self.published = 0
         self.dropped = 0
         self._event_log = False
@@ -197,11 +197,8 @@ class Bus:
         if subscription.durable:
             bound.consumer = consumer_name(module, func.__qualname__)
         self._handlers.append(bound)
-        if subscription.durable:
-            if self._broker is not None:
-                raise RuntimeError("durable handlers must be added before the bus connects")
-        elif self._broker is not None:
-            self._subscribe(bound)
+        if subscription.durable and self._broker is not None:
+            raise RuntimeError("durable handlers must be added before the bus connects")
         return bound
 
     def declare_durable(self, module: str, func: Handler, subscription: Subscription) -> None:
@@ -245,12 +242,10 @@ class Bus:
             on_error=self._on_nats_error,
             watch=watch,
         )
-        for bound in self._handlers:
-            if not bound.durable:
-                self._subscribe(bound)
         try:
             await self._broker.start()
             watch.attach(self.nats)
+            await self.start_late_subscribers()
             if replicas is not None:
                 self._replicas = replicas
                 if self.keeps_streams:
@@ -333,26 +328,25 @@ class Bus:
         return [consumer.name for consumer in self._consumers if not consumer.bound_yet]
 
     async def start_late_subscribers(self) -> None:
-        """Start subscribers added after :meth:`connect` (FastStream starts the rest)."""
+        """Subscribe the core handlers not receiving yet (:meth:`connect` subscribes those added
+        before it; this, those added after)."""
         if self._broker is None:
             return
-        for subscriber in self._broker.subscribers:
-            if not subscriber.running:
-                await subscriber.start()
-        await self.nats.flush()
-
-    def _subscribe(self, bound: BoundHandler) -> None:
         from kernel.bus import _broker
 
-        assert self._broker is not None
-        bound.subscriber = _broker.subscribe(
-            self._broker,
-            bound.subject,
-            bound.queue,
-            self._consumer(bound),
-            pending_messages=self._settings.subscription_pending_messages,
-            pending_bytes=self._settings.subscription_pending_bytes,
-        )
+        for bound in self._handlers:
+            if bound.durable or bound.subscription is not None:
+                continue
+            bound.accepting = True
+            bound.subscription = await _broker.subscribe(
+                self.nats,
+                bound.subject,
+                bound.queue,
+                self._consumer(bound),
+                pending_messages=self._settings.subscription_pending_messages,
+                pending_bytes=self._settings.subscription_pending_bytes,
+            )
+        await self.nats.flush()
 
     async def close(self, timeout: float = 8.0, *, closing: float | None = None) -> list[str]:
         """Stop taking messages, let in-flight handlers finish within ``timeout`` (what is left
@@ -382,21 +376,30 @@ class Bus:
         return cut
 
     async def _settle_core(self, deadline: float) -> list[str]:
-        """Core handlers take no more events; those in hand get until ``deadline`` (the broker's
-        stop then cancels them). Returns the handlers cut off."""
-        core = [bound for bound in self._handlers if bound.subscriber is not None]
+        """Core handlers take no more events; those in hand get until ``deadline`` (then are
+        cancelled with their subscription). Returns the handlers cut off."""
+        core = [bound for bound in self._handlers if bound.subscription is not None]
         for bound in core:
-            bound.subscriber.running = False  # FastStream skips what arrives from now on
+            bound.accepting = False  # what arrives from now on is skipped
         loop = asyncio.get_running_loop()
         while loop.time() < deadline:
             if not any(bound.in_hand for bound in core):
                 break
             await asyncio.sleep(_SETTLE_POLL)
-        return [
+        cut = [
             f"{bound.in_hand} event(s) in hand of handler {bound.name}, cancelled"
             for bound in core
             if bound.in_hand
         ]
+        for bound in core:
+            subscription, bound.subscription = bound.subscription, None
+            try:
+                # Its backlog goes with it (as a FastStream subscriber's did on stop): the
+                # connection's drain then waits only for the handlers still running.
+                await subscription.unsubscribe()
+            except Exception as error:  # e.g. reconnecting: the server forgets it anyway
+                log.warning("could not unsubscribe handler %s: %r", bound.name, error)
+        return cut
 
     def reset(self) -> None:
         """Forget handlers, emitters and counters. Only valid while disconnected."""
@@ -620,10 +623,12 @@ class Bus:
 
         async def consume(message: Any) -> None:
             nonlocal since_yield
-            raw = message.raw_message
-            if skip_internal and is_internal_subject(raw.subject):
+            if not bound.accepting:
+                return  # the bus is stopping
+            subject = message.subject
+            if skip_internal and is_internal_subject(subject):
                 return
-            event = Event.from_message(raw.subject, raw.data, raw.headers, source_of)
+            event = Event.from_message(subject, message.data, message.headers, source_of)
             bound.in_hand += 1
             try:
                 await self.deliver(bound, event)
@@ -705,9 +710,7 @@ class Bus:
 
     def _bound_to(self, subscription: Any) -> BoundHandler | None:
         for bound in self._handlers:
-            if subscription is not None and subscription is getattr(
-                bound.subscriber, "subscription", None
-            ):
+            if subscription is not None and subscription is bound.subscription:
                 return bound
         return None
 
