@@ -516,6 +516,16 @@ MUTANTS: list[Mutant] = [
             "::test_a_stored_delivery_is_judged_when_it_was_stored_cached_or_not",
         ),
     ),
+    Mutant(  # the signer's cache would hand out an identity past its own expiry
+        "identity-signer-cache-outlives-token",
+        "kernel/auth/_propagator.py",
+        "if found is None or found[1] <= now:",
+        "if found is None:",
+        (
+            "tests/auth/test_identity_propagator.py"
+            "::test_a_signed_identity_is_reused_but_never_handed_out_past_its_expiry",
+        ),
+    ),
     Mutant(
         "identity-vouches-for-another",
         "kernel/auth/_propagator.py",
