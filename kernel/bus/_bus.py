@@ -72,7 +72,7 @@ _SOURCES_REMEMBERED = 4096
 # keep up, so a backlog is held (and, past the subscription's pending limits, counted in
 # ``Bus.dropped``) by this process instead.
 _YIELD_EVERY = 16
-#: The header FastStream's publish adds.
+#: FastStream's header for a message's id: an event sends its own id there too.
 _CORRELATION = "correlation_id"
 #: Seconds between looks at the core handlers still running while the bus stops.
 _SETTLE_POLL = 0.05
