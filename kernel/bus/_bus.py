@@ -12,7 +12,7 @@ import importlib.util
 import logging
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -176,6 +176,11 @@ class Bus:
         #: ``WEBOS_EVENT_VALIDATION``, read when the bus connects.
         self.event_validation: Validation = "error"
         self._sources: dict[tuple[str | None, str], str | None] = {}
+        #: subject as emitted -> its NATS form (emitters use a few subjects, again and again).
+        self._subjects: dict[str, str] = {}
+        #: The broker's nats-py connection and how an event goes out on it, while connected.
+        self._connection: Any = None
+        self._send: Callable[[Any, str, bytes, dict[str, str]], Awaitable[None]] | None = None
         self._keeper: Keeper | None = None
         self._watch: ConnectionWatch | None = None
         #: Copies JetStream keeps of the streams this process creates (WEBOS_JETSTREAM_REPLICAS).
@@ -245,6 +250,8 @@ class Bus:
         try:
             await self._broker.start()
             watch.attach(self.nats)
+            # The same client object all along: nats-py reconnects it in place.
+            self._connection, self._send = self.nats, _broker.publish
             await self.start_late_subscribers()
             if replicas is not None:
                 self._replicas = replicas
@@ -369,6 +376,7 @@ class Bus:
         )
         cut = [what for found in stopped for what in found]
         broker, self._broker = self._broker, None
+        self._connection = self._send = None
         if self._watch is not None:
             self._watch.closing()
         if broker is not None:
@@ -525,7 +533,13 @@ class Bus:
         broker = self._broker
         if broker is None and self._memory is None:
             raise BusNotConnected(f"cannot emit {subject!r}: the event bus is not connected")
-        subject = normalize_subject(subject)
+        normalized = self._subjects.get(subject)
+        if normalized is None:
+            normalized = normalize_subject(subject)  # raises for a bad one: never remembered
+            if len(self._subjects) >= _SOURCES_REMEMBERED:
+                self._subjects.clear()
+            self._subjects[subject] = normalized
+        subject = normalized
         # Only declared subjects pay for validation: one dict lookup for the rest.
         declared = self._typed.get(subject)
         if declared is not None:
@@ -569,12 +583,12 @@ class Bus:
             elif keeper is not None and (durable or keeper.keeps(subject)):
                 await keeper.store(subject, body, meta)
             else:
-                assert broker is not None  # connected: checked above
-                from kernel.bus import _broker  # loaded on connect (see the module docstring)
-
+                send = self._send
+                if send is None:  # closed while this emit was under way
+                    raise BusNotConnected(f"cannot emit {subject!r}: the event bus is closed")
                 # FastStream's consumers read the message's id here: the same one, not another.
                 meta[_CORRELATION] = event_id
-                await _broker.publish(self.nats, subject, body, meta)
+                await send(self._connection, subject, body, meta)
         except Exception as error:
             span.record_exception(error)
             fail(span, f"{type(error).__name__}: {error}")
