@@ -5,8 +5,7 @@ KIND is one of:
 * ``bus-publish``: ``Bus.emit`` in this process, N events (``--signed-in``: for a signed-in user,
   as the gateway emits them), profiled here;
 * ``bus-deliver``: a ``Bus`` handler in this process, profiled here, fed by the bench's
-  publisher process (``_bench_bus.py pub raw``: the cheapest sender, so this process is the
-  bottleneck);
+  publisher process (``_bench_bus.py pub webos``: events with the bus's headers);
 * ``http-inprocess`` / ``http-forwarded``: the http bench's servers (``_bench_http.py``), the
   gateway (and for ``forwarded`` the module process) under cProfile for one load run.
 
@@ -82,7 +81,7 @@ async def profile_deliver(url: str, count: int, out: Path) -> list[Path]:
     bus.add_handler("bench", handler, handler.__webos_events__[0])  # type: ignore[attr-defined]
     await bus.connect(url, client_name="profile-sub")
     publisher = Worker(
-        "publisher", [str(Path(__file__).parent / "_bench_bus.py"), "pub", "raw", url]
+        "publisher", [str(Path(__file__).parent / "_bench_bus.py"), "pub", "webos", url]
     )
     await publisher.start()
     expected = 1000

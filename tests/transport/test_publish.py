@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -51,3 +52,16 @@ async def test_same_bytes_as_nats_py(headers: dict[str, str]) -> None:
 @pytest.mark.parametrize("headers", REWRITTEN)
 def test_headers_nats_py_rewrites_are_left_to_it(headers: dict[str, str]) -> None:
     assert header_block(headers) is None
+
+
+def test_headers_are_read_as_nats_py_reads_them() -> None:
+    from kernel.transport._client import parse_header_lines
+
+    pieces = [b"webos-id", b"Nats-Msg-Id", b"a b", b"x\x1cy", b"caf\xc3\xa9", b":", b": ", b"\t"]
+    pieces += [b"value", b" v ", b"\xff\xfe", b"\r\n", b"", b"k:v", b"\x0b", b"\xc3\xa9t\xc3\xa9"]
+    rng = random.Random(19)
+    blocks = [b"content-type: application/json\r\nwebos-event-id: ab\r\nNats-Msg-Id: ab\r\n"]
+    for _ in range(3000):
+        blocks.append(b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))))
+    for block in blocks:
+        assert parse_header_lines(block) == Client._parse_header_lines(block), block
