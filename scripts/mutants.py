@@ -62,8 +62,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "identity-ttl-ignored",
         "kernel/auth/_propagator.py",
-        "token = sign_identity(principal, self._key, ttl=self._ttl)",
-        "token = sign_identity(principal, self._key)",
+        "token = sign_identity(principal, self._key, ttl=self._ttl, now=at)",
+        "token = sign_identity(principal, self._key, now=at)",
         (
             "tests/security/test_identities.py"
             "::test_an_overheard_identity_acts_only_within_its_lifetime",
