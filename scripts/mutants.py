@@ -62,8 +62,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "identity-ttl-ignored",
         "kernel/auth/_propagator.py",
-        "token = sign_identity(principal, self._key, ttl=self._ttl)",
-        "token = sign_identity(principal, self._key)",
+        "token = sign_identity(principal, self._key, ttl=self._ttl, now=at)",
+        "token = sign_identity(principal, self._key, now=at)",
         (
             "tests/security/test_identities.py"
             "::test_an_overheard_identity_acts_only_within_its_lifetime",
@@ -516,6 +516,16 @@ MUTANTS: list[Mutant] = [
             "::test_a_stored_delivery_is_judged_when_it_was_stored_cached_or_not",
         ),
     ),
+    Mutant(  # the signer's cache would hand out an identity past its own expiry
+        "identity-signer-cache-outlives-token",
+        "kernel/auth/_propagator.py",
+        "if found is None or found[1] <= now:",
+        "if found is None:",
+        (
+            "tests/auth/test_identity_propagator.py"
+            "::test_a_signed_identity_is_reused_but_never_handed_out_past_its_expiry",
+        ),
+    ),
     Mutant(
         "identity-vouches-for-another",
         "kernel/auth/_propagator.py",
@@ -568,7 +578,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "wildcard-handler-gets-internal-traffic",
         "kernel/bus/_bus.py",
-        "if skip_internal and is_internal_subject(raw.subject):",
+        "if skip_internal and is_internal_subject(subject):",
         "if False:",
         ("tests/bus/test_trusted_headers.py",),
     ),

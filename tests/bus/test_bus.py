@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 
 import nats
 import pytest
@@ -113,9 +114,11 @@ async def test_plain_nats_subscriber_sees_plain_json_and_metadata_headers(
     assert msg.data == b'{"order":1}'
     assert msg.headers["webos-event-id"] == event_id
     assert msg.headers["Nats-Msg-Id"] == event_id
+    # One id per event: FastStream consumers read the same one as the message's correlation id.
+    assert msg.headers["correlation_id"] == event_id
     assert msg.headers["webos-source"] == "shop"
     assert msg.headers["traceparent"].startswith("00-0af7651916cd43dd8448eb211c80319c")
-    assert "webos-time" in msg.headers
+    assert datetime.fromisoformat(msg.headers["webos-time"]).tzinfo is not None  # ISO 8601, UTC
 
 
 async def test_invalid_payload_is_rejected_counted_and_bus_keeps_going(
