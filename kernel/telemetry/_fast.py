@@ -29,7 +29,8 @@ from opentelemetry.trace import NonRecordingSpan, Span, SpanContext, SpanKind, T
 
 _PLAIN = (str, int, float, bool)
 _SAMPLED = TraceFlags.SAMPLED
-_RANDOM = TraceFlags.RANDOM_TRACE_ID
+#: W3C trace context level 2 "random trace id" flag, as the SDK sets it for its random ids.
+_RANDOM = 0x02
 _ID_LIMIT = TraceIdRatioBased.TRACE_ID_LIMIT
 
 
