@@ -795,6 +795,16 @@ MUTANTS: list[Mutant] = [
         ),
     ),
     Mutant(
+        "unsampled-trace-recorded-anyway",
+        "kernel/telemetry/_spans.py",
+        "    if parent is not None and not parent.trace_flags.sampled:\n",
+        "    if False:\n",
+        (
+            "tests/telemetry/test_sampling.py"
+            "::test_work_of_a_trace_not_sampled_records_nothing_and_passes_its_context_on",
+        ),
+    ),
+    Mutant(
         "module-announces-any-node",
         "kernel/deploy/_fences.py",
         'return [f"{HEARTBEAT}.{module}", f"{LEAVING}.{module}"]',

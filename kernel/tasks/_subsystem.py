@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from functools import cache
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -245,9 +246,8 @@ class TasksSubsystem(TaskRecords):
             )
         bound = self.tasks.get(name)
         # The producer span is current while the labels are taken: the task's traceparent names it.
-        with child_span(
-            f"{name} send", SpanKind.PRODUCER, {"messaging.system": "nats", "webos.task": name}
-        ) as span:
+        span_name, span_attributes = _send_span(name)
+        with child_span(span_name, SpanKind.PRODUCER, span_attributes) as span:
             labels = outgoing_labels(self._propagation)
             if bound is not None:
                 labels.update(_static_labels(bound))
@@ -306,3 +306,9 @@ class TasksSubsystem(TaskRecords):
 def _static_labels(bound: BoundTask) -> dict[str, str]:
     timeout = bound.ref.options.timeout
     return {"timeout": str(timeout)} if timeout is not None else {}
+
+
+@cache
+def _send_span(name: str) -> tuple[str, dict[str, str]]:
+    """The producer span's name and attributes, built once per task name (spans copy them)."""
+    return f"{name} send", {"messaging.system": "nats", "webos.task": name}
