@@ -274,8 +274,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "guard-deny-anonymous",
         "kernel/auth/_guards.py",
-        "if not is_public(handler) and not principal_of(connection).is_authenticated:",
-        "if is_public(handler) and not principal_of(connection).is_authenticated:",
+        "if not is_public(handler) and not principal_in(scope).is_authenticated:",
+        "if is_public(handler) and not principal_in(scope).is_authenticated:",
         (
             "tests/auth/test_http_guards.py"
             "::test_every_route_that_is_not_public_refuses_anonymous_callers",
@@ -1081,8 +1081,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "deadline-forwarded-route-runs-on",
         "kernel/gateway/_deadline.py",
-        "    bound = asyncio.timeout(None if forwarded is None else",
-        "    bound = asyncio.timeout(None if True else",
+        "    bound = asyncio.timeout(max(0.0, forwarded - time.monotonic()))",
+        "    bound = asyncio.timeout(None)",
         (
             "tests/distribution/test_deadlines.py"
             "::test_a_forwarded_route_is_cancelled_at_the_gateways_deadline",

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from litestar.connection import ASGIConnection
 from litestar.di import Provide
 from litestar.exceptions import PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
+from litestar.types import Scope
 
-from kernel.auth import Principal, has_permission, principal_of
+from kernel.auth import Principal, add_app_guard, has_permission, principal_in
 from kernel.console._contrib import (
     App,
     Command,
@@ -118,18 +118,13 @@ class Catalog:
             path = path.rpartition("/")[0]
         return None
 
-    async def guard(
-        self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
-    ) -> None:
-        """App-wide guard: a contributed URL answers 403 to callers lacking its permission.
-
-        ``async`` although it never awaits: Litestar runs a plain function guard in a worker
-        thread, a thread hop (and GIL handoff) on every request of the app.
-        """
-        needed = self.permission_for(connection.url.path)
+    def guard(self, scope: Scope, _: BaseRouteHandler) -> None:
+        """App-wide check (``kernel.auth.add_app_guard``): a contributed URL answers 403 to
+        callers lacking its permission."""
+        needed = self.permission_for(scope.get("root_path", "") + scope["path"])
         if needed is None:
             return
-        principal = principal_of(connection)
+        principal = principal_in(scope)
         if principal.is_authenticated and not has_permission(principal, needed):
             raise PermissionDeniedException(f"missing permission {needed}")
 
@@ -149,7 +144,7 @@ class CatalogSubsystem:
         self.catalog = Catalog()
 
     def configure_app(self, app_config: AppConfig, host: Host) -> AppConfig:
-        app_config.guards.append(self.catalog.guard)
+        add_app_guard(app_config, self.catalog.guard)
         catalog = self.catalog
         app_config.dependencies["catalog"] = Provide(lambda: catalog, sync_to_thread=False)
         return app_config

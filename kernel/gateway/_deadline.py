@@ -60,10 +60,12 @@ async def run_until_deadline(
         timeout = min(seconds, cap)
     deadline = time.monotonic() + timeout
     forwarded = current_deadline.get()
-    if forwarded is not None:
-        deadline = min(deadline, forwarded)
+    if forwarded is None:
+        await _run_in_process(app, scope, receive, send, deadline)
+        return
+    deadline = min(deadline, forwarded)
     # Only a forwarded request is cut off (see the module's docstring).
-    bound = asyncio.timeout(None if forwarded is None else max(0.0, forwarded - time.monotonic()))
+    bound = asyncio.timeout(max(0.0, forwarded - time.monotonic()))
 
     async def answering(message: Any) -> None:
         if message["type"] == "http.response.start":
@@ -81,5 +83,22 @@ async def run_until_deadline(
         what = f"HTTP {scope.get('method', '')} {scope['path']}"
         log.info("forwarded %s cancelled: the gateway's deadline passed", what)
         await send_problem(send, 504, f"{what}: the gateway's deadline passed", scope["path"])
+    finally:
+        current_deadline.reset(token)
+
+
+async def _run_in_process(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, deadline: float
+) -> None:
+    """A route served in this process: the deadline bounds its calls, no timer cuts it off."""
+
+    async def answering(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            current_deadline.set(None)
+        await send(message)
+
+    token = current_deadline.set(deadline)
+    try:
+        await app(scope, receive, answering)
     finally:
         current_deadline.reset(token)
