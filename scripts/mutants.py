@@ -529,8 +529,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "forwarded-identity-from-client",
         "kernel/forwarding/_client.py",
-        "dropped = self.never_forwarded | self.propagation.header_bytes",
-        "dropped = self.never_forwarded",
+        "self._owned, self._dropped = owned, self.never_forwarded | owned",
+        "self._owned, self._dropped = owned, self.never_forwarded",
         (
             "tests/distribution/test_forwarded_identity.py"
             "::test_an_identity_header_from_a_client_counts_for_nothing[standalone]",
@@ -1081,8 +1081,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "deadline-forwarded-route-runs-on",
         "kernel/gateway/_deadline.py",
-        "    bound = asyncio.timeout(max(0.0, forwarded - time.monotonic()))",
-        "    bound = asyncio.timeout(None)",
+        "        task.cancel()\n\n    timer = asyncio.get_running_loop()",
+        "        pass\n\n    timer = asyncio.get_running_loop()",
         (
             "tests/distribution/test_deadlines.py"
             "::test_a_forwarded_route_is_cancelled_at_the_gateways_deadline",

@@ -71,6 +71,7 @@ class Catalog:
 
     entries: list[Entry] = field(default_factory=list)
     _guarded: dict[str, str] = field(default_factory=dict)
+    _starts: tuple[str, ...] = ()  # the guarded URLs, for one C call on every request
 
     def add(self, module: str, items: Iterable[Contribution]) -> None:
         seen = {(type(e.item), e.item.name) for e in self.entries if e.module == module}
@@ -84,6 +85,7 @@ class Catalog:
             if item.permission:
                 for url in item.urls():
                     self._guarded[entry.api(url)] = item.permission
+                self._starts = tuple(self._guarded)
 
     def modules(self) -> set[str]:
         return {entry.module for entry in self.entries}
@@ -111,6 +113,8 @@ class Catalog:
 
     def permission_for(self, path: str) -> str | None:
         """The permission a contributed URL (or a page below an app's route) needs."""
+        if not path.startswith(self._starts):  # most requests: below no contributed URL
+            return None
         path = path.rstrip("/") or "/"
         while path:
             if path in self._guarded:
