@@ -3,8 +3,9 @@
 The gateway mounts a remote module's real route handlers, so routing, authentication and the
 OpenAPI schema are the same as in-process. The router of such a module gets :class:`Forwarder` as
 its middleware: it runs after the app's middleware (the caller is authenticated, the trace
-context set) and instead of the handler, guards and parameter parsing, which run in the module
-process against the same code (the server side, ``_server.py``). The request goes to a live
+context set, the app-wide checks passed: an anonymous caller of a closed route is refused here)
+and instead of the handler, guards and parameter parsing, which run in the module process
+against the same code (the server side, ``_server.py``). The request goes to a live
 instance on ``webos.http.<module>`` with the context the propagation seam carries everywhere
 (trace, and the principal the gateway authenticated, signed): the module's guards judge the
 caller the gateway knows, API keys and role changes included.
