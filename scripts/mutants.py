@@ -274,8 +274,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "guard-deny-anonymous",
         "kernel/auth/_guards.py",
-        "if not is_public(handler) and not principal_of(connection).is_authenticated:",
-        "if is_public(handler) and not principal_of(connection).is_authenticated:",
+        "if not is_public(handler) and not principal_in(scope).is_authenticated:",
+        "if is_public(handler) and not principal_in(scope).is_authenticated:",
         (
             "tests/auth/test_http_guards.py"
             "::test_every_route_that_is_not_public_refuses_anonymous_callers",
@@ -539,8 +539,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "forwarded-identity-from-client",
         "kernel/forwarding/_client.py",
-        "dropped = self.never_forwarded | self.propagation.header_bytes",
-        "dropped = self.never_forwarded",
+        "self._owned, self._dropped = owned, self.never_forwarded | owned",
+        "self._owned, self._dropped = owned, self.never_forwarded",
         (
             "tests/distribution/test_forwarded_identity.py"
             "::test_an_identity_header_from_a_client_counts_for_nothing[standalone]",
@@ -1101,8 +1101,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "deadline-forwarded-route-runs-on",
         "kernel/gateway/_deadline.py",
-        "    bound = asyncio.timeout(None if forwarded is None else",
-        "    bound = asyncio.timeout(None if True else",
+        "        task.cancel()\n\n    timer = asyncio.get_running_loop()",
+        "        pass\n\n    timer = asyncio.get_running_loop()",
         (
             "tests/distribution/test_deadlines.py"
             "::test_a_forwarded_route_is_cancelled_at_the_gateways_deadline",
