@@ -75,26 +75,29 @@ def _handler(
     method = getattr(instance, contract.name)
     what = f"service call {service}.{contract.name}"
     span_attributes = {"rpc.system": "nats", "rpc.service": service, "rpc.method": contract.name}
+    span_name = f"{service}/{contract.name}"
+    labels = {
+        ok: attributes(
+            service=service, method=contract.name, side="server", outcome="ok" if ok else "error"
+        )
+        for ok in (True, False)
+    }
+    codec = contract.codec
 
     async def handle(request: Request) -> None:
         started = time.perf_counter()
         # The caller's context (trace, identity, ...) is restored exactly as for an event handler.
         undo = propagation.extract(request.headers or {}, awaited=True)
         try:
-            with received_span(
-                f"{service}/{contract.name}", SpanKind.SERVER, span_attributes
-            ) as span:
+            with received_span(span_name, SpanKind.SERVER, span_attributes) as span:
                 ok = await answer(request)
                 if not ok:
                     fail(span, "the method raised")
         finally:
             undo()
-        labels = attributes(
-            service=service, method=contract.name, side="server", outcome="ok" if ok else "error"
-        )
         meters = instruments()
-        meters.remote_calls.add(1, labels)
-        meters.remote_duration.record(time.perf_counter() - started, labels)
+        meters.remote_calls.add(1, labels[ok])
+        meters.remote_duration.record(time.perf_counter() - started, labels[ok])
 
     async def answer(request: Request) -> bool:
         bound = asyncio.timeout(time_left())
@@ -107,7 +110,7 @@ def _handler(
         try:
             async with bound:
                 result = await method(**arguments)
-            body = json.dumps({"result": contract.result.dump_python(result, mode="json")}).encode()
+            body = codec.encode_result(result)
         except Exception as error:
             if bound.expired():
                 log.info("%s cancelled: its caller's deadline passed", what)
