@@ -16,6 +16,9 @@
   broker on the same nats-server (NATS transporter, JSON serializer), the same payload; skipped
   with a message when node or npm is missing.
 
+The Python processes (callers, raw responder) run uvloop when it is installed, as ``webos module
+run`` does (``WEBOS_BENCH_LOOP=asyncio`` for asyncio's loop in all of them, the module excepted).
+
 Each variant is measured sequentially (one call in flight) and with 16 calls in flight. The caller
 processes are ``python scripts/_bench_rpc.py caller VARIANT URL MODULES_PATH``; the raw responder
 is ``python scripts/_bench_rpc.py raw-server URL``.
@@ -30,7 +33,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -347,6 +350,7 @@ async def run_rpc(ctx: BenchContext, args: argparse.Namespace) -> list[Figure]:
         "calls_per_sequential_run": count,
         "calls_per_concurrent_run": count * 2,
         "in_flight": in_flight,
+        "python_event_loop": event_loop(),
         "repeats": repeats,
         "aggregate": "median of repeats",
         "summary": summary,
@@ -474,9 +478,31 @@ def _main() -> None:
     caller.add_argument("--profile", default=None)
     args = parser.parse_args()
     if args.role == "raw-server":
-        asyncio.run(raw_server_main(args.url))
+        _run(raw_server_main(args.url))
     else:
-        asyncio.run(caller_main(args.variant, args.url, args.modules_path, args.profile))
+        _run(caller_main(args.variant, args.url, args.modules_path, args.profile))
+
+
+def event_loop() -> str:
+    """The loop the Python processes of this benchmark run: uvloop when it is installed, as for
+    ``webos module run`` (the service's process), so neither side of a comparison has the faster
+    loop; ``WEBOS_BENCH_LOOP=asyncio`` picks asyncio's own for all of them."""
+    if os.environ.get("WEBOS_BENCH_LOOP", "uvloop") == "asyncio":
+        return "asyncio"
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return "asyncio"
+    return "uvloop"
+
+
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    if event_loop() == "uvloop":
+        import uvloop
+
+        uvloop.run(main)
+    else:
+        asyncio.run(main)
 
 
 if __name__ == "__main__":

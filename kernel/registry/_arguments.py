@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from kernel.errors import WebOSError
-from kernel.registry._remote import MethodContract
+from kernel.registry._contracts import MethodContract
 
 #: The NATS services error code of an answer refusing a call's arguments.
 BAD_ARGUMENTS_CODE = "400"

@@ -19,20 +19,18 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cache, cached_property
-from typing import Any, get_type_hints
+from functools import cache
+from typing import Any
 
 from nats.errors import ConnectionClosedError, NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
-from pydantic import TypeAdapter, ValidationError
-from pydantic.errors import PydanticSchemaGenerationError
+from pydantic import ValidationError
 
 from kernel.context import time_left
 from kernel.contracts import Instances
 from kernel.errors import DeadlineExceeded, WebOSError
 from kernel.propagation import Propagation, call_deadline
-from kernel.registry._codec import CallCodec
+from kernel.registry._contracts import MethodContract, NotRemotable, method_contracts
 from kernel.registry._guard import ServiceGuard
 from kernel.registry._policy import ROUTING_OPTIONS, CallPolicy, check_options, with_changes
 from kernel.registry._routing import choose
@@ -41,7 +39,8 @@ from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, child_span, fail
 from kernel.transport import check_size, request_unless_gone
 
-__all__ = ["SUBJECT_PREFIX", "method_subject"]  # re-exported: their home is _subjects.py
+# Re-exported: their homes are _subjects.py and _contracts.py.
+__all__ = ["SUBJECT_PREFIX", "MethodContract", "NotRemotable", "method_contracts", "method_subject"]
 
 #: The NATS services protocol's header with an error answer's code.
 ERROR_CODE_HEADER = "Nats-Service-Error-Code"
@@ -80,75 +79,6 @@ BACKOFF_MAX = 2.0
 #: What ``with_options`` accepts.
 CALL_OPTIONS = ("timeout", "retries", "idempotent", "fallback", *sorted(ROUTING_OPTIONS))
 log = logging.getLogger("webos.registry")
-
-
-class NotRemotable(WebOSError, TypeError):
-    """A service method cannot be called from another process (sync, or untyped payloads)."""
-
-
-@dataclass(frozen=True)
-class MethodContract:
-    name: str
-    signature: inspect.Signature
-    params: dict[str, TypeAdapter[Any]]
-    result: TypeAdapter[Any]
-    #: The parameters' type hints (the adapters' types), for the codec's adapter of a whole body.
-    annotations: dict[str, Any] = field(default_factory=dict, compare=False)
-
-    @cached_property
-    def codec(self) -> CallCodec:
-        """How calls of this method are written and read (built on first use)."""
-        return CallCodec(self.name, self.signature, self.params, self.result, self.annotations)
-
-
-def method_contracts(cls: type, *, strict: bool) -> dict[str, MethodContract]:
-    """The public async methods of ``cls`` with pydantic adapters for arguments and result.
-
-    ``strict`` (a module started standalone) raises for a method that cannot cross a process
-    boundary; otherwise such methods are simply not offered remotely.
-    """
-    contracts: dict[str, MethodContract] = {}
-    for name, member in inspect.getmembers(cls, inspect.isfunction):
-        if name.startswith("_"):
-            continue
-        try:
-            contracts[name] = _contract(cls, name, member)
-        except NotRemotable:
-            if strict:
-                raise
-    return contracts
-
-
-def _contract(cls: type, name: str, func: Callable[..., Any]) -> MethodContract:
-    where = f"{cls.__qualname__}.{name}"
-    if not inspect.iscoroutinefunction(func):
-        raise NotRemotable(f"service method {where} must be 'async def' to be called remotely")
-    signature = inspect.signature(func)
-    hints = get_type_hints(func)
-    params: dict[str, TypeAdapter[Any]] = {}
-    annotations: dict[str, Any] = {}
-    for param in list(signature.parameters.values())[1:]:
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            raise NotRemotable(f"service method {where} cannot take *args or **kwargs remotely")
-        annotations[param.name] = hints.get(param.name, Any)
-        params[param.name] = _adapter(where, param.name, annotations[param.name])
-    result = _adapter(where, "return value", hints.get("return", Any))
-    parameters = list(signature.parameters.values())[1:]
-    return MethodContract(
-        name, signature.replace(parameters=parameters), params, result, annotations
-    )
-
-
-def _adapter(where: str, what: str, annotation: Any) -> TypeAdapter[Any]:
-    try:
-        adapter = TypeAdapter(annotation)
-        adapter.json_schema()
-    except (PydanticSchemaGenerationError, TypeError) as error:
-        raise NotRemotable(
-            f"service method {where}: {what} of type {annotation!r} cannot be sent between "
-            f"processes (it must be JSON-serialisable through pydantic): {error}"
-        ) from None
-    return adapter
 
 
 class RemoteServiceProxy:

@@ -45,7 +45,8 @@ from kernel.registry._arguments import (
     read_arguments,
 )
 from kernel.registry._catalog import contract_schemas
-from kernel.registry._remote import STOPPED_CODE, MethodContract, method_contracts
+from kernel.registry._contracts import MethodContract, method_contracts
+from kernel.registry._remote import STOPPED_CODE
 from kernel.registry._routing import instance_subjects
 from kernel.registry._subjects import method_subject
 from kernel.telemetry._metrics import attributes, instruments

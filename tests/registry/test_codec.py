@@ -8,7 +8,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from kernel.registry._arguments import InvalidServiceArguments, read_arguments
-from kernel.registry._remote import method_contracts
+from kernel.registry._contracts import method_contracts
 
 
 class Order(BaseModel):
