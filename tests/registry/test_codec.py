@@ -64,6 +64,9 @@ def test_a_bad_body_names_every_problem_whichever_way_it_came() -> None:
     assert "unexpected argument 'extra'" in str(refused.value)
     with pytest.raises(InvalidServiceArguments, match="missing argument 'order'"):
         read_arguments(PLACE, b'{"args":{}}')
+    # Well-formed but for one argument the method does not take: refused, not dropped.
+    with pytest.raises(InvalidServiceArguments, match="unexpected argument 'coupon'"):
+        read_arguments(PLACE, b'{"args":{"order":{"id":1,"lines":[]},"coupon":"FREE"}}')
 
 
 def test_an_answer_reads_as_the_result_or_as_the_error_it_carries() -> None:
