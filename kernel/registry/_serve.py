@@ -109,8 +109,11 @@ def _handler(
             await respond_error(request, BAD_ARGUMENTS_CODE, BAD_ARGUMENTS_TYPE, str(error))
             return False
         try:
-            async with bound:
+            if bound.when() is None:  # no deadline came with the call: nothing to bound
                 result = await method(**arguments)
+            else:
+                async with bound:
+                    result = await method(**arguments)
             body = codec.encode_result(result)
         except Exception as error:
             if bound.expired():
