@@ -1068,6 +1068,15 @@ MUTANTS: list[Mutant] = [
         "            arguments[name] = value",
         ("tests/registry/test_calls.py::test_call_by_name_validates_on_the_serving_side",),
     ),
+    Mutant(  # the one-pass reading of a call must refuse what the general reading refuses
+        "service-arguments-unknown-dropped",
+        "kernel/registry/_codec.py",
+        'args.__pydantic_config__ = ConfigDict(extra="forbid")',
+        'args.__pydantic_config__ = ConfigDict(extra="ignore")',
+        (
+            "tests/registry/test_codec.py::test_a_bad_body_names_every_problem_whichever_way_it_came",
+        ),
+    ),
     Mutant(
         "deadline-late-call-sent",
         "kernel/propagation.py",
