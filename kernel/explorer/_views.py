@@ -18,6 +18,10 @@ from kernel.explorer._problems import ModelNotFound, WritePermissionMissing
 
 if TYPE_CHECKING:
     from beanie import Document
+else:
+    # Litestar (msgspec) resolves these dataclasses' annotations at run time; Beanie loads only in
+    # a process with a models.py, and every Document is a pydantic model.
+    Document = BaseModel
 
 #: How many columns a list shows when the module names none.
 DEFAULT_COLUMNS = 5
