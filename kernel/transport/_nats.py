@@ -41,10 +41,10 @@ def websocket_transport() -> None:
     if transport.aiohttp is None:
         # Not installed at all: nats-py's own ImportError says what to install when it connects.
         try:
-            transport.aiohttp = importlib.import_module("aiohttp")
-            transport.multidict = importlib.import_module("multidict")
+            found = {name: importlib.import_module(name) for name in ("aiohttp", "multidict")}
         except ImportError:
             return
+        vars(transport).update(found)
 
 
 __all__ = ["import_nats", "websocket_transport"]
