@@ -21,8 +21,12 @@ from kernel.transport import EmbeddedNats, connect_once
 
 REPO_MODULES = Path(__file__).resolve().parents[2] / "modules"
 
-#: Loaded only for what a module has: Documents (models.py), the console (ui.py), S3 mounts.
-HEAVY = ("jinja2", "beanie", "pymongo", "mongomock", "minio", "httpx", "kernel.console._shell")
+#: Loaded only for what a module has: Documents (models.py), the console (ui.py), S3 mounts,
+#: tasks (tasks.py).
+HEAVY = (
+    *("jinja2", "kernel.console._shell", "beanie", "pymongo", "mongomock", "minio", "httpx"),
+    *("taskiq", "aiohttp"),  # tasks.py, or a websocket NATS URL
+)
 
 PROBE = {
     "module.toml": 'name = "lean"\nversion = "0.1.0"\ndepends = []\nemits = ["lean.seen"]\n',
