@@ -11,11 +11,11 @@ They resolve on first use (``kernel._lazy``), so ``import kernel.errors`` loads 
 from typing import TYPE_CHECKING
 
 from kernel._lazy import lazy_exports
-from kernel.transport._nats import import_nats
+from kernel.transport._nats import nats_without_aiohttp
 
-# Before any module below (or FastStream) imports nats-py: without aiohttp, unless a ws:// URL
-# needs it (``kernel/transport/_nats.py``). Importing ``kernel`` loads nats-py anyway.
-import_nats()
+# Before anything imports nats-py (the kernel or FastStream): it will load without aiohttp,
+# unless a ws:// URL needs it (``kernel/transport/_nats.py``). Registers a hook, imports nothing.
+nats_without_aiohttp()
 
 # ``bus`` and ``registry`` are also the names of subpackages: importing ``kernel.bus`` binds the
 # subpackage to the name ``bus`` here. Both objects are cheap and their modules load nothing

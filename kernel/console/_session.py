@@ -77,8 +77,10 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-class AuthCallFailed(Exception):
+class AuthCallFailed(WebOSError):
     """The auth module's route could not be called (httpx's error, as the reason)."""
+
+    http_status = 502
 
 
 async def call_auth(
