@@ -774,19 +774,21 @@ async def _disconnect(broker: NatsBroker, within: float) -> list[str]:
     return cut
 
 
-_time_header: tuple[int, str] = (-1, "")
+_time_prefix: tuple[int, str] = (-1, "")
 
 
 def _now_header() -> str:
-    """``webos-time``: now to the second, in ISO 8601. Formatted once per second, not per
-    event (formatting a datetime is a visible share of an emit)."""
-    global _time_header
+    """``webos-time``: now in ISO 8601 with microseconds and zone. The date and time up to the
+    second are formatted once per second, not per event (formatting a datetime is a visible
+    share of an emit); the fraction is appended as digits."""
+    global _time_prefix
     now = time.time()
     second = int(now)
-    cached = _time_header
+    cached = _time_prefix
     if cached[0] != second:
-        cached = _time_header = (second, datetime.fromtimestamp(second, UTC).isoformat())
-    return cached[1]
+        whole = datetime.fromtimestamp(second, UTC).replace(tzinfo=None).isoformat()
+        cached = _time_prefix = (second, whole)
+    return f"{cached[1]}.{int((now - second) * 1_000_000):06d}+00:00"
 
 
 def _ids(event: Event, bound: BoundHandler) -> tuple[str, str, str]:
