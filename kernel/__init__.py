@@ -11,12 +11,17 @@ They resolve on first use (``kernel._lazy``), so ``import kernel.errors`` loads 
 from typing import TYPE_CHECKING
 
 from kernel._lazy import lazy_exports
+from kernel.transport._nats import nats_without_aiohttp
+
+# Before anything imports nats-py (the kernel or FastStream): it will load without aiohttp,
+# unless a ws:// URL needs it (``kernel/transport/_nats.py``). Registers a hook, imports nothing.
+nats_without_aiohttp()
 
 # ``bus`` and ``registry`` are also the names of subpackages: importing ``kernel.bus`` binds the
 # subpackage to the name ``bus`` here. Both objects are cheap and their modules load nothing
 # heavy, so they are bound now, after their subpackages, and the names stay the objects.
-from kernel.bus._bus import bus
-from kernel.registry._registry import registry
+from kernel.bus._bus import bus  # noqa: E402 (after import_nats)
+from kernel.registry._registry import registry  # noqa: E402
 
 if TYPE_CHECKING:
     from kernel.bus import Event, EventType, event, on

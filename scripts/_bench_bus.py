@@ -510,7 +510,7 @@ async def run_bus(ctx: BenchContext, args: argparse.Namespace) -> list[Figure]:
             higher_is_better=False,
         ),
         Figure.compare(
-            "bus_with_identity_publish_events_per_s_vs_faststream",
+            "bus_signed_in_publish_events_per_s_vs_faststream",
             identity["publisher_events_per_s"],
             faststream["publisher_events_per_s"],
             "events/s",

@@ -12,6 +12,13 @@
   with ``json.dumps``) and a caller doing ``nc.request`` with the very same body
   (``{"args": {"payload": {...}}}``, answered ``{"result": {...}}``).
 
+* ``moleculer``: Moleculer 0.14 on Node (``_bench_moleculer.py``): a service broker and a caller
+  broker on the same nats-server (NATS transporter, JSON serializer), the same payload; skipped
+  with a message when node or npm is missing.
+
+The Python processes (callers, raw responder) run uvloop when it is installed, as ``webos module
+run`` does (``WEBOS_BENCH_LOOP=asyncio`` for asyncio's loop in all of them, the module excepted).
+
 Each variant is measured sequentially (one call in flight) and with 16 calls in flight. The caller
 processes are ``python scripts/_bench_rpc.py caller VARIANT URL MODULES_PATH``; the raw responder
 is ``python scripts/_bench_rpc.py raw-server URL``.
@@ -26,13 +33,14 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
+import _bench_moleculer as moleculer
 from _bench_common import (
     BenchContext,
     ChildProcess,
@@ -48,7 +56,12 @@ from _bench_common import (
 )
 
 VARIANTS = ("raw", "webos", "retries")
-LABELS = {"raw": "raw nats-py", "webos": "WebOS service", "retries": "WebOS 3 retries"}
+LABELS = {
+    "raw": "raw nats-py",
+    "webos": "WebOS service",
+    "retries": "WebOS 3 retries",
+    "moleculer": "Moleculer 0.14",
+}
 MODULE = "bench_echo"
 SERVICE = "bench_echo"
 RAW_SUBJECT = "bench.rpc.raw.echo"
@@ -253,27 +266,38 @@ async def run_rpc(ctx: BenchContext, args: argparse.Namespace) -> list[Figure]:
         work,
         work / "module.log",
     )
-    callers = {}
+    callers: dict[str, Worker] = {}
     for variant in VARIANTS:
         argv = [me, "caller", variant, ctx.nats_url, str(modules_path)]
         if profile_dir is not None:
             argv += ["--profile", str(profile_dir / f"rpc-caller-{variant}.prof")]
         callers[variant] = Worker(f"{variant} caller", argv)
+    node_path, why_not = moleculer.prepare()
+    moleculer_server: Worker | None = None
+    if node_path is None:
+        print(f"  Moleculer baseline skipped: {why_not}", file=sys.stderr)
+    else:
+        moleculer_server, callers["moleculer"] = moleculer.workers(ctx.nats_url, node_path)
+    variants = tuple(callers)
 
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {
-        v: {"sequential": [], "concurrent": []} for v in VARIANTS
+        v: {"sequential": [], "concurrent": []} for v in variants
     }
     pids: dict[str, dict[str, int]] = {}
     try:
         raw_pid = (await raw_server.start())["pid"]
         await service.start()
+        if moleculer_server is not None:
+            moleculer_pid = (await moleculer_server.start())["pid"]
         for variant, caller in callers.items():
             pids[variant] = {"caller": (await caller.start())["pid"]}
         await _wait_ready(callers, service)
         assert service.process is not None
         pids["raw"]["server"] = raw_pid
         pids["webos"]["server"] = pids["retries"]["server"] = service.process.pid
-        for variant in VARIANTS:
+        if moleculer_server is not None:
+            pids["moleculer"]["server"] = moleculer_pid
+        for variant in variants:
             if ctx.nats_pid:
                 pids[variant]["nats"] = ctx.nats_pid
         for caller in callers.values():  # warm up
@@ -282,8 +306,7 @@ async def run_rpc(ctx: BenchContext, args: argparse.Namespace) -> list[Figure]:
         for repeat in range(repeats):
             for variant, caller in callers.items():
                 meter = CpuMeter(pids[variant])
-                result = await caller.call(300, op="sequential", count=count)
-                result["cpu_cores"] = meter.read()
+                result = _measured(await caller.call(300, op="sequential", count=count), meter)
                 runs[variant]["sequential"].append(result)
                 _progress(variant, "sequential", repeat, result)
             for variant, caller in callers.items():
@@ -291,17 +314,20 @@ async def run_rpc(ctx: BenchContext, args: argparse.Namespace) -> list[Figure]:
                 result = await caller.call(
                     300, op="concurrent", count=count * 2, in_flight=in_flight
                 )
-                result["cpu_cores"] = meter.read()
+                result = _measured(result, meter)
                 runs[variant]["concurrent"].append(result)
                 _progress(variant, f"{in_flight} in flight", repeat, result)
         service.check_alive()
         if profile_dir is not None:
-            await _profile_runs(callers, service, profile_dir, count, in_flight)
+            python_callers = {variant: callers[variant] for variant in VARIANTS}
+            await _profile_runs(python_callers, service, profile_dir, count, in_flight)
     finally:
         for caller in callers.values():
             await caller.stop()
         await service.stop()
         await raw_server.stop()
+        if moleculer_server is not None:
+            await moleculer_server.stop()
 
     summary = {
         variant: {
@@ -313,20 +339,25 @@ async def run_rpc(ctx: BenchContext, args: argparse.Namespace) -> list[Figure]:
             ),
             "p50_ms": median([r["p50_ms"] for r in runs[variant]["sequential"]]),
             "p99_ms": median([r["p99_ms"] for r in runs[variant]["sequential"]]),
+            "concurrent_cpu_us_per_call": {
+                name: median([r["cpu_us_per_call"][name] for r in runs[variant]["concurrent"]])
+                for name in pids[variant]
+            },
         }
-        for variant in VARIANTS
+        for variant in variants
     }
     ctx.details["rpc"] = {
         "calls_per_sequential_run": count,
         "calls_per_concurrent_run": count * 2,
         "in_flight": in_flight,
+        "python_event_loop": event_loop(),
         "repeats": repeats,
         "aggregate": "median of repeats",
         "summary": summary,
         "runs": runs,
     }
     webos, raw = summary["webos"], summary["raw"]
-    return [
+    figures = [
         Figure.compare(
             "rpc_calls_per_s_sequential_vs_raw_nats",
             webos["sequential_calls_per_s"],
@@ -363,6 +394,36 @@ async def run_rpc(ctx: BenchContext, args: argparse.Namespace) -> list[Figure]:
             higher_is_better=True,
         ),
     ]
+    if "moleculer" in summary:
+        figures += [
+            Figure.compare(
+                "rpc_calls_per_s_sequential_vs_moleculer",
+                webos["sequential_calls_per_s"],
+                summary["moleculer"]["sequential_calls_per_s"],
+                "calls/s",
+                higher_is_better=True,
+            ),
+            Figure.compare(
+                f"rpc_calls_per_s_{in_flight}_in_flight_vs_moleculer",
+                webos["concurrent_calls_per_s"],
+                summary["moleculer"]["concurrent_calls_per_s"],
+                "calls/s",
+                higher_is_better=True,
+            ),
+        ]
+    return figures
+
+
+def _measured(result: dict[str, Any], meter: CpuMeter) -> dict[str, Any]:
+    """``result`` with the CPU each process used: cores, and microseconds per call."""
+    cores = meter.read()
+    result["cpu_cores"] = cores
+    result["cpu_us_per_call"] = {
+        name: round(used / result["calls_per_s"] * 1e6, 1)
+        for name, used in cores.items()
+        if name != "machine_busy_cores"
+    }
+    return result
 
 
 async def _wait_ready(callers: dict[str, Worker], service: ChildProcess) -> None:
@@ -399,9 +460,9 @@ def _progress(variant: str, kind: str, repeat: int, result: dict[str, Any]) -> N
     shown = f"{result['calls_per_s']:>9,.0f} calls/s"
     if "p50_ms" in result:
         shown += f"  p50 {result['p50_ms']:.3f} ms  p99 {result['p99_ms']:.3f} ms"
-    if "cpu_cores" in result:
-        cores = result["cpu_cores"]
-        shown += "  cores: " + " ".join(f"{name}={used:.2f}" for name, used in cores.items())
+    if "cpu_us_per_call" in result:
+        per_call = result["cpu_us_per_call"]
+        shown += "  CPU us/call: " + " ".join(f"{name}={us:.0f}" for name, us in per_call.items())
     print(f"  [{repeat + 1}] {LABELS[variant]:<14} {kind:<13} {shown}", file=sys.stderr)
 
 
@@ -417,9 +478,31 @@ def _main() -> None:
     caller.add_argument("--profile", default=None)
     args = parser.parse_args()
     if args.role == "raw-server":
-        asyncio.run(raw_server_main(args.url))
+        _run(raw_server_main(args.url))
     else:
-        asyncio.run(caller_main(args.variant, args.url, args.modules_path, args.profile))
+        _run(caller_main(args.variant, args.url, args.modules_path, args.profile))
+
+
+def event_loop() -> str:
+    """The loop the Python processes of this benchmark run: uvloop when it is installed, as for
+    ``webos module run`` (the service's process), so neither side of a comparison has the faster
+    loop; ``WEBOS_BENCH_LOOP=asyncio`` picks asyncio's own for all of them."""
+    if os.environ.get("WEBOS_BENCH_LOOP", "uvloop") == "asyncio":
+        return "asyncio"
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return "asyncio"
+    return "uvloop"
+
+
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    if event_loop() == "uvloop":
+        import uvloop
+
+        uvloop.run(main)
+    else:
+        asyncio.run(main)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""WebOS benchmarks: ``python scripts/bench.py [bus|rpc|http|storage|all] [--json out.json]``.
+"""WebOS benchmarks: ``python scripts/bench.py [bus|rpc|http|storage|tasks|startup|tracing|all]``.
 
 Each benchmark is one async function ``(BenchContext, argparse.Namespace) -> list[Figure]``
 registered in :data:`BENCHMARKS`; ``all`` runs them in order. Every figure compares WebOS (the
@@ -35,6 +35,7 @@ from _bench_rpc import run_rpc
 from _bench_startup import run_startup
 from _bench_storage import run_storage
 from _bench_tasks import run_tasks
+from _bench_tracing import run_tracing
 
 from kernel.transport import EmbeddedNats
 
@@ -48,6 +49,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "storage": run_storage,
     "tasks": run_tasks,
     "startup": run_startup,
+    "tracing": run_tracing,
 }
 
 

@@ -62,8 +62,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "identity-ttl-ignored",
         "kernel/auth/_propagator.py",
-        "token = sign_identity(principal, self._key, ttl=self._ttl)",
-        "token = sign_identity(principal, self._key)",
+        "token = sign_identity(principal, self._key, ttl=self._ttl, now=at)",
+        "token = sign_identity(principal, self._key, now=at)",
         (
             "tests/security/test_identities.py"
             "::test_an_overheard_identity_acts_only_within_its_lifetime",
@@ -274,8 +274,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "guard-deny-anonymous",
         "kernel/auth/_guards.py",
-        "if not is_public(handler) and not principal_of(connection).is_authenticated:",
-        "if is_public(handler) and not principal_of(connection).is_authenticated:",
+        "if not is_public(handler) and not principal_in(scope).is_authenticated:",
+        "if is_public(handler) and not principal_in(scope).is_authenticated:",
         (
             "tests/auth/test_http_guards.py"
             "::test_every_route_that_is_not_public_refuses_anonymous_callers",
@@ -516,6 +516,16 @@ MUTANTS: list[Mutant] = [
             "::test_a_stored_delivery_is_judged_when_it_was_stored_cached_or_not",
         ),
     ),
+    Mutant(  # the signer's cache would hand out an identity past its own expiry
+        "identity-signer-cache-outlives-token",
+        "kernel/auth/_propagator.py",
+        "if found is None or found[1] <= now:",
+        "if found is None:",
+        (
+            "tests/auth/test_identity_propagator.py"
+            "::test_a_signed_identity_is_reused_but_never_handed_out_past_its_expiry",
+        ),
+    ),
     Mutant(
         "identity-vouches-for-another",
         "kernel/auth/_propagator.py",
@@ -529,8 +539,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "forwarded-identity-from-client",
         "kernel/forwarding/_client.py",
-        "dropped = self.never_forwarded | self.propagation.header_bytes",
-        "dropped = self.never_forwarded",
+        "self._owned, self._dropped = owned, self.never_forwarded | owned",
+        "self._owned, self._dropped = owned, self.never_forwarded",
         (
             "tests/distribution/test_forwarded_identity.py"
             "::test_an_identity_header_from_a_client_counts_for_nothing[standalone]",
@@ -568,7 +578,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "wildcard-handler-gets-internal-traffic",
         "kernel/bus/_bus.py",
-        "if skip_internal and is_internal_subject(raw.subject):",
+        "if skip_internal and is_internal_subject(subject):",
         "if False:",
         ("tests/bus/test_trusted_headers.py",),
     ),
@@ -782,6 +792,16 @@ MUTANTS: list[Mutant] = [
         "if s.id not in known",
         (
             "tests/gateway/test_own_tasks.py::test_mine_lists_the_callers_tasks_only_queued_and_done",
+        ),
+    ),
+    Mutant(
+        "unsampled-trace-recorded-anyway",
+        "kernel/telemetry/_spans.py",
+        "    if parent is not None and not parent.trace_flags.sampled:\n",
+        "    if False:\n",
+        (
+            "tests/telemetry/test_sampling.py"
+            "::test_work_of_a_trace_not_sampled_records_nothing_and_passes_its_context_on",
         ),
     ),
     Mutant(
@@ -1048,6 +1068,15 @@ MUTANTS: list[Mutant] = [
         "            arguments[name] = value",
         ("tests/registry/test_calls.py::test_call_by_name_validates_on_the_serving_side",),
     ),
+    Mutant(  # the one-pass reading of a call must refuse what the general reading refuses
+        "service-arguments-unknown-dropped",
+        "kernel/registry/_codec.py",
+        'args.__pydantic_config__ = ConfigDict(extra="forbid")',
+        'args.__pydantic_config__ = ConfigDict(extra="ignore")',
+        (
+            "tests/registry/test_codec.py::test_a_bad_body_names_every_problem_whichever_way_it_came",
+        ),
+    ),
     Mutant(
         "deadline-late-call-sent",
         "kernel/propagation.py",
@@ -1081,8 +1110,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "deadline-forwarded-route-runs-on",
         "kernel/gateway/_deadline.py",
-        "    bound = asyncio.timeout(None if forwarded is None else",
-        "    bound = asyncio.timeout(None if True else",
+        "        task.cancel()\n\n    timer = asyncio.get_running_loop()",
+        "        pass\n\n    timer = asyncio.get_running_loop()",
         (
             "tests/distribution/test_deadlines.py"
             "::test_a_forwarded_route_is_cancelled_at_the_gateways_deadline",

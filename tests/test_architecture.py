@@ -69,8 +69,8 @@ def test_a_module_process_loads_only_what_it_runs(
     nats_server: EmbeddedNats, tmp_path: Path
 ) -> None:
     """A module process of greeter: no console templates, no OpenTelemetry SDK, no minio, no
-    mongomock. The same script as a gateway with contacts (documents), tracing and an S3 mount
-    does load them: the check can tell."""
+    document store, no task broker. The same script as a gateway with contacts (documents),
+    tracing and an S3 mount does load them: the check can tell."""
     script = """
         import asyncio, os
         import kernel.assembly
@@ -99,13 +99,15 @@ def test_a_module_process_loads_only_what_it_runs(
     """
     common = {"NATS": nats_server.url, "DATA": str(tmp_path / ".webos")}
     module = _modules_after(script, **common, ROLE="module", ONLY="greeter")
-    for absent in ("jinja2", "minio", "mongomock", "opentelemetry.sdk"):
+    # Nor Beanie or PyMongo (no models.py), taskiq (no tasks.py), aiohttp (no ws:// URL), httpx.
+    lean = ("beanie", "pymongo", "taskiq", "aiohttp", "httpx")
+    for absent in ("jinja2", "minio", "mongomock", "opentelemetry.sdk", *lean):
         assert not any(name == absent or name.startswith(absent + ".") for name in module), absent
 
     gateway = _modules_after(
         script, **common, ROLE="gateway", ONLY="contacts", S3="1", WEBOS_TRACING="on"
     )
-    for present in ("jinja2", "minio", "mongomock", "opentelemetry.sdk"):
+    for present in ("jinja2", "minio", "mongomock", "opentelemetry.sdk", "beanie", "taskiq"):
         assert any(name == present or name.startswith(present + ".") for name in gateway), present
 
 

@@ -30,6 +30,7 @@ from litestar.types import Scope
 
 from kernel.auth._apikeys import constant_time_equals
 from kernel.auth._errors import InvalidToken
+from kernel.auth._middleware import reads_headers
 from kernel.auth._permissions import Principal
 
 if TYPE_CHECKING:
@@ -86,6 +87,7 @@ def check_csrf(scope: Scope, cookies: Mapping[str, str]) -> None:
         )
 
 
+@reads_headers(b"cookie")
 async def session_cookie(scope: Scope, security: SecuritySubsystem) -> Principal | None:
     """Authenticator: the principal of a valid ``webos_session`` cookie (see module docstring)."""
     cookies = request_cookies(scope)

@@ -12,14 +12,18 @@ of silently acting as nobody: ``reason`` the short phrase, ``detail`` it in word
 The console's session cookie is one more ``Authenticator`` (``_cookies.py``), tried after the
 header authenticators when they found nothing.
 
+Each authenticator says which request headers it reads (``reads_headers``): a request sending
+none of them (most calls of public routes) is anonymous without any parsing.
+
 A request the gateway forwarded to a module process carries no credential the module reads: the
 gateway authenticated it and the propagation seam restored its principal (``_propagator.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Iterable
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from litestar.exceptions import NotAuthorizedException
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -36,6 +40,43 @@ if TYPE_CHECKING:
 #: ``async (scope, security) -> Principal | None``: None when the request carries no credential
 #: of this kind; raise ``InvalidToken(reason)`` when it carries a bad one.
 Authenticator = Callable[[Scope, "SecuritySubsystem"], Awaitable[Principal | None]]
+A = TypeVar("A", bound=Authenticator)
+
+#: The headers each authenticator reads, lower case as ASGI has them (``reads_headers``).
+_HEADERS_READ: dict[Authenticator, frozenset[bytes]] = {}
+
+
+def reads_headers(*names: bytes) -> Callable[[A], A]:
+    """Declare the only headers an authenticator reads: without them it is not called.
+
+    An authenticator that declares nothing is called for every request.
+    """
+
+    def declare(authenticator: A) -> A:
+        _HEADERS_READ[authenticator] = frozenset(names)
+        return authenticator
+
+    return declare
+
+
+@lru_cache(maxsize=16)
+def _credential_headers(authenticators: tuple[Authenticator, ...]) -> frozenset[bytes] | None:
+    read: set[bytes] = set()
+    for authenticator in authenticators:
+        names = _HEADERS_READ.get(authenticator)
+        if names is None:
+            return None  # it may read anything
+        read |= names
+    return frozenset(read)
+
+
+def credential_headers(authenticators: Iterable[Authenticator]) -> frozenset[bytes] | None:
+    """Every header ``authenticators`` read; None when one of them did not say."""
+    return _credential_headers(tuple(authenticators))
+
+
+def _sends_any(scope: Scope, names: frozenset[bytes]) -> bool:
+    return not names.isdisjoint([key for key, _ in scope["headers"]])
 
 
 def _headers(scope: Scope, name: bytes) -> list[str]:
@@ -52,6 +93,7 @@ def _authorization(scope: Scope) -> tuple[str, str] | None:
     return scheme.lower(), credential.strip()
 
 
+@reads_headers(b"authorization")
 async def bearer_token(scope: Scope, security: SecuritySubsystem) -> Principal | None:
     found = _authorization(scope)
     if found is None or found[0] != "bearer":
@@ -59,6 +101,7 @@ async def bearer_token(scope: Scope, security: SecuritySubsystem) -> Principal |
     return await security.principal_for_access_token(found[1])
 
 
+@reads_headers(b"authorization", b"x-api-key")
 async def api_key(scope: Scope, security: SecuritySubsystem) -> Principal | None:
     keys = _headers(scope, b"x-api-key")
     found = _authorization(scope)
@@ -105,14 +148,18 @@ def authentication_middleware(security: SecuritySubsystem) -> Callable[..., ASGI
                 state["auth"] = principal.kind
                 await app(scope, receive, send)
                 return
-            try:
-                principal = await authenticate(scope, security)
-            except InvalidToken as error:
-                raise NotAuthorizedException(
-                    explain(error.reason),
-                    headers=INVALID_CHALLENGE,
-                    extra={"reason": error.reason},
-                ) from None
+            read = credential_headers(security.authenticators)
+            if read is not None and not _sends_any(scope, read):
+                principal = ANONYMOUS  # no credential sent: nothing to parse
+            else:
+                try:
+                    principal = await authenticate(scope, security)
+                except InvalidToken as error:
+                    raise NotAuthorizedException(
+                        explain(error.reason),
+                        headers=INVALID_CHALLENGE,
+                        extra={"reason": error.reason},
+                    ) from None
             state["user"] = principal
             state["auth"] = principal.kind
             token = current_principal.set(principal)

@@ -19,9 +19,9 @@ is judged as of the moment JetStream accepted it, cache or not.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from contextvars import ContextVar
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import jwt
@@ -49,7 +49,8 @@ received_identity: ContextVar[tuple[str, Principal] | None] = ContextVar(
 
 
 class IdentitySigner:
-    """One signature per principal every ``REUSE_FOR``, not one per message."""
+    """One signature per principal every ``REUSE_FOR``, not one per message, and never handed
+    out past its own expiry. ``clock`` (seconds since the epoch) is for tests."""
 
     def __init__(
         self,
@@ -58,24 +59,39 @@ class IdentitySigner:
         ttl: timedelta = IDENTITY_TTL,
         reuse: timedelta | None = None,
         size: int = REMEMBERED,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         reuse = ttl / 3 if reuse is None else reuse
         if reuse >= ttl:
             raise ValueError("an identity must be reused for less than its lifetime")
         self._key = private_key
         self._ttl = ttl
+        self._lifetime = max(1, int(ttl.total_seconds()))  # as sign_identity counts it
         self._reuse = reuse.total_seconds()
         self._size = size
+        self._clock = clock
+        #: principal -> (its signed identity, when to sign a fresh one)
         self._signed: dict[Principal, tuple[str, float]] = {}
+        #: The last principal object signed for: work in progress emits again and again for the
+        #: same object, which then costs no hashing of its roles and permissions.
+        self._last: tuple[Principal, str, float] | None = None
 
     def token(self, principal: Principal) -> str:
-        now = time.monotonic()
+        now = self._clock()
+        last = self._last
+        if last is not None and last[0] is principal and last[2] > now:
+            return last[1]
         found = self._signed.get(principal)
-        if found is not None and found[1] > now:
-            return found[0]
-        token = sign_identity(principal, self._key, ttl=self._ttl)
-        _remember(self._signed, principal, (token, now + self._reuse), self._size)
-        return token
+        if found is None or found[1] <= now:
+            issued = int(now)
+            at = datetime.fromtimestamp(issued, UTC)
+            token = sign_identity(principal, self._key, ttl=self._ttl, now=at)
+            # Signed afresh a third of the way through its life, and in any case before it
+            # expires: a receiver always gets an identity with most of its life left.
+            found = (token, min(now + self._reuse, issued + self._lifetime))
+            _remember(self._signed, principal, found, self._size)
+        self._last = (principal, *found)
+        return found[0]
 
 
 class IdentityVerifier:

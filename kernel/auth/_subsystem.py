@@ -26,7 +26,7 @@ from litestar.di import Provide
 from kernel.auth._addresses import Network, client_address, parse_networks
 from kernel.auth._cookies import session_cookie
 from kernel.auth._errors import AuthError, InvalidToken, PermissionDenied
-from kernel.auth._guards import CHALLENGE, PUBLIC, deny_anonymous, principal_of
+from kernel.auth._guards import CHALLENGE, PUBLIC, add_app_guard, deny_anonymous, principal_of
 from kernel.auth._identity import HeaderReattest, header_reattester
 from kernel.auth._keys import Signing, resolve_signing
 from kernel.auth._middleware import (
@@ -224,7 +224,7 @@ class SecuritySubsystem:
     def configure_app(self, app_config: AppConfig, host: Host) -> AppConfig:
         """Authenticate every request, deny anonymous callers on non-public routes."""
         app_config.middleware.insert(0, authentication_middleware(self))
-        app_config.guards.append(deny_anonymous)
+        add_app_guard(app_config, deny_anonymous)
         app_config.dependencies["principal"] = Provide(_provide_principal, sync_to_thread=False)
         app_config.dependencies["reattest"] = Provide(self.replay_reattester, sync_to_thread=False)
         app_config.exception_handlers[PermissionDenied] = _permission_denied

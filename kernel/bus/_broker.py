@@ -1,4 +1,5 @@
-"""FastStream's NATS broker as the bus uses it: built on connect, one subscriber per handler.
+"""FastStream's NATS broker as the bus uses it: built on connect; events sent and core handlers
+subscribed through nats-py on the broker's own connection (see :func:`subscribe`).
 
 Kept apart from ``_bus.py`` so that importing the bus (every ``from kernel import bus``) does not
 load FastStream and nats-py; they load when a kernel connects.
@@ -10,12 +11,20 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from faststream import AckPolicy
 from faststream.nats import NatsBroker
 from faststream.nats.security import NatsToken, NatsUserPassword
 from nats.errors import SlowConsumerError
 
-from kernel.transport import ConnectionWatch, KernelClient, NatsServers, nats_servers
+from kernel.transport import (
+    ConnectionWatch,
+    KernelClient,
+    NatsServers,
+    check_size,
+    header_block,
+    max_payload,
+    nats_servers,
+    publish_block,
+)
 
 Consume = Callable[[Any], Awaitable[None]]
 _LOGGER = "webos.faststream"
@@ -86,14 +95,8 @@ def new_broker(
     )
 
 
-async def _keep_message(message: Any) -> Any:
-    # Hand the message itself to our consumer: validation happens once, against the handler's
-    # own parameter type, instead of FastStream decoding JSON and then pydantic validating it.
-    return message
-
-
-def subscribe(
-    broker: NatsBroker,
+async def subscribe(
+    connection: Any,
     subject: str,
     queue: str | None,
     consume: Consume,
@@ -101,24 +104,22 @@ def subscribe(
     pending_messages: int,
     pending_bytes: int,
 ) -> Any:
-    """Subscribe ``consume``; return FastStream's subscriber (its ``subscription``, once
-    started, is nats-py's, with the backlog held in this process)."""
-    # Core NATS messages have nothing to acknowledge (FastStream marks them acked on arrival)
-    # and the consumer catches every handler error itself; MANUAL only drops FastStream's
-    # per-message acknowledgement middleware, a measurable share of delivery cost.
-    # no_reply: an event handler never answers. Without it FastStream replies (empty) to
-    # any message that has a reply subject, so a `>` handler would answer service calls
-    # and forwarded HTTP requests meant for other processes.
-    subscriber = broker.subscriber(
+    """Subscribe ``consume`` to core NATS messages on ``subject``; return nats-py's subscription
+    (it holds the backlog in this process, within the pending limits).
+
+    Through nats-py on FastStream's own connection rather than a FastStream subscriber: its
+    per-message work (a log context, parsing, middlewares, acknowledgement bookkeeping) was
+    two thirds of a delivery's cost, for nothing a core event needs: the bus validates the
+    payload against the handler's own type, restores the context, traces and counts itself.
+    Nothing here replies either: an event handler never answers, so a ``>`` handler does not
+    answer the service calls and forwarded requests its pattern covers."""
+    return await connection.subscribe(
         subject,
         queue=queue or "",
-        ack_policy=AckPolicy.MANUAL,
-        no_reply=True,
+        cb=consume,
         pending_msgs_limit=pending_messages,
         pending_bytes_limit=pending_bytes,
     )
-    subscriber(consume, decoder=_keep_message)
-    return subscriber
 
 
 def is_slow_consumer(error: Exception) -> bool:
@@ -127,3 +128,18 @@ def is_slow_consumer(error: Exception) -> bool:
 
 def connection_of(broker: NatsBroker) -> Any:
     return broker.config.connection_state.connection
+
+
+async def publish(connection: Any, subject: str, body: bytes, headers: dict[str, str]) -> None:
+    """Send one event straight through nats-py (FastStream's publish adds a layer per message
+    and nothing an event needs: the headers, FastStream's ``correlation_id`` among them, are
+    ours). Refuses a message the server would refuse (``PayloadTooLarge``) before sending."""
+    block = header_block(headers)
+    if block is None:  # a header nats-py writes its own way: let it
+        check_size(connection, subject, body, headers)
+        await connection.publish(subject, body, headers=headers)
+        return
+    limit = max_payload(connection)
+    if limit is not None and len(body) + len(block) > limit:
+        check_size(connection, subject, body, headers)  # raises, with the usual message
+    await publish_block(connection, subject, body, block)

@@ -12,7 +12,7 @@ import importlib.util
 import logging
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -47,7 +47,6 @@ from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, fail, received_span, start_span, traceparent_of
 from kernel.transport import (
     HAND_BACK_WAIT,
-    check_size,
     covers,
     is_internal_subject,
     normalize_subject,
@@ -73,7 +72,7 @@ _SOURCES_REMEMBERED = 4096
 # keep up, so a backlog is held (and, past the subscription's pending limits, counted in
 # ``Bus.dropped``) by this process instead.
 _YIELD_EVERY = 16
-#: The header FastStream's publish adds.
+#: FastStream's header for a message's id: an event sends its own id there too.
 _CORRELATION = "correlation_id"
 #: Seconds between looks at the core handlers still running while the bus stops.
 _SETTLE_POLL = 0.05
@@ -115,16 +114,17 @@ class BoundHandler:
     consumer: str | None = None
     #: Events of a durable handler in hand at once in this process.
     concurrency: int = 1
-    #: FastStream's subscriber of a core handler (its nats-py subscription holds the backlog).
-    subscriber: Any = None
+    #: The nats-py subscription of a core handler (it holds the backlog).
+    subscription: Any = None
+    #: Whether a core handler still takes events (no longer once the bus stops).
+    accepting: bool = True
     #: Events of a core handler being handled now (stopping waits for them, within its bound).
     in_hand: int = 0
 
     @property
     def backlog(self) -> int:
         """Events received for a core handler and not yet handled in this process."""
-        subscription = getattr(self.subscriber, "subscription", None)
-        return int(getattr(subscription, "pending_msgs", 0) or 0)
+        return int(getattr(self.subscription, "pending_msgs", 0) or 0)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -156,7 +156,6 @@ class Bus:
     def __init__(self) -> None:
         self._broker: NatsBroker | None = None
         self._handlers: list[BoundHandler] = []
-        self._started_subscribers = 0
         self.published = 0
         self.dropped = 0
         self._event_log = False
@@ -177,6 +176,11 @@ class Bus:
         #: ``WEBOS_EVENT_VALIDATION``, read when the bus connects.
         self.event_validation: Validation = "error"
         self._sources: dict[tuple[str | None, str], str | None] = {}
+        #: subject as emitted -> its NATS form (emitters use a few subjects, again and again).
+        self._subjects: dict[str, str] = {}
+        #: The broker's nats-py connection and how an event goes out on it, while connected.
+        self._connection: Any = None
+        self._send: Callable[[Any, str, bytes, dict[str, str]], Awaitable[None]] | None = None
         self._keeper: Keeper | None = None
         self._watch: ConnectionWatch | None = None
         #: Copies JetStream keeps of the streams this process creates (WEBOS_JETSTREAM_REPLICAS).
@@ -198,11 +202,8 @@ class Bus:
         if subscription.durable:
             bound.consumer = consumer_name(module, func.__qualname__)
         self._handlers.append(bound)
-        if subscription.durable:
-            if self._broker is not None:
-                raise RuntimeError("durable handlers must be added before the bus connects")
-        elif self._broker is not None:
-            self._subscribe(bound)
+        if subscription.durable and self._broker is not None:
+            raise RuntimeError("durable handlers must be added before the bus connects")
         return bound
 
     def declare_durable(self, module: str, func: Handler, subscription: Subscription) -> None:
@@ -246,12 +247,12 @@ class Bus:
             on_error=self._on_nats_error,
             watch=watch,
         )
-        for bound in self._handlers:
-            if not bound.durable:
-                self._subscribe(bound)
         try:
             await self._broker.start()
             watch.attach(self.nats)
+            # The same client object all along: nats-py reconnects it in place.
+            self._connection, self._send = self.nats, _broker.publish
+            await self.start_late_subscribers()
             if replicas is not None:
                 self._replicas = replicas
                 if self.keeps_streams:
@@ -334,26 +335,25 @@ class Bus:
         return [consumer.name for consumer in self._consumers if not consumer.bound_yet]
 
     async def start_late_subscribers(self) -> None:
-        """Start subscribers added after :meth:`connect` (FastStream starts the rest)."""
+        """Subscribe the core handlers not receiving yet (:meth:`connect` subscribes those added
+        before it; this, those added after)."""
         if self._broker is None:
             return
-        for subscriber in self._broker.subscribers:
-            if not subscriber.running:
-                await subscriber.start()
-        await self.nats.flush()
-
-    def _subscribe(self, bound: BoundHandler) -> None:
         from kernel.bus import _broker
 
-        assert self._broker is not None
-        bound.subscriber = _broker.subscribe(
-            self._broker,
-            bound.subject,
-            bound.queue,
-            self._consumer(bound),
-            pending_messages=self._settings.subscription_pending_messages,
-            pending_bytes=self._settings.subscription_pending_bytes,
-        )
+        for bound in self._handlers:
+            if bound.durable or bound.subscription is not None:
+                continue
+            bound.accepting = True
+            bound.subscription = await _broker.subscribe(
+                self.nats,
+                bound.subject,
+                bound.queue,
+                self._consumer(bound),
+                pending_messages=self._settings.subscription_pending_messages,
+                pending_bytes=self._settings.subscription_pending_bytes,
+            )
+        await self.nats.flush()
 
     async def close(self, timeout: float = 8.0, *, closing: float | None = None) -> list[str]:
         """Stop taking messages, let in-flight handlers finish within ``timeout`` (what is left
@@ -376,6 +376,7 @@ class Bus:
         )
         cut = [what for found in stopped for what in found]
         broker, self._broker = self._broker, None
+        self._connection = self._send = None
         if self._watch is not None:
             self._watch.closing()
         if broker is not None:
@@ -383,21 +384,30 @@ class Bus:
         return cut
 
     async def _settle_core(self, deadline: float) -> list[str]:
-        """Core handlers take no more events; those in hand get until ``deadline`` (the broker's
-        stop then cancels them). Returns the handlers cut off."""
-        core = [bound for bound in self._handlers if bound.subscriber is not None]
+        """Core handlers take no more events; those in hand get until ``deadline`` (then are
+        cancelled with their subscription). Returns the handlers cut off."""
+        core = [bound for bound in self._handlers if bound.subscription is not None]
         for bound in core:
-            bound.subscriber.running = False  # FastStream skips what arrives from now on
+            bound.accepting = False  # what arrives from now on is skipped
         loop = asyncio.get_running_loop()
         while loop.time() < deadline:
             if not any(bound.in_hand for bound in core):
                 break
             await asyncio.sleep(_SETTLE_POLL)
-        return [
+        cut = [
             f"{bound.in_hand} event(s) in hand of handler {bound.name}, cancelled"
             for bound in core
             if bound.in_hand
         ]
+        for bound in core:
+            subscription, bound.subscription = bound.subscription, None
+            try:
+                # Its backlog goes with it (as a FastStream subscriber's did on stop): the
+                # connection's drain then waits only for the handlers still running.
+                await subscription.unsubscribe()
+            except Exception as error:  # e.g. reconnecting: the server forgets it anyway
+                log.warning("could not unsubscribe handler %s: %r", bound.name, error)
+        return cut
 
     def reset(self) -> None:
         """Forget handlers, emitters and counters. Only valid while disconnected."""
@@ -523,7 +533,13 @@ class Bus:
         broker = self._broker
         if broker is None and self._memory is None:
             raise BusNotConnected(f"cannot emit {subject!r}: the event bus is not connected")
-        subject = normalize_subject(subject)
+        normalized = self._subjects.get(subject)
+        if normalized is None:
+            normalized = normalize_subject(subject)  # raises for a bad one: never remembered
+            if len(self._subjects) >= _SOURCES_REMEMBERED:
+                self._subjects.clear()
+            self._subjects[subject] = normalized
+        subject = normalized
         # Only declared subjects pay for validation: one dict lookup for the rest.
         declared = self._typed.get(subject)
         if declared is not None:
@@ -533,7 +549,7 @@ class Bus:
             HEADER_CONTENT_TYPE: JSON_CONTENT_TYPE,
             HEADER_EVENT_ID: event_id,
             HEADER_MSG_ID: event_id,
-            HEADER_TIME: datetime.now(UTC).isoformat(),
+            HEADER_TIME: _now_header(),
         }
         origin = source or current_module.get()
         if origin:
@@ -567,11 +583,12 @@ class Bus:
             elif keeper is not None and (durable or keeper.keeps(subject)):
                 await keeper.store(subject, body, meta)
             else:
-                assert broker is not None  # connected: checked above
-                # FastStream adds a correlation_id header (a fresh uuid unless given): the
-                # event's id, counted with the rest.
-                check_size(self.nats, subject, body, {**meta, _CORRELATION: event_id})
-                await broker.publish(body, subject, headers=meta, correlation_id=event_id)
+                send = self._send
+                if send is None:  # closed while this emit was under way
+                    raise BusNotConnected(f"cannot emit {subject!r}: the event bus is closed")
+                # FastStream's consumers read the message's id here: the same one, not another.
+                meta[_CORRELATION] = event_id
+                await send(self._connection, subject, body, meta)
         except Exception as error:
             span.record_exception(error)
             fail(span, f"{type(error).__name__}: {error}")
@@ -620,10 +637,12 @@ class Bus:
 
         async def consume(message: Any) -> None:
             nonlocal since_yield
-            raw = message.raw_message
-            if skip_internal and is_internal_subject(raw.subject):
+            if not bound.accepting:
+                return  # the bus is stopping
+            subject = message.subject
+            if skip_internal and is_internal_subject(subject):
                 return
-            event = Event.from_message(raw.subject, raw.data, raw.headers, source_of)
+            event = Event.from_message(subject, message.data, message.headers, source_of)
             bound.in_hand += 1
             try:
                 await self.deliver(bound, event)
@@ -705,9 +724,7 @@ class Bus:
 
     def _bound_to(self, subscription: Any) -> BoundHandler | None:
         for bound in self._handlers:
-            if subscription is not None and subscription is getattr(
-                bound.subscriber, "subscription", None
-            ):
+            if subscription is not None and subscription is bound.subscription:
                 return bound
         return None
 
@@ -755,6 +772,23 @@ async def _disconnect(broker: NatsBroker, within: float) -> list[str]:
         except Exception as error:  # closing is all that was left to do: say it failed
             log.warning("NATS connection not closed cleanly: %r", error)
     return cut
+
+
+_time_prefix: tuple[int, str] = (-1, "")
+
+
+def _now_header() -> str:
+    """``webos-time``: now in ISO 8601 with microseconds and zone. The date and time up to the
+    second are formatted once per second, not per event (formatting a datetime is a visible
+    share of an emit); the fraction is appended as digits."""
+    global _time_prefix
+    now = time.time()
+    second = int(now)
+    cached = _time_prefix
+    if cached[0] != second:
+        whole = datetime.fromtimestamp(second, UTC).replace(tzinfo=None).isoformat()
+        cached = _time_prefix = (second, whole)
+    return f"{cached[1]}.{int((now - second) * 1_000_000):06d}+00:00"
 
 
 def _ids(event: Event, bound: BoundHandler) -> tuple[str, str, str]:

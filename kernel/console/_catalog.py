@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from litestar.connection import ASGIConnection
 from litestar.di import Provide
 from litestar.exceptions import PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
+from litestar.types import Scope
 
-from kernel.auth import Principal, has_permission, principal_of
+from kernel.auth import Principal, add_app_guard, has_permission, principal_in
 from kernel.console._contrib import (
     App,
     Command,
@@ -71,6 +71,7 @@ class Catalog:
 
     entries: list[Entry] = field(default_factory=list)
     _guarded: dict[str, str] = field(default_factory=dict)
+    _starts: tuple[str, ...] = ()  # the guarded URLs, for one C call on every request
 
     def add(self, module: str, items: Iterable[Contribution]) -> None:
         seen = {(type(e.item), e.item.name) for e in self.entries if e.module == module}
@@ -84,6 +85,7 @@ class Catalog:
             if item.permission:
                 for url in item.urls():
                     self._guarded[entry.api(url)] = item.permission
+                self._starts = tuple(self._guarded)
 
     def modules(self) -> set[str]:
         return {entry.module for entry in self.entries}
@@ -111,6 +113,8 @@ class Catalog:
 
     def permission_for(self, path: str) -> str | None:
         """The permission a contributed URL (or a page below an app's route) needs."""
+        if not path.startswith(self._starts):  # most requests: below no contributed URL
+            return None
         path = path.rstrip("/") or "/"
         while path:
             if path in self._guarded:
@@ -118,18 +122,13 @@ class Catalog:
             path = path.rpartition("/")[0]
         return None
 
-    async def guard(
-        self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
-    ) -> None:
-        """App-wide guard: a contributed URL answers 403 to callers lacking its permission.
-
-        ``async`` although it never awaits: Litestar runs a plain function guard in a worker
-        thread, a thread hop (and GIL handoff) on every request of the app.
-        """
-        needed = self.permission_for(connection.url.path)
+    def guard(self, scope: Scope, _: BaseRouteHandler) -> None:
+        """App-wide check (``kernel.auth.add_app_guard``): a contributed URL answers 403 to
+        callers lacking its permission."""
+        needed = self.permission_for(scope.get("root_path", "") + scope["path"])
         if needed is None:
             return
-        principal = principal_of(connection)
+        principal = principal_in(scope)
         if principal.is_authenticated and not has_permission(principal, needed):
             raise PermissionDeniedException(f"missing permission {needed}")
 
@@ -149,7 +148,7 @@ class CatalogSubsystem:
         self.catalog = Catalog()
 
     def configure_app(self, app_config: AppConfig, host: Host) -> AppConfig:
-        app_config.guards.append(self.catalog.guard)
+        add_app_guard(app_config, self.catalog.guard)
         catalog = self.catalog
         app_config.dependencies["catalog"] = Provide(lambda: catalog, sync_to_thread=False)
         return app_config

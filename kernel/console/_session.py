@@ -9,10 +9,9 @@ page without a session; an expired session is renewed once from the refresh cook
 from __future__ import annotations
 
 import contextlib
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
-import httpx
 from litestar import Request, Response, get, post
 from litestar.connection import ASGIConnection
 from litestar.enums import RequestEncodingType
@@ -36,6 +35,9 @@ from kernel.errors import WebOSError
 
 #: ``opt`` of console handlers anyone may reach (the sign-in page).
 OPEN = {"console_open": True}
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class SignInRequired(WebOSError):
@@ -75,14 +77,28 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+class AuthCallFailed(WebOSError):
+    """The auth module's route could not be called (httpx's error, as the reason)."""
+
+    http_status = 502
+
+
 async def call_auth(
     request: Request[Any, Any, Any], path: str, body: dict[str, Any]
 ) -> httpx.Response:
-    """POST to the auth module's route through this very app (forwarded if auth is remote)."""
+    """POST to the auth module's route through this very app (forwarded if auth is remote).
+    Raises :class:`AuthCallFailed` when the call itself fails."""
+    import httpx  # on the first sign-in, not in every gateway's start-up (with its CLI's rich)
+
     client = (request.client.host, request.client.port) if request.client else ("127.0.0.1", 0)
     transport = httpx.ASGITransport(app=request.app, client=client)  # type: ignore[arg-type]
-    async with httpx.AsyncClient(transport=transport, base_url="http://console.internal") as http:
-        return await http.post(f"/api/auth/{path}", json=body, timeout=10)
+    try:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://console.internal"
+        ) as http:
+            return await http.post(f"/api/auth/{path}", json=body, timeout=10)
+    except httpx.HTTPError as error:
+        raise AuthCallFailed(str(error)) from error
 
 
 def _login_page(
@@ -126,7 +142,7 @@ async def login_submit(
         return _login_page("Enter your e-mail and password.", target, data.email, 422)
     try:
         answer = await call_auth(request, "login", {"email": data.email, "password": data.password})
-    except httpx.HTTPError as error:
+    except AuthCallFailed as error:
         return _login_page(f"Sign-in failed: {error}", target, data.email, 502)
     if answer.status_code == 404:
         return _login_page("Signing in needs the auth module.", target, data.email, 503)
@@ -149,7 +165,7 @@ async def logout(request: Request[Any, Any, Any]) -> Response[str]:
     refresh = request.cookies.get(REFRESH_COOKIE)
     if refresh:
         # The cookies go anyway; an unrevoked refresh token expires on its own.
-        with contextlib.suppress(httpx.HTTPError):
+        with contextlib.suppress(AuthCallFailed):
             await call_auth(request, "logout", {"refresh_token": refresh})
     response = html("", headers={"HX-Redirect": "/console/login"})
     response.cookies.extend(cleared_session_cookies(secure=secure_cookies(request)))
@@ -167,7 +183,7 @@ async def renew(
     if refresh:
         try:
             answer = await call_auth(request, "refresh", {"refresh_token": refresh})
-        except httpx.HTTPError:
+        except AuthCallFailed:
             answer = None
     secure = secure_cookies(request)
     if answer is None or answer.status_code != 200:

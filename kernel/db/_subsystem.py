@@ -3,29 +3,26 @@
 from __future__ import annotations
 
 import logging
+import sys
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-import beanie
 from litestar import Request, Response
-from pymongo.errors import DuplicateKeyError
 
 from kernel.config import CoreSettings
 from kernel.contracts import Host, Role
-from kernel.db._client import (
-    DocumentClient,
-    create_client,
-    describe,
-    documents_defined_in,
-    init_models,
-    ping,
-)
 from kernel.db._settings import DatabaseSettings
 from kernel.modules import LoadedModule, ModuleSet
 from kernel.problems import problem
 
+# Beanie and PyMongo (with the embedded store's mongomock) load only in a process whose modules
+# have a models.py, or that uses PyMongo itself: ``_client`` is imported when one is met.
 if TYPE_CHECKING:
+    import beanie
     from litestar.config.app import AppConfig
+    from pymongo.errors import DuplicateKeyError
+
+    from kernel.db._client import DocumentClient
 
 log = logging.getLogger("webos.db")
 DOCUMENTS = "documents"
@@ -37,6 +34,8 @@ class ModelsConvention:
     stem = "models"
 
     def collect(self, module: LoadedModule, source: ModuleType, host: Host) -> None:
+        from kernel.db._client import documents_defined_in
+
         module.extras[DOCUMENTS] = documents_defined_in(source)
 
 
@@ -50,17 +49,19 @@ class DatabaseSubsystem:
 
     def configure_app(self, app_config: AppConfig, host: Host) -> AppConfig:
         """A unique-index clash answers 409 naming the fields (never their values)."""
-        app_config.exception_handlers[DuplicateKeyError] = _duplicate
+        # Only where a clash can happen: Documents are served here, or a module uses PyMongo.
+        if _documents(host) or "pymongo" in sys.modules:
+            from pymongo.errors import DuplicateKeyError
+
+            app_config.exception_handlers[DuplicateKeyError] = _duplicate
         return app_config
 
     async def start(self, host: Host) -> None:
-        documents: list[type[beanie.Document]] = [
-            document
-            for module in host.get(ModuleSet).running.values()
-            for document in module.extras.get(DOCUMENTS, [])
-        ]
+        documents = _documents(host)
         if not documents:
             return
+        from kernel.db._client import create_client, describe, init_models
+
         settings = host.get(DatabaseSettings)
         self.client = create_client(settings.url, host.get(CoreSettings).data_dir / "db")
         where = describe(self.client)
@@ -83,9 +84,22 @@ class DatabaseSubsystem:
             await client.close()
 
     async def check(self) -> str | None:
-        if self.client is None or await ping(self.client):
+        if self.client is None:
+            return None
+        from kernel.db._client import ping
+
+        if await ping(self.client):
             return None
         return "database is not answering"
+
+
+def _documents(host: Host) -> list[type[beanie.Document]]:
+    """The Documents of the modules this process runs (``models.py``)."""
+    return [
+        document
+        for module in host.get(ModuleSet).running.values()
+        for document in module.extras.get(DOCUMENTS, [])
+    ]
 
 
 def _names(documents: list[Any]) -> str:

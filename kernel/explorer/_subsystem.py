@@ -20,9 +20,6 @@ from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
 
 from kernel.contracts import Host
-from kernel.db import documents_defined_in
-from kernel.explorer._api import api_handlers
-from kernel.explorer._html import html_handlers
 from kernel.explorer._options import ModelAdmin
 from kernel.explorer._problems import InvalidRecord
 from kernel.explorer._views import Explorer, model_name
@@ -33,8 +30,7 @@ from kernel.problems import problem
 if TYPE_CHECKING:
     from litestar.config.app import AppConfig
 
-#: The explorer's routes, mounted under every module with Documents, and where they live.
-HANDLERS = [*api_handlers, *html_handlers]
+#: Where the explorer's routes live under every module with Documents.
 PATHS = ("/admin", "/console/data")
 
 
@@ -60,7 +56,7 @@ class ExplorerSubsystem:
         for spec in modules.elsewhere.values():
             if "models" not in spec.files or self.explorer.of_module(spec.name):
                 continue
-            documents = documents_defined_in(importlib.import_module(f"{spec.package}.models"))
+            documents = _defined_in(importlib.import_module(f"{spec.package}.models"))
             if not documents:
                 continue
             self.explorer.add(spec.name, documents)
@@ -69,7 +65,7 @@ class ExplorerSubsystem:
                     self.explorer, spec.name, importlib.import_module(f"{spec.package}.admin")
                 )
             module = modules.elsewhere_module(spec)
-            module.route_handlers.extend(HANDLERS)
+            module.route_handlers.extend(handlers())
             forward = forwarding.middleware(host, spec.name)
             routers.append(module_router(module, forward=forward))
         return routers
@@ -91,7 +87,7 @@ class ExplorerConvention:
 
     def collect(self, module: LoadedModule, source: ModuleType, host: Host) -> None:
         subsystem = host.find(ExplorerSubsystem)
-        documents = documents_defined_in(source)
+        documents = _defined_in(source)
         if subsystem is None or not documents:
             return
         taken = sorted(
@@ -106,7 +102,7 @@ class ExplorerConvention:
                 f"but the module's routes already use {', '.join(taken)}"
             )
         subsystem.explorer.add(module.name, documents)
-        module.route_handlers.extend(HANDLERS)
+        module.route_handlers.extend(handlers())
 
 
 class AdminConvention:
@@ -118,6 +114,21 @@ class AdminConvention:
         subsystem = host.find(ExplorerSubsystem)
         if subsystem is not None:
             configure(subsystem.explorer, module.name, source)
+
+
+def handlers() -> list[Any]:
+    """The explorer's routes, mounted under every module with Documents. Imported on first use:
+    they load Beanie, which a process without any ``models.py`` never needs."""
+    from kernel.explorer._api import api_handlers
+    from kernel.explorer._html import html_handlers
+
+    return [*api_handlers, *html_handlers]
+
+
+def _defined_in(source: ModuleType) -> list[Any]:
+    from kernel.db._client import documents_defined_in  # Beanie: only for a models.py
+
+    return documents_defined_in(source)
 
 
 def configure(explorer: Explorer, module: str, source: ModuleType) -> None:

@@ -8,14 +8,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from beanie import Document
 from pydantic import BaseModel
 
 from kernel.auth import Principal, has_permission
 from kernel.explorer._options import MANAGED, ModelAdmin, check_names, inner_admin, is_secret
 from kernel.explorer._problems import ModelNotFound, WritePermissionMissing
+
+if TYPE_CHECKING:
+    from beanie import Document
+else:
+    # Litestar (msgspec) resolves these dataclasses' annotations at run time; Beanie loads only in
+    # a process with a models.py, and every Document is a pydantic model.
+    Document = BaseModel
 
 #: How many columns a list shows when the module names none.
 DEFAULT_COLUMNS = 5

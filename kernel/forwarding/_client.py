@@ -3,8 +3,9 @@
 The gateway mounts a remote module's real route handlers, so routing, authentication and the
 OpenAPI schema are the same as in-process. The router of such a module gets :class:`Forwarder` as
 its middleware: it runs after the app's middleware (the caller is authenticated, the trace
-context set) and instead of the handler, guards and parameter parsing, which run in the module
-process against the same code (the server side, ``_server.py``). The request goes to a live
+context set, the app-wide checks passed: an anonymous caller of a closed route is refused here)
+and instead of the handler, guards and parameter parsing, which run in the module process
+against the same code (the server side, ``_server.py``). The request goes to a live
 instance on ``webos.http.<module>`` with the context the propagation seam carries everywhere
 (trace, and the principal the gateway authenticated, signed): the module's guards judge the
 caller the gateway knows, API keys and role changes included.
@@ -127,6 +128,9 @@ class Forwarder:
         extra = host.get(ForwardingSettings).credential_headers
         names = {*CREDENTIAL_HEADERS, *extra}
         self.never_forwarded = HOP_BY_HOP | {name.encode("latin-1") for name in names}
+        # What ``_request`` drops, made again only when the propagation seam's headers change.
+        self._owned: frozenset[bytes] | None = None
+        self._dropped = self.never_forwarded
         self.module = module
         self.subject = http_subject(module)
         self.span_name = f"forward {module}"
@@ -222,17 +226,28 @@ class Forwarder:
     def _request(
         self, scope: HTTPScope, target: bytes, body: bytes, whole: bool, context: dict[str, str]
     ) -> bytes:
-        # Client headers of the context's names are dropped: only the kernel sets them.
-        dropped = self.never_forwarded | self.propagation.header_bytes
+        headers: Iterable[tuple[bytes, bytes]] = scope["headers"]
+        for key, _ in headers:
+            if key == b"cookie":  # most API calls send none: no copy of the headers then
+                headers = _without_session_cookies(headers)
+                break
         return encode_request(
             scope["method"],
             target,
-            _without_session_cookies(scope["headers"]),
+            headers,
             body,
             whole=whole,
             context=context,
-            dropped=dropped,
+            dropped=self.dropped(),
         )
+
+    def dropped(self) -> frozenset[bytes]:
+        """Client headers never passed on; those of the context's names too: only the kernel
+        sets them."""
+        owned = self.propagation.header_bytes
+        if owned is not self._owned:
+            self._owned, self._dropped = owned, self.never_forwarded | owned
+        return self._dropped
 
 
 def _without_session_cookies(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:

@@ -58,6 +58,8 @@ class ForwardingServer:
         self._subscriptions: list[Any] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._exchanges: set[Exchange] = set()
+        self._owned: frozenset[bytes] | None = None
+        self._dropped = HOP_BY_HOP
 
     def serve(self, app: Litestar) -> None:
         self.app = app
@@ -103,9 +105,10 @@ class ForwardingServer:
             return
         limit = nats.max_payload - HEADROOM
         owned = self._propagation.header_bytes
-        dropped = HOP_BY_HOP | owned
+        if owned is not self._owned:  # made again only when the seam's headers change
+            self._owned, self._dropped = owned, HOP_BY_HOP | owned
         exchange = Exchange(
-            nats, msg.reply, request, limit, chunk_size(nats.max_payload), dropped=dropped
+            nats, msg.reply, request, limit, chunk_size(nats.max_payload), dropped=self._dropped
         )
         self._exchanges.add(exchange)
         # Who the gateway says the request is from (and its trace): restored for the app.

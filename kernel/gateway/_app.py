@@ -19,7 +19,7 @@ from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from kernel.auth import FORWARDED, page_headers
+from kernel.auth import FORWARDED, innermost_guards, page_headers
 from kernel.context import current_traceparent
 from kernel.contracts import ConfiguresApp, Instances
 from kernel.errors import ModuleError, WebOSError
@@ -137,6 +137,7 @@ def create_app(kernel: Kernel, *, manage_kernel: bool = True) -> Litestar:
     for module in kernel.modules.values():
         if has_hook(kernel.plugins, "webos_configure_app", module.name):
             config = _configure(kernel, module, config)
+    innermost_guards(config)
     return Litestar.from_config(config)
 
 

@@ -60,26 +60,59 @@ async def run_until_deadline(
         timeout = min(seconds, cap)
     deadline = time.monotonic() + timeout
     forwarded = current_deadline.get()
-    if forwarded is not None:
-        deadline = min(deadline, forwarded)
-    # Only a forwarded request is cut off (see the module's docstring).
-    bound = asyncio.timeout(None if forwarded is None else max(0.0, forwarded - time.monotonic()))
+    if forwarded is None:
+        await _run_in_process(app, scope, receive, send, deadline)
+        return
+    deadline = min(deadline, forwarded)
+    # Only a forwarded request is cut off (see the module's docstring): by a timer the answer's
+    # start cancels (what ``asyncio.timeout`` does, without its rescheduling per request).
+    task = asyncio.current_task()
+    assert task is not None  # every ASGI request runs in a task
+    cancelling = task.cancelling()
+    expired = False
+
+    def cut_off() -> None:
+        nonlocal expired
+        expired = True
+        task.cancel()
+
+    timer = asyncio.get_running_loop().call_later(max(0.0, forwarded - time.monotonic()), cut_off)
 
     async def answering(message: Any) -> None:
         if message["type"] == "http.response.start":
             current_deadline.set(None)
-            bound.reschedule(None)
+            timer.cancel()
         await send(message)
 
     token = current_deadline.set(deadline)
     try:
-        async with bound:
-            await app(scope, receive, answering)
-    except TimeoutError:
-        if not bound.expired():
+        await app(scope, receive, answering)
+    except asyncio.CancelledError:
+        if not expired or task.uncancel() > cancelling:  # cancelled from elsewhere too
             raise
         what = f"HTTP {scope.get('method', '')} {scope['path']}"
         log.info("forwarded %s cancelled: the gateway's deadline passed", what)
         await send_problem(send, 504, f"{what}: the gateway's deadline passed", scope["path"])
+    else:
+        if expired:  # the app swallowed the cancellation: it is ours, not the task's
+            task.uncancel()
+    finally:
+        timer.cancel()
+        current_deadline.reset(token)
+
+
+async def _run_in_process(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, deadline: float
+) -> None:
+    """A route served in this process: the deadline bounds its calls, no timer cuts it off."""
+
+    async def answering(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            current_deadline.set(None)
+        await send(message)
+
+    token = current_deadline.set(deadline)
+    try:
+        await app(scope, receive, answering)
     finally:
         current_deadline.reset(token)

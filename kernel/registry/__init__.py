@@ -15,6 +15,7 @@ if TYPE_CHECKING:
         parse_target,
     )
     from kernel.registry._catalog import ServiceMethod, contract_schemas, list_services
+    from kernel.registry._contracts import MethodContract, NotRemotable, method_contracts
     from kernel.registry._convention import ServicesConvention
     from kernel.registry._guard import CIRCUIT_PREFIX, CircuitState
     from kernel.registry._policy import POLICY_MARKER, BreakerPolicy, CallPolicy, fallback
@@ -30,12 +31,9 @@ if TYPE_CHECKING:
         service,
     )
     from kernel.registry._remote import (
-        MethodContract,
-        NotRemotable,
         RemoteServiceError,
         RemoteServiceProxy,
         ServiceUnavailable,
-        method_contracts,
     )
     from kernel.registry._routing import (
         SUBJECT_PREFIX,

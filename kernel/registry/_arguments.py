@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from kernel.errors import WebOSError
-from kernel.registry._remote import MethodContract
+from kernel.registry._contracts import MethodContract
 
 #: The NATS services error code of an answer refusing a call's arguments.
 BAD_ARGUMENTS_CODE = "400"
@@ -31,6 +31,9 @@ class InvalidServiceArguments(WebOSError, ValueError):
 
 def read_arguments(contract: MethodContract, data: bytes | None) -> dict[str, Any]:
     """The validated keyword arguments of a call body ``{"args": {...}}``."""
+    fast = contract.codec.decode_args(data)  # one pass for a well-formed call
+    if fast is not None:
+        return fast
     try:
         body = json.loads(data or b"{}")
     except ValueError:

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from kernel.registry._remote import MethodContract
+from kernel.registry._contracts import MethodContract
 
 #: The request every NATS micro service answers with its description.
 INFO_SUBJECT = "$SRV.INFO"

@@ -15,21 +15,22 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, get_type_hints
+from functools import cache
+from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
-from pydantic.errors import PydanticSchemaGenerationError
+from nats.errors import ConnectionClosedError, NoRespondersError
+from nats.errors import TimeoutError as NatsTimeout
+from pydantic import ValidationError
 
 from kernel.context import time_left
 from kernel.contracts import Instances
 from kernel.errors import DeadlineExceeded, WebOSError
 from kernel.propagation import Propagation, call_deadline
+from kernel.registry._contracts import MethodContract, NotRemotable, method_contracts
 from kernel.registry._guard import ServiceGuard
 from kernel.registry._policy import ROUTING_OPTIONS, CallPolicy, check_options, with_changes
 from kernel.registry._routing import choose
@@ -38,7 +39,8 @@ from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, child_span, fail
 from kernel.transport import check_size, request_unless_gone
 
-__all__ = ["SUBJECT_PREFIX", "method_subject"]  # re-exported: their home is _subjects.py
+# Re-exported: their homes are _subjects.py and _contracts.py.
+__all__ = ["SUBJECT_PREFIX", "MethodContract", "NotRemotable", "method_contracts", "method_subject"]
 
 #: The NATS services protocol's header with an error answer's code.
 ERROR_CODE_HEADER = "Nats-Service-Error-Code"
@@ -77,73 +79,6 @@ BACKOFF_MAX = 2.0
 #: What ``with_options`` accepts.
 CALL_OPTIONS = ("timeout", "retries", "idempotent", "fallback", *sorted(ROUTING_OPTIONS))
 log = logging.getLogger("webos.registry")
-
-
-class NotRemotable(WebOSError, TypeError):
-    """A service method cannot be called from another process (sync, or untyped payloads)."""
-
-
-@dataclass(frozen=True)
-class MethodContract:
-    name: str
-    signature: inspect.Signature
-    params: dict[str, TypeAdapter[Any]]
-    result: TypeAdapter[Any]
-
-    def dump_args(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-        bound = self.signature.bind(*args, **kwargs)
-        return {
-            name: self.params[name].dump_python(
-                self.params[name].validate_python(value), mode="json"
-            )
-            for name, value in bound.arguments.items()
-        }
-
-
-def method_contracts(cls: type, *, strict: bool) -> dict[str, MethodContract]:
-    """The public async methods of ``cls`` with pydantic adapters for arguments and result.
-
-    ``strict`` (a module started standalone) raises for a method that cannot cross a process
-    boundary; otherwise such methods are simply not offered remotely.
-    """
-    contracts: dict[str, MethodContract] = {}
-    for name, member in inspect.getmembers(cls, inspect.isfunction):
-        if name.startswith("_"):
-            continue
-        try:
-            contracts[name] = _contract(cls, name, member)
-        except NotRemotable:
-            if strict:
-                raise
-    return contracts
-
-
-def _contract(cls: type, name: str, func: Callable[..., Any]) -> MethodContract:
-    where = f"{cls.__qualname__}.{name}"
-    if not inspect.iscoroutinefunction(func):
-        raise NotRemotable(f"service method {where} must be 'async def' to be called remotely")
-    signature = inspect.signature(func)
-    hints = get_type_hints(func)
-    params: dict[str, TypeAdapter[Any]] = {}
-    for param in list(signature.parameters.values())[1:]:
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            raise NotRemotable(f"service method {where} cannot take *args or **kwargs remotely")
-        params[param.name] = _adapter(where, param.name, hints.get(param.name, Any))
-    result = _adapter(where, "return value", hints.get("return", Any))
-    parameters = list(signature.parameters.values())[1:]
-    return MethodContract(name, signature.replace(parameters=parameters), params, result)
-
-
-def _adapter(where: str, what: str, annotation: Any) -> TypeAdapter[Any]:
-    try:
-        adapter = TypeAdapter(annotation)
-        adapter.json_schema()
-    except (PydanticSchemaGenerationError, TypeError) as error:
-        raise NotRemotable(
-            f"service method {where}: {what} of type {annotation!r} cannot be sent between "
-            f"processes (it must be JSON-serialisable through pydantic): {error}"
-        ) from None
-    return adapter
 
 
 class RemoteServiceProxy:
@@ -219,9 +154,11 @@ class RemoteServiceProxy:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> Any:
-        body = json.dumps({"args": contract.dump_args(args, kwargs)}).encode()
+        body = contract.codec.encode_args(args, kwargs)
         try:
-            return await self._attempts(contract, policy, body)
+            if policy.retries_allowed():
+                return await self._attempts(contract, policy, body)
+            return await self._attempt(contract, policy, body)  # nothing to retry: no loop
         except ServiceUnavailable as error:
             if policy.fallback is None:
                 raise
@@ -300,15 +237,15 @@ class RemoteServiceProxy:
         guard.in_flight += 1
         guard.calls += 1
         outcome = "unavailable"
+        names = _names(self._name, contract.name)
         try:
-            with child_span(
-                f"{self._name}/{contract.name}",
-                SpanKind.CLIENT,
-                {"rpc.system": "nats", "rpc.service": self._name, "rpc.method": contract.name},
-            ) as span:
-                answer, code = await self._request(contract, body, timeout, policy.idempotent)
-                outcome = "error" if "error" in answer else "ok"
+            with child_span(names.span, SpanKind.CLIENT, names.span_attributes) as span:
+                data, code = await self._request(contract, body, timeout, policy.idempotent)
+                # answer: None for a plain result (the common case, decoded straight to it).
+                result, answer = contract.codec.decode_result(data)
+                outcome = "error" if answer is not None and "error" in answer else "ok"
                 if outcome == "error":
+                    assert answer is not None
                     fail(span, str(answer["error"].get("type", "Error")))
         except ServiceUnavailable:
             guard.failures += 1
@@ -322,12 +259,13 @@ class RemoteServiceProxy:
             slots.release()
             elapsed = time.perf_counter() - started
             guard.finished(elapsed)
-            labels = attributes(
-                service=self._name, method=contract.name, side="client", outcome=outcome
-            )
+            labels = names.labels[outcome]
             meters = instruments()
             meters.remote_calls.add(1, labels)
             meters.remote_duration.record(elapsed, labels)
+        if answer is None:
+            breaker.record(False)
+            return result
         if "error" in answer:
             error = answer["error"]
             if code == STOPPED_CODE:
@@ -349,12 +287,9 @@ class RemoteServiceProxy:
 
     async def _request(
         self, contract: MethodContract, body: bytes, timeout: float, idempotent: bool
-    ) -> tuple[dict[str, Any], str | None]:
-        """The answer, and its error code when it is an error. ``idempotent``: a call whose
-        keyed instance left the table while it waited may be sent again to another."""
-        from nats.errors import ConnectionClosedError, NoRespondersError
-        from nats.errors import TimeoutError as NatsTimeout
-
+    ) -> tuple[bytes, str | None]:
+        """The answer's body, and its error code when it is an error. ``idempotent``: a call
+        whose keyed instance left the table while it waited may be sent again to another."""
         # Trace (the client span is current), identity and the rest, as on events.
         headers: dict[str, str] = {}
         self._propagation.inject(headers)
@@ -430,4 +365,22 @@ class RemoteServiceProxy:
                 f"the connection to NATS closed during {self._name}.{contract.name}()",
                 reason="connection lost",
             ) from None
-        return json.loads(reply.data), (reply.headers or {}).get(ERROR_CODE_HEADER)
+        answer_headers = reply.headers
+        return reply.data, answer_headers.get(ERROR_CODE_HEADER) if answer_headers else None
+
+
+class _Names:
+    """What a client span and the call metrics say about one method: built once, not per call."""
+
+    def __init__(self, service: str, method: str) -> None:
+        self.span = f"{service}/{method}"
+        self.span_attributes = {"rpc.system": "nats", "rpc.service": service, "rpc.method": method}
+        self.labels = {
+            outcome: attributes(service=service, method=method, side="client", outcome=outcome)
+            for outcome in ("ok", "error", "unavailable")
+        }
+
+
+@cache
+def _names(service: str, method: str) -> _Names:
+    return _Names(service, method)

@@ -45,7 +45,8 @@ from kernel.registry._arguments import (
     read_arguments,
 )
 from kernel.registry._catalog import contract_schemas
-from kernel.registry._remote import STOPPED_CODE, MethodContract, method_contracts
+from kernel.registry._contracts import MethodContract, method_contracts
+from kernel.registry._remote import STOPPED_CODE
 from kernel.registry._routing import instance_subjects
 from kernel.registry._subjects import method_subject
 from kernel.telemetry._metrics import attributes, instruments
@@ -75,26 +76,29 @@ def _handler(
     method = getattr(instance, contract.name)
     what = f"service call {service}.{contract.name}"
     span_attributes = {"rpc.system": "nats", "rpc.service": service, "rpc.method": contract.name}
+    span_name = f"{service}/{contract.name}"
+    labels = {
+        ok: attributes(
+            service=service, method=contract.name, side="server", outcome="ok" if ok else "error"
+        )
+        for ok in (True, False)
+    }
+    codec = contract.codec
 
     async def handle(request: Request) -> None:
         started = time.perf_counter()
         # The caller's context (trace, identity, ...) is restored exactly as for an event handler.
         undo = propagation.extract(request.headers or {}, awaited=True)
         try:
-            with received_span(
-                f"{service}/{contract.name}", SpanKind.SERVER, span_attributes
-            ) as span:
+            with received_span(span_name, SpanKind.SERVER, span_attributes) as span:
                 ok = await answer(request)
                 if not ok:
                     fail(span, "the method raised")
         finally:
             undo()
-        labels = attributes(
-            service=service, method=contract.name, side="server", outcome="ok" if ok else "error"
-        )
         meters = instruments()
-        meters.remote_calls.add(1, labels)
-        meters.remote_duration.record(time.perf_counter() - started, labels)
+        meters.remote_calls.add(1, labels[ok])
+        meters.remote_duration.record(time.perf_counter() - started, labels[ok])
 
     async def answer(request: Request) -> bool:
         bound = asyncio.timeout(time_left())
@@ -105,9 +109,12 @@ def _handler(
             await respond_error(request, BAD_ARGUMENTS_CODE, BAD_ARGUMENTS_TYPE, str(error))
             return False
         try:
-            async with bound:
+            if bound.when() is None:  # no deadline came with the call: nothing to bound
                 result = await method(**arguments)
-            body = json.dumps({"result": contract.result.dump_python(result, mode="json")}).encode()
+            else:
+                async with bound:
+                    result = await method(**arguments)
+            body = codec.encode_result(result)
         except Exception as error:
             if bound.expired():
                 log.info("%s cancelled: its caller's deadline passed", what)

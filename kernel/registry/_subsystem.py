@@ -14,11 +14,12 @@ from kernel.bus import Bus
 from kernel.contracts import Host, Instances, Role
 from kernel.modules import ModuleSet, ModuleSpec, ServiceOptions
 from kernel.propagation import Propagation
+from kernel.registry._contracts import method_contracts
 from kernel.registry._convention import refuse_unknown_tables
 from kernel.registry._guard import ServiceGuard
 from kernel.registry._policy import resolve_policies
 from kernel.registry._registry import Registry, declared_service
-from kernel.registry._remote import RemoteServiceProxy, method_contracts
+from kernel.registry._remote import RemoteServiceProxy
 from kernel.registry._serve import Served, serve_module_services
 from kernel.transport import HAND_BACK_WAIT
 

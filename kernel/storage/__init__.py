@@ -19,7 +19,7 @@ if TYPE_CHECKING:
         PrincipalProvider,
     )
     from ._backend import DEFAULT_CHUNK_SIZE, Backend, ObjectStat, PresignMethod
-    from ._build import BackendFactory, BackendKinds, build_afs, default_backend_kinds
+    from ._build import BackendFactory, BackendKinds, build_afs, default_backend_kinds, is_s3
     from ._errors import (
         AccessDenied,
         AlreadyExists,
@@ -77,6 +77,7 @@ __all__ = [
     "afs",
     "build_afs",
     "default_backend_kinds",
+    "is_s3",
     "parse_urn",
     "presign_secret",
     "sign_presigned",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -53,6 +54,12 @@ def s3_factory(mount: str, options: Mapping[str, Any], secret: str | bytes | Non
     from ._s3 import S3Backend
 
     return S3Backend(**opts.model_dump(), mount=mount)
+
+
+def is_s3(backend: object) -> bool:
+    """Whether ``backend`` is an S3 mount; without an S3 mount, the minio SDK stays unloaded."""
+    s3 = sys.modules.get(f"{__package__}._s3")  # no S3Backend exists before its module loads
+    return s3 is not None and isinstance(backend, s3.S3Backend)
 
 
 class BackendKinds:

@@ -9,9 +9,12 @@ id does not tell a stranger that a task exists.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from kernel.auth import Principal, has_permission
-from kernel.tasks._store import TaskStatus
+
+if TYPE_CHECKING:
+    from kernel.tasks._store import TaskStatus  # taskiq: only where tasks run
 
 SYSTEM_READ = "system.read"
 #: ``GET /api/tasks/mine`` answers at most this many tasks: a person's recent work, not a log.

@@ -9,15 +9,14 @@ gateway when ``WEBOS_TASKS_SCHEDULER`` is on (same default).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
+from functools import cache
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from litestar.di import Provide
-from taskiq import ScheduledTask
-from taskiq.exceptions import SendTaskError
-from taskiq.kicker import AsyncKicker
 
 from kernel.auth import Principal, SecuritySubsystem, system_principal, use_principal
 from kernel.bus import Bus
@@ -27,20 +26,24 @@ from kernel.errors import WebOSError
 from kernel.modules import LoadedModule, ModuleSet, defined_here
 from kernel.propagation import Propagation
 from kernel.tasks._active import TaskRecords, TasksNotRunning, activate, deactivate
-from kernel.tasks._broker import KernelTaskBroker, PrincipalOf, queued_status, queued_tasks
 from kernel.tasks._context import outgoing_labels
 from kernel.tasks._decorator import TaskRef, module_task_name
 from kernel.tasks._mine import MINE_LIMIT, MINE_SCAN, newest_first
-from kernel.tasks._schedule import KvScheduleSource, Scheduler
 from kernel.tasks._settings import TasksSettings
-from kernel.tasks._store import StatusStore, TaskStatus
-from kernel.tasks._worker import BoundTask, Worker
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, child_span
 from kernel.transport import AckedPublisher, JetStreamSettings, NatsSettings, PayloadTooLarge
 
+# taskiq (and the aiohttp it imports, about 10 MB) loads with the broker, the store, the worker
+# and the scheduler: in a module process without tasks.py, on its first send or status read.
 if TYPE_CHECKING:
     from litestar.config.app import AppConfig
+    from taskiq import ScheduledTask
+
+    from kernel.tasks._broker import KernelTaskBroker, PrincipalOf
+    from kernel.tasks._schedule import Scheduler
+    from kernel.tasks._store import StatusStore, TaskStatus
+    from kernel.tasks._worker import BoundTask, Worker
 
 log = logging.getLogger("webos.tasks")
 
@@ -82,6 +85,9 @@ class TasksSubsystem(TaskRecords):
         self._host: Host | None = None
         self._propagation = Propagation.default()
         self._principal_of: PrincipalOf = lambda _token, _at: None
+        #: Started, with the broker and the store opened on first use (``_open_when_used``).
+        self._deferred = False
+        self._opening = asyncio.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -92,9 +98,7 @@ class TasksSubsystem(TaskRecords):
 
     async def start(self, host: Host) -> None:
         self._host = host
-        settings = self._settings = host.get(TasksSettings)
-        core = host.get(CoreSettings)
-        nats = host.get(Bus).nats
+        self._settings = host.get(TasksSettings)
         modules = host.get(ModuleSet)
         self._packages = modules.packages()
         if host.role is Role.MODULE:  # as its NATS user may (kernel.deploy): dev fails like prod
@@ -102,6 +106,26 @@ class TasksSubsystem(TaskRecords):
                 *(module.spec.manifest.sends_tasks_to for module in modules.running.values())
             )
         self._propagation = host.get(Propagation)
+        if host.role is Role.MODULE and not any(
+            module.extras.get("tasks") for module in modules.running.values()
+        ):
+            # No tasks of its own (a module process runs no worker or scheduler): it may still
+            # send or read a status, and opens the broker then (taskiq's memory until used).
+            self._deferred = True
+            activate(self)
+            return
+        await self._open(host)
+
+    async def _open(self, host: Host) -> None:
+        from kernel.tasks._broker import KernelTaskBroker, queued_status
+        from kernel.tasks._schedule import KvScheduleSource, Scheduler
+        from kernel.tasks._store import StatusStore
+        from kernel.tasks._worker import Worker
+
+        settings = host.get(TasksSettings)
+        core = host.get(CoreSettings)
+        nats = host.get(Bus).nats
+        modules = host.get(ModuleSet)
         js = nats.jetstream()
         security = host.find(SecuritySubsystem)
 
@@ -134,7 +158,8 @@ class TasksSubsystem(TaskRecords):
                 # module; the worker looks tasks up here instead.
                 self.tasks[bound.name] = bound
         await self.broker.startup()
-        activate(self)
+        if not self._deferred:  # a deferred start activated this subsystem already
+            activate(self)
         if self._runs_worker(host.role, settings, host):
             self.worker = Worker(
                 self.broker,
@@ -152,6 +177,15 @@ class TasksSubsystem(TaskRecords):
             )
             self.scheduler = Scheduler(self.broker, source, self.declared_schedules())
             await self.scheduler.start()
+
+    async def _open_when_used(self) -> None:
+        """Open the broker and the store of a deferred start (once, however many ask)."""
+        if not self._deferred:
+            return
+        async with self._opening:
+            if self._deferred and self._host is not None:
+                await self._open(self._host)
+                self._deferred = False
 
     def _as_scheduler(self) -> dict[str, str]:
         """What a scheduled send carries: ``system:scheduler``, signed like any principal."""
@@ -175,6 +209,7 @@ class TasksSubsystem(TaskRecords):
         return role is Role.GATEWAY and enabled
 
     async def stop(self) -> None:
+        self._deferred = False  # nothing opens after stop: sends raise TasksNotRunning
         if self.scheduler is not None:
             await self.scheduler.stop()
             self.scheduler = None
@@ -199,6 +234,8 @@ class TasksSubsystem(TaskRecords):
     # -- binding ---------------------------------------------------------------------------
 
     def _bind(self, module: str, ref: TaskRef[Any, Any]) -> BoundTask:
+        from kernel.tasks._worker import BoundTask
+
         settings = self._settings
         if settings is None:
             raise TasksNotRunning("the tasks subsystem is not started")
@@ -209,6 +246,8 @@ class TasksSubsystem(TaskRecords):
         return module_task_name(ref, self._packages, UnknownTask)
 
     def declared_schedules(self) -> list[ScheduledTask]:
+        from taskiq import ScheduledTask
+
         schedules = []
         for bound in self.tasks.values():
             options = bound.ref.options
@@ -233,6 +272,10 @@ class TasksSubsystem(TaskRecords):
 
     async def send(self, ref: TaskRef[Any, Any], args: Any, kwargs: Any) -> Any:
         """Queue ``ref`` with the caller's context; returns taskiq's ``AsyncTaskiqTask``."""
+        from taskiq.exceptions import SendTaskError
+        from taskiq.kicker import AsyncKicker
+
+        await self._open_when_used()
         if self.broker is None:
             raise TasksNotRunning("the tasks subsystem is not started")
         name = self.name_of(ref)
@@ -245,9 +288,8 @@ class TasksSubsystem(TaskRecords):
             )
         bound = self.tasks.get(name)
         # The producer span is current while the labels are taken: the task's traceparent names it.
-        with child_span(
-            f"{name} send", SpanKind.PRODUCER, {"messaging.system": "nats", "webos.task": name}
-        ) as span:
+        span_name, span_attributes = _send_span(name)
+        with child_span(span_name, SpanKind.PRODUCER, span_attributes) as span:
             labels = outgoing_labels(self._propagation)
             if bound is not None:
                 labels.update(_static_labels(bound))
@@ -267,12 +309,16 @@ class TasksSubsystem(TaskRecords):
         return sent
 
     async def status(self, task_id: str) -> TaskStatus | None:
+        await self._open_when_used()
         if self.store is None:
             raise TasksNotRunning("the tasks subsystem is not started")
         return await self.store.get(task_id)
 
     async def recent(self, limit: int) -> list[TaskStatus]:
         """The ``limit`` records written last and the ``limit`` oldest tasks still queued."""
+        from kernel.tasks._broker import queued_tasks
+
+        await self._open_when_used()
         if self.store is None or self.broker is None:
             raise TasksNotRunning("the tasks subsystem is not started")
         recorded = await self.store.latest(limit)
@@ -283,6 +329,9 @@ class TasksSubsystem(TaskRecords):
     async def mine(self, principal: Principal, limit: int = MINE_LIMIT) -> list[TaskStatus]:
         """The tasks ``principal`` started (queued, running, finished recently), newest first;
         only those among the last ``MINE_SCAN`` records and the ``MINE_SCAN`` oldest queued."""
+        from kernel.tasks._broker import queued_tasks
+
+        await self._open_when_used()
         if self.store is None or self.broker is None:
             raise TasksNotRunning("the tasks subsystem is not started")
         if not principal.is_authenticated:
@@ -306,3 +355,9 @@ class TasksSubsystem(TaskRecords):
 def _static_labels(bound: BoundTask) -> dict[str, str]:
     timeout = bound.ref.options.timeout
     return {"timeout": str(timeout)} if timeout is not None else {}
+
+
+@cache
+def _send_span(name: str) -> tuple[str, dict[str, str]]:
+    """The producer span's name and attributes, built once per task name (spans copy them)."""
+    return f"{name} send", {"messaging.system": "nats", "webos.task": name}

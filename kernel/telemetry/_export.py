@@ -3,16 +3,20 @@ that lets exporters be added and removed while the process runs (tests build man
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from opentelemetry.trace import SpanKind, StatusCode
+
+#: Faster than ``json.dumps`` and the same JSON for these plain records.
+_ENCODER = msgspec.json.Encoder()
 
 
 def span_record(span: ReadableSpan) -> dict[str, Any]:
@@ -20,19 +24,27 @@ def span_record(span: ReadableSpan) -> dict[str, Any]:
     context = span.get_span_context()
     assert context is not None  # a finished span always has one
     parent = span.parent
+    attributes = dict(span.attributes or ())
+    if any(type(value) is tuple for value in attributes.values()):
+        attributes = {key: _plain(value) for key, value in attributes.items()}
     return {
         "name": span.name,
-        "kind": span.kind.name,
-        "trace_id": f"{context.trace_id:032x}",
-        "span_id": f"{context.span_id:016x}",
-        "parent_span_id": f"{parent.span_id:016x}" if parent is not None else None,
+        "kind": _KIND_NAMES[span.kind],
+        "trace_id": format(context.trace_id, "032x"),
+        "span_id": format(context.span_id, "016x"),
+        "parent_span_id": format(parent.span_id, "016x") if parent is not None else None,
         "service": span.resource.attributes.get("service.name"),
         "pid": os.getpid(),
         "start": span.start_time,
         "end": span.end_time,
-        "status": span.status.status_code.name,
-        "attributes": {key: _plain(value) for key, value in (span.attributes or {}).items()},
+        "status": _STATUS_NAMES[span.status.status_code],
+        "attributes": attributes,
     }
+
+
+# Enum ``.name`` is a descriptor call; the exporter thread writes thousands of spans a second.
+_KIND_NAMES = {kind: kind.name for kind in SpanKind}
+_STATUS_NAMES = {code: code.name for code in StatusCode}
 
 
 def _plain(value: Any) -> Any:
@@ -48,8 +60,9 @@ class FileSpanExporter(SpanExporter):
         self._lock = threading.Lock()
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        lines = "".join(json.dumps(span_record(span)) + "\n" for span in spans)
-        with self._lock, self.path.open("a", encoding="utf-8") as file:
+        encode = _ENCODER.encode
+        lines = b"".join([encode(span_record(span)) + b"\n" for span in spans])
+        with self._lock, self.path.open("ab") as file:
             file.write(lines)
         return SpanExportResult.SUCCESS
 

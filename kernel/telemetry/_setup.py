@@ -9,6 +9,10 @@ build many kernels, reuse it and only attach a trace file not attached yet. What
 * spans as JSON lines to ``WEBOS_TRACE_FILE`` when set (tests collect them from every process);
 * metrics for Prometheus, always, pulled from :func:`prometheus_text` (``/metrics``).
 
+Spans go to every exporter through a ``BatchSpanProcessor`` (a thread exports them in batches;
+:meth:`Telemetry.flush` and the stop of a kernel push out what waits). What WebOS itself reads is
+:class:`~kernel.telemetry._settings.TelemetrySettings` (``WEBOS_*``); ``OTEL_*`` are the SDK's.
+
 ``OTEL_SDK_DISABLED=true`` sets nothing up: spans are the API's no-ops and the trace context
 passes through unchanged.
 """
@@ -21,13 +25,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kernel.telemetry._settings import TelemetrySettings, read_telemetry_settings
+
 log = logging.getLogger("webos.telemetry")
 
+#: The variable of ``TelemetrySettings.trace_file`` (tests hand it to child processes).
 TRACE_FILE_ENV = "WEBOS_TRACE_FILE"
-#: ``WEBOS_TRACING=on`` records spans even with no exporter (trace ids in logs for every request).
-TRACING_ENV = "WEBOS_TRACING"
-#: ``WEBOS_METRICS=on`` records metrics (also on with a metrics exporter or WEBOS_METRICS_PORT).
-METRICS_ENV = "WEBOS_METRICS"
 _TRUE = {"true", "1", "yes", "on"}
 
 
@@ -80,14 +83,12 @@ def env_value(environ: Mapping[str, str], name: str) -> str:
     return environ.get(name, "").strip()
 
 
-def metrics_wanted(environ: Mapping[str, str]) -> bool:
-    return env_value(environ, METRICS_ENV).lower() in _TRUE or bool(
-        env_value(environ, "WEBOS_METRICS_PORT")
-    )
+def metrics_wanted(settings: TelemetrySettings) -> bool:
+    return settings.metrics or settings.metrics_port is not None
 
 
-def tracing_forced(environ: Mapping[str, str]) -> bool:
-    return env_value(environ, TRACING_ENV).lower() in _TRUE
+def tracing_forced(settings: TelemetrySettings) -> bool:
+    return settings.tracing
 
 
 def _exporters_named(environ: Mapping[str, str]) -> bool:
@@ -103,12 +104,12 @@ def _exporters_named(environ: Mapping[str, str]) -> bool:
     )
 
 
-def _records(environ: Mapping[str, str]) -> bool:
+def _records(environ: Mapping[str, str], settings: TelemetrySettings) -> bool:
     return (
         _exporters_named(environ)
-        or bool(env_value(environ, TRACE_FILE_ENV))
-        or tracing_forced(environ)
-        or metrics_wanted(environ)
+        or bool(settings.trace_file)
+        or tracing_forced(settings)
+        or metrics_wanted(settings)
     )
 
 
@@ -123,13 +124,21 @@ def service_name(role: str, environ: Mapping[str, str]) -> str:
     return f"webos-{role}"
 
 
-def setup_telemetry(role: str, environ: Mapping[str, str] | None = None) -> Telemetry:
+def setup_telemetry(
+    role: str,
+    environ: Mapping[str, str] | None = None,
+    settings: TelemetrySettings | None = None,
+) -> Telemetry:
     """Set up (or reuse) this process's SDK. Safe to call for every kernel.
 
-    Nothing to record (no exporter, trace file, ``WEBOS_TRACING`` or ``WEBOS_METRICS``) sets
-    nothing up and loads no SDK: spans are the API's no-ops and trace context travels unchanged.
+    ``settings`` default to those in ``environ`` (default: the process's environment); ``OTEL_*``
+    come from ``environ``. Nothing to record (no exporter, trace file, ``WEBOS_TRACING`` or
+    ``WEBOS_METRICS``) sets nothing up and loads no SDK: spans are the API's no-ops and trace
+    context travels unchanged. An invalid setting raises ``ConfigError`` naming it.
     """
     global _process
+    if settings is None:
+        settings = read_telemetry_settings(environ)
     environ = os.environ if environ is None else environ
     if _process is None:
         if env_value(environ, "OTEL_SDK_DISABLED").lower() in _TRUE:
@@ -140,13 +149,13 @@ def setup_telemetry(role: str, environ: Mapping[str, str] | None = None) -> Tele
                 "telemetry: service %s%s",
                 _process.service_name,
                 ""
-                if _records(environ)
+                if _records(environ, settings)
                 else ", recording nothing (set OTEL_EXPORTER_OTLP_ENDPOINT)",
             )
-    if _process.enabled and _records(environ):
+    if _process.enabled and _records(environ, settings):
         from kernel.telemetry import _sdk  # the SDK loads only where something records
 
-        _sdk.install(_process, role, environ)
+        _sdk.install(_process, role, environ, settings)
     return _process
 
 

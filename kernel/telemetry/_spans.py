@@ -14,14 +14,22 @@ of ``current_traceparent``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any
+import re
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Protocol
 
 from opentelemetry import trace
-from opentelemetry.context import Context
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.context import Context, attach, detach
+from opentelemetry.trace import (
+    NonRecordingSpan,
+    Span,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    TraceFlags,
+)
 
 from kernel.context import current_traceparent
 
@@ -37,17 +45,37 @@ __all__ = [
     "traceparent_of",
 ]
 
-_PROPAGATOR = TraceContextTextMapPropagator()
+#: W3C trace context, version 00 and later versions read the same way (as the SDK's propagator).
+_TRACEPARENT = re.compile(
+    r"[ \t]*(?!ff)([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?[ \t]*"
+)
 # A proxy until the SDK is set up; it then delegates to the real tracer.
 _tracer = trace.get_tracer("webos")
 _recording = False
+_factory: SpanFactory | None = None
 
 
-def enable_recording() -> None:
+class SpanFactory(Protocol):
+    """Starts recorded spans without the SDK's generic path (``_fast.SpanFactory``)."""
+
+    def start(
+        self,
+        name: str,
+        parent: SpanContext | None,
+        kind: SpanKind,
+        attributes: Mapping[str, Any] | None,
+    ) -> Span: ...
+
+
+def enable_recording(factory: SpanFactory | None = None) -> None:
     """Called once the SDK records spans; until then the helpers below skip OpenTelemetry
-    entirely (no context attach, no parent extraction) and only carry the traceparent along."""
-    global _recording
+    entirely (no context attach, no parent extraction) and only carry the traceparent along.
+    ``factory`` starts the spans when the SDK's sampler is the one WebOS installs."""
+    global _recording, _tracer, _factory
     _recording = True
+    _factory = factory
+    # The real tracer, not the proxy: one call less per span.
+    _tracer = trace.get_tracer("webos")
 
 
 def traceparent_of(span: Span) -> str | None:
@@ -58,70 +86,138 @@ def traceparent_of(span: Span) -> str | None:
     return f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags:02x}"
 
 
+def _remote_span(traceparent: str) -> SpanContext | None:
+    found = _TRACEPARENT.fullmatch(traceparent)
+    if found is None or (found[1] == "00" and found[5]):
+        return None  # version 00 has exactly four fields
+    context = SpanContext(
+        int(found[2], 16),
+        int(found[3], 16),
+        is_remote=True,
+        trace_flags=TraceFlags(int(found[4], 16)),
+    )
+    return context if context.is_valid else None
+
+
 def remote_context(traceparent: str | None) -> Context:
     """A context whose parent is the span named by ``traceparent`` (empty: a new trace)."""
-    if not traceparent:
+    remote = _remote_span(traceparent) if traceparent else None
+    if remote is None:
         return Context()
-    return _PROPAGATOR.extract({"traceparent": traceparent})
+    return trace.set_span_in_context(NonRecordingSpan(remote), Context())
 
 
-def _sending_parent() -> Context | None:
-    if trace.get_current_span().get_span_context().is_valid:
-        return None  # the active span
+class _Unrecorded:
+    """The scope of a span not recorded: the trace context in ``current_traceparent`` (a parent
+    that was not sampled, or none with the SDK off) simply travels on. Shared: it keeps no state.
+    """
+
+    __slots__ = ()
+
+    def __enter__(self) -> Span:
+        return trace.INVALID_SPAN
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+
+_UNRECORDED = _Unrecorded()
+
+
+class _Current:
+    """The scope of a recorded span: current for OpenTelemetry and in ``current_traceparent``
+    while it lasts, ended on exit. One flat object instead of the SDK's nested context managers
+    (``start_as_current_span`` wraps ``use_span``), which cost as much as the span itself."""
+
+    __slots__ = ("_context_token", "_span", "_traceparent_token")
+
+    def __init__(self, span: Span) -> None:
+        self._span = span
+
+    def __enter__(self) -> Span:
+        span = self._span
+        self._context_token = attach(trace.set_span_in_context(span))
+        # With the SDK's sampler saying no, the span is a valid non-recording one: its own
+        # traceparent (flag 00) travels, so the next process does not sample either.
+        self._traceparent_token = current_traceparent.set(
+            traceparent_of(span) or current_traceparent.get()
+        )
+        return span
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        current_traceparent.reset(self._traceparent_token)
+        detach(self._context_token)
+        span = self._span
+        if isinstance(error, Exception):  # as use_span: record it and fail the span
+            span.record_exception(error)
+            span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+        span.end()
+
+
+def _start(
+    name: str, parent: SpanContext | None, kind: SpanKind, attributes: Mapping[str, Any] | None
+) -> Span:
+    if _factory is not None:
+        return _factory.start(name, parent, kind, attributes)
+    context = Context() if parent is None else trace.set_span_in_context(NonRecordingSpan(parent))
+    return _tracer.start_span(name, context, kind, attributes)
+
+
+def _sending_parent() -> tuple[bool, SpanContext | None]:
+    """Whether a sending span is recorded, and its parent: the active span, else the one
+    ``current_traceparent`` names (None: a new trace). A trace not sampled gets no span; its
+    traceparent travels as it is."""
+    active = trace.get_current_span().get_span_context()
+    if active.is_valid:
+        return active.trace_flags.sampled, active
     traceparent = current_traceparent.get()
-    return remote_context(traceparent) if traceparent else None
+    remote = _remote_span(traceparent) if traceparent else None
+    return (True, None) if remote is None else (remote.trace_flags.sampled, remote)
 
 
 def start_span(name: str, kind: SpanKind, attributes: Mapping[str, Any] | None = None) -> Span:
     """A span that sends work, not made current: end it yourself (``span.end()``)."""
     if not _recording:
         return trace.INVALID_SPAN
-    return _tracer.start_span(name, _sending_parent(), kind, attributes)
+    sampled, parent = _sending_parent()
+    if not sampled:
+        return trace.INVALID_SPAN
+    return _start(name, parent, kind, attributes)
 
 
-@contextmanager
 def child_span(
     name: str, kind: SpanKind, attributes: Mapping[str, Any] | None = None
-) -> Iterator[Span]:
+) -> _Current | _Unrecorded:
     """A current span that sends work (producer, client), child of the active one."""
     if not _recording:
-        yield trace.INVALID_SPAN
-        return
-    with (
-        _tracer.start_as_current_span(name, _sending_parent(), kind, attributes) as span,
-        _synced(span),
-    ):
-        yield span
+        return _UNRECORDED
+    sampled, parent = _sending_parent()
+    if not sampled:
+        return _UNRECORDED
+    return _Current(_start(name, parent, kind, attributes))
 
 
-@contextmanager
 def received_span(
     name: str, kind: SpanKind, attributes: Mapping[str, Any] | None = None
-) -> Iterator[Span]:
+) -> _Current | _Unrecorded:
     """A current span for work received (consumer, server), child of ``current_traceparent``.
 
-    Open it after the sender's context was restored (``Propagation.extract``). With the SDK off
-    nothing is recorded and the restored ``traceparent`` simply travels on.
+    Open it after the sender's context was restored (``Propagation.extract``). With the SDK off,
+    or a sender whose trace is not sampled, nothing is recorded and the restored ``traceparent``
+    simply travels on: sampling is decided before any work.
     """
     if not _recording:
-        yield trace.INVALID_SPAN
-        return
-    parent = current_traceparent.get()
-    with (
-        _tracer.start_as_current_span(name, remote_context(parent), kind, attributes) as span,
-        _synced(span, parent),
-    ):
-        yield span
-
-
-@contextmanager
-def _synced(span: Span, fallback: str | None = None) -> Iterator[None]:
-    # With the SDK disabled the span is a no-op: pass the received trace context on unchanged.
-    token = current_traceparent.set(traceparent_of(span) or fallback or current_traceparent.get())
-    try:
-        yield
-    finally:
-        current_traceparent.reset(token)
+        return _UNRECORDED
+    traceparent = current_traceparent.get()
+    parent = _remote_span(traceparent) if traceparent else None
+    if parent is not None and not parent.trace_flags.sampled:
+        return _UNRECORDED
+    return _Current(_start(name, parent, kind, attributes))
 
 
 def fail(span: Span, description: str) -> None:

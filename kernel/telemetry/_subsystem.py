@@ -24,7 +24,8 @@ class TelemetrySubsystem:
         self.telemetry: Telemetry | None = None
 
     def configure_app(self, app_config: AppConfig, host: Host) -> AppConfig:
-        telemetry = self.telemetry = setup_telemetry(host.role)
+        settings = host.get(TelemetrySettings)
+        telemetry = self.telemetry = setup_telemetry(host.role, settings=settings)
         if not telemetry.recording:
             return app_config
         # Litestar's OpenTelemetry plugin loads the ASGI instrumentation: only when recording.
@@ -38,8 +39,9 @@ class TelemetrySubsystem:
         return app_config
 
     async def start(self, host: Host) -> None:
-        self.telemetry = setup_telemetry(host.role)
-        port = host.get(TelemetrySettings).port
+        settings = host.get(TelemetrySettings)
+        self.telemetry = setup_telemetry(host.role, settings=settings)
+        port = settings.metrics_port
         if port is not None:
             serve_metrics(host.get(CoreSettings).host, port)
 

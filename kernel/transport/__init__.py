@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         update_replicas,
     )
     from kernel.transport._limits import PayloadTooLarge, check_size, header_size, max_payload
+    from kernel.transport._publish import header_block, publish_block
     from kernel.transport._pull import HAND_BACK_WAIT, PullLoop, retry_delay
     from kernel.transport._requests import request_unless_gone
     from kernel.transport._server import EmbeddedNats, find_nats_server, port_is_free
@@ -76,6 +77,7 @@ __all__ = [
     "describe_stream",
     "embedded_dir",
     "find_nats_server",
+    "header_block",
     "header_size",
     "inbox_prefix",
     "is_connection_error",
@@ -91,6 +93,7 @@ __all__ = [
     "normalize_subject",
     "overlap",
     "port_is_free",
+    "publish_block",
     "reach",
     "read_credentials",
     "request_unless_gone",

@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from kernel.config import redact_url
 from kernel.errors import ConfigError
 from kernel.transport._credentials import inbox_prefix
+from kernel.transport._nats import websocket_transport
 
 VARIABLE = "WEBOS_NATS_URL"
 _SCHEMES = ("nats", "tls", "ws", "wss")
@@ -84,6 +85,8 @@ def nats_servers(setting: str) -> NatsServers:
     schemes = {url.partition("://")[0] for url in urls}
     if schemes & _WEBSOCKETS and schemes - _WEBSOCKETS:
         raise InvalidNatsUrl("websocket (ws://, wss://) and plain URLs cannot be mixed")
+    if schemes & _WEBSOCKETS:
+        websocket_transport()  # aiohttp, which the first import of nats-py left out
     if len(who) > 1:
         users = sorted({user or "a token" for user, _, _ in who})
         if len(users) > 1:

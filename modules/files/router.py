@@ -28,7 +28,7 @@ from kernel.storage import (
     URN,
     AccessDenied,
     ObjectStat,
-    S3Backend,
+    is_s3,
     parse_urn,
 )
 
@@ -255,7 +255,7 @@ async def presign(data: JSONBody[PresignRequest], request: Request[Any, Any, Any
     headers: dict[str, str] = {}
     if data.method == "PUT" and data.content_type:
         headers["content-type"] = data.content_type
-    if data.method == "PUT" and isinstance(afs.mounts.get(urn.mount), S3Backend):
+    if data.method == "PUT" and is_s3(afs.mounts.get(urn.mount)):
         # S3 does not sign the type: without one, some stores save an empty object.
         headers.setdefault("content-type", "application/octet-stream")
     return PresignAnswer(

@@ -10,6 +10,7 @@ from kernel.auth import (
     ANONYMOUS,
     IDENTITY_HEADER,
     IdentityPropagator,
+    IdentitySigner,
     Principal,
     current_principal,
     sign_identity,
@@ -74,3 +75,23 @@ def test_a_stored_delivery_is_judged_when_it_was_stored_cached_or_not() -> None:
     undo = module.extract({IDENTITY_HEADER: token}, sent + timedelta(minutes=6))
     assert current_principal.get() == ANONYMOUS
     undo()
+
+
+def test_a_signed_identity_is_reused_but_never_handed_out_past_its_expiry() -> None:
+    now = [datetime(2030, 1, 1, tzinfo=UTC).timestamp() + 0.75]
+    signer = IdentitySigner(KEY, clock=lambda: now[0])  # one minute, re-signed every 20 s
+    first = signer.token(ADA)
+    assert signer.token(ADA) == first  # cached, for the same object...
+    equal = Principal(id="u1", kind="user", email="ada@example.org", permissions={"files.read"})
+    assert signer.token(equal) == first  # ...and for an equal one
+    tokens = set()
+    for _ in range(400):  # two minutes, in steps of 0.3 s
+        token = signer.token(ADA)
+        tokens.add(token)
+        at = datetime.fromtimestamp(now[0], UTC)
+        # Valid when handed out, with no leeway, and with most of its life left.
+        assert verify_identity(token, KEY.public_key(), leeway=0, now=at) == ADA
+        later = datetime.fromtimestamp(now[0] + 39, UTC)
+        assert verify_identity(token, KEY.public_key(), leeway=0, now=later) == ADA
+        now[0] += 0.3
+    assert 6 <= len(tokens) <= 7  # one signature per 20 s, not one per call

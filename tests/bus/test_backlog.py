@@ -129,7 +129,7 @@ async def test_the_byte_limit_bounds_a_backlog_of_large_events(
 
     await _until(arrived, "every event seen by the quick handler")
     [slow] = [b for b in app.kernel.bus._handlers if b.name.endswith(".slow")]
-    subscription = slow.subscriber.subscription
+    subscription = slow.subscription
     assert subscription.pending_bytes <= limit
     stats = await _bus_stats(app, token)
     assert _handler(stats, "slow")["dropped"] >= 100 - limit // len(blob) - 1

@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 
 import nats
 import pytest
@@ -104,7 +105,9 @@ async def test_plain_nats_subscriber_sees_plain_json_and_metadata_headers(
     bus = await buses()
     token = current_traceparent.set("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
     try:
+        before = datetime.now(UTC)
         event_id = await bus.emit("order.placed", {"order": 1}, source="shop")
+        after = datetime.now(UTC)
     finally:
         current_traceparent.reset(token)
     await eventually(lambda: seen, "the raw message")
@@ -113,9 +116,12 @@ async def test_plain_nats_subscriber_sees_plain_json_and_metadata_headers(
     assert msg.data == b'{"order":1}'
     assert msg.headers["webos-event-id"] == event_id
     assert msg.headers["Nats-Msg-Id"] == event_id
+    # One id per event: FastStream consumers read the same one as the message's correlation id.
+    assert msg.headers["correlation_id"] == event_id
     assert msg.headers["webos-source"] == "shop"
     assert msg.headers["traceparent"].startswith("00-0af7651916cd43dd8448eb211c80319c")
-    assert "webos-time" in msg.headers
+    # ISO 8601 in UTC, to the microsecond: events emitted within one second keep their order.
+    assert before <= datetime.fromisoformat(msg.headers["webos-time"]) <= after
 
 
 async def test_invalid_payload_is_rejected_counted_and_bus_keeps_going(

@@ -17,7 +17,11 @@ ROUTER = """
 from litestar import get, post
 from litestar.params import JSONBody
 from kernel import ThisModule
-from kernel.auth import CurrentPrincipal, requires
+from kernel.auth import PUBLIC, CurrentPrincipal, requires
+
+@get("/who", opt=PUBLIC, sync_to_thread=False)
+def who(principal: CurrentPrincipal) -> dict:
+    return {"id": principal.id, "kind": principal.kind}
 
 @get("/me", guards=[requires("desk.read")], sync_to_thread=False)
 def me(principal: CurrentPrincipal) -> dict:
@@ -88,8 +92,12 @@ async def test_an_identity_header_from_a_client_counts_for_nothing(gateway) -> N
     )
 
     response = await gateway.client.get("/api/desk/me", headers={IDENTITY_HEADER: forged})
-
     assert response.status_code == 401, response.text
+
+    # A public route reaches the module's handler: the caller is still nobody.
+    response = await gateway.client.get("/api/desk/who", headers={IDENTITY_HEADER: forged})
+    assert response.status_code == 200, response.text
+    assert response.json()["kind"] == "anonymous"
 
 
 async def test_events_from_the_route_act_for_the_caller(gateway) -> None:

@@ -137,13 +137,15 @@ async def test_counts_go_up_with_requests_events_and_tasks(
 
 def test_metrics_and_spans_stay_off_unless_asked_for() -> None:
     from kernel.telemetry._sdk import _exporter_names
+    from kernel.telemetry._settings import read_telemetry_settings as read
     from kernel.telemetry._setup import metrics_wanted as _metrics_wanted
     from kernel.telemetry._setup import tracing_forced as _tracing_forced
 
-    assert not _metrics_wanted({})
-    assert not _tracing_forced({})
+    assert not _metrics_wanted(read({}))
+    assert not _tracing_forced(read({"WEBOS_TRACING": ""}))  # compose's unset variables
     assert _exporter_names({}, "OTEL_TRACES_EXPORTER", "TRACES") == []
-    assert _metrics_wanted({"WEBOS_METRICS": "on"})
-    assert _metrics_wanted({"WEBOS_METRICS_PORT": "9464"})
+    assert _metrics_wanted(read({"WEBOS_METRICS": "on"}))
+    assert _metrics_wanted(read({"WEBOS_METRICS_PORT": "9464"}))
+    assert _tracing_forced(read({"WEBOS_TRACING": "yes"}))
     endpoint = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"}
     assert _exporter_names(endpoint, "OTEL_TRACES_EXPORTER", "TRACES") == ["otlp"]

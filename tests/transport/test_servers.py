@@ -96,3 +96,18 @@ def test_replicas_are_a_setting_of_their_own(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("WEBOS_JETSTREAM_REPLICAS", "7")
     with pytest.raises(ConfigError, match="WEBOS_JETSTREAM_REPLICAS"):
         load_settings()
+
+
+def test_a_websocket_url_gives_nats_py_its_websocket_library(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The kernel imports nats-py without aiohttp (``kernel.transport._nats``); a ws:// setting
+    brings it back, or nats-py could not connect over websockets."""
+    import nats.aio.transport as transport
+
+    monkeypatch.setattr(transport, "aiohttp", None)
+    nats_servers("nats://a:4222")
+    assert transport.aiohttp is None
+    nats_servers("wss://a:443")
+    assert transport.aiohttp is not None
+    assert transport.aiohttp.ClientSession is not None

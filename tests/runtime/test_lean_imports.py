@@ -1,0 +1,147 @@
+"""Each process loads what its role runs, and no more: memory a user sees in ``ps``.
+
+Real ``webos module run`` and ``webos run`` processes run a module with routes, a service, an
+event handler and a hook, but no ``models.py`` or ``ui.py``; the module answers a raw NATS request
+with the heavy packages its process holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import socket
+import sys
+import textwrap
+import urllib.request
+from pathlib import Path
+
+from kernel.testing._processes import ModuleProcess, module_env
+from kernel.transport import EmbeddedNats, connect_once
+
+REPO_MODULES = Path(__file__).resolve().parents[2] / "modules"
+
+#: Loaded only for what a module has: Documents (models.py), the console (ui.py), S3 mounts,
+#: tasks (tasks.py).
+HEAVY = (
+    *("jinja2", "kernel.console._shell", "beanie", "pymongo", "mongomock", "minio", "httpx"),
+    *("taskiq", "aiohttp"),  # tasks.py, or a websocket NATS URL
+)
+
+PROBE = {
+    "module.toml": 'name = "lean"\nversion = "0.1.0"\ndepends = []\nemits = ["lean.seen"]\n',
+    "__init__.py": "",
+    "router.py": """
+        from litestar import get
+
+        @get("/hello", sync_to_thread=False)
+        def hello() -> dict[str, str]:
+            return {"hello": "lean"}
+
+        route_handlers = [hello]
+    """,
+    "services.py": """
+        from kernel import service
+
+        @service("lean")
+        class Lean:
+            async def ping(self) -> str:
+                return "pong"
+    """,
+    "events.py": """
+        from kernel import on
+
+        @on("lean.seen")
+        async def seen(payload: dict) -> None:
+            return None
+    """,
+    "hooks.py": f"""
+        import json
+        import sys
+
+        from kernel import ModuleContext, bus, hookimpl
+
+        HEAVY = {HEAVY!r}
+
+        @hookimpl
+        async def webos_startup(module: ModuleContext) -> None:
+            async def answer(message) -> None:
+                loaded = [name for name in HEAVY if name in sys.modules]
+                await message.respond(json.dumps(loaded).encode())
+
+            await bus.nats.subscribe("lean.loaded", cb=answer)
+    """,
+}
+
+
+def write_probe(root: Path) -> Path:
+    module = root / "modules" / "lean"
+    module.mkdir(parents=True)
+    for name, text in PROBE.items():
+        (module / name).write_text(textwrap.dedent(text).lstrip())
+    return root / "modules"
+
+
+async def loaded_in(nats_url: str) -> list[str]:
+    client = await connect_once(nats_url, "lean-test")
+    try:
+        reply = await client.request("lean.loaded", b"", timeout=10)
+    finally:
+        await client.close()
+    return json.loads(reply.data)
+
+
+async def test_a_module_process_loads_no_console_documents_or_s3(
+    nats_server: EmbeddedNats, tmp_path: Path
+) -> None:
+    modules = write_probe(tmp_path)
+    env = module_env(nats_server.url, tmp_path / "data", modules)
+    process = ModuleProcess(["lean"], env, tmp_path, tmp_path / "module.log")
+    process.start()
+    try:
+        await process.wait_visible(nats_server.url, started=True)
+        assert await loaded_in(nats_server.url) == [], process.output()
+    finally:
+        await process.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+async def test_the_gateway_without_s3_mounts_loads_no_minio(
+    nats_server: EmbeddedNats, tmp_path: Path
+) -> None:
+    modules = write_probe(tmp_path)
+    shutil.copytree(REPO_MODULES / "files", modules / "files")  # storage on a local mount
+    port = _free_port()
+    env = module_env(nats_server.url, tmp_path / "data", modules, WEBOS_PORT=str(port))
+    env["WEBOS_TASKS_WORKER"] = "false"
+    webos = str(Path(sys.executable).parent / "webos")
+    with (tmp_path / "gateway.log").open("wb") as log:
+        gateway = await asyncio.create_subprocess_exec(
+            webos, "run", cwd=tmp_path, env=env, stdout=log, stderr=asyncio.subprocess.STDOUT
+        )
+    try:
+        for _ in range(600):
+            assert gateway.returncode is None, (tmp_path / "gateway.log").read_text()
+            if await asyncio.to_thread(_ready, f"http://127.0.0.1:{port}/ready"):
+                break
+            await asyncio.sleep(0.1)
+        loaded = await loaded_in(nats_server.url)
+        # The gateway serves the console (Jinja); no module here has Documents or an S3 mount,
+        # and nobody signed in to the console yet (httpx).
+        assert not {"minio", "beanie", "pymongo", "mongomock", "httpx"} & set(loaded), loaded
+    finally:
+        gateway.terminate()
+        await asyncio.wait_for(gateway.wait(), 15)
