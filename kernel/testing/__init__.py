@@ -26,6 +26,7 @@ from kernel.testing._harness import (
     running_kernel,
     write_module,
 )
+from kernel.testing._ports import free_port, free_ports
 from kernel.testing._processes import ModuleProcess
 from kernel.testing._s3 import S3Server, moto_s3_server
 from kernel.testing._s3front import PresignRefused, check_presigned, presign_checking_front
@@ -50,6 +51,8 @@ __all__ = [
     "bearer",
     "check_presigned",
     "forget_modules",
+    "free_port",
+    "free_ports",
     "login",
     "moto_s3_server",
     "pattern",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -17,18 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kernel.testing._ports import free_ports
 from kernel.transport import find_nats_server
-
-
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 @dataclass
@@ -67,7 +56,7 @@ class NatsCluster:
         self.name = name
         #: With both, every node refuses clients without these credentials (as a deployment's).
         self.user, self.password = user, password
-        ports = _free_ports(3 * size)
+        ports = free_ports(3 * size)
         self.nodes = [
             ClusterNode(
                 name=f"n{index + 1}",

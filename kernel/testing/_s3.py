@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from kernel.testing._ports import free_port
+
 ALLOW_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
 
 
@@ -41,12 +43,6 @@ def _moto_binary() -> str:
     if not found:
         raise RuntimeError("moto_server not found: install moto[server] (the test extra)")
     return found
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_listening(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
@@ -82,7 +78,7 @@ def _iam_key(port: int) -> tuple[str, str]:
 @contextmanager
 def moto_s3_server(log_dir: Path, *, enforce_auth: bool = False) -> Iterator[S3Server]:
     """Run ``moto_server`` on a free loopback port until the block ends."""
-    port = _free_port()
+    port = free_port()
     log_path = Path(log_dir) / f"moto-{port}.log"
     env = dict(os.environ)
     if enforce_auth:

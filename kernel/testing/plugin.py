@@ -10,7 +10,6 @@ async def test_greeting(webos):
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,20 +17,15 @@ import pytest
 import pytest_asyncio
 
 from kernel.testing._harness import KernelHarness
+from kernel.testing._ports import free_port
 from kernel.testing._unit import UnitHarness
 from kernel.transport import EmbeddedNats
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
 def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedNats]:
     """One real nats-server (JetStream on) per test session, on a free loopback port."""
-    server = EmbeddedNats(_free_port(), tmp_path_factory.mktemp("nats"), server_name="webos-test")
+    server = EmbeddedNats(free_port(), tmp_path_factory.mktemp("nats"), server_name="webos-test")
     server.start()
     try:
         yield server

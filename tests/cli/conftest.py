@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,16 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from kernel.testing import free_port
+
 WEBOS = str(Path(sys.executable).parent / "webos")
 REPO_MODULES = Path(__file__).resolve().parents[2] / "modules"
 ADMIN_EMAIL = "root@example.org"
 ADMIN_PASSWORD = "correct horse battery staple"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def processes_mentioning(text: str) -> list[int]:

@@ -68,19 +68,23 @@ def _start(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[
 
 
 def _read_until(process: subprocess.Popen[str], text: str, within: float = 60) -> str:
-    """The output up to the line containing ``text`` (bounded polling: a failure bound)."""
+    """The output up to ``text`` (bounded polling: a failure bound).
+
+    Reads the pipe's descriptor, not ``readline``: a line left in the text wrapper's buffer
+    would never wake ``select`` again, and the wait would miss a line that already came."""
     assert process.stdout is not None
+    descriptor = process.stdout.fileno()
     seen = ""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stdout], [], [], 0.2)
+        ready, _, _ = select.select([descriptor], [], [], 0.2)
         if not ready:
             continue
-        line = process.stdout.readline()
-        if not line:
+        chunk = os.read(descriptor, 65536)
+        if not chunk:
             break  # the process ended
-        seen += line
-        if text in line:
+        seen += chunk.decode(errors="replace")
+        if text in seen:
             return seen
     raise AssertionError(f"{text!r} never came; output:\n{seen}")
 

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import secrets
-import socket
 import subprocess
 import time
 import urllib.error
@@ -26,17 +25,12 @@ import pytest
 import yaml
 from nats.js.api import StreamConfig
 
+from kernel.testing import free_port
 from kernel.transport import find_nats_server
 
 ROOT = Path(__file__).resolve().parents[2]
 NODES = ("nats", "nats-2", "nats-3")
 USERS = ("GATEWAY", "WORKER", "SCHEDULER", "CLI", "MODULE_AUDIT")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -115,7 +109,7 @@ def cluster(tmp_path: Path) -> Iterator[tuple[dict[str, Node], dict[str, str]]]:
     env = {**os.environ, "NATS_ROUTE_PASSWORD": password}
     env.update({f"NATS_{user}_PASSWORD": secret for user, secret in users.items()})
     nodes = {
-        service: Node(service, _free_port(), _free_port(), _free_port(), tmp_path / service)
+        service: Node(service, free_port(), free_port(), free_port(), tmp_path / service)
         for service in NODES
     }
     try:
@@ -162,10 +156,10 @@ def test_a_server_without_the_route_password_is_not_let_in(
     intruder.mkdir()
     config = {
         "server_name": "intruder",
-        "listen": f"127.0.0.1:{_free_port()}",
+        "listen": f"127.0.0.1:{free_port()}",
         "cluster": {
             "name": "webos",
-            "listen": f"127.0.0.1:{_free_port()}",
+            "listen": f"127.0.0.1:{free_port()}",
             "routes": [f"nats://127.0.0.1:{first.route}"],
         },
     }

@@ -3,13 +3,12 @@ a request body over the limit. Real processes, real HTTP; waits are bounded poll
 wall-clock assertions."""
 
 import asyncio
-import socket
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
 
-from kernel.testing import KernelHarness, write_module
+from kernel.testing import KernelHarness, free_port, write_module
 from kernel.transport import EmbeddedNats
 
 ROUTER = """
@@ -24,12 +23,6 @@ async def note(data: JSONBody[dict], module: ThisModule) -> dict:
     return {"size": len(data.get("text", ""))}
 """
 MANIFEST = 'name = "notes"\nemits = ["notes.added"]\n'
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _until(
@@ -62,7 +55,7 @@ async def _until_true(check: Callable[[], bool], what: str, timeout: float = 30.
 async def test_ready_names_nats_while_it_is_down_and_recovers(tmp_path: Path) -> None:
     """The test's own nats-server (not the session's): stopped under a running gateway, then
     started again on the same port and store."""
-    port, store = _free_port(), tmp_path / "nats"
+    port, store = free_port(), tmp_path / "nats"
     server = EmbeddedNats(port, store, server_name="webos-outage")
     server.start()
     modules = tmp_path / "mods"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -18,15 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kernel.testing import KernelHarness, bearer, login, start_with_auth
+from kernel.testing import KernelHarness, bearer, free_port, login, start_with_auth
 
 WEBOS = str(Path(sys.executable).parent / "webos")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 Replica = Callable[[], Awaitable[str]]
@@ -52,7 +45,7 @@ async def replica(webos: KernelHarness, tmp_path: Path) -> AsyncIterator[Replica
     (tmp_path / "no-modules").mkdir()
 
     async def start() -> str:
-        port = _free_port()
+        port = free_port()
         process = _spawn(webos.nats_url, webos.data_dir, tmp_path, port)
         started.append(process)
         url = f"http://127.0.0.1:{port}"

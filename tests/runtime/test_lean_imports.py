@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import socket
 import sys
 import textwrap
 import urllib.request
 from pathlib import Path
 
+from kernel.testing import free_port
 from kernel.testing._processes import ModuleProcess, module_env
 from kernel.transport import EmbeddedNats, connect_once
 
@@ -105,12 +105,6 @@ async def test_a_module_process_loads_no_console_documents_or_s3(
         await process.stop()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _ready(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
@@ -124,7 +118,7 @@ async def test_the_gateway_without_s3_mounts_loads_no_minio(
 ) -> None:
     modules = write_probe(tmp_path)
     shutil.copytree(REPO_MODULES / "files", modules / "files")  # storage on a local mount
-    port = _free_port()
+    port = free_port()
     env = module_env(nats_server.url, tmp_path / "data", modules, WEBOS_PORT=str(port))
     env["WEBOS_TASKS_WORKER"] = "false"
     webos = str(Path(sys.executable).parent / "webos")

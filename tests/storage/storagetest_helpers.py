@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kernel.storage import S3Backend
-from kernel.testing import pattern, pattern_bytes
+from kernel.testing import free_port, pattern, pattern_bytes
 
 SECRET = "test-presign-secret-0123456789abcdef"
 MiB = 1024 * 1024
@@ -26,12 +25,6 @@ class MotoS3:
         return S3Backend(
             self.endpoint, bucket, self.access_key, self.secret_key, mount=mount, **options
         )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

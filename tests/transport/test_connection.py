@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import signal
-import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import nats
 import pytest
 
-from kernel.testing import KernelHarness, write_module
+from kernel.testing import KernelHarness, free_port, write_module
 from kernel.transport import EmbeddedNats
 
 PROBE = {
@@ -120,17 +119,11 @@ async def test_a_kernel_process_comes_back_with_its_handlers_and_durable_consume
     assert len(lines(caplog, BACK)) == 1
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_a_killed_server_and_its_return_are_logged_once_each_with_its_address(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="webos.nats")
-    port, store = _free_port(), tmp_path / "nats"
+    port, store = free_port(), tmp_path / "nats"
     server = EmbeddedNats(port, store, server_name="webos-restarted")
     server.start()
     assert server.credentials is not None
