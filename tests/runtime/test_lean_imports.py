@@ -138,6 +138,11 @@ def _post(url: str) -> dict[str, str]:
         return json.loads(response.read())
 
 
+def _get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read()
+
+
 def _ready(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
@@ -167,15 +172,19 @@ async def test_a_gateway_without_a_worker_or_s3_mounts_loads_no_taskiq_or_minio(
                 break
             await asyncio.sleep(0.1)
         loaded = await loaded_in(nats_server.url)
-        # The gateway serves the console (Jinja); no module here has Documents or an S3 mount,
-        # nobody signed in to the console yet (httpx), and the worker and the scheduler run in
-        # processes of their own, so nothing has sent a task yet (taskiq and its aiohttp).
-        lazy = {"minio", "beanie", "pymongo", "mongomock", "httpx", "taskiq", "aiohttp"}
+        # No module here has Documents or an S3 mount, nobody opened the console yet (Jinja) or
+        # signed in to it (httpx), and the worker and the scheduler run in processes of their
+        # own, so nothing has sent a task yet (taskiq and its aiohttp).
+        lazy = {"minio", "beanie", "pymongo", "mongomock", "httpx", "taskiq", "aiohttp", "jinja2"}
         assert not lazy & set(loaded), loaded
         # The first send opens the broker: the task is queued for a worker started later.
         sent = await asyncio.to_thread(_post, f"http://127.0.0.1:{port}/api/sender/")
         assert sent["task_id"]
         assert "taskiq" in await loaded_in(nats_server.url)
+        # The first console page renders its template.
+        login = await asyncio.to_thread(_get, f"http://127.0.0.1:{port}/console/login")
+        assert b"<html" in login.lower()
+        assert "jinja2" in await loaded_in(nats_server.url)
     finally:
         gateway.terminate()
         await asyncio.wait_for(gateway.wait(), 15)
