@@ -33,13 +33,8 @@ from taskiq_nats import PullBasedJetStreamBroker
 
 from kernel.auth import IDENTITY_HEADER
 from kernel.propagation import HEADER_CORRELATION, HEADER_TRACEPARENT
-from kernel.tasks._store import (
-    KvResultBackend,
-    StatusStore,
-    TaskState,
-    TaskStatus,
-    valid_task_id,
-)
+from kernel.tasks._results import KvResultBackend
+from kernel.tasks._store import StatusStore, TaskState, TaskStatus, valid_task_id
 from kernel.transport import add_stream
 
 TASKS_STREAM = "WEBOS_TASKS"
