@@ -389,6 +389,23 @@ MUTANTS: list[Mutant] = [
             "::test_logout_ends_the_sessions_access_token_at_once",
         ),
     ),
+    Mutant(  # a remembered access token would outlive its own expiry
+        "verified-token-cache-outlives-token",
+        "kernel/auth/_verified.py",
+        "problem = time_problem(found, timestamp(now), config.leeway)",
+        "problem = None",
+        ("tests/auth/test_verified_tokens.py::test_a_remembered_token_is_refused_once_it_expires",),
+    ),
+    Mutant(  # tokens of a replaced key would still pass
+        "verified-token-cache-outlives-key",
+        "kernel/auth/_verified.py",
+        "if config is not self._config:",
+        "if self._config is None:",
+        (
+            "tests/auth/test_verified_tokens.py"
+            "::test_another_key_forgets_what_the_old_one_vouched_for",
+        ),
+    ),
     Mutant(
         "ended-session-not-shared",
         "kernel/revocations/_subsystem.py",
