@@ -872,6 +872,20 @@ MUTANTS: list[Mutant] = [
         ),
     ),
     Mutant(
+        "request-not-cut-off-when-gone",
+        "kernel/transport/_requests.py",
+        "            future.set_exception(NoRespondersError())",
+        "            pass",
+        ("tests/transport/test_requests.py::test_a_request_ends_when_its_module_is_gone",),
+    ),
+    Mutant(
+        "shared-inbox-answer-to-any-caller",
+        "kernel/transport/_requests.py",
+        "        future = self.waiting.pop(message.subject, None)",
+        "        future = self.waiting.pop(next(iter(self.waiting), None), None)",
+        ("tests/transport/test_shared_inbox.py::test_concurrent_calls_each_get_their_own_answer",),
+    ),
+    Mutant(
         "credentials-only-to-the-urls-server",
         "kernel/bus/_broker.py",
         "        list(servers.urls),\n        # Given once rather than in each URL, so that servers"
