@@ -1132,6 +1132,16 @@ MUTANTS: list[Mutant] = [
         ),
     ),
     Mutant(
+        "propagation-absent-header-keeps-the-receivers-value",
+        "kernel/propagation.py",
+        "        if value is None and variable.get() is None:",
+        "        if value is None:",
+        (
+            "tests/test_propagation.py"
+            "::test_a_message_without_a_header_clears_what_the_receiver_had_and_undo_restores_it",
+        ),
+    ),
+    Mutant(
         "deadline-on-events",
         "kernel/propagation.py",
         "        return self._propagators if awaited else self._oneway",
