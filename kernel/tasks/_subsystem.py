@@ -117,9 +117,23 @@ class TasksSubsystem(TaskRecords):
             # It may still send or read a status, and opens the broker then (taskiq and its
             # aiohttp stay out of memory until used).
             self._deferred = True
+            if host.role is Role.GATEWAY:
+                await self._prepare_storage(host)
             activate(self)
             return
         await self._open(host)
+
+    async def _prepare_storage(self, host: Host) -> None:
+        """The task stream and the status bucket, without the broker: modules and tools send and
+        read through them before this gateway opens its broker (or if it never does)."""
+        from kernel.tasks._store import STATUS_BUCKET, open_bucket
+        from kernel.tasks._stream import ensure_stream
+
+        settings = host.get(TasksSettings)
+        replicas = host.get(JetStreamSettings).replicas
+        js = host.get(Bus).nats.jetstream()
+        await ensure_stream(js, settings.max_age, replicas)
+        await open_bucket(js, STATUS_BUCKET, ttl=settings.result_ttl, replicas=replicas)
 
     def _opens_when_used(self, host: Host, modules: ModuleSet) -> bool:
         """A process that runs neither the worker nor the scheduler: a module process without
