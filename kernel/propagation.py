@@ -75,8 +75,12 @@ class ContextValue:
             headers[self.header] = value
 
     def extract(self, headers: Mapping[str, str], accepted_at: datetime | None) -> Undo | None:
-        token = self.variable.set(headers.get(self.header) or None)
-        return lambda: self.variable.reset(token)
+        value = headers.get(self.header) or None
+        variable = self.variable
+        if value is None and variable.get() is None:
+            return None  # as received already: nothing to set, nothing to undo
+        token = variable.set(value)
+        return lambda: variable.reset(token)
 
 
 def trace_context() -> ContextValue:
@@ -133,7 +137,16 @@ def call_deadline(timeout: float, headers: MutableMapping[str, str], what: str) 
     return timeout
 
 
+def _nothing() -> None:
+    return None
+
+
 def _undo_all(undos: list[Undo]) -> Undo:
+    if not undos:
+        return _nothing  # a message that carried nothing (the common service call)
+    if len(undos) == 1:
+        return undos[0]
+
     def undo() -> None:
         for step in reversed(undos):
             step()

@@ -9,14 +9,19 @@
 * the test ``webos new module`` writes (in-memory doubles), against the same test on the
   real-server fixture (``_bench_unit.py``).
 
-Peak RSS (``VmHWM``) of each process is read when it is up, and its idle RSS (``VmRSS``)
-``IDLE_AFTER`` seconds later. Median of ``--repeat`` runs.
+Peak RSS (``VmHWM``) and CPU seconds (user + system) of each process are read when it is up,
+and its idle RSS (``VmRSS``) ``IDLE_AFTER`` seconds later. Median of ``--repeat`` runs.
+
+The kernel's and the modules' files are compiled to bytecode first, as ``pip install`` and any
+first run leave them: bare Litestar's installed files are, and under ``PYTHONDONTWRITEBYTECODE``
+every ``webos`` start would otherwise compile about 250 files again (some 0.3 s of CPU).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import os
 import statistics
 import sys
@@ -28,13 +33,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
-from _bench_common import BenchContext, ChildProcess, Figure, webos_command, webos_env
+from _bench_common import (
+    BenchContext,
+    ChildProcess,
+    Figure,
+    process_cpu_s,
+    webos_command,
+    webos_env,
+)
 from _bench_unit import module_test_seconds
 
 from kernel.nodes import snapshot
 from kernel.transport import connect_once
 
 REPO_MODULES = Path(__file__).resolve().parent.parent / "modules"
+KERNEL = Path(__file__).resolve().parent.parent / "kernel"
 #: Seconds a process sits up before its idle RSS is read (start-up garbage settled).
 IDLE_AFTER = 1.0
 HELP_RUNS = 5
@@ -111,18 +124,22 @@ async def until_http_ok(url: str, child: ChildProcess, timeout: float = 60.0) ->
     raise TimeoutError(f"{child.label} not ready within {timeout}s")
 
 
-async def timed(child: ChildProcess, until: object) -> tuple[float, float, float]:
-    """Seconds to up, peak RSS when up, idle RSS a moment later."""
+Run = tuple[float, float, float, float]
+
+
+async def timed(child: ChildProcess, until: object) -> Run:
+    """Seconds to up, peak RSS when up, idle RSS a moment later, CPU seconds when up."""
     started = time.perf_counter()
     await child.start()
     await until  # type: ignore[misc]
     elapsed = time.perf_counter() - started
     assert child.process is not None
     peak = rss_mb(child.process.pid)
+    cpu = process_cpu_s(child.process.pid)
     await asyncio.sleep(IDLE_AFTER)
     idle = rss_mb(child.process.pid, "VmRSS")
     await child.stop()
-    return elapsed, peak, idle
+    return elapsed, peak, idle, cpu
 
 
 async def help_seconds(argv: list[str], env: dict[str, str], cwd: Path) -> float:
@@ -139,7 +156,7 @@ async def help_seconds(argv: list[str], env: dict[str, str], cwd: Path) -> float
     return statistics.median(times)
 
 
-async def gateway_once(ctx: BenchContext, work: Path, index: int) -> tuple[float, float]:
+async def gateway_once(ctx: BenchContext, work: Path, index: int) -> Run:
     port = free_port()
     env = webos_env(ctx.nats_url, work / f"gw{index}", REPO_MODULES, WEBOS_PORT=str(port))
     env["WEBOS_TASKS_WORKER"] = "false"
@@ -148,7 +165,7 @@ async def gateway_once(ctx: BenchContext, work: Path, index: int) -> tuple[float
     return await timed(child, ready)
 
 
-async def bare_once(work: Path, index: int) -> tuple[float, float]:
+async def bare_once(work: Path, index: int) -> Run:
     port = free_port()
     script = work / "bare_app.py"
     script.write_text(BARE_APP)
@@ -158,7 +175,7 @@ async def bare_once(work: Path, index: int) -> tuple[float, float]:
     return await timed(child, until_http_ok(f"http://127.0.0.1:{port}/ready", child))
 
 
-async def module_once(ctx: BenchContext, work: Path, index: int) -> tuple[float, float]:
+async def module_once(ctx: BenchContext, work: Path, index: int) -> Run:
     env = webos_env(ctx.nats_url, work / f"mod{index}", REPO_MODULES)
     argv = webos_command("module", "run", "audit")
     child = ChildProcess("webos module run", argv, env, work, work / f"mod{index}.log")
@@ -174,7 +191,7 @@ async def module_once(ctx: BenchContext, work: Path, index: int) -> tuple[float,
     return await timed(child, visible())
 
 
-async def raw_once(ctx: BenchContext, work: Path, index: int) -> tuple[float, float]:
+async def raw_once(ctx: BenchContext, work: Path, index: int) -> Run:
     client = await connect_once(ctx.nats_url, "bench-startup")
     arrived = asyncio.Event()
 
@@ -197,9 +214,9 @@ async def run_startup(ctx: BenchContext, args: argparse.Namespace) -> list[Figur
     work = ctx.tmp_dir / "startup"
     work.mkdir(parents=True, exist_ok=True)
     rounds = 1 if ctx.quick else max(args.repeat, 1)
-    results: dict[str, list[tuple[float, float, float]]] = {
-        key: [] for key in ("gw", "bare", "mod", "raw")
-    }
+    results: dict[str, list[Run]] = {key: [] for key in ("gw", "bare", "mod", "raw")}
+    for sources in (KERNEL, REPO_MODULES):
+        compileall.compile_dir(sources, quiet=1)
     unit_tests: list[float] = []
     real_tests: list[float] = []
     for index in range(rounds):
@@ -214,10 +231,10 @@ async def run_startup(ctx: BenchContext, args: argparse.Namespace) -> list[Figur
             f"on a real nats-server {real_tests[-1]:6.3f} s"
         )
         for key, runs in results.items():
-            seconds, peak, idle = runs[-1]
+            seconds, peak, idle, cpu = runs[-1]
             print(
                 f"  [{index + 1}] {key:<5} up in {seconds:6.3f} s   peak RSS {peak:6.1f} MB"
-                f"   idle RSS {idle:6.1f} MB"
+                f"   idle RSS {idle:6.1f} MB   CPU {cpu:6.2f} s"
             )
     (work / "bare_click.py").write_text(BARE_CLICK)
     help_env = webos_env(ctx.nats_url, work / "help", REPO_MODULES)
@@ -273,6 +290,20 @@ async def run_startup(ctx: BenchContext, args: argparse.Namespace) -> list[Figur
             median("mod", 2),
             median("raw", 2),
             "MB",
+            **lower,
+        ),
+        Figure.compare(
+            "startup_gateway_cpu_s_vs_bare_litestar",
+            median("gw", 3),
+            median("bare", 3),
+            "s",
+            **lower,
+        ),
+        Figure.compare(
+            "startup_module_cpu_s_vs_raw_nats_process",
+            median("mod", 3),
+            median("raw", 3),
+            "s",
             **lower,
         ),
         Figure.compare("cli_help_s_vs_bare_click", cli_help, click_help, "s", **lower),

@@ -14,6 +14,11 @@ every round), median of the rounds:
   ``_bench_http``'s separate load generator process (an in-process client would be the
   bottleneck and hide the server's cost).
 
+Bus and HTTP also run a third mode, ``sampled``: the trace file with
+``WEBOS_TRACE_SAMPLE_RATIO=0.1`` (one new trace in ten recorded), what a team would leave on in
+production; its figures are ``bus_events_per_s_tracing_sampled_10pct_vs_off`` and
+``http_requests_per_s_tracing_sampled_10pct_vs_off``.
+
 A fresh child per round for bus and tasks (the SDK is set up once per process). With tracing
 on, every span goes through the batch exporter into a file in the run's temporary folder; the
 details give CPU seconds per operation of the measured processes (export thread included) and
@@ -50,6 +55,9 @@ from _bench_common import (
 
 SCRIPT = str(Path(__file__).resolve())
 MODES = ("off", "on")
+#: Modes of the workloads that also measure sampling (tasks: on and off only, to keep it short).
+SAMPLED_MODES = ("off", "on", "sampled")
+SAMPLE_RATIO = "0.1"
 
 
 # -- children: one workload, one process --------------------------------------------------------
@@ -151,11 +159,18 @@ async def child_main(kind: str, url: str, count: int, work: str) -> None:
 # -- orchestration (runs inside bench.py) -------------------------------------------------------
 
 
-def _env(trace_file: Path | None) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("WEBOS_")}
-    if trace_file is not None:
-        env["WEBOS_TRACE_FILE"] = str(trace_file)
+def _tracing_env(mode: str, trace_file: Path) -> dict[str, str]:
+    if mode == "off":
+        return {}
+    env = {"WEBOS_TRACE_FILE": str(trace_file)}
+    if mode == "sampled":
+        env["WEBOS_TRACE_SAMPLE_RATIO"] = SAMPLE_RATIO
     return env
+
+
+def _env(mode: str, trace_file: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("WEBOS_")}
+    return {**env, **_tracing_env(mode, trace_file)}
 
 
 def _spans_in(path: Path) -> int:
@@ -167,7 +182,7 @@ async def _child_round(
 ) -> dict[str, Any]:
     work = ctx.tmp_dir / "tracing" / f"{kind}-{mode}-{index}"
     work.mkdir(parents=True, exist_ok=True)
-    trace_file = work / "spans.jsonl" if mode == "on" else None
+    trace_file = work / "spans.jsonl"
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         SCRIPT,
@@ -177,27 +192,30 @@ async def _child_round(
         str(count),
         str(work),
         cwd=ROOT,
-        env=_env(trace_file),
+        env=_env(mode, trace_file),
         stdout=asyncio.subprocess.PIPE,
     )
     out, _ = await asyncio.wait_for(process.communicate(), 600)
     if process.returncode != 0:
         raise RuntimeError(f"tracing {kind} ({mode}) exited with {process.returncode}")
     result = json.loads(out.decode().strip().splitlines()[-1])
-    result["spans"] = _spans_in(trace_file) if trace_file is not None else 0
+    result["spans"] = _spans_in(trace_file)
     return result
 
 
-def _order(index: int) -> tuple[str, ...]:
-    return MODES if index % 2 == 0 else MODES[::-1]
+def _order(index: int, modes: tuple[str, ...]) -> tuple[str, ...]:
+    # Each mode goes first in turn, and the order flips every other round.
+    turn = index % len(modes)
+    order = modes[turn:] + modes[:turn]
+    return order if (index // len(modes)) % 2 == 0 else order[::-1]
 
 
 async def _children(
-    ctx: BenchContext, kind: str, count: int, repeats: int
+    ctx: BenchContext, kind: str, count: int, repeats: int, modes: tuple[str, ...]
 ) -> dict[str, list[dict[str, Any]]]:
-    runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
+    runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
     for index in range(repeats):
-        for mode in _order(index):
+        for mode in _order(index, modes):
             result = await _child_round(ctx, kind, mode, count, index)
             runs[mode].append(result)
             _progress(kind, mode, index, result)
@@ -214,12 +232,13 @@ async def _http(
     modules = work / "modules"
     write_http_module(modules)
     keys = _Keys(work / "keys")
-    ports = {mode: _free_port() for mode in MODES}
+    modes = SAMPLED_MODES
+    ports = {mode: _free_port() for mode in modes}
     gateways = {}
-    for mode in MODES:
+    for mode in modes:
         data = work / f"data-{mode}"
         data.mkdir(parents=True, exist_ok=True)
-        extra = {"WEBOS_TRACE_FILE": str(work / "spans.jsonl")} if mode == "on" else {}
+        extra = _tracing_env(mode, work / f"spans-{mode}.jsonl")
         env = webos_env(
             ctx.nats_url,
             data,
@@ -233,13 +252,13 @@ async def _http(
         )
     load = Worker("http load generator", [HTTP_SCRIPT, "load", "--client", client])
     method, path = ROUTES["ping"]
-    urls = {mode: f"http://127.0.0.1:{ports[mode]}{path}" for mode in MODES}
-    runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
+    urls = {mode: f"http://127.0.0.1:{ports[mode]}{path}" for mode in modes}
+    runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
     try:
         for gateway in gateways.values():
             await gateway.start()
         await load.start()
-        for mode in MODES:
+        for mode in modes:
             try:
                 await load.call(120, op="wait_ready", url=urls[mode])
             except Exception:
@@ -247,7 +266,7 @@ async def _http(
                 raise
             await _load(load, urls[mode], method, min(1.0, seconds), connections, {})  # warm up
         for index in range(repeats):
-            for mode in _order(index):
+            for mode in _order(index, modes):
                 process = gateways[mode].process
                 assert process is not None
                 meter = CpuMeter({"gateway": process.pid})
@@ -263,7 +282,8 @@ async def _http(
         await load.stop()
         for gateway in gateways.values():
             await gateway.stop()
-    runs["on"][-1]["spans"] = _spans_in(work / "spans.jsonl")
+    for mode in modes[1:]:
+        runs[mode][-1]["spans"] = _spans_in(work / f"spans-{mode}.jsonl")
     return runs
 
 
@@ -273,28 +293,36 @@ async def run_tracing(ctx: BenchContext, args: argparse.Namespace) -> list[Figur
     tasks = 300 if ctx.quick else 3000
     seconds = 1.0 if ctx.quick else args.http_seconds
     measured = {
-        "bus": await _children(ctx, "bus", bus_events, repeats),
-        "tasks": await _children(ctx, "tasks", tasks, repeats),
+        "bus": await _children(ctx, "bus", bus_events, repeats, SAMPLED_MODES),
+        "tasks": await _children(ctx, "tasks", tasks, repeats, MODES),
         "http": await _http(ctx, seconds, args.http_connections, repeats, args.http_client),
     }
     names = {
-        "bus": ("bus_events_per_s_tracing_on_vs_off", "events/s"),
-        "http": ("http_requests_per_s_tracing_on_vs_off", "req/s"),
-        "tasks": ("tasks_per_s_tracing_on_vs_off", "tasks/s"),
+        "bus": ("bus_events_per_s_tracing", "events/s"),
+        "http": ("http_requests_per_s_tracing", "req/s"),
+        "tasks": ("tasks_per_s_tracing", "tasks/s"),
     }
+    suffixes = {"on": "on_vs_off", "sampled": "sampled_10pct_vs_off"}
     figures = []
     details: dict[str, Any] = {}
     for kind, runs in measured.items():
-        name, unit = names[kind]
-        on = median([r["per_s"] for r in runs["on"]])
-        off = median([r["per_s"] for r in runs["off"]])
-        figures.append(Figure.compare(name, on, off, unit, higher_is_better=True))
-        cpu = {mode: median([r["cpu_us_per_op"] for r in runs[mode]]) for mode in MODES}
+        prefix, unit = names[kind]
+        per_s = {mode: median([r["per_s"] for r in rounds]) for mode, rounds in runs.items()}
+        cpu = {mode: median([r["cpu_us_per_op"] for r in rounds]) for mode, rounds in runs.items()}
+        for mode, suffix in suffixes.items():
+            if mode in runs:
+                figures.append(
+                    Figure.compare(
+                        f"{prefix}_{suffix}", per_s[mode], per_s["off"], unit, higher_is_better=True
+                    )
+                )
         details[kind] = {
-            "per_s": {"on": on, "off": off},
+            "per_s": per_s,
             "cpu_us_per_op": cpu,
             "cpu_ratio_off_vs_on": round(cpu["off"] / cpu["on"], 4) if cpu["on"] else None,
-            "spans_written": sum(r.get("spans", 0) for r in runs["on"]),
+            "spans_written": {
+                mode: sum(r.get("spans", 0) for r in runs[mode]) for mode in runs if mode != "off"
+            },
             "rounds": repeats,
         }
     ctx.details["tracing"] = details

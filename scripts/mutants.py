@@ -389,6 +389,23 @@ MUTANTS: list[Mutant] = [
             "::test_logout_ends_the_sessions_access_token_at_once",
         ),
     ),
+    Mutant(  # a remembered access token would outlive its own expiry
+        "verified-token-cache-outlives-token",
+        "kernel/auth/_verified.py",
+        "problem = time_problem(found, timestamp(now), config.leeway)",
+        "problem = None",
+        ("tests/auth/test_verified_tokens.py::test_a_remembered_token_is_refused_once_it_expires",),
+    ),
+    Mutant(  # tokens of a replaced key would still pass
+        "verified-token-cache-outlives-key",
+        "kernel/auth/_verified.py",
+        "if config is not self._config:",
+        "if self._config is None:",
+        (
+            "tests/auth/test_verified_tokens.py"
+            "::test_another_key_forgets_what_the_old_one_vouched_for",
+        ),
+    ),
     Mutant(
         "ended-session-not-shared",
         "kernel/revocations/_subsystem.py",
@@ -872,6 +889,20 @@ MUTANTS: list[Mutant] = [
         ),
     ),
     Mutant(
+        "request-not-cut-off-when-gone",
+        "kernel/transport/_requests.py",
+        "            future.set_exception(NoRespondersError())",
+        "            pass",
+        ("tests/transport/test_requests.py::test_a_request_ends_when_its_module_is_gone",),
+    ),
+    Mutant(
+        "shared-inbox-answer-to-any-caller",
+        "kernel/transport/_requests.py",
+        "        future = self.waiting.pop(message.subject, None)",
+        "        future = self.waiting.pop(next(iter(self.waiting), None), None)",
+        ("tests/transport/test_shared_inbox.py::test_concurrent_calls_each_get_their_own_answer",),
+    ),
+    Mutant(
         "credentials-only-to-the-urls-server",
         "kernel/bus/_broker.py",
         "        list(servers.urls),\n        # Given once rather than in each URL, so that servers"
@@ -1115,6 +1146,16 @@ MUTANTS: list[Mutant] = [
         (
             "tests/distribution/test_deadlines.py"
             "::test_a_forwarded_route_is_cancelled_at_the_gateways_deadline",
+        ),
+    ),
+    Mutant(
+        "propagation-absent-header-keeps-the-receivers-value",
+        "kernel/propagation.py",
+        "        if value is None and variable.get() is None:",
+        "        if value is None:",
+        (
+            "tests/test_propagation.py"
+            "::test_a_message_without_a_header_clears_what_the_receiver_had_and_undo_restores_it",
         ),
     ),
     Mutant(

@@ -31,6 +31,22 @@ def test_inject_extract_and_undo() -> None:
     assert (tenant.get(), region.get()) == ("acme", None)
 
 
+def test_a_message_without_a_header_clears_what_the_receiver_had_and_undo_restores_it() -> None:
+    tenant, region = ContextVar("t2", default=None), ContextVar("r2", default=None)
+    propagation = Propagation([ContextValue("x-tenant", tenant), ContextValue("x-region", region)])
+
+    undo = propagation.extract({})  # nothing carried, nothing held: nothing changes
+    assert (tenant.get(), region.get()) == (None, None)
+    undo()
+    assert (tenant.get(), region.get()) == (None, None)
+
+    tenant.set("acme")
+    undo = propagation.extract({"x-region": "eu"})  # the sender had no tenant: neither does this
+    assert (tenant.get(), region.get()) == (None, "eu")
+    undo()
+    assert (tenant.get(), region.get()) == ("acme", None)
+
+
 MODULE_EVENTS = """
 from contextvars import ContextVar
 from kernel import on, registry

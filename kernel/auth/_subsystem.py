@@ -39,7 +39,7 @@ from kernel.auth._propagator import IdentityPropagator
 from kernel.auth._ratelimit import LoginLimiter
 from kernel.auth._revocations import SessionRevocations
 from kernel.auth._settings import AuthSettings
-from kernel.auth._tokens import decode_access_token
+from kernel.auth._verified import VerifiedTokens
 from kernel.config import CoreSettings
 from kernel.contracts import Host, Role
 from kernel.problems import problem
@@ -132,6 +132,8 @@ class SecuritySubsystem:
         #: Sessions ended before their access tokens expire (logout, refresh-token reuse).
         self.sessions = SessionRevocations()
         self._session_lifetime = 0.0
+        #: Access tokens checked once each (their times, session and owner still every time).
+        self._verified = VerifiedTokens()
         self.identity: IdentityPropagator | None = None
         self.credentials: Credentials = ClaimsOnly(self.role_map)
         #: Tried in order for each request: headers first, then the console's session cookie.
@@ -207,7 +209,7 @@ class SecuritySubsystem:
         config = self.signing.token_config
         if config is None:
             raise InvalidToken("access tokens are checked by the gateway, not this process")
-        claims = decode_access_token(config, token)
+        claims = self._verified.claims(config, token)
         session = claims.get("sid")
         if isinstance(session, str) and self.sessions.is_revoked(session):
             raise InvalidToken("session ended")

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 import pydantic_core
@@ -554,15 +555,9 @@ class Bus:
         origin = source or current_module.get()
         if origin:
             meta[HEADER_SOURCE] = origin
+        span_name, span_attributes = _publish_span(subject)
         span = start_span(
-            f"{subject} publish",
-            SpanKind.PRODUCER,
-            {
-                "messaging.system": "nats",
-                "messaging.operation.type": "send",
-                "messaging.destination.name": subject,
-                "messaging.message.id": event_id,
-            },
+            span_name, SpanKind.PRODUCER, span_attributes, {"messaging.message.id": event_id}
         )
         producer = traceparent_of(span)  # None unless spans are recorded
         if producer is None:
@@ -677,17 +672,11 @@ class Bus:
         return delivery
 
     async def _traced(self, bound: BoundHandler, event: Event) -> Delivery:
+        span_name, span_attributes = _process_span(
+            event.subject, bound.consumer or bound.queue or "", bound.name
+        )
         with received_span(
-            f"{event.subject} process",
-            SpanKind.CONSUMER,
-            {
-                "messaging.system": "nats",
-                "messaging.operation.type": "process",
-                "messaging.destination.name": event.subject,
-                "messaging.message.id": event.id,
-                "messaging.consumer.group.name": bound.consumer or bound.queue or "",
-                "webos.handler": bound.name,
-            },
+            span_name, SpanKind.CONSUMER, span_attributes, {"messaging.message.id": event.id}
         ) as span:
             delivery = await self._run_handler(bound, event)
             if delivery.error is not None:
@@ -811,3 +800,25 @@ def declare_durable_handlers(bus: Bus, module: str, package: str) -> int:
                 bus.declare_durable(module, value, subscription)
                 count += 1
     return count
+
+
+# Span names and fixed attributes, built once per subject (and handler), not per event: spans
+# copy them. Bounded, as subjects may carry ids.
+@lru_cache(maxsize=1024)
+def _publish_span(subject: str) -> tuple[str, dict[str, str]]:
+    return f"{subject} publish", {
+        "messaging.system": "nats",
+        "messaging.operation.type": "send",
+        "messaging.destination.name": subject,
+    }
+
+
+@lru_cache(maxsize=1024)
+def _process_span(subject: str, group: str, handler: str) -> tuple[str, dict[str, str]]:
+    return f"{subject} process", {
+        "messaging.system": "nats",
+        "messaging.operation.type": "process",
+        "messaging.destination.name": subject,
+        "messaging.consumer.group.name": group,
+        "webos.handler": handler,
+    }

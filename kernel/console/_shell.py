@@ -10,7 +10,6 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from litestar import Request, Response
 from markupsafe import Markup
 
@@ -27,6 +26,8 @@ from kernel.livesettings import MODULES_STATE
 from kernel.livesettings import READ as SETTINGS_READ
 
 if TYPE_CHECKING:
+    from jinja2 import Environment
+
     from kernel.console._catalog import Catalog
     from kernel.explorer import Explorer
 
@@ -74,6 +75,9 @@ MY_TASKS = Page(
 
 @cache
 def environment() -> Environment:
+    # Jinja loads with the first page rendered: a gateway nobody opens the console of never does.
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
     env = Environment(
         loader=PackageLoader("kernel.console", "templates"),
         autoescape=select_autoescape(["html"]),

@@ -131,6 +131,9 @@ class Forwarder:
         # What ``_request`` drops, made again only when the propagation seam's headers change.
         self._owned: frozenset[bytes] | None = None
         self._dropped = self.never_forwarded
+        #: The bus's NATS client, looked up again once it is closed (the bus reconnected):
+        #: reading it through FastStream's configuration costs more than a whole small header.
+        self._nats: Any = None
         self.module = module
         self.subject = http_subject(module)
         self.span_name = f"forward {module}"
@@ -163,7 +166,9 @@ class Forwarder:
             meters.forward_duration.record(time.perf_counter() - started, labels)
 
     async def _forward(self, scope: HTTPScope, receive: Receive, send: Send) -> int:
-        nats = self.bus.nats
+        nats = self._nats
+        if nats is None or nats.is_closed:
+            nats = self._nats = self.bus.nats
         limit = nats.max_payload - HEADROOM
         # The body as far as one message takes it (servers hand it over in pieces).
         parts: list[bytes] = []

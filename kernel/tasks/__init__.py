@@ -23,10 +23,10 @@ if TYPE_CHECKING:
     from kernel.tasks._decorator import TaskOptions, TaskRef, task
     from kernel.tasks._memory import MemoryTask, MemoryTasks, TaskNotInThisKernel
     from kernel.tasks._mine import MINE_LIMIT, may_read
+    from kernel.tasks._results import KvResultBackend
     from kernel.tasks._schedule import KvScheduleSource, Scheduler, tick_of
     from kernel.tasks._settings import TasksSettings
     from kernel.tasks._store import (
-        KvResultBackend,
         StatusStore,
         TaskError,
         TaskState,

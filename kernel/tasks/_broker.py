@@ -26,24 +26,16 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import BadRequestError, NotFoundError
+from nats.js.errors import NotFoundError
 from taskiq import AsyncBroker, BrokerMessage
 from taskiq_nats import PullBasedJetStreamBroker
 
 from kernel.auth import IDENTITY_HEADER
 from kernel.propagation import HEADER_CORRELATION, HEADER_TRACEPARENT
-from kernel.tasks._store import (
-    KvResultBackend,
-    StatusStore,
-    TaskState,
-    TaskStatus,
-    valid_task_id,
-)
-from kernel.transport import add_stream
+from kernel.tasks._results import KvResultBackend
+from kernel.tasks._store import StatusStore, TaskState, TaskStatus, valid_task_id
+from kernel.tasks._stream import SUBJECT_PREFIX, TASKS_STREAM, ensure_stream, stream_config
 
-TASKS_STREAM = "WEBOS_TASKS"
-SUBJECT_PREFIX = "webos.tasks"
 HEADER_MSG_ID = "Nats-Msg-Id"
 HEADER_EXPECTED_STREAM = "Nats-Expected-Stream"
 log = logging.getLogger("webos.tasks")
@@ -64,33 +56,6 @@ def module_subjects(module: str) -> str:
 
 def consumer_name(module: str) -> str:
     return f"tasks_{_UNSAFE.sub('_', module)}"
-
-
-def stream_config(max_age: float) -> StreamConfig:
-    return StreamConfig(
-        name=TASKS_STREAM,
-        subjects=[f"{SUBJECT_PREFIX}.>"],
-        retention=RetentionPolicy.WORK_QUEUE,
-        storage=StorageType.FILE,
-        discard=DiscardPolicy.OLD,
-        max_age=max_age,
-        duplicate_window=120.0,
-    )
-
-
-async def ensure_stream(js: Any, max_age: float, replicas: int = 1) -> None:
-    """Create ``WEBOS_TASKS`` with ``replicas`` copies unless it exists (the gateway brings an
-    existing one to ``WEBOS_JETSTREAM_REPLICAS``: ``kernel.transport.match_replicas``)."""
-    try:
-        await js.stream_info(TASKS_STREAM)
-        return
-    except NotFoundError:
-        pass
-    try:
-        await add_stream(js, stream_config(max_age), replicas)
-    except BadRequestError as error:
-        if error.err_code != 10058:  # created meanwhile by another process
-            raise
 
 
 def string_labels(labels: dict[str, Any]) -> dict[str, str]:

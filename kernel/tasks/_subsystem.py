@@ -85,6 +85,8 @@ class TasksSubsystem(TaskRecords):
         self._host: Host | None = None
         self._propagation = Propagation.default()
         self._principal_of: PrincipalOf = lambda _token, _at: None
+        #: The names of this process's modules' tasks, bound or not yet (``describe``).
+        self._declared: list[str] = []
         #: Started, with the broker and the store opened on first use (``_open_when_used``).
         self._deferred = False
         self._opening = asyncio.Lock()
@@ -106,15 +108,43 @@ class TasksSubsystem(TaskRecords):
                 *(module.spec.manifest.sends_tasks_to for module in modules.running.values())
             )
         self._propagation = host.get(Propagation)
-        if host.role is Role.MODULE and not any(
-            module.extras.get("tasks") for module in modules.running.values()
-        ):
-            # No tasks of its own (a module process runs no worker or scheduler): it may still
-            # send or read a status, and opens the broker then (taskiq's memory until used).
+        self._declared = sorted(
+            self.name_of(ref)
+            for module in modules.running.values()
+            for ref in module.extras.get("tasks", [])
+        )
+        if self._opens_when_used(host, modules):
+            # It may still send or read a status, and opens the broker then (taskiq and its
+            # aiohttp stay out of memory until used).
             self._deferred = True
+            if host.role is Role.GATEWAY:
+                await self._prepare_storage(host)
             activate(self)
             return
         await self._open(host)
+
+    async def _prepare_storage(self, host: Host) -> None:
+        """The task stream and the status bucket, without the broker: modules and tools send and
+        read through them before this gateway opens its broker (or if it never does)."""
+        from kernel.tasks._store import STATUS_BUCKET, open_bucket
+        from kernel.tasks._stream import ensure_stream
+
+        settings = host.get(TasksSettings)
+        replicas = host.get(JetStreamSettings).replicas
+        js = host.get(Bus).nats.jetstream()
+        await ensure_stream(js, settings.max_age, replicas)
+        await open_bucket(js, STATUS_BUCKET, ttl=settings.result_ttl, replicas=replicas)
+
+    def _opens_when_used(self, host: Host, modules: ModuleSet) -> bool:
+        """A process that runs neither the worker nor the scheduler: a module process without
+        tasks of its own, or the gateway with both off (``WEBOS_TASKS_WORKER``, ``_SCHEDULER``)."""
+        if host.role is Role.MODULE:
+            return not any(module.extras.get("tasks") for module in modules.running.values())
+        settings = host.get(TasksSettings)
+        return not (
+            self._runs_worker(host.role, settings, host)
+            or self._runs_scheduler(host.role, settings, host)
+        )
 
     async def _open(self, host: Host) -> None:
         from kernel.tasks._broker import KernelTaskBroker, queued_status
@@ -186,6 +216,14 @@ class TasksSubsystem(TaskRecords):
             if self._deferred and self._host is not None:
                 await self._open(self._host)
                 self._deferred = False
+
+    async def opened(self) -> KernelTaskBroker:
+        """The broker, opened now if this process opens it on first use (for tools and tests
+        that send through taskiq directly)."""
+        await self._open_when_used()
+        if self.broker is None:
+            raise TasksNotRunning("the tasks subsystem is not started")
+        return self.broker
 
     def _as_scheduler(self) -> dict[str, str]:
         """What a scheduled send carries: ``system:scheduler``, signed like any principal."""
@@ -344,7 +382,7 @@ class TasksSubsystem(TaskRecords):
 
     def describe(self) -> dict[str, Any]:
         return {
-            "tasks": sorted(self.tasks),
+            "tasks": sorted(self.tasks) if self.tasks else self._declared,
             "worker": None
             if self.worker is None
             else {"modules": self.worker.modules, **self.worker.counts},

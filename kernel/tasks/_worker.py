@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -214,15 +215,12 @@ class Worker:
             labels, module=bound.module, propagation=self.propagation, accepted_at=accepted_at
         )
         started = time.perf_counter()
+        span_name, span_attributes = _process_span(name)
         with received_span(
-            f"{name} process",
+            span_name,
             SpanKind.CONSUMER,
-            {
-                "messaging.system": "nats",
-                "messaging.message.id": task_id,
-                "webos.task": name,
-                "webos.task.attempt": attempt,
-            },
+            span_attributes,
+            {"messaging.message.id": task_id, "webos.task.attempt": attempt},
         ) as span:
             outcome, failure = await self._run(
                 message, taskiq_message, bound, labels, attempt, accepted_at
@@ -404,3 +402,10 @@ class Worker:
             for loop, count in zip(loops, cut, strict=True)
             if count
         ]
+
+
+@cache
+def _process_span(name: str) -> tuple[str, dict[str, str]]:
+    """The consumer span's name and fixed attributes, built once per task name (spans copy them;
+    the run's id and attempt come on top)."""
+    return f"{name} process", {"messaging.system": "nats", "webos.task": name}

@@ -64,6 +64,7 @@ class SpanFactory(Protocol):
         parent: SpanContext | None,
         kind: SpanKind,
         attributes: Mapping[str, Any] | None,
+        extra: Mapping[str, Any] | None = None,
     ) -> Span: ...
 
 
@@ -160,11 +161,17 @@ class _Current:
 
 
 def _start(
-    name: str, parent: SpanContext | None, kind: SpanKind, attributes: Mapping[str, Any] | None
+    name: str,
+    parent: SpanContext | None,
+    kind: SpanKind,
+    attributes: Mapping[str, Any] | None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Span:
     if _factory is not None:
-        return _factory.start(name, parent, kind, attributes)
+        return _factory.start(name, parent, kind, attributes, extra)
     context = Context() if parent is None else trace.set_span_in_context(NonRecordingSpan(parent))
+    if extra:
+        attributes = {**(attributes or {}), **extra}
     return _tracer.start_span(name, context, kind, attributes)
 
 
@@ -180,18 +187,29 @@ def _sending_parent() -> tuple[bool, SpanContext | None]:
     return (True, None) if remote is None else (remote.trace_flags.sampled, remote)
 
 
-def start_span(name: str, kind: SpanKind, attributes: Mapping[str, Any] | None = None) -> Span:
-    """A span that sends work, not made current: end it yourself (``span.end()``)."""
+def start_span(
+    name: str,
+    kind: SpanKind,
+    attributes: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Span:
+    """A span that sends work, not made current: end it yourself (``span.end()``).
+
+    ``attributes`` may be a mapping built once and shared (it is copied, never changed);
+    ``extra`` holds those of this one span. The same goes for the helpers below."""
     if not _recording:
         return trace.INVALID_SPAN
     sampled, parent = _sending_parent()
     if not sampled:
         return trace.INVALID_SPAN
-    return _start(name, parent, kind, attributes)
+    return _start(name, parent, kind, attributes, extra)
 
 
 def child_span(
-    name: str, kind: SpanKind, attributes: Mapping[str, Any] | None = None
+    name: str,
+    kind: SpanKind,
+    attributes: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> _Current | _Unrecorded:
     """A current span that sends work (producer, client), child of the active one."""
     if not _recording:
@@ -199,11 +217,14 @@ def child_span(
     sampled, parent = _sending_parent()
     if not sampled:
         return _UNRECORDED
-    return _Current(_start(name, parent, kind, attributes))
+    return _Current(_start(name, parent, kind, attributes, extra))
 
 
 def received_span(
-    name: str, kind: SpanKind, attributes: Mapping[str, Any] | None = None
+    name: str,
+    kind: SpanKind,
+    attributes: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> _Current | _Unrecorded:
     """A current span for work received (consumer, server), child of ``current_traceparent``.
 
@@ -217,7 +238,7 @@ def received_span(
     parent = _remote_span(traceparent) if traceparent else None
     if parent is not None and not parent.trace_flags.sampled:
         return _UNRECORDED
-    return _Current(_start(name, parent, kind, attributes))
+    return _Current(_start(name, parent, kind, attributes, extra))
 
 
 def fail(span: Span, description: str) -> None:

@@ -31,7 +31,9 @@ class TelemetrySubsystem:
         # Litestar's OpenTelemetry plugin loads the ASGI instrumentation: only when recording.
         from kernel.telemetry import _http
 
-        app_config.plugins.append(_http.opentelemetry_plugin())
+        # The ASGI instrumentation records the HTTP metrics: kept when metrics are on.
+        instrumented = telemetry.meter_provider is not None
+        app_config.plugins.append(_http.opentelemetry_plugin(instrumented))
         # Last, so innermost: it runs after routing and after the plain traceparent copy.
         app_config.middleware.append(_http.sync_server_span)
         if host.role is Role.GATEWAY and telemetry.meter_provider is not None:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from nats import errors
-from nats.protocol.command import hpub_cmd
+from nats.protocol.command import hpub_cmd, pub_cmd
 
 HEADER_START = "NATS/1.0\r\n"
 #: A header name as nats-py accepts it (its ``_HEADER_KEY_RE``: an HTTP token).
@@ -54,9 +54,12 @@ def header_block(headers: Mapping[str, str]) -> bytes | None:
     return f"{HEADER_START}{text}\r\n".encode()
 
 
-async def publish_block(client: Any, subject: str, payload: bytes, block: bytes) -> None:
+async def publish_block(
+    client: Any, subject: str, payload: bytes, block: bytes | None, reply: str = ""
+) -> None:
     """nats-py's ``Client.publish`` (its checks, counters and flushing) with the header block
-    already written. The subject was validated by the caller (``normalize_subject``)."""
+    already written (None: a message without headers). The subject was validated by the caller
+    (``normalize_subject``, or ``_requests.py``); ``reply`` is the kernel's own inbox."""
     if client.is_closed:
         raise errors.ConnectionClosedError
     if client.is_draining_pubs:
@@ -71,7 +74,10 @@ async def publish_block(client: Any, subject: str, payload: bytes, block: bytes)
     stats = client.stats
     stats["out_msgs"] += 1
     stats["out_bytes"] += size
-    await client._send_command(hpub_cmd(subject, "", block, payload))
+    if block is None:
+        await client._send_command(pub_cmd(subject, reply, payload))
+    else:
+        await client._send_command(hpub_cmd(subject, reply, block, payload))
     flushing = client._flush_queue
     if flushing is not None and flushing.empty():
         await client._flush_pending()

@@ -74,11 +74,37 @@ PROBE = {
 }
 
 
-def write_probe(root: Path) -> Path:
-    module = root / "modules" / "lean"
+#: A module with tasks.py, and a public route that queues one (run by a worker elsewhere).
+SENDER = {
+    "module.toml": 'name = "sender"\nversion = "0.1.0"\ndepends = []\n',
+    "__init__.py": "",
+    "tasks.py": """
+        from kernel.tasks import task
+
+        @task()
+        async def later() -> None:
+            return None
+    """,
+    "router.py": """
+        from litestar import post
+
+        from kernel.auth import PUBLIC
+        from sender.tasks import later
+
+        @post("/", opt=PUBLIC, status_code=202)
+        async def send() -> dict[str, str]:
+            return {"task_id": (await later.kiq()).task_id}
+
+        route_handlers = [send]
+    """,
+}
+
+
+def write_probe(root: Path, probe: dict[str, str] = PROBE, name: str = "lean") -> Path:
+    module = root / "modules" / name
     module.mkdir(parents=True)
-    for name, text in PROBE.items():
-        (module / name).write_text(textwrap.dedent(text).lstrip())
+    for file, text in probe.items():
+        (module / file).write_text(textwrap.dedent(text).lstrip())
     return root / "modules"
 
 
@@ -105,6 +131,18 @@ async def test_a_module_process_loads_no_console_documents_or_s3(
         await process.stop()
 
 
+def _post(url: str) -> dict[str, str]:
+    request = urllib.request.Request(url, b"", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 202
+        return json.loads(response.read())
+
+
+def _get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read()
+
+
 def _ready(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
@@ -113,11 +151,12 @@ def _ready(url: str) -> bool:
         return False
 
 
-async def test_the_gateway_without_s3_mounts_loads_no_minio(
+async def test_a_gateway_without_a_worker_or_s3_mounts_loads_no_taskiq_or_minio(
     nats_server: EmbeddedNats, tmp_path: Path
 ) -> None:
     modules = write_probe(tmp_path)
     shutil.copytree(REPO_MODULES / "files", modules / "files")  # storage on a local mount
+    write_probe(tmp_path, SENDER, "sender")
     port = free_port()
     env = module_env(nats_server.url, tmp_path / "data", modules, WEBOS_PORT=str(port))
     env["WEBOS_TASKS_WORKER"] = "false"
@@ -133,9 +172,19 @@ async def test_the_gateway_without_s3_mounts_loads_no_minio(
                 break
             await asyncio.sleep(0.1)
         loaded = await loaded_in(nats_server.url)
-        # The gateway serves the console (Jinja); no module here has Documents or an S3 mount,
-        # and nobody signed in to the console yet (httpx).
-        assert not {"minio", "beanie", "pymongo", "mongomock", "httpx"} & set(loaded), loaded
+        # No module here has Documents or an S3 mount, nobody opened the console yet (Jinja) or
+        # signed in to it (httpx), and the worker and the scheduler run in processes of their
+        # own, so nothing has sent a task yet (taskiq and its aiohttp).
+        lazy = {"minio", "beanie", "pymongo", "mongomock", "httpx", "taskiq", "aiohttp", "jinja2"}
+        assert not lazy & set(loaded), loaded
+        # The first send opens the broker: the task is queued for a worker started later.
+        sent = await asyncio.to_thread(_post, f"http://127.0.0.1:{port}/api/sender/")
+        assert sent["task_id"]
+        assert "taskiq" in await loaded_in(nats_server.url)
+        # The first console page renders its template.
+        login = await asyncio.to_thread(_get, f"http://127.0.0.1:{port}/console/login")
+        assert b"<html" in login.lower()
+        assert "jinja2" in await loaded_in(nats_server.url)
     finally:
         gateway.terminate()
         await asyncio.wait_for(gateway.wait(), 15)

@@ -68,7 +68,7 @@ async def test_float_labels_travel_in_the_message_and_do_not_break_sending(
     collector = await app.subscribe("webos.tasks.>")
     from taskiq.kicker import AsyncKicker
 
-    broker = app.kernel.get(TasksSubsystem).broker
+    broker = await app.kernel.get(TasksSubsystem).opened()
     # taskiq's OpenTelemetry middleware adds float labels: they must not break sending.
     sent = await AsyncKicker("jobs.echo", broker, {"started": 1.5, "retry": 2}).kiq(1)
 
