@@ -29,6 +29,8 @@ HEAVY = (
     # Only the gateway issues or reads tokens with PyJWT (and cryptography's X.509 with it):
     # a module process checks the identities it is handed with Ed25519 alone.
     *("jwt", "cryptography.x509"),
+    # FastStream's own ASGI runner, which a module process (HTTP over NATS) never runs.
+    *("uvicorn", "watchfiles"),
 )
 
 PROBE = {
