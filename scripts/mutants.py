@@ -508,13 +508,34 @@ MUTANTS: list[Mutant] = [
     # -- identity on the bus --------------------------------------------------------------
     Mutant(
         "identity-signature",
-        "kernel/auth/_identity.py",
-        '"verify_signature": True,',
-        '"verify_signature": False,',
+        "kernel/auth/_jws.py",
+        '        key.verify(signed, f"{head}.{body}".encode("ascii"))\n',
+        "        pass\n",
         (
             "tests/auth/test_identity.py::test_forged_with_another_key",
             "tests/auth/test_identity.py::test_tampered_claims",
         ),
+    ),
+    Mutant(  # the header's algorithm would not be pinned: "none", or HS256 keyed with the key
+        "identity-algorithm-unchecked",
+        "kernel/auth/_jws.py",
+        'if header.get("alg") != ALGORITHM:',
+        "if False:",
+        ("tests/auth/test_jws.py", "tests/auth/test_identity.py"),
+    ),
+    Mutant(  # a token for another audience (an access token made into an identity) accepted
+        "identity-audience-unchecked",
+        "kernel/auth/_jws.py",
+        'if not isinstance(claims.get("aud"), str) or claims["aud"] != audience:',
+        'if not isinstance(claims.get("aud"), str | list):',
+        ("tests/auth/test_jws.py",),
+    ),
+    Mutant(  # a required claim could be left out
+        "identity-required-claim-unchecked",
+        "kernel/auth/_jws.py",
+        "        if claims.get(claim) is None:\n",
+        "        if False:\n",
+        ("tests/auth/test_jws.py", "tests/auth/test_identity.py"),
     ),
     Mutant(
         "identity-expiry",
