@@ -814,7 +814,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "unsampled-trace-recorded-anyway",
         "kernel/telemetry/_spans.py",
-        "    if parent is not None and not parent.trace_flags.sampled:\n",
+        "    if _unsampled(traceparent):  # decided on the string: nothing built\n",
         "    if False:\n",
         (
             "tests/telemetry/test_sampling.py"
