@@ -134,6 +134,8 @@ def _remote_span(traceparent: str) -> SpanContext | None:
 def _unsampled(traceparent: str) -> bool:
     """Whether ``traceparent`` names a valid span of a trace not sampled: what ``_remote_span``
     then ``trace_flags.sampled`` say, without building the ``SpanContext``."""
+    if len(traceparent) == _PLAIN_LENGTH and traceparent[-1] in _ODD_HEX:
+        return False  # sampled flag set (or no traceparent at all): no regex for a sampled one
     found = _TRACEPARENT.fullmatch(traceparent)
     if found is None or (found[1] == "00" and found[5]):
         return False  # not a parent at all: a new trace
@@ -144,6 +146,9 @@ def _unsampled(traceparent: str) -> bool:
     )
 
 
+#: Length of a traceparent with nothing around it and no further fields: the flags end it.
+_PLAIN_LENGTH = 55
+_ODD_HEX = frozenset("13579bdf")
 _ZERO_TRACE = "0" * 32
 _ZERO_SPAN = "0" * 16
 

@@ -135,6 +135,10 @@ def test_spans_reach_the_file_in_batches_and_a_flush_pushes_them_out(
         NOT_SAMPLED,
         f"00-{TRACE}-b7ad6b7169203331-02",  # random id flag, not sampled
         f"00-{TRACE}-b7ad6b7169203331-03",
+        f"00-{TRACE}-b7ad6b7169203331-0f",
+        f"00-{'0' * 32}-b7ad6b7169203331-01",  # sampled flag, yet invalid
+        f"00-{TRACE}-b7ad6b7169203331-0F",
+        f"00-{TRACE}-b7ad6b7169203331-0e",
         f"00-{'0' * 32}-b7ad6b7169203331-00",  # invalid trace id: a new trace
         f"00-{TRACE}-{'0' * 16}-00",  # invalid span id: a new trace
         f"00-{TRACE}-b7ad6b7169203331-00-extra",  # version 00 has four fields
