@@ -822,6 +822,16 @@ MUTANTS: list[Mutant] = [
         ),
     ),
     Mutant(
+        "server-span-plugin-runs-the-instrumentation",
+        "kernel/telemetry/_http.py",
+        "        plugin._middleware = config.middleware\n",
+        "        pass\n",
+        (
+            "tests/telemetry/test_http_span.py"
+            "::test_the_light_server_span_records_what_the_instrumentation_does",
+        ),
+    ),
+    Mutant(
         "module-announces-any-node",
         "kernel/deploy/_fences.py",
         'return [f"{HEARTBEAT}.{module}", f"{LEAVING}.{module}"]',
