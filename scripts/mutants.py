@@ -835,11 +835,21 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "unsampled-trace-recorded-anyway",
         "kernel/telemetry/_spans.py",
-        "    if parent is not None and not parent.trace_flags.sampled:\n",
+        "    if _unsampled(traceparent):  # decided on the string: nothing built\n",
         "    if False:\n",
         (
             "tests/telemetry/test_sampling.py"
             "::test_work_of_a_trace_not_sampled_records_nothing_and_passes_its_context_on",
+        ),
+    ),
+    Mutant(
+        "server-span-plugin-runs-the-instrumentation",
+        "kernel/telemetry/_http.py",
+        "        plugin._middleware = config.middleware\n",
+        "        pass\n",
+        (
+            "tests/telemetry/test_http_span.py"
+            "::test_the_light_server_span_records_what_the_instrumentation_does",
         ),
     ),
     Mutant(
