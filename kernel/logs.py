@@ -126,12 +126,11 @@ class KernelHandler(logging.StreamHandler):  # type: ignore[type-arg]
         kind = type(formatter)
         if kind is not DevLines and kind is not JsonLines:  # a subclass may format otherwise
             return False
-        created = time.time()
+        created, msecs = _now()
         ids = current_ids()
         trace_id, span_id = ids if ids is not None else ("", "")
         level = logging.getLevelName(levelno)
         if isinstance(formatter, DevLines):
-            msecs = int((created - int(created)) * 1000) + 0.0  # as LogRecord computes it
             asctime = formatter.asctime(created, msecs)
             text = DevLines.line(asctime, level, name, message, trace_id, span_id)
         else:
@@ -164,6 +163,16 @@ class AccessLogger(logging.Logger):
                     return
         kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1  # the caller, not this method
         self._log(logging.INFO, msg, args, **kwargs)
+
+
+def _now() -> tuple[float, float]:
+    """``created`` and ``msecs`` as this Python's ``LogRecord`` takes them (3.13 reads
+    ``time_ns``), so a line shows the millisecond a record would."""
+    if sys.version_info >= (3, 13):
+        ns = time.time_ns()
+        return ns / 1e9, (ns % 1_000_000_000) // 1_000_000 + 0.0
+    created = time.time()
+    return created, int((created - int(created)) * 1000) + 0.0
 
 
 def _sole_handler(logger: logging.Logger) -> KernelHandler | None:

@@ -31,6 +31,7 @@ class Recorder(logging.Handler):
 @pytest.fixture(autouse=True)
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(time, "time", lambda: 1_765_000_000.0421)
+    monkeypatch.setattr(time, "time_ns", lambda: 1_765_000_000_042_100_000)  # Python 3.13
 
 
 def logged(formatter: DevLines | JsonLines, *, fast: bool) -> str:
