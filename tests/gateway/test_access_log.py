@@ -80,13 +80,18 @@ def test_the_dev_time_is_shown_to_the_millisecond() -> None:
     )
 
 
-def test_another_handler_gets_the_record_with_the_callers_place() -> None:
+@pytest.mark.parametrize("where", ["same logger", "parent logger"])
+def test_another_handler_gets_the_record_with_the_callers_place(where: str) -> None:
     stream, recorder = io.StringIO(), Recorder()
     handler = KernelHandler(DevLines())
     handler.setStream(stream)
     logger = AccessLogger(ACCESS_LOGGER)
     logger.addHandler(handler)
-    logger.addHandler(recorder)
+    if where == "same logger":
+        logger.addHandler(recorder)
+    else:  # as a handler added to the root logger next to the kernel's
+        logger.parent = logging.Logger("webos-test-root")
+        logger.parent.addHandler(recorder)
     logger.info(FORMAT, *ARGS)
     (record,) = recorder.records
     assert record.getMessage() == FORMAT % ARGS
