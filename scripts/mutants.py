@@ -407,6 +407,23 @@ MUTANTS: list[Mutant] = [
         ),
     ),
     Mutant(
+        "access-log-skips-other-handlers",
+        "kernel/logs.py",
+        "        current = current.parent\n",
+        "        break\n",
+        (
+            "tests/gateway/test_access_log.py"
+            "::test_another_handler_gets_the_record_with_the_callers_place",
+        ),
+    ),
+    Mutant(
+        "access-log-ignores-handler-filters",
+        "kernel/logs.py",
+        "if levelno < self.level or self.filters != [self.ids] or formatter is None:",
+        "if levelno < self.level or formatter is None:",
+        ("tests/gateway/test_access_log.py::test_a_filter_or_a_level_still_stops_the_line",),
+    ),
+    Mutant(
         "ended-session-not-shared",
         "kernel/revocations/_subsystem.py",
         "        security.sessions.share = self._put",

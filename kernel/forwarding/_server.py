@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kernel.bus import Bus
@@ -73,9 +74,12 @@ class ForwardingServer:
         for module in host.get(ModuleSet).running.values():
             if module.route_handlers:
                 subject = http_subject(module.name)
-                self._subscriptions.append(
-                    await nats.subscribe(subject, queue=subject, cb=self._received)
-                )
+                subscription = await nats.subscribe(subject, queue=subject)
+                # Each request starts its task in the step nats-py reads it: no queue and no
+                # subscription task in between (one task step less per request).
+                subscription._pending_queue = _Arrivals(subscription, self._received)
+                subscription._pending_bytes_limit = 0  # nothing is held: never a slow consumer
+                self._subscriptions.append(subscription)
         await nats.flush()
 
     def open(self) -> None:
@@ -85,13 +89,14 @@ class ForwardingServer:
     async def check(self) -> str | None:
         return None
 
-    async def _received(self, msg: Any) -> None:
+    def _received(self, msg: Any) -> None:
         task = asyncio.create_task(self._serve(msg))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def _serve(self, msg: Any) -> None:
-        await self._opened.wait()
+        if not self._opened.is_set():  # held since start (no wait once open)
+            await self._opened.wait()
         nats = self._nats
         if not msg.reply:
             log.warning("ignored a forwarded request on %s without a reply subject", msg.subject)
@@ -140,3 +145,29 @@ class ForwardingServer:
             task.cancel()
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=HAND_BACK_WAIT)
+
+
+class _Arrivals:
+    """Stands in for the ``_pending_queue`` nats-py hands a subscription's messages to: each
+    message goes to ``received`` at once (which starts its task), so nothing is ever queued.
+    A drain then waits for nothing here; ``ForwardingServer.stop`` waits for the tasks."""
+
+    def __init__(self, subscription: Any, received: Callable[[Any], None]) -> None:
+        self.subscription = subscription
+        self.received = received
+
+    def put_nowait(self, message: Any) -> None:
+        self.received(message)
+        self.subscription._pending_size = 0
+
+    def qsize(self) -> int:
+        return 0
+
+    def empty(self) -> bool:
+        return True
+
+    def task_done(self) -> None:
+        return None
+
+    async def join(self) -> None:
+        return None
