@@ -1131,8 +1131,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "deadline-served-call-runs-on",
         "kernel/registry/_serve.py",
-        "        bound = asyncio.timeout(time_left())",
-        "        bound = asyncio.timeout(None)",
+        "        bound = None if left is None else asyncio.timeout(left)",
+        "        bound = None",
         (
             "tests/distribution/test_deadlines.py"
             "::test_a_deadline_reaches_the_second_hop_and_ends_its_work",
