@@ -896,6 +896,23 @@ MUTANTS: list[Mutant] = [
         ("tests/transport/test_requests.py::test_a_request_ends_when_its_module_is_gone",),
     ),
     Mutant(
+        "written-soon-while-disconnected",
+        "kernel/transport/_client.py",
+        "        if self._pending_data_size == 0 or not self.is_connected or self.is_connecting:",
+        "        if self._pending_data_size == 0:",
+        (
+            "tests/transport/test_write_soon.py"
+            "::test_publishes_made_while_disconnected_go_out_after_the_reconnect",
+        ),
+    ),
+    Mutant(
+        "served-calls-not-in-service-stats",
+        "kernel/registry/_serve.py",
+        "            endpoint._num_requests += 1",
+        "            pass",
+        ("tests/registry/test_calls.py::test_service_stats_count_each_call_served",),
+    ),
+    Mutant(
         "shared-inbox-answer-to-any-caller",
         "kernel/transport/_requests.py",
         "        future = self.waiting.pop(message.subject, None)",
