@@ -896,13 +896,13 @@ MUTANTS: list[Mutant] = [
         ("tests/transport/test_requests.py::test_a_request_ends_when_its_module_is_gone",),
     ),
     Mutant(
-        "written-soon-while-disconnected",
+        "pending-limit-ignored-when-written-soon",
         "kernel/transport/_client.py",
-        "        if self._pending_data_size == 0 or not self.is_connected or self.is_connecting:",
-        "        if self._pending_data_size == 0:",
+        "        if self._max_pending_size > 0 and size > self._max_pending_size:",
+        "        if False:",
         (
             "tests/transport/test_write_soon.py"
-            "::test_publishes_made_while_disconnected_go_out_after_the_reconnect",
+            "::test_the_pending_size_limit_makes_a_publisher_wait_for_the_socket",
         ),
     ),
     Mutant(
