@@ -944,6 +944,23 @@ MUTANTS: list[Mutant] = [
         ("tests/transport/test_requests.py::test_a_request_ends_when_its_module_is_gone",),
     ),
     Mutant(
+        "pending-limit-ignored-when-written-soon",
+        "kernel/transport/_client.py",
+        "        if self._max_pending_size > 0 and size > self._max_pending_size:",
+        "        if False:",
+        (
+            "tests/transport/test_write_soon.py"
+            "::test_the_pending_size_limit_makes_a_publisher_wait_for_the_socket",
+        ),
+    ),
+    Mutant(
+        "served-calls-not-in-service-stats",
+        "kernel/registry/_serve.py",
+        "            endpoint._num_requests += 1",
+        "            pass",
+        ("tests/registry/test_calls.py::test_service_stats_count_each_call_served",),
+    ),
+    Mutant(
         "shared-inbox-answer-to-any-caller",
         "kernel/transport/_requests.py",
         "        future = self.waiting.pop(message.subject, None)",
@@ -1179,8 +1196,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "deadline-served-call-runs-on",
         "kernel/registry/_serve.py",
-        "        bound = asyncio.timeout(time_left())",
-        "        bound = asyncio.timeout(None)",
+        "        bound = None if left is None else asyncio.timeout(left)",
+        "        bound = None",
         (
             "tests/distribution/test_deadlines.py"
             "::test_a_deadline_reaches_the_second_hop_and_ends_its_work",
