@@ -1,12 +1,12 @@
 """Checking a compact JWS signed with Ed25519, without PyJWT.
 
 Every module process verifies the identity tokens the gateway signs, and nothing else: PyJWT
-would load ``cryptography``'s X.509, RSA and EC code with it (about 1.5 MB of a module process,
-and an uncached check cost 280 against 170 µs here) for one signature check. This file does what ``jwt.decode`` did for those tokens, in the same order:
-the shape of the token, the header's algorithm (exactly the pinned one, so neither ``none`` nor
-an HMAC keyed with the public key gets through), the signature over ``header.payload``, then
-the claims the caller requires. PyJWT stays the project's library for issuing tokens and for
-users' access tokens in the gateway.
+would load ``cryptography``'s X.509, RSA and EC code with it (about 1.5 MB of a module process;
+an uncached check cost 280 against 170 µs here) for one signature check. This file does what
+``jwt.decode`` did for those tokens, in the same order: the shape of the token, the header's
+algorithm (exactly the pinned one, so neither ``none`` nor an HMAC keyed with the public key gets
+through), the signature over ``header.payload``, then the claims the caller requires. PyJWT
+stays the project's library for issuing tokens and for users' access tokens in the gateway.
 """
 
 from __future__ import annotations
