@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kernel.bus import Bus
@@ -31,7 +30,7 @@ from kernel.forwarding._wire import (
 from kernel.modules import ModuleSet
 from kernel.problems import problem_bytes, problem_headers
 from kernel.propagation import Propagation
-from kernel.transport import HAND_BACK_WAIT
+from kernel.transport import HAND_BACK_WAIT, deliver_directly
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -77,8 +76,7 @@ class ForwardingServer:
                 subscription = await nats.subscribe(subject, queue=subject)
                 # Each request starts its task in the step nats-py reads it: no queue and no
                 # subscription task in between (one task step less per request).
-                subscription._pending_queue = _Arrivals(subscription, self._received)
-                subscription._pending_bytes_limit = 0  # nothing is held: never a slow consumer
+                deliver_directly(subscription, self._received)
                 self._subscriptions.append(subscription)
         await nats.flush()
 
@@ -145,29 +143,3 @@ class ForwardingServer:
             task.cancel()
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=HAND_BACK_WAIT)
-
-
-class _Arrivals:
-    """Stands in for the ``_pending_queue`` nats-py hands a subscription's messages to: each
-    message goes to ``received`` at once (which starts its task), so nothing is ever queued.
-    A drain then waits for nothing here; ``ForwardingServer.stop`` waits for the tasks."""
-
-    def __init__(self, subscription: Any, received: Callable[[Any], None]) -> None:
-        self.subscription = subscription
-        self.received = received
-
-    def put_nowait(self, message: Any) -> None:
-        self.received(message)
-        self.subscription._pending_size = 0
-
-    def qsize(self) -> int:
-        return 0
-
-    def empty(self) -> bool:
-        return True
-
-    def task_done(self) -> None:
-        return None
-
-    async def join(self) -> None:
-        return None

@@ -1,6 +1,6 @@
-"""The forwarding server's subscriptions hand each request over in the step nats-py reads it
-(``_Arrivals`` in ``kernel/forwarding/_server.py``): every message once, in order, none held, and
-a drain still ends the subscription."""
+"""A subscription handed to ``deliver_directly`` (the forwarding server's and the service
+endpoints') gives each message over in the step nats-py reads it: every message once, in order,
+none held, and a drain still ends the subscription."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from kernel.forwarding._server import _Arrivals
-from kernel.transport import EmbeddedNats, connect_once
+from kernel.transport import EmbeddedNats, connect_once, deliver_directly
 
 COUNT = 500
 
@@ -26,8 +25,7 @@ async def connection(nats_server: EmbeddedNats) -> AsyncIterator[Any]:
 
 async def subscribed(connection: Any, subject: str, heard: list[bytes]) -> Any:
     subscription = await connection.subscribe(subject, queue=subject)
-    subscription._pending_queue = _Arrivals(subscription, lambda msg: heard.append(msg.data))
-    subscription._pending_bytes_limit = 0
+    deliver_directly(subscription, lambda msg: heard.append(msg.data))
     await connection.flush()
     return subscription
 
@@ -61,3 +59,23 @@ async def test_a_drain_ends_the_subscription(connection: Any) -> None:
     await asyncio.sleep(0.1)
 
     assert heard == [b"before"]
+
+
+async def test_a_subscription_with_a_callback_hands_over_directly_instead(connection: Any) -> None:
+    through_callback: list[bytes] = []
+    heard: list[bytes] = []
+
+    async def callback(msg: Any) -> None:
+        through_callback.append(msg.data)
+
+    subscription = await connection.subscribe("arrivals.callback", cb=callback)
+    deliver_directly(subscription, lambda msg: heard.append(msg.data))
+    await connection.publish("arrivals.callback", b"one")
+    await connection.flush()
+    for _ in range(200):
+        if heard:
+            break
+        await asyncio.sleep(0.01)
+
+    assert heard == [b"one"]
+    assert through_callback == []
