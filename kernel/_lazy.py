@@ -12,7 +12,8 @@ from __future__ import annotations
 import ast
 import importlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -62,4 +63,24 @@ def lazy_exports(package_name: str) -> Callable[[str], Any]:
     return __getattr__
 
 
-__all__ = ["lazy_exports"]
+@contextmanager
+def absent(name: str) -> Iterator[None]:
+    """Imports inside the block see ``name`` as not installed; afterwards it imports as usual.
+
+    For a library that imports an optional package up front only for a feature this process
+    never runs: FastStream imports uvicorn (and with it watchfiles and multiprocessing) for its
+    own ASGI runner, which a module process does not use. Code that imports ``name`` later,
+    outside the block, gets the real module.
+    """
+    if name in sys.modules:
+        yield
+        return
+    sys.modules[name] = None  # type: ignore[assignment]  # the import system's "not installed"
+    try:
+        yield
+    finally:
+        if sys.modules.get(name, 0) is None:
+            del sys.modules[name]
+
+
+__all__ = ["absent", "lazy_exports"]

@@ -5,7 +5,8 @@
   process through the real ``webos module run bench_echo``; the caller process calls it through
   a :class:`kernel.registry._remote.RemoteServiceProxy` built the way
   ``declare_remote_services`` builds it for a kernel that excludes the module, with the default
-  call policy (breaker, bulkhead: their bookkeeping is part of every call).
+  call policy (breaker, bulkhead: their bookkeeping is part of every call), on a
+  ``KernelClient`` connection as in every kernel process.
 * ``retries``: the same proxy through ``with_options(idempotent=True, retries=3)``; no call
   fails, so the figure is what configuring retries costs.
 * ``raw``: a nats-py responder process (queue-group subscription, ``json.loads``, ``respond``
@@ -129,7 +130,13 @@ async def _setup_caller(
 ) -> tuple[Callable[[int], Awaitable[Any]], Callable[[], Awaitable[None]]]:
     import nats
 
-    nc = await nats.connect(url, name=f"bench-rpc-caller-{variant}")
+    from kernel.transport import KernelClient
+
+    if variant == "raw":
+        nc = await nats.connect(url, name=f"bench-rpc-caller-{variant}")
+    else:  # the connection class every kernel process calls through (the bus's)
+        nc = KernelClient()
+        await nc.connect(url, name=f"bench-rpc-caller-{variant}")
     if variant == "raw":
 
         async def raw_call(seq: int) -> Any:

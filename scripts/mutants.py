@@ -407,6 +407,23 @@ MUTANTS: list[Mutant] = [
         ),
     ),
     Mutant(
+        "access-log-skips-other-handlers",
+        "kernel/logs.py",
+        "        current = current.parent\n",
+        "        break\n",
+        (
+            "tests/gateway/test_access_log.py"
+            "::test_another_handler_gets_the_record_with_the_callers_place",
+        ),
+    ),
+    Mutant(
+        "access-log-ignores-handler-filters",
+        "kernel/logs.py",
+        "if levelno < self.level or self.filters != [self.ids] or formatter is None:",
+        "if levelno < self.level or formatter is None:",
+        ("tests/gateway/test_access_log.py::test_a_filter_or_a_level_still_stops_the_line",),
+    ),
+    Mutant(
         "ended-session-not-shared",
         "kernel/revocations/_subsystem.py",
         "        security.sessions.share = self._put",
@@ -508,13 +525,34 @@ MUTANTS: list[Mutant] = [
     # -- identity on the bus --------------------------------------------------------------
     Mutant(
         "identity-signature",
-        "kernel/auth/_identity.py",
-        '"verify_signature": True,',
-        '"verify_signature": False,',
+        "kernel/auth/_jws.py",
+        '        key.verify(signed, f"{head}.{body}".encode("ascii"))\n',
+        "        pass\n",
         (
             "tests/auth/test_identity.py::test_forged_with_another_key",
             "tests/auth/test_identity.py::test_tampered_claims",
         ),
+    ),
+    Mutant(  # the header's algorithm would not be pinned: "none", or HS256 keyed with the key
+        "identity-algorithm-unchecked",
+        "kernel/auth/_jws.py",
+        'if header.get("alg") != ALGORITHM:',
+        "if False:",
+        ("tests/auth/test_jws.py", "tests/auth/test_identity.py"),
+    ),
+    Mutant(  # a token for another audience (an access token made into an identity) accepted
+        "identity-audience-unchecked",
+        "kernel/auth/_jws.py",
+        'if not isinstance(claims.get("aud"), str) or claims["aud"] != audience:',
+        'if not isinstance(claims.get("aud"), str | list):',
+        ("tests/auth/test_jws.py",),
+    ),
+    Mutant(  # a required claim could be left out
+        "identity-required-claim-unchecked",
+        "kernel/auth/_jws.py",
+        "        if claims.get(claim) is None:\n",
+        "        if False:\n",
+        ("tests/auth/test_jws.py", "tests/auth/test_identity.py"),
     ),
     Mutant(
         "identity-expiry",
@@ -814,11 +852,21 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "unsampled-trace-recorded-anyway",
         "kernel/telemetry/_spans.py",
-        "    if parent is not None and not parent.trace_flags.sampled:\n",
+        "    if _unsampled(traceparent):  # decided on the string: nothing built\n",
         "    if False:\n",
         (
             "tests/telemetry/test_sampling.py"
             "::test_work_of_a_trace_not_sampled_records_nothing_and_passes_its_context_on",
+        ),
+    ),
+    Mutant(
+        "server-span-plugin-runs-the-instrumentation",
+        "kernel/telemetry/_http.py",
+        "        plugin._middleware = config.middleware\n",
+        "        pass\n",
+        (
+            "tests/telemetry/test_http_span.py"
+            "::test_the_light_server_span_records_what_the_instrumentation_does",
         ),
     ),
     Mutant(
@@ -894,6 +942,23 @@ MUTANTS: list[Mutant] = [
         "            future.set_exception(NoRespondersError())",
         "            pass",
         ("tests/transport/test_requests.py::test_a_request_ends_when_its_module_is_gone",),
+    ),
+    Mutant(
+        "pending-limit-ignored-when-written-soon",
+        "kernel/transport/_client.py",
+        "        if self._max_pending_size > 0 and size > self._max_pending_size:",
+        "        if False:",
+        (
+            "tests/transport/test_write_soon.py"
+            "::test_the_pending_size_limit_makes_a_publisher_wait_for_the_socket",
+        ),
+    ),
+    Mutant(
+        "served-calls-not-in-service-stats",
+        "kernel/registry/_serve.py",
+        "            endpoint._num_requests += 1",
+        "            pass",
+        ("tests/registry/test_calls.py::test_service_stats_count_each_call_served",),
     ),
     Mutant(
         "shared-inbox-answer-to-any-caller",
@@ -1131,8 +1196,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "deadline-served-call-runs-on",
         "kernel/registry/_serve.py",
-        "        bound = asyncio.timeout(time_left())",
-        "        bound = asyncio.timeout(None)",
+        "        bound = None if left is None else asyncio.timeout(left)",
+        "        bound = None",
         (
             "tests/distribution/test_deadlines.py"
             "::test_a_deadline_reaches_the_second_hop_and_ends_its_work",

@@ -29,10 +29,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from kernel.auth._clock import time_problem, timestamp
+from kernel.auth._jws import verified_claims
 from kernel.auth._permissions import ANONYMOUS, PRINCIPAL_KINDS, Principal
 
 IDENTITY_HEADER = "webos-identity"
@@ -43,16 +43,6 @@ IDENTITY_TTL = timedelta(minutes=1)
 MAX_IDENTITY_LENGTH = 16384
 
 _REQUIRED = ("sub", "kind", "iat", "exp", "iss", "aud", "jti")
-_DECODE_OPTIONS: Any = {
-    "verify_signature": True,
-    "verify_exp": False,
-    "verify_nbf": False,
-    "verify_iat": False,
-    "verify_aud": True,
-    "verify_iss": True,
-    "strict_aud": True,
-    "require": list(_REQUIRED),
-}
 
 _log = logging.getLogger("kernel.auth.identity")
 
@@ -67,6 +57,9 @@ def sign_identity(
     """The value of the identity header for ``principal``, valid for ``ttl``."""
     if not isinstance(private_key, Ed25519PrivateKey):
         raise TypeError("identities are signed with an Ed25519 private key")
+    # Only processes holding the private key sign: module processes never load PyJWT.
+    import jwt
+
     issued = int(timestamp(now))
     claims = {
         "sub": principal.id,
@@ -132,27 +125,15 @@ def _verify(
             return "malformed"
     if len(token) > MAX_IDENTITY_LENGTH:
         return "malformed"
-    try:
-        claims = jwt.decode(
-            token,
-            public_key,
-            algorithms=[IDENTITY_ALGORITHM],
-            audience=IDENTITY_AUDIENCE,
-            issuer=IDENTITY_ISSUER,
-            options=_DECODE_OPTIONS,
-        )
-    except jwt.InvalidAlgorithmError:
-        return "algorithm not allowed"
-    except jwt.InvalidSignatureError:
-        return "bad signature"
-    except jwt.MissingRequiredClaimError as error:
-        return f"missing claim {error.claim}"
-    except jwt.InvalidAudienceError:
-        return "wrong audience"
-    except jwt.InvalidIssuerError:
-        return "wrong issuer"
-    except jwt.InvalidTokenError:
-        return "malformed"
+    claims = verified_claims(
+        token,
+        public_key,
+        audience=IDENTITY_AUDIENCE,
+        issuer=IDENTITY_ISSUER,
+        required=_REQUIRED,
+    )
+    if isinstance(claims, str):
+        return claims
     return time_problem(claims, now, leeway) or _principal(claims)
 
 

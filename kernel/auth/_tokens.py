@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
@@ -145,6 +144,8 @@ def issue_access_token(
     clash = RESERVED_CLAIMS & extra.keys()
     if clash:
         raise ValueError(f"extra_claims must not set reserved claims: {', '.join(sorted(clash))}")
+    import jwt  # on first use: module processes, which never issue or read these, skip PyJWT
+
     issued = int(timestamp(now))
     payload = {
         **extra,
@@ -184,6 +185,8 @@ def decode_access_token(
     """
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
         raise InvalidToken("malformed")
+    import jwt  # on first use, as in issue_access_token
+
     try:
         claims = jwt.decode(
             token,

@@ -10,7 +10,11 @@ service, so ``$SRV.INFO`` lists each method once (the registry's metrics count b
 nats-py runs a subscription's callbacks one after another, so each call runs in a task of its
 own (kept in the ``calls`` set the caller owns, to wait for on stop): awaiting the method in the
 callback would make one slow call hold up every later call of that method on this replica, and
-those would time out at their callers although the process is idle.
+those would time out at their callers although the process is idle. The task is started as
+nats-py reads the call (``kernel.transport.deliver_directly``), not through the subscription's
+queue and task; each endpoint's ``$SRV.STATS`` counters are kept here instead of by nats.micro
+(requests, and processing time now the call's own). The answer goes out through
+``publish_block``, written with the iteration's other writes.
 
 Every call gets one answer its caller can read: the result, the error the method raised, an
 error saying the result is larger than the server accepts (sending it would make the server
@@ -32,9 +36,10 @@ import logging
 import time
 from typing import Any
 
+from nats.aio.client import Client
 from nats.micro import add_service
 from nats.micro.request import Request
-from nats.micro.service import Service
+from nats.micro.service import Endpoint, Service
 
 from kernel.context import time_left
 from kernel.propagation import Propagation
@@ -51,7 +56,7 @@ from kernel.registry._routing import instance_subjects
 from kernel.registry._subjects import method_subject
 from kernel.telemetry._metrics import attributes, instruments
 from kernel.telemetry._spans import SpanKind, fail, received_span
-from kernel.transport import PayloadTooLarge, check_size
+from kernel.transport import PayloadTooLarge, check_size, deliver_directly, publish_block
 
 log = logging.getLogger("webos.registry")
 #: Characters of an error message an error answer carries (in its body and a header).
@@ -63,6 +68,16 @@ async def respond_error(request: Request, code: str, kind: str, message: str) ->
     message = message[:ERROR_MESSAGE_MAX]
     body = json.dumps({"error": {"type": kind, "message": message}}).encode()
     await request.respond_error(code, f"{kind}: {message}", body)
+
+
+async def respond(request: Request, body: bytes) -> None:
+    """``request.respond(body)``, through :func:`publish_block` on a nats-py client."""
+    message = request._msg
+    client = message._client
+    if not message.reply or not isinstance(client, Client):
+        await request.respond(body)  # nats-py's own (and its error for a missing reply)
+        return
+    await publish_block(client, message.reply, body, None)
 
 
 def _handler(
@@ -101,7 +116,8 @@ def _handler(
         meters.remote_duration.record(time.perf_counter() - started, labels[ok])
 
     async def answer(request: Request) -> bool:
-        bound = asyncio.timeout(time_left())
+        left = time_left()
+        bound = None if left is None else asyncio.timeout(left)
         try:
             arguments = read_arguments(contract, request.data)
         except InvalidServiceArguments as error:
@@ -109,14 +125,14 @@ def _handler(
             await respond_error(request, BAD_ARGUMENTS_CODE, BAD_ARGUMENTS_TYPE, str(error))
             return False
         try:
-            if bound.when() is None:  # no deadline came with the call: nothing to bound
+            if bound is None:  # no deadline came with the call: nothing to bound
                 result = await method(**arguments)
             else:
                 async with bound:
                     result = await method(**arguments)
             body = codec.encode_result(result)
         except Exception as error:
-            if bound.expired():
+            if bound is not None and bound.expired():
                 log.info("%s cancelled: its caller's deadline passed", what)
                 await respond_error(
                     request, "504", "DeadlineExceeded", f"{what}: its caller's deadline passed"
@@ -137,10 +153,11 @@ def _handler(
             log.warning("remote call %s.%s: answer not sent: %s", service, contract.name, error)
             await respond_error(request, "413", "PayloadTooLarge", f"the answer of {what}: {error}")
             return False
-        await request.respond(body)
+        await respond(request, body)
         return True
 
-    async def run(request: Request) -> None:
+    async def run(request: Request, endpoint: Endpoint | None) -> None:
+        started = time.perf_counter_ns()
         try:
             await handle(request)
         except asyncio.CancelledError:
@@ -157,9 +174,17 @@ def _handler(
             raise
         except Exception:  # e.g. the connection closed before the answer went out
             log.exception("remote call %s.%s could not be answered", service, contract.name)
+        finally:
+            if endpoint is not None:  # nats.micro's $SRV.STATS figures, as it counts them
+                endpoint._processing_time += time.perf_counter_ns() - started
+                endpoint._average_processing_time = int(
+                    endpoint._processing_time / max(endpoint._num_requests, 1)
+                )
 
-    async def dispatch(request: Request) -> None:
-        task = asyncio.create_task(run(request), name=what)
+    def dispatch(request: Request, endpoint: Endpoint | None = None) -> None:
+        if endpoint is not None:
+            endpoint._num_requests += 1
+        task = asyncio.create_task(run(request, endpoint), name=what)
         calls.add(task)
         task.add_done_callback(calls.discard)
 
@@ -214,12 +239,34 @@ async def serve_module_services(
                 name=f"{name}-{contract.name}",
                 subject=method_subject(name, contract.name),
                 queue_group=f"webos.svc.{name}",
-                handler=handler,
+                handler=_queued(handler),
                 metadata={"service": name, "method": contract.name, **contract_schemas(contract)},
             )
+            _directly(micro._endpoints[-1], handler)
         subject = instance_subjects(name, node_id)
         instance.append(await nats.subscribe(subject, cb=_by_method(name, handlers)))
     return Served(micro, instance)
+
+
+def _queued(dispatch: Any) -> Any:
+    """nats.micro's handler: only for a subscription :func:`_directly` could not take over."""
+
+    async def handle(request: Request) -> None:
+        dispatch(request)
+
+    return handle
+
+
+def _directly(endpoint: Endpoint, dispatch: Any) -> None:
+    """Start each call of ``endpoint`` as nats-py reads it (see the module docstring)."""
+    subscription = endpoint._subscription
+    if subscription is None or not hasattr(subscription, "_pending_queue"):
+        return  # not nats-py's subscription: nats.micro's own path
+
+    def deliver(message: Any) -> None:
+        dispatch(Request(message), endpoint)
+
+    deliver_directly(subscription, deliver)
 
 
 def _by_method(service: str, handlers: dict[str, Any]) -> Any:
@@ -234,6 +281,6 @@ def _by_method(service: str, handlers: dict[str, Any]) -> Any:
                 request, "404", "AttributeError", f"service {service!r} has no method {method!r}"
             )
             return
-        await handler(request)
+        handler(request)
 
     return route

@@ -36,9 +36,11 @@ from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.trace import Event, Tracer, _Span
 from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
 from opentelemetry.sdk.util import BoundedList
-from opentelemetry.trace import NonRecordingSpan, Span, SpanContext, SpanKind, TraceFlags
+from opentelemetry.trace import Span, SpanContext, SpanKind, TraceFlags
 from opentelemetry.trace.status import Status, StatusCode
 from opentelemetry.util import types
+
+from kernel.telemetry._spans import UnsampledRoot
 
 log = logging.getLogger("webos.telemetry")
 
@@ -84,9 +86,7 @@ class SpanFactory:
             trace_id = getrandbits(128)
             # TraceIdRatioBased's test, on the id before anything else is built.
             if trace_id & _ID_LIMIT >= self._bound:
-                return NonRecordingSpan(
-                    SpanContext(trace_id, _span_id(), False, TraceFlags(_RANDOM))
-                )
+                return UnsampledRoot(trace_id, _span_id())
             flags = TraceFlags(_SAMPLED | _RANDOM)
         else:
             trace_id = parent.trace_id

@@ -38,15 +38,20 @@ def opentelemetry_plugin(instrumented: bool = True) -> OpenTelemetryPlugin:
     the server span is :class:`ServerSpanMiddleware`'s. Either wraps the whole app, routing
     included, so a request no route matches still gets its span."""
     extra: dict[str, Any] = {} if instrumented else {"middleware_class": ServerSpanMiddleware}
-    return OpenTelemetryPlugin(
-        OpenTelemetryConfig(
-            scope_span_details_extractor=_span_details,  # type: ignore[arg-type]
-            exclude=UNTRACED_PATHS,
-            exclude_spans=["receive", "send"],
-            scopes={"http"},  # type: ignore[arg-type]
-            **extra,
-        )
+    config = OpenTelemetryConfig(
+        scope_span_details_extractor=_span_details,  # type: ignore[arg-type]
+        exclude=UNTRACED_PATHS,
+        exclude_spans=["receive", "send"],
+        scopes={"http"},  # type: ignore[arg-type]
+        **extra,
     )
+    plugin = OpenTelemetryPlugin(config)
+    if not instrumented:
+        # This Litestar's plugin wraps the app in its own middleware class whatever
+        # ``middleware_class`` says, unless its ``_middleware`` is set (nothing public sets it):
+        # without this line the ASGI instrumentation ran anyway (measured: ~400 us a request).
+        plugin._middleware = config.middleware
+    return plugin
 
 
 _TRACEPARENT = b"traceparent"

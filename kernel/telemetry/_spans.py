@@ -79,8 +79,39 @@ def enable_recording(factory: SpanFactory | None = None) -> None:
     _tracer = trace.get_tracer("webos")
 
 
+#: W3C trace context level 2 "random trace id" flag, as the SDK sets it for its random ids.
+_RANDOM = 0x02
+
+
+class UnsampledRoot(NonRecordingSpan):
+    """The span of a new trace the sampler turned down: nothing is recorded, it only names the
+    trace so that the receivers follow the decision (its traceparent, flags ``02``). Most new
+    traces are turned down when sampling is low, so it builds its ``SpanContext`` (a validated
+    tuple, a ``TraceFlags``) only when something asks for it; the traceparent it sends is
+    written at once."""
+
+    def __init__(self, trace_id: int, span_id: int) -> None:
+        # Not NonRecordingSpan's __init__: the context is built on first use.
+        self._ids = (trace_id, span_id)
+        self._built: SpanContext | None = None
+        self.traceparent = f"00-{trace_id:032x}-{span_id:016x}-02"
+
+    @property
+    def _context(self) -> SpanContext:  # type: ignore[override]
+        context = self._built
+        if context is None:
+            trace_id, span_id = self._ids
+            context = self._built = SpanContext(trace_id, span_id, False, TraceFlags(_RANDOM))
+        return context
+
+    def get_span_context(self) -> SpanContext:
+        return self._context
+
+
 def traceparent_of(span: Span) -> str | None:
     """The W3C ``traceparent`` header naming ``span`` as the parent (None when invalid)."""
+    if type(span) is UnsampledRoot:
+        return span.traceparent
     context = span.get_span_context()
     if not context.is_valid:
         return None
@@ -98,6 +129,28 @@ def _remote_span(traceparent: str) -> SpanContext | None:
         trace_flags=TraceFlags(int(found[4], 16)),
     )
     return context if context.is_valid else None
+
+
+def _unsampled(traceparent: str) -> bool:
+    """Whether ``traceparent`` names a valid span of a trace not sampled: what ``_remote_span``
+    then ``trace_flags.sampled`` say, without building the ``SpanContext``."""
+    if len(traceparent) == _PLAIN_LENGTH and traceparent[-1] in _ODD_HEX:
+        return False  # sampled flag set (or no traceparent at all): no regex for a sampled one
+    found = _TRACEPARENT.fullmatch(traceparent)
+    if found is None or (found[1] == "00" and found[5]):
+        return False  # not a parent at all: a new trace
+    return (
+        not int(found[4], 16) & TraceFlags.SAMPLED
+        and found[2] != _ZERO_TRACE
+        and found[3] != _ZERO_SPAN
+    )
+
+
+#: Length of a traceparent with nothing around it and no further fields: the flags end it.
+_PLAIN_LENGTH = 55
+_ODD_HEX = frozenset("13579bdf")
+_ZERO_TRACE = "0" * 32
+_ZERO_SPAN = "0" * 16
 
 
 def remote_context(traceparent: str | None) -> Context:
@@ -235,10 +288,11 @@ def received_span(
     if not _recording:
         return _UNRECORDED
     traceparent = current_traceparent.get()
-    parent = _remote_span(traceparent) if traceparent else None
-    if parent is not None and not parent.trace_flags.sampled:
+    if not traceparent:
+        return _Current(_start(name, None, kind, attributes, extra))
+    if _unsampled(traceparent):  # decided on the string: nothing built
         return _UNRECORDED
-    return _Current(_start(name, parent, kind, attributes, extra))
+    return _Current(_start(name, _remote_span(traceparent), kind, attributes, extra))
 
 
 def fail(span: Span, description: str) -> None:

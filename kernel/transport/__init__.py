@@ -17,6 +17,7 @@ if TYPE_CHECKING:
         load_or_create_credentials,
         read_credentials,
     )
+    from kernel.transport._direct import deliver_directly
     from kernel.transport._jetstream import (
         KERNEL_STREAM_PREFIXES,
         ReplicasRefused,
@@ -74,6 +75,7 @@ __all__ = [
     "check_size",
     "connect_once",
     "covers",
+    "deliver_directly",
     "describe_stream",
     "embedded_dir",
     "find_nats_server",

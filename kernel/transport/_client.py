@@ -13,6 +13,16 @@ An authorization violation still closes it: a new connection would be refused th
 (``kernel/transport/_limits.py`` keeps the kernel's own publishes under the limit; this is for
 whatever else gets through.)
 
+**Written once per loop iteration.** nats-py hands every publish to its flusher task through a
+queue of futures: a task step, two futures and a queue round trip per write. While the socket
+takes everything written to it, :meth:`KernelClient.flush_soon` writes what is pending in one
+``writelines`` from a ``loop.call_soon`` callback instead, so every publish made in one
+iteration still goes out in one write. As soon as the socket holds data back (or the flusher
+already has work, or the connection is not up), the client falls back to nats-py's own path:
+the flusher writes and waits for the socket, publishes pile up in ``_pending`` and the pending
+size limit pushes back on publishers exactly as before; while disconnected they are kept for the
+reconnect.
+
 **Said once.** :class:`ConnectionWatch` holds the client's callbacks: a loss is one warning naming
 the server (credentials redacted) and why, a recovery one line naming the server reached, and a
 close nobody asked for an error. The failed attempts in between are debug lines.
@@ -58,12 +68,86 @@ def parse_header_lines(raw: bytes) -> dict[str, str]:
 
 class KernelClient(Client):
     """nats-py's client, re-established after an error the server ends the connection with,
-    reading message headers with :func:`parse_header_lines`."""
+    reading message headers with :func:`parse_header_lines`, writing on ``call_soon``."""
 
     #: Why the server ended the connection last (until :class:`ConnectionWatch` has said so).
     ended_by: str | None = None
+    #: A :meth:`_write_pending` is scheduled for this loop iteration.
+    _write_scheduled = False
+    #: The task reporting a failed write (kept referenced until it is done).
+    _write_error: asyncio.Task[None] | None = None
 
     _parse_header_lines = staticmethod(parse_header_lines)
+
+    def _writes_directly(self) -> bool:
+        """Whether pending data can go straight to the socket: connected, the flusher alive and
+        idle, and the socket holding nothing back (else nats-py's flusher and its back-pressure)."""
+        if not self.is_connected or self.is_connecting:
+            return False
+        flusher = self._flusher_task
+        queue = self._flush_queue
+        if flusher is None or flusher.done() or queue is None or not queue.empty():
+            return False
+        writer = getattr(self._transport, "_io_writer", None)  # TCP and TLS; else nats-py's way
+        return writer is not None and writer.transport.get_write_buffer_size() == 0
+
+    def flush_soon(self) -> bool:
+        """Write what is pending at the end of this loop iteration; False (nothing scheduled)
+        when nats-py's flusher must do it (see the module docstring)."""
+        if self._write_scheduled:
+            return True
+        if not self._writes_directly():
+            return False
+        self._write_scheduled = True
+        asyncio.get_running_loop().call_soon(self._write_pending)
+        return True
+
+    def send_soon(self, command: bytes) -> bool:
+        """Queue ``command`` (a protocol line with its payload) to go out with this iteration's
+        write; False, and nothing queued, when nats-py's ``_send_command`` must take it (over
+        the pending size limit, or the flusher's turn: see the module docstring)."""
+        size = self._pending_data_size + len(command)
+        if self._max_pending_size > 0 and size > self._max_pending_size:
+            return False
+        if not self.flush_soon():
+            return False
+        self._pending.append(command)
+        self._pending_data_size = size
+        return True
+
+    def _write_pending(self) -> None:
+        self._write_scheduled = False
+        if self._pending_data_size == 0 or not self.is_connected or self.is_connecting:
+            return  # nothing to write, or kept for the reconnect (which writes it)
+        queue = self._flush_queue
+        flusher = self._flusher_task
+        if self._writes_directly() or queue is None or flusher is None or flusher.done():
+            self._write_now()  # (without a flusher, nats-py writes inline too)
+        elif queue.empty():
+            # The socket fell behind since: nats-py's flusher writes and waits for it.
+            queue.put_nowait(asyncio.get_running_loop().create_future())
+
+    def _write_now(self) -> None:
+        transport = self._transport
+        if transport is None:
+            return
+        try:
+            transport.writelines(self._pending)
+        except OSError as error:  # as nats-py's flusher does with a failed write
+            self._write_error = asyncio.get_running_loop().create_task(self._write_failed(error))
+            return
+        self._pending = []
+        self._pending_data_size = 0
+
+    async def _write_failed(self, error: OSError) -> None:
+        await self._error_cb(error)
+        await self._process_op_err(error)
+
+    async def _flush_pending(self, force_flush: bool = False) -> Any:
+        # A forced flush (the pending size limit) waits for the socket: nats-py's own.
+        if force_flush or not self.flush_soon():
+            return await super()._flush_pending(force_flush)
+        return None
 
     async def _process_err(self, err_msg: str) -> None:
         if any(known in err_msg for known in _HANDLED):

@@ -18,6 +18,8 @@ from typing import Any
 from nats import errors
 from nats.protocol.command import hpub_cmd, pub_cmd
 
+from kernel.transport._client import KernelClient
+
 HEADER_START = "NATS/1.0\r\n"
 #: A header name as nats-py accepts it (its ``_HEADER_KEY_RE``: an HTTP token).
 _KEY = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -58,7 +60,8 @@ async def publish_block(
     client: Any, subject: str, payload: bytes, block: bytes | None, reply: str = ""
 ) -> None:
     """nats-py's ``Client.publish`` (its checks, counters and flushing) with the header block
-    already written (None: a message without headers). The subject was validated by the caller
+    already written (None: a message without headers), written on ``call_soon`` by a
+    :class:`KernelClient` (see ``_client.py``). The subject was validated by the caller
     (``normalize_subject``, or ``_requests.py``); ``reply`` is the kernel's own inbox."""
     if client.is_closed:
         raise errors.ConnectionClosedError
@@ -75,9 +78,12 @@ async def publish_block(
     stats["out_msgs"] += 1
     stats["out_bytes"] += size
     if block is None:
-        await client._send_command(pub_cmd(subject, reply, payload))
+        command = pub_cmd(subject, reply, payload)
     else:
-        await client._send_command(hpub_cmd(subject, reply, block, payload))
+        command = hpub_cmd(subject, reply, block, payload)
+    if isinstance(client, KernelClient) and client.send_soon(command):
+        return  # written with everything else sent in this loop iteration
+    await client._send_command(command)
     flushing = client._flush_queue
     if flushing is not None and flushing.empty():
         await client._flush_pending()

@@ -30,6 +30,7 @@ from nats.aio.client import _validate_subject as validate_subject
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 
+from kernel.transport._direct import deliver_directly
 from kernel.transport._publish import header_block, publish_block
 
 #: The status nats-server answers a request with when no subscription took it.
@@ -40,9 +41,8 @@ _ATTRIBUTE = "_webos_replies"
 class _Replies:
     """The shared reply inbox of one connection: a reply subject -> the caller's future.
 
-    nats-py hands each message of a subscription without a callback to its
-    ``_pending_queue.put_nowait``; this object stands in for that queue, so an answer resolves
-    its caller's future in the step nats-py reads it (no queue, no subscription task)."""
+    Its subscription hands each answer over with :func:`deliver_directly`, so an answer
+    resolves its caller's future in the step nats-py reads it (no queue, no subscription task)."""
 
     def __init__(self, connection: Client) -> None:
         self.connection = connection
@@ -65,8 +65,7 @@ class _Replies:
                 return
             prefix = f"{self.connection.new_inbox()}."
             subscription = await self.connection.subscribe(f"{prefix}*")
-            subscription._pending_queue = self  # type: ignore[assignment]
-            subscription._pending_bytes_limit = 0  # nothing is held: never a slow consumer
+            deliver_directly(subscription, self._answer)
             self.prefix = prefix
             self.subscription = subscription
 
@@ -74,25 +73,10 @@ class _Replies:
         self._sent += 1
         return f"{self.prefix}{self._sent:x}"
 
-    # -- what nats-py calls on a subscription's queue ---------------------------------------
-
-    def put_nowait(self, message: Any) -> None:
+    def _answer(self, message: Any) -> None:
         future = self.waiting.pop(message.subject, None)
         if future is not None and not future.done():  # a late answer's caller has gone on
             future.set_result(message)
-        self.subscription._pending_size = 0
-
-    def qsize(self) -> int:
-        return 0
-
-    def empty(self) -> bool:
-        return True
-
-    def task_done(self) -> None:
-        return None
-
-    async def join(self) -> None:
-        return None  # a drain waits for nothing: answers are never queued
 
 
 def _expire(future: asyncio.Future[Any]) -> None:

@@ -30,7 +30,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -39,6 +38,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from kernel.testing import free_ports
 from tests.docs._blocks import Guide, read_guide
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,12 +79,6 @@ curl() {
   fi
 }
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _project(root: Path) -> Path:
@@ -162,6 +156,38 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
+def _run_session(
+    script: Path, project: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    # Its own process group, so that a timeout stops the hanging sample too: bash then runs its
+    # EXIT trap, which stops the background samples (each in a session of its own). Killing bash
+    # alone, as subprocess.run does on timeout, left those running after the test.
+    session = subprocess.Popen(
+        ["bash", str(script)],
+        cwd=project,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = session.communicate(timeout=GUIDE_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(session.pid, signal.SIGTERM)
+        try:
+            stdout, stderr = session.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(session.pid, signal.SIGKILL)
+            stdout, stderr = session.communicate()
+        pytest.fail(
+            f"the samples did not end within {GUIDE_TIMEOUT} s\n--- stderr\n{stderr[-4000:]}\n"
+            f"--- stdout\n{stdout[-3000:]}"
+        )
+    return subprocess.CompletedProcess(session.args, session.returncode, stdout, stderr)
+
+
 #: Guides with at least one sample to run; the others are prose, ``text`` blocks, and samples
 #: marked skip with their reason (test_markers_are_understood reads those).
 RUNNABLE = [
@@ -185,7 +211,7 @@ def test_guide_samples_run(path: Path, tmp_path: Path) -> None:
                 manifest = target.parent / "module.toml"
                 if not manifest.exists():
                     manifest.write_text(f'name = "{target.parent.name}"\n', encoding="utf-8")
-    port, nats_port = _free_port(), _free_port()
+    port, nats_port = free_ports(2)
     env = _environment(port, nats_port)
     samples = tmp_path / "samples"
     samples.mkdir()
@@ -207,15 +233,7 @@ def test_guide_samples_run(path: Path, tmp_path: Path) -> None:
             _wait_ready(f"http://127.0.0.1:{port}", gateway, gateway_log, written)
         script = samples / "session.sh"
         script.write_text(_script(guide, port, samples), encoding="utf-8")
-        done = subprocess.run(
-            ["bash", str(script)],
-            cwd=project,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=GUIDE_TIMEOUT,
-        )
+        done = _run_session(script, project, env)
     finally:
         if gateway is not None:
             _stop(gateway)

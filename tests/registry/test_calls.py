@@ -2,6 +2,7 @@
 (``list_services``), and through the gateway (``POST /api/system/services/{service}/{method}``):
 the same answers whether the module runs in the gateway or in a process of its own."""
 
+import json
 import time
 from pathlib import Path
 
@@ -141,3 +142,18 @@ async def test_the_gateway_refuses_a_method_the_service_lacks_before_sending(dep
     assert response.json()["detail"] == (
         "service 'calculator' has no method 'nope'. Methods: add, caller, divide, time_left"
     )
+
+
+async def test_service_stats_count_each_call_served(deployment) -> None:
+    # Calls reach the method without nats.micro's own handler: $SRV.STATS must count them still.
+    for a in range(3):
+        assert await _call(deployment, "add", {"a": a}) == {"total": a}
+
+    reply = await deployment.nats.request("$SRV.STATS.webos-maths", b"", timeout=5)
+    endpoints = {e["name"]: e for e in json.loads(reply.data)["endpoints"]}
+
+    add = endpoints["calculator-add"]
+    assert add["num_requests"] == 3
+    assert add["processing_time"] > 0
+    assert add["average_processing_time"] == add["processing_time"] // 3
+    assert endpoints["calculator-divide"]["num_requests"] == 0

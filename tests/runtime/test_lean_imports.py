@@ -26,6 +26,11 @@ REPO_MODULES = Path(__file__).resolve().parents[2] / "modules"
 HEAVY = (
     *("jinja2", "kernel.console._shell", "beanie", "pymongo", "mongomock", "minio", "httpx"),
     *("taskiq", "aiohttp"),  # tasks.py, or a websocket NATS URL
+    # Only the gateway issues or reads tokens with PyJWT (and cryptography's X.509 with it):
+    # a module process checks the identities it is handed with Ed25519 alone.
+    *("jwt", "cryptography.x509"),
+    # FastStream's own ASGI runner, which a module process (HTTP over NATS) never runs.
+    *("uvicorn", "watchfiles"),
 )
 
 PROBE = {

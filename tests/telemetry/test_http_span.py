@@ -15,7 +15,7 @@ from litestar.params import FromPath
 from litestar.testing import AsyncTestClient
 
 from kernel.telemetry import TRACE_FILE_ENV, Telemetry, setup_telemetry
-from kernel.telemetry._http import opentelemetry_plugin, sync_server_span
+from kernel.telemetry._http import ServerSpanMiddleware, opentelemetry_plugin, sync_server_span
 from tests.telemetry._spans import read_spans
 
 CALLER = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
@@ -58,6 +58,8 @@ async def _spans_of(
         plugins=[opentelemetry_plugin(instrumented)],
         middleware=[sync_server_span],
     )
+    # The app really runs the middleware asked for (the plugin once ignored middleware_class).
+    assert isinstance(app.asgi_handler, ServerSpanMiddleware) is not instrumented
     async with AsyncTestClient(app) as client:
         assert (await client.get("/items/7", headers={"traceparent": CALLER})).status_code == 200
         assert (await client.get("/items/8", headers={"traceparent": NOT_SAMPLED})).is_success

@@ -11,12 +11,12 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
-from opentelemetry.trace import SpanContext, SpanKind, TraceFlags
+from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 
 from kernel.context import current_traceparent
 from kernel.errors import ConfigError
 from kernel.settings import load_settings
-from kernel.telemetry import TRACE_FILE_ENV, Telemetry, setup_telemetry, traceparent_of
+from kernel.telemetry import TRACE_FILE_ENV, Telemetry, _spans, setup_telemetry, traceparent_of
 from kernel.telemetry._fast import SpanFactory
 from kernel.telemetry._settings import read_telemetry_settings
 from kernel.telemetry._spans import child_span, received_span, start_span
@@ -126,3 +126,45 @@ def test_spans_reach_the_file_in_batches_and_a_flush_pushes_them_out(
     assert received["parent_span_id"] == "b7ad6b7169203331"
     assert received["attributes"] == {"webos.task": "a.b"}
     assert sent["parent_span_id"] == received["span_id"]
+
+
+@pytest.mark.parametrize(
+    "traceparent",
+    [
+        SAMPLED,
+        NOT_SAMPLED,
+        f"00-{TRACE}-b7ad6b7169203331-02",  # random id flag, not sampled
+        f"00-{TRACE}-b7ad6b7169203331-03",
+        f"00-{TRACE}-b7ad6b7169203331-0f",
+        f"00-{'0' * 32}-b7ad6b7169203331-01",  # sampled flag, yet invalid
+        f"00-{TRACE}-b7ad6b7169203331-0F",
+        f"00-{TRACE}-b7ad6b7169203331-0e",
+        f"00-{'0' * 32}-b7ad6b7169203331-00",  # invalid trace id: a new trace
+        f"00-{TRACE}-{'0' * 16}-00",  # invalid span id: a new trace
+        f"00-{TRACE}-b7ad6b7169203331-00-extra",  # version 00 has four fields
+        f"01-{TRACE}-b7ad6b7169203331-00-extra",  # a later version may have more
+        f"ff-{TRACE}-b7ad6b7169203331-00",  # version ff is invalid
+        f"00-{TRACE.upper()}-b7ad6b7169203331-00",
+        f" 00-{TRACE}-b7ad6b7169203331-00\t",
+        "garbage",
+    ],
+)
+def test_a_received_trace_is_turned_down_exactly_when_its_parsed_parent_is_not_sampled(
+    traceparent: str,
+) -> None:
+    # received_span decides on the string; it must say what parsing the parent would.
+    parent = _spans._remote_span(traceparent)
+    expected = parent is not None and not parent.trace_flags.sampled
+    assert _spans._unsampled(traceparent) is expected
+
+
+def test_a_turned_down_new_trace_names_the_same_context_as_the_sdks_span() -> None:
+    factory, _ = _factory(0.0)
+    span = factory.start("job send", None, SpanKind.PRODUCER, None)
+    context = span.get_span_context()
+    # What the SDK builds for a new trace its sampler turns down, with the same ids.
+    sdk = NonRecordingSpan(SpanContext(context.trace_id, context.span_id, False, TraceFlags(2)))
+    assert context == sdk.get_span_context()
+    assert not context.is_remote and context.is_valid and not context.trace_flags.sampled
+    assert traceparent_of(span) == traceparent_of(sdk)
+    assert traceparent_of(span) == f"00-{context.trace_id:032x}-{context.span_id:016x}-02"
