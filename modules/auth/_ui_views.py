@@ -56,7 +56,7 @@ def admin_page(role_map: Mapping[str, frozenset[str]], opened: str | None = None
 <div id="user-detail" aria-live="polite"{load}></div>
 <details class="card admin-create" id="create-user">
   <summary>Create user</summary>
-  <form class="auth-form" hx-post="{ADMIN}/users" hx-target="#create-result">
+  <form class="auth-form" method="post" hx-post="{ADMIN}/users" hx-target="#create-result">
     <label for="new-email">E-mail</label>
     <input id="new-email" name="email" type="email" required maxlength="320">
     <label for="new-password">Password (leave empty to generate one)</label>
@@ -120,7 +120,8 @@ def user_detail(
         )
         state = "false" if user.active else "true"
         manage = f"""
-<form class="auth-form" {post}/roles"><fieldset><legend>Roles</legend>{boxes}</fieldset>
+<form class="auth-form" method="post" {post}/roles">
+  <fieldset><legend>Roles</legend>{boxes}</fieldset>
   <button class="button" type="submit">Save roles</button>
   <small class="muted">A role change revokes the user's API keys.</small></form>
 <div class="toolbar">
@@ -176,7 +177,7 @@ def account_page(viewer: Principal, keys_html: str) -> str:
 <p>Permissions: {_chips(sorted(viewer.permissions))}</p></section>
 <section class="card" id="my-keys">{keys_html}</section>
 <details class="card"><summary>Change password</summary>
-<form class="auth-form" hx-post="{ACCOUNT}/password" hx-target="#password-result">
+<form class="auth-form" method="post" hx-post="{ACCOUNT}/password" hx-target="#password-result">
   <label for="current-password">Current password</label>
   <input id="current-password" name="current_password" type="password" required
          autocomplete="current-password">
@@ -207,7 +208,7 @@ def my_keys(viewer: Principal, keys: list[ApiKey], message: str = "") -> str:
     return f"""
 <h3>My API keys</h3>{message}
 {_table(["Name", "Prefix", "Permissions", "Created", ""], rows, "No API keys yet.")}
-<form class="auth-form" hx-post="{ACCOUNT}/keys" hx-target="#my-keys">
+<form class="auth-form" method="post" hx-post="{ACCOUNT}/keys" hx-target="#my-keys">
   <label for="key-name">Key name</label>
   <input id="key-name" name="name" maxlength="100" placeholder="ci">
   <label for="key-permissions">Permissions (space or comma separated)</label>

@@ -35,7 +35,7 @@ class HelloForm(BaseModel):
 async def hello_page() -> Response[str]:
     return fragment(
         """
-<form class="toolbar" hx-post="/api/greeter/console/hello" hx-target="#greeting">
+<form class="toolbar" method="post" hx-post="/api/greeter/console/hello" hx-target="#greeting">
   <label for="greet-name">Name</label>
   <input id="greet-name" name="name" required maxlength="100" placeholder="Ada">
   <button class="button primary" type="submit">Say hello</button>

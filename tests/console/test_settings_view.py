@@ -56,3 +56,32 @@ async def test_an_environment_variable_shows_its_field_locked(
     await expect(page.locator(".setting-source").first).to_contain_text(
         "locked: set by WEBOS_MOD_GREETER_GREETING"
     )
+
+
+async def test_a_form_swapped_in_by_htmx_submits_through_htmx_at_once(
+    webos: KernelHarness, browser: Any
+) -> None:
+    """A refused save swaps in a new form; a submit the moment it appears (a fast Enter) must go
+    through htmx as a POST, not natively with the values in the address bar."""
+    app = await start_gateway(webos, ["greeter"])
+    page = await browser.new_page()
+    await sign_in(page, app.url, ADMIN_EMAIL, ADMIN_PASSWORD, path="/console/settings/greeter")
+    await page.evaluate(
+        """() => {
+          const old = document.querySelector("#settings-form");
+          new MutationObserver((changes, watcher) => {
+            const swapped = document.querySelector("#settings-form");
+            if (!swapped || swapped === old) return;
+            watcher.disconnect();
+            swapped.querySelector("input[name=greeting]").value = "Servus";
+            swapped.querySelector("form").requestSubmit();
+          }).observe(document.body, {childList: true, subtree: true});
+        }"""
+    )
+    await page.get_by_label("greeting").fill("")
+    await page.get_by_role("button", name="Save").click()
+
+    await expect(page.get_by_role("status")).to_contain_text("Saved")
+    assert page.url == f"{app.url}/console/settings/greeter"
+    hello = await app.client.post("/api/greeter/hello", json={"name": "Ada"})
+    assert hello.json()["greeting"] == "Servus, Ada!"
