@@ -15,7 +15,7 @@ from typing import Any
 from litestar import Litestar
 
 from kernel.assembly._parts import assemble, conventions, module_code_parts
-from kernel.assembly._serving import serve_until_stopped
+from kernel.assembly._serving import import_faststream_without_uvicorn, serve_until_stopped
 from kernel.config import CoreSettings
 from kernel.console import CatalogSubsystem, UiConvention
 from kernel.contracts import Role
@@ -59,6 +59,7 @@ async def serve_modules(settings: KernelSettings) -> None:
 
 
 def run_modules(settings: KernelSettings) -> int:
+    import_faststream_without_uvicorn()  # a module process serves its HTTP over NATS
     settings.validate_for_start()
     try:
         import uvloop  # the event loop uvicorn gives the gateway (litestar[standard])

@@ -13,6 +13,7 @@ import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from kernel._lazy import absent
 from kernel.errors import StoppedWhileStarting
 
 if TYPE_CHECKING:
@@ -77,3 +78,13 @@ def until_stopped(work: Coroutine[Any, Any, T]) -> tuple[T | None, bool]:
         return asyncio.run(guarded()), False
     except asyncio.CancelledError:
         return None, True
+
+
+def import_faststream_without_uvicorn() -> None:
+    """Import FastStream with uvicorn hidden, before anything else imports it.
+
+    FastStream imports uvicorn and watchfiles (1.6 MB of peak RSS in a worker) for its own ASGI
+    runner, which no process of ours runs: the gateway serves with uvicorn itself, the other
+    roles serve nothing over HTTP. Code importing uvicorn later gets the real one."""
+    with absent("uvicorn"):
+        import faststream  # noqa: F401

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from kernel.assembly._parts import assemble, conventions, module_code_parts
-from kernel.assembly._serving import serve_until_stopped
+from kernel.assembly._serving import import_faststream_without_uvicorn, serve_until_stopped
 from kernel.auth import SecuritySubsystem
 from kernel.config import CoreSettings
 from kernel.contracts import Role, Subsystem
@@ -43,6 +43,7 @@ def scheduler_kernel(settings: CoreSettings, **options: Any) -> Kernel:
 
 def run_worker(settings: KernelSettings) -> int:
     """Run a task worker (``WEBOS_ONLY`` picks the modules whose tasks it runs)."""
+    import_faststream_without_uvicorn()
     settings.validate_for_start()
     configure_logging(settings)
     asyncio.run(serve_until_stopped(worker_kernel(settings)))
@@ -51,6 +52,7 @@ def run_worker(settings: KernelSettings) -> int:
 
 def run_scheduler(settings: KernelSettings) -> int:
     """Run the task scheduler (declared schedules; any number of them fire each tick once)."""
+    import_faststream_without_uvicorn()
     settings.validate_for_start()
     configure_logging(settings)
     asyncio.run(serve_until_stopped(scheduler_kernel(settings)))

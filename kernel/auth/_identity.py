@@ -117,7 +117,7 @@ def _principal(claims: Mapping[str, Any]) -> Principal | str:
 
 def _verify(
     token: str | bytes, public_key: Ed25519PublicKey, leeway: float, now: float
-) -> Principal | str:
+) -> tuple[Principal, float, float] | str:
     if isinstance(token, bytes):
         try:
             token = token.decode("ascii")
@@ -134,7 +134,10 @@ def _verify(
     )
     if isinstance(claims, str):
         return claims
-    return time_problem(claims, now, leeway) or _principal(claims)
+    principal = time_problem(claims, now, leeway) or _principal(claims)
+    if isinstance(principal, str):
+        return principal
+    return principal, float(claims["iat"]), float(claims["exp"])
 
 
 def verify_identity(
@@ -150,15 +153,27 @@ def verify_identity(
     signed by another key or with another algorithm is logged as a warning, then also treated as
     anonymous, so a forgery never gains more than no header at all.
     """
+    return verified_identity(token, public_key, leeway=leeway, now=now)[0]
+
+
+def verified_identity(
+    token: str | bytes | None,
+    public_key: Ed25519PublicKey,
+    *,
+    leeway: float = 10.0,
+    now: datetime | None = None,
+) -> tuple[Principal, float, float]:
+    """:func:`verify_identity`, with the token's ``iat`` and ``exp`` (POSIX seconds) for a
+    cache of verified tokens; both 0 when the principal is ``ANONYMOUS``."""
     if not isinstance(public_key, Ed25519PublicKey):
         raise TypeError("identities are verified with an Ed25519 public key")
     if not token:
-        return ANONYMOUS
+        return ANONYMOUS, 0.0, 0.0
     result = _verify(token, public_key, leeway, timestamp(now))
-    if isinstance(result, Principal):
+    if isinstance(result, tuple):
         return result
     _log.warning("ignored an invalid %s header (%s): acting as anonymous", IDENTITY_HEADER, result)
-    return ANONYMOUS
+    return ANONYMOUS, 0.0, 0.0
 
 
 HeaderReattest = Callable[[dict[str, str], datetime | None], dict[str, str]]

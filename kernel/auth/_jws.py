@@ -106,8 +106,3 @@ def verified_claims(
     except ValueError:
         return "malformed"
     return _claims_problem(claims, required, audience, issuer) or claims
-
-
-def unverified_claims(token: str) -> dict[str, Any]:
-    """The claims of a token whose signature was already checked (to read its times)."""
-    return _object(_segment(token.split(".")[1]))

@@ -28,8 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from kernel.auth._clock import timestamp
 from kernel.auth._context import current_principal
-from kernel.auth._identity import IDENTITY_HEADER, IDENTITY_TTL, sign_identity, verify_identity
-from kernel.auth._jws import unverified_claims
+from kernel.auth._identity import IDENTITY_HEADER, IDENTITY_TTL, sign_identity, verified_identity
 from kernel.auth._permissions import ANONYMOUS, Principal
 from kernel.propagation import Undo
 
@@ -116,13 +115,10 @@ class IdentityVerifier:
             principal, issued, expires = found
             if expires > now - self._leeway and issued <= now + self._leeway:
                 return principal
-        principal = verify_identity(token, self._key, leeway=self._leeway, now=at)
-        if principal.is_authenticated:
-            # The signature was just checked: reading the times again needs no key.
-            claims = unverified_claims(token)
-            entry = (principal, float(claims["iat"]), float(claims["exp"]))
-            _remember(self._verified, token, entry, self._size)
-        return principal
+        verified = verified_identity(token, self._key, leeway=self._leeway, now=at)
+        if verified[0].is_authenticated:
+            _remember(self._verified, token, verified, self._size)
+        return verified[0]
 
 
 class IdentityPropagator:

@@ -74,12 +74,6 @@ def module() -> None:
 @wait_option
 def module_run(names: tuple[str, ...], wait: bool) -> None:
     """Run NAMES as one process, connected to WEBOS_NATS_URL (default: the gateway's NATS)."""
-    from kernel._lazy import absent
-
-    # FastStream imports uvicorn for its own ASGI runner (about 3 MB with watchfiles); a module
-    # process serves its HTTP over NATS and never runs it.
-    with absent("uvicorn"):
-        import faststream  # noqa: F401
     from kernel.assembly import run_modules
     from kernel.logs import configure_logging
 

@@ -15,7 +15,7 @@ import textwrap
 import urllib.request
 from pathlib import Path
 
-from kernel.testing import free_port
+from kernel.testing import KernelHarness, free_port
 from kernel.testing._processes import ModuleProcess, module_env
 from kernel.transport import EmbeddedNats, connect_once
 
@@ -134,6 +134,16 @@ async def test_a_module_process_loads_no_console_documents_or_s3(
         assert await loaded_in(nats_server.url) == [], process.output()
     finally:
         await process.stop()
+
+
+async def test_a_worker_loads_no_uvicorn_or_console(webos: KernelHarness, tmp_path: Path) -> None:
+    modules = write_probe(tmp_path)
+    worker = await webos.run_worker("lean", modules_path=modules)
+    await worker.wait_visible(webos.nats_url, started=True)
+    loaded = set(await loaded_in(webos.nats_url))
+    assert not {"uvicorn", "watchfiles", "jinja2", "kernel.console._shell"} & loaded, (
+        worker.output()
+    )
 
 
 def _post(url: str) -> dict[str, str]:

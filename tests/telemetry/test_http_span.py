@@ -3,18 +3,15 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from litestar import Litestar, get
 from litestar.exceptions import InternalServerException
 from litestar.params import FromPath
 from litestar.testing import AsyncTestClient
 
-from kernel.telemetry import TRACE_FILE_ENV, Telemetry, setup_telemetry
+from kernel.telemetry import Telemetry
 from kernel.telemetry._http import ServerSpanMiddleware, opentelemetry_plugin, sync_server_span
 from tests.telemetry._spans import read_spans
 
@@ -35,18 +32,6 @@ def broken() -> None:
 @get("/health", sync_to_thread=False)
 def health() -> str:
     return "ok"
-
-
-@pytest.fixture
-def recording(tmp_path: Path) -> Iterator[tuple[Telemetry, Path]]:
-    path = tmp_path / "spans.jsonl"
-    telemetry = setup_telemetry("gateway", {**os.environ, TRACE_FILE_ENV: str(path)})
-    if not telemetry.enabled:
-        pytest.skip("OTEL_SDK_DISABLED is set")
-    try:
-        yield telemetry, path
-    finally:
-        telemetry.detach_trace_file(str(path))
 
 
 async def _spans_of(

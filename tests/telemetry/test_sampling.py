@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,7 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFl
 from kernel.context import current_traceparent
 from kernel.errors import ConfigError
 from kernel.settings import load_settings
-from kernel.telemetry import TRACE_FILE_ENV, Telemetry, _spans, setup_telemetry, traceparent_of
+from kernel.telemetry import Telemetry, _spans, traceparent_of
 from kernel.telemetry._fast import SpanFactory
 from kernel.telemetry._settings import read_telemetry_settings
 from kernel.telemetry._spans import child_span, received_span, start_span
@@ -73,18 +71,6 @@ def test_every_new_trace_is_recorded_at_ratio_one() -> None:
     for _ in range(20):
         factory.start("tick", None, SpanKind.INTERNAL, None).end()
     assert len(exported.get_finished_spans()) == 20
-
-
-@pytest.fixture
-def recording(tmp_path: Path) -> Iterator[tuple[Telemetry, Path]]:
-    path = tmp_path / "spans.jsonl"
-    telemetry = setup_telemetry("gateway", {**os.environ, TRACE_FILE_ENV: str(path)})
-    if not telemetry.enabled:
-        pytest.skip("OTEL_SDK_DISABLED is set")
-    try:
-        yield telemetry, path
-    finally:
-        telemetry.detach_trace_file(str(path))
 
 
 def test_work_of_a_trace_not_sampled_records_nothing_and_passes_its_context_on(

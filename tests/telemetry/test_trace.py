@@ -10,12 +10,11 @@ gateway's server span.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from kernel.telemetry import TRACE_FILE_ENV, setup_telemetry
+from kernel.telemetry import TRACE_FILE_ENV, Telemetry
 from kernel.testing import KernelHarness, write_module
 from tests.telemetry._spans import wait_for_chain, wait_for_span
 
@@ -51,16 +50,9 @@ async def invoice(sku: str) -> str:
 
 
 @pytest.fixture
-def trace_file(tmp_path: Path) -> Iterator[Path]:
+def trace_file(recording: tuple[Telemetry, Path]) -> Path:
     """A trace file written by this process (the gateway) and every child process."""
-    path = tmp_path / "spans.jsonl"
-    telemetry = setup_telemetry("gateway", {**os.environ, TRACE_FILE_ENV: str(path)})
-    if not telemetry.enabled:
-        pytest.skip("OTEL_SDK_DISABLED is set")
-    try:
-        yield path
-    finally:
-        telemetry.detach_trace_file(str(path))
+    return recording[1]
 
 
 def shop_and_billing(root: Path, *, durable: bool) -> Path:

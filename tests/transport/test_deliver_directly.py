@@ -5,22 +5,11 @@ none held, and a drain still ends the subscription."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-
-from kernel.transport import EmbeddedNats, connect_once, deliver_directly
+from kernel.transport import deliver_directly
 
 COUNT = 500
-
-
-@pytest.fixture
-async def connection(nats_server: EmbeddedNats) -> AsyncIterator[Any]:
-    client = await connect_once(nats_server.url, "test-arrivals")
-    yield client
-    if not client.is_closed:
-        await client.close()
 
 
 async def subscribed(connection: Any, subject: str, heard: list[bytes]) -> Any:

@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from nats.errors import NoRespondersError
 
-from kernel.transport import EmbeddedNats, connect_once, request_unless_gone
+from kernel.transport import request_unless_gone
 
 TIMEOUT = 30.0  # the request's own bound: a test that waited it out would fail the assertions
 
 
 @pytest.fixture
-async def connection(nats_server: EmbeddedNats) -> AsyncIterator[Any]:
-    client = await connect_once(nats_server.url, "test-requests")
+async def connection(connection: Any) -> Any:
     # A wildcard listener that never answers: NATS then cannot say "no responders" by itself.
-    await client.subscribe("bench.>", cb=_ignore)
-    yield client
-    await client.close()
+    await connection.subscribe("bench.>", cb=_ignore)
+    return connection
 
 
 async def _ignore(_: Any) -> None:

@@ -5,7 +5,6 @@ restart behave as with nats-py's own ``request``."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,17 +14,9 @@ from nats.errors import ConnectionClosedError, NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 
 from kernel.testing import free_port
-from kernel.transport import EmbeddedNats, connect_once, request_unless_gone
+from kernel.transport import EmbeddedNats, request_unless_gone
 
 TIMEOUT = 30.0  # a test that waited this out would fail its assertions
-
-
-@pytest.fixture
-async def connection(nats_server: EmbeddedNats) -> AsyncIterator[Any]:
-    client = await connect_once(nats_server.url, "test-shared-inbox")
-    yield client
-    if not client.is_closed:
-        await client.close()
 
 
 async def test_concurrent_calls_each_get_their_own_answer(connection: Any) -> None:
