@@ -164,7 +164,7 @@ def verified_identity(
     now: datetime | None = None,
 ) -> tuple[Principal, float, float]:
     """:func:`verify_identity`, with the token's ``iat`` and ``exp`` (POSIX seconds) for a
-    cache of verified tokens; both 0 when the principal is ``ANONYMOUS``."""
+    cache of verified tokens; both 0 when no valid token came."""
     if not isinstance(public_key, Ed25519PublicKey):
         raise TypeError("identities are verified with an Ed25519 public key")
     if not token:
