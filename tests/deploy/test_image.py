@@ -29,7 +29,8 @@ def _stages() -> list[str]:
 
 def test_the_installed_packages_are_compiled_after_the_install() -> None:
     build = _stages()[0]
-    # Hash-based: the files' times need not survive COPY --from, and stale bytecode is ignored.
+    # Hash-based, as the files' times need not survive COPY --from; unchecked, as nothing edits
+    # an installed package in place (Python then loads the bytecode without reading the source).
     compile_step = "compileall -q --invalidation-mode unchecked-hash /opt/webos"
     assert compile_step in build
     assert build.index("pip install") < build.index(compile_step)
