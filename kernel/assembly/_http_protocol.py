@@ -3,7 +3,8 @@
 uvicorn writes each ASGI message as it comes: the status line and headers on
 ``http.response.start``, the body on ``http.response.body``. An app sends both in one step of the
 event loop, so the socket got two ``send`` calls and the client two TCP segments per response
-(measured on the gateway: the two writes were a quarter of its CPU per request). The transport
+(sampled on the gateway, the two writes held a quarter of its CPU per request; one write instead
+saved about 15% of it, ``scripts/bench_profile.py http-inprocess --py-spy``). The transport
 here keeps what is written during one step of the loop and sends it in one call at the end of
 that step, or at once past :data:`FLUSH_AT` bytes, so large and streamed bodies still go out as
 they are written and flow control sees them.
