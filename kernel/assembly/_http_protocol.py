@@ -17,7 +17,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-#: Bytes held back at most; a larger write goes out at once (with what was held before it).
+#: Bytes held back at most: past it what is held goes out at once, and a write this large is
+#: not held at all.
 FLUSH_AT = 64 * 1024
 
 
@@ -31,6 +32,12 @@ class CoalescingTransport:
         self._size = 0
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
+        if len(data) >= FLUSH_AT:
+            # A large chunk leaves on its own, after what was held: joining would copy it.
+            self.flush()
+            if not self.transport.is_closing():
+                self.transport.write(data)
+            return
         if not self._held:
             self._loop.call_soon(self.flush)
         self._held.append(bytes(data))

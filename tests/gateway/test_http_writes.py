@@ -23,11 +23,8 @@ from kernel.assembly import CoalescingHttpToolsProtocol
 BIG = bytes(range(256)) * 4096  # 1 MiB
 
 
-class Writes:
-    """What the server wrote to its sockets, one entry per ``write`` of a real transport."""
-
-    def __init__(self) -> None:
-        self.made: list[bytes] = []
+#: What the server wrote to its sockets, one entry per ``write`` of a real transport.
+Writes = list[bytes]
 
 
 class _Counted:
@@ -36,7 +33,7 @@ class _Counted:
         self._writes = writes
 
     def write(self, data: bytes) -> None:
-        self._writes.made.append(bytes(data))
+        self._writes.append(bytes(data))
         self._transport.write(data)
 
     def __getattr__(self, name: str) -> Any:
@@ -75,7 +72,8 @@ def _app(chunk_read: asyncio.Event) -> Litestar:
 
 @pytest.fixture
 async def served() -> AsyncIterator[tuple[str, Writes, asyncio.Event]]:
-    writes, chunk_read = Writes(), asyncio.Event()
+    writes: Writes = []
+    chunk_read = asyncio.Event()
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     config = uvicorn.Config(
@@ -95,7 +93,7 @@ async def served() -> AsyncIterator[tuple[str, Writes, asyncio.Event]]:
 
 
 def _responses(writes: Writes) -> Iterator[bytes]:
-    return (made for made in writes.made if made.startswith(b"HTTP/1.1 "))
+    return (made for made in writes if made.startswith(b"HTTP/1.1 "))
 
 
 async def test_a_response_leaves_in_one_write_with_its_head(
@@ -107,8 +105,8 @@ async def test_a_response_leaves_in_one_write_with_its_head(
             response = await client.get("/hello")
             assert response.status_code == 200
             assert response.json() == {"hello": "world"}
-    assert len(writes.made) == 3, writes.made
-    for made in writes.made:
+    assert len(writes) == 3, writes
+    for made in writes:
         assert made.startswith(b"HTTP/1.1 200 OK\r\n"), made
         assert made.endswith(b'{"hello":"world"}'), made
 
@@ -119,7 +117,7 @@ async def test_a_large_body_arrives_whole(served: tuple[str, Writes, asyncio.Eve
         response = await client.get("/big")
     assert response.status_code == 200
     assert response.content == BIG
-    assert sum(len(made) for made in writes.made) > len(BIG)
+    assert sum(len(made) for made in writes) > len(BIG)
     assert len(list(_responses(writes))) == 1
 
 
