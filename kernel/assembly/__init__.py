@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from kernel.assembly._commands import module_commands
     from kernel.assembly._gateway import gateway_kernel, nats_for, run_gateway
     from kernel.assembly._hookspecs import HOOKSPECS
+    from kernel.assembly._http_protocol import CoalescingHttpToolsProtocol
     from kernel.assembly._module import module_kernel, module_process, run_modules, serve_modules
     from kernel.assembly._reload import app_from_environment
     from kernel.assembly._serving import serve_until_stopped, until_stopped
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 __getattr__ = lazy_exports(__name__)
 __all__ = [
     "HOOKSPECS",
+    "CoalescingHttpToolsProtocol",
     "app_from_environment",
     "gateway_kernel",
     "module_commands",

@@ -14,6 +14,7 @@ from typing import Any
 import uvicorn
 
 from kernel.assembly._banner import announce
+from kernel.assembly._http_protocol import CoalescingHttpToolsProtocol
 from kernel.assembly._parts import assemble, conventions, module_code_parts
 from kernel.asyncapi import ContractsSubsystem
 from kernel.config import CoreSettings
@@ -172,6 +173,7 @@ def run_gateway(settings: KernelSettings, *, reload: bool = False) -> int:
                 reload_dirs=[str(settings.modules.modules_path)],
                 log_config=None,
                 proxy_headers=False,  # see below
+                http=CoalescingHttpToolsProtocol,
             )
             return 0
         config = uvicorn.Config(
@@ -184,6 +186,7 @@ def run_gateway(settings: KernelSettings, *, reload: bool = False) -> int:
             # uvicorn would take the client address from X-Forwarded-For sent by any loopback
             # peer; the security subsystem reads it, from WEBOS_TRUSTED_PROXIES only.
             proxy_headers=False,
+            http=CoalescingHttpToolsProtocol,
         )
         server = _BoundedServer(config, kernel)
         with _stop_signals_return():

@@ -19,6 +19,7 @@ from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from kernel._lazy import absent
 from kernel.auth import FORWARDED, innermost_guards, page_headers
 from kernel.context import current_traceparent
 from kernel.contracts import ConfiguresApp, Instances
@@ -138,7 +139,18 @@ def create_app(kernel: Kernel, *, manage_kernel: bool = True) -> Litestar:
         if has_hook(kernel.plugins, "webos_configure_app", module.name):
             config = _configure(kernel, module, config)
     innermost_guards(config)
-    return Litestar.from_config(config)
+    return _construct(config)
+
+
+def _construct(config: AppConfig) -> Litestar:
+    # Litestar tries two optional imports whatever the app holds: its OpenTelemetry plugin (to
+    # move a bare OTel middleware into one; ours comes as the plugin, and only when spans are
+    # recorded) and its attrs schema plugin (for attrs classes in the OpenAPI document). They
+    # load wrapt, the ASGI instrumentation and attrs: 2-3 MB of peak RSS per process. Both
+    # stay hidden only while nothing imported them: the modules are loaded by now, so a route
+    # with an attrs class has imported attrs, and recording spans has imported the OTel plugin.
+    with absent("litestar.plugins.opentelemetry"), absent("attr"):
+        return Litestar.from_config(config)
 
 
 def _configure(kernel: Kernel, module: LoadedModule, config: AppConfig) -> AppConfig:

@@ -17,7 +17,7 @@ import httpx
 import nats
 import uvicorn
 
-from kernel.assembly import gateway_kernel
+from kernel.assembly import CoalescingHttpToolsProtocol, gateway_kernel
 from kernel.auth import SecuritySubsystem, issue_access_token
 from kernel.gateway import create_app
 from kernel.modules import ModulesSettings
@@ -228,6 +228,7 @@ class KernelHarness:
                 lifespan="on",
                 timeout_graceful_shutdown=5,
                 proxy_headers=False,  # as the gateway serves it (kernel/assembly/_gateway.py)
+                http=CoalescingHttpToolsProtocol,
             )
         )
         task = asyncio.create_task(server.serve(sockets=[sock]))

@@ -8,11 +8,13 @@ with the heavy packages its process holds.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
 import sys
 import textwrap
 import urllib.request
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from kernel.testing import KernelHarness, free_port
@@ -31,6 +33,9 @@ HEAVY = (
     *("jwt", "cryptography.x509"),
     # FastStream's own ASGI runner, which a module process (HTTP over NATS) never runs.
     *("uvicorn", "watchfiles"),
+    # Litestar's optional plugins for what no route here has: OpenTelemetry middleware (spans
+    # are not recorded) and attrs classes.
+    *("litestar.plugins.opentelemetry", "wrapt", "attr"),
 )
 
 PROBE = {
@@ -153,6 +158,13 @@ def _post(url: str) -> dict[str, str]:
         return json.loads(response.read())
 
 
+def _post_json(url: str, body: dict[str, object]) -> object:
+    data = json.dumps(body).encode()
+    request = urllib.request.Request(url, data, {"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
 def _get(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=10) as response:
         return response.read()
@@ -166,40 +178,95 @@ def _ready(url: str) -> bool:
         return False
 
 
+@contextlib.asynccontextmanager
+async def gateway_serving(nats_url: str, root: Path, modules: Path) -> AsyncIterator[str]:
+    """A real ``webos run`` (task worker elsewhere) serving ``modules``: its URL once ready."""
+    port = free_port()
+    env = module_env(nats_url, root / "data", modules, WEBOS_PORT=str(port))
+    env["WEBOS_TASKS_WORKER"] = "false"
+    webos = str(Path(sys.executable).parent / "webos")
+    with (root / "gateway.log").open("wb") as log:
+        gateway = await asyncio.create_subprocess_exec(
+            webos, "run", cwd=root, env=env, stdout=log, stderr=asyncio.subprocess.STDOUT
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            assert gateway.returncode is None, (root / "gateway.log").read_text()
+            if await asyncio.to_thread(_ready, f"{base}/ready"):
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError((root / "gateway.log").read_text())
+        yield base
+    finally:
+        gateway.terminate()
+        await asyncio.wait_for(gateway.wait(), 15)
+
+
 async def test_a_gateway_without_a_worker_or_s3_mounts_loads_no_taskiq_or_minio(
     nats_server: EmbeddedNats, tmp_path: Path
 ) -> None:
     modules = write_probe(tmp_path)
     shutil.copytree(REPO_MODULES / "files", modules / "files")  # storage on a local mount
     write_probe(tmp_path, SENDER, "sender")
-    port = free_port()
-    env = module_env(nats_server.url, tmp_path / "data", modules, WEBOS_PORT=str(port))
-    env["WEBOS_TASKS_WORKER"] = "false"
-    webos = str(Path(sys.executable).parent / "webos")
-    with (tmp_path / "gateway.log").open("wb") as log:
-        gateway = await asyncio.create_subprocess_exec(
-            webos, "run", cwd=tmp_path, env=env, stdout=log, stderr=asyncio.subprocess.STDOUT
-        )
-    try:
-        for _ in range(600):
-            assert gateway.returncode is None, (tmp_path / "gateway.log").read_text()
-            if await asyncio.to_thread(_ready, f"http://127.0.0.1:{port}/ready"):
-                break
-            await asyncio.sleep(0.1)
+    async with gateway_serving(nats_server.url, tmp_path, modules) as base:
         loaded = await loaded_in(nats_server.url)
         # No module here has Documents or an S3 mount, nobody opened the console yet (Jinja) or
         # signed in to it (httpx), and the worker and the scheduler run in processes of their
         # own, so nothing has sent a task yet (taskiq and its aiohttp).
         lazy = {"minio", "beanie", "pymongo", "mongomock", "httpx", "taskiq", "aiohttp", "jinja2"}
+        lazy |= {"litestar.plugins.opentelemetry", "wrapt", "attr"}  # no spans, no attrs routes
         assert not lazy & set(loaded), loaded
         # The first send opens the broker: the task is queued for a worker started later.
-        sent = await asyncio.to_thread(_post, f"http://127.0.0.1:{port}/api/sender/")
+        sent = await asyncio.to_thread(_post, f"{base}/api/sender/")
         assert sent["task_id"]
         assert "taskiq" in await loaded_in(nats_server.url)
         # The first console page renders its template.
-        login = await asyncio.to_thread(_get, f"http://127.0.0.1:{port}/console/login")
+        login = await asyncio.to_thread(_get, f"{base}/console/login")
         assert b"<html" in login.lower()
         assert "jinja2" in await loaded_in(nats_server.url)
-    finally:
-        gateway.terminate()
-        await asyncio.wait_for(gateway.wait(), 15)
+
+
+#: A module whose route takes and returns an attrs class.
+ATTRS_ROUTE = {
+    "module.toml": 'name = "shapes"\nversion = "0.1.0"\ndepends = []\n',
+    "__init__.py": "",
+    "router.py": """
+        import attrs
+        from litestar import post
+
+        from kernel.auth import PUBLIC
+
+        @attrs.define
+        class Square:
+            side: int
+            colour: str
+
+        @post("/square", opt=PUBLIC, status_code=200)
+        async def grow(data: Square) -> Square:
+            return Square(side=data.side * 2, colour=data.colour)
+
+        route_handlers = [grow]
+    """,
+}
+
+
+async def test_a_route_with_an_attrs_class_keeps_its_schema_and_its_parsing(
+    nats_server: EmbeddedNats, tmp_path: Path
+) -> None:
+    # The gateway leaves Litestar's attrs plugin out only while nothing imported attrs; a module
+    # that uses it has, by the time the app is built.
+    modules = write_probe(tmp_path, ATTRS_ROUTE, "shapes")
+    async with gateway_serving(nats_server.url, tmp_path, modules) as base:
+        document = json.loads(await asyncio.to_thread(_get, f"{base}/schema/openapi.json"))
+        schemas = document["components"]["schemas"]
+        squares = [schema for name, schema in schemas.items() if name.endswith("Square")]
+        assert len(squares) == 1, sorted(schemas)
+        square = squares[0]
+        assert square["properties"]["side"]["type"] == "integer", square
+        assert square["properties"]["colour"]["type"] == "string", square
+        grown = await asyncio.to_thread(
+            _post_json, f"{base}/api/shapes/square", {"side": 3, "colour": "red"}
+        )
+        assert grown == {"side": 6, "colour": "red"}
