@@ -46,6 +46,9 @@ __all__ = ["SUBJECT_PREFIX", "MethodContract", "NotRemotable", "method_contracts
 ERROR_CODE_HEADER = "Nats-Service-Error-Code"
 #: The code of a call cut off because the serving process stopped (``_serve.py``).
 STOPPED_CODE = "503"
+#: The code of a call the serving side cut off when its caller's deadline passed (``_serve.py``):
+#: the caller's own doing, told to it as the DeadlineExceeded its own wait would have raised.
+DEADLINE_CODE = "504"
 
 
 class RemoteServiceError(WebOSError):
@@ -272,6 +275,13 @@ class RemoteServiceProxy:
                 guard.failures += 1
                 breaker.record(True)
                 raise ServiceUnavailable(str(error.get("message", "")), reason="stopped")
+            if code == DEADLINE_CODE:
+                # The service's bound on the call fired a moment before this side's wait did.
+                breaker.cancelled()
+                raise DeadlineExceeded(
+                    f"{self._name}.{contract.name}() had no answer before the deadline of the "
+                    f"work calling it: the service stopped it when that deadline passed"
+                )
             guard.errors += 1
             breaker.record(False)
             raise RemoteServiceError(

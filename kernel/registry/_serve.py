@@ -51,7 +51,7 @@ from kernel.registry._arguments import (
 )
 from kernel.registry._catalog import contract_schemas
 from kernel.registry._contracts import MethodContract, method_contracts
-from kernel.registry._remote import STOPPED_CODE
+from kernel.registry._remote import DEADLINE_CODE, STOPPED_CODE
 from kernel.registry._routing import instance_subjects
 from kernel.registry._subjects import method_subject
 from kernel.telemetry._metrics import attributes, instruments
@@ -135,7 +135,10 @@ def _handler(
             if bound is not None and bound.expired():
                 log.info("%s cancelled: its caller's deadline passed", what)
                 await respond_error(
-                    request, "504", "DeadlineExceeded", f"{what}: its caller's deadline passed"
+                    request,
+                    DEADLINE_CODE,
+                    "DeadlineExceeded",
+                    f"{what}: its caller's deadline passed",
                 )
                 return False
             log.info(

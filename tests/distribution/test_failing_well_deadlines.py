@@ -13,7 +13,9 @@ import pytest
 
 from kernel.context import current_deadline
 from kernel.errors import DeadlineExceeded
+from kernel.propagation import call_deadline
 from kernel.registry import ServiceUnavailable, call_stats
+from kernel.registry import _remote as remote
 from kernel.testing import KernelHarness, write_module
 from tests.distribution.test_failing_well import BREAKER, MANIFEST, SERVICES
 
@@ -81,3 +83,28 @@ async def test_a_wait_cut_by_the_deadline_is_not_held_against_the_service(
     assert await flaky.seen_count("r") == 1
     stats = next(stats for stats in call_stats() if stats["service"] == "flaky")
     assert stats["breaker"] == "closed" and stats["transport_failures"] == 0
+
+
+async def test_a_call_the_service_cut_at_the_deadline_is_a_deadline_exceeded_for_the_caller(
+    webos: KernelHarness, tripping_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gateway = await webos.start(modules_path=tripping_path, exclude=["flaky"])
+    await webos.run_module("flaky", modules_path=tripping_path)
+    flaky = gateway.kernel.registry.get("flaky")
+
+    # The service's bound and this side's wait end at the same moment; on a busy caller the
+    # service's answer ("cut at your deadline") comes first. Make it come first every time: the
+    # header still says the deadline's time left, but this side waits on past it.
+    def late_waiter(timeout: float, headers: dict[str, str], what: str) -> float:
+        return call_deadline(timeout, headers, what) + 5.0
+
+    monkeypatch.setattr(remote, "call_deadline", late_waiter)
+    for _ in range(2):  # two failures in a row would open this breaker
+        with deadline(DEADLINE), pytest.raises(DeadlineExceeded, match="stopped it when"):
+            await flaky.work(hang=True)
+    monkeypatch.undo()
+
+    assert await flaky.work(hang=False) == "done"  # the circuit stayed closed
+    stats = next(stats for stats in call_stats() if stats["service"] == "flaky")
+    assert stats["breaker"] == "closed"
+    assert (stats["transport_failures"], stats["remote_errors"]) == (0, 0)
