@@ -10,7 +10,10 @@ its answer starts; a streamed answer (server-sent events, a download) then runs 
 for as long as its client reads.
 
 A forwarded request is cancelled at the gateway's deadline if its answer has not started: the
-gateway has answered 503 by then, so finishing would hold the module process for nobody. A route
+gateway has answered 503 by then, so finishing would hold the module process for nobody. The
+module process answers 503 too: its timer and the gateway's end together, and when its answer
+reaches the gateway first (a busy gateway), the client must see what the gateway would have
+said. A route
 running in the gateway itself is not cancelled: its client is still waiting, and a slow answer
 beats none (its calls are refused once the deadline passed).
 """
@@ -92,7 +95,8 @@ async def run_until_deadline(
             raise
         what = f"HTTP {scope.get('method', '')} {scope['path']}"
         log.info("forwarded %s cancelled: the gateway's deadline passed", what)
-        await send_problem(send, 504, f"{what}: the gateway's deadline passed", scope["path"])
+        detail = f"{what} had not answered by the gateway's deadline"
+        await send_problem(send, 503, detail, scope["path"])
     else:
         if expired:  # the app swallowed the cancellation: it is ours, not the task's
             task.uncancel()

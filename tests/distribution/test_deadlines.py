@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from kernel.forwarding import _client as forwarding_client
+from kernel.propagation import call_deadline
 from kernel.testing import KernelHarness, write_module
 
 BACK = """
@@ -203,6 +205,27 @@ async def test_a_forwarded_route_is_cancelled_at_the_gateways_deadline(
         return (await gateway.client.get("/api/front/seen")).json()["stuck"] == "cancelled"
 
     assert await _eventually(stuck, "front cancel the route nobody waits for")
+
+
+async def test_the_module_process_cutting_first_gives_the_client_the_gateways_503(
+    webos: KernelHarness, modules_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gateway = await _started(webos, modules_path)
+
+    # The module process's timer and the gateway's wait end together; on a busy gateway the
+    # module's answer ("cut at the deadline") comes first. Make it come first every time: the
+    # deadline sent is the request's, but the gateway waits on past it.
+    def late_waiter(timeout: float, headers: dict[str, str], what: str) -> float:
+        return call_deadline(timeout, headers, what) + 5.0
+
+    monkeypatch.setattr(forwarding_client, "call_deadline", late_waiter)
+    response = await gateway.client.get(
+        "/api/front/stuck", headers={"Request-Timeout": str(DEADLINE)}, timeout=TIMEOUT * 2
+    )
+
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "had not answered by the gateway's deadline" in response.json()["detail"]
 
 
 async def test_a_streamed_answer_outlives_the_deadline_and_its_calls_still_work(
