@@ -46,8 +46,8 @@ __all__ = ["SUBJECT_PREFIX", "MethodContract", "NotRemotable", "method_contracts
 ERROR_CODE_HEADER = "Nats-Service-Error-Code"
 #: The code of a call cut off because the serving process stopped (``_serve.py``).
 STOPPED_CODE = "503"
-#: The code of a call the serving side cut off when its caller's deadline passed (``_serve.py``):
-#: the caller's own doing, told to it as the DeadlineExceeded its own wait would have raised.
+#: The code of a call the serving side cut off at the end of the wait its caller sent with it
+#: (``_serve.py``): told to the caller as what its own wait's end would have raised.
 DEADLINE_CODE = "504"
 
 
@@ -275,13 +275,6 @@ class RemoteServiceProxy:
                 guard.failures += 1
                 breaker.record(True)
                 raise ServiceUnavailable(str(error.get("message", "")), reason="stopped")
-            if code == DEADLINE_CODE:
-                # The service's bound on the call fired a moment before this side's wait did.
-                breaker.cancelled()
-                raise DeadlineExceeded(
-                    f"{self._name}.{contract.name}() had no answer before the deadline of the "
-                    f"work calling it: the service stopped it when that deadline passed"
-                )
             guard.errors += 1
             breaker.record(False)
             raise RemoteServiceError(
@@ -359,24 +352,34 @@ class RemoteServiceProxy:
                 f"no instance of service {self._name!r} is running", reason="no instance"
             ) from None
         except (NatsTimeout, TimeoutError):
-            if timeout < wanted:
-                # The caller's deadline ended the wait, not the service's timeout: neither
-                # retried nor held against the service by its breaker.
-                raise DeadlineExceeded(
-                    f"{self._name}.{contract.name}() had no answer before the deadline of the "
-                    f"work calling it ({timeout:g}s)"
-                ) from None
-            raise ServiceUnavailable(
-                f"service {self._name!r} did not answer {contract.name}() within {timeout:g}s",
-                reason="timeout",
-            ) from None
+            raise self._unanswered(contract, timeout, wanted) from None
         except ConnectionClosedError:
             raise ServiceUnavailable(
                 f"the connection to NATS closed during {self._name}.{contract.name}()",
                 reason="connection lost",
             ) from None
         answer_headers = reply.headers
-        return reply.data, answer_headers.get(ERROR_CODE_HEADER) if answer_headers else None
+        code = answer_headers.get(ERROR_CODE_HEADER) if answer_headers else None
+        if code == DEADLINE_CODE:
+            # The service's bound (this wait, sent with the call) ended a moment before this
+            # side's: the caller hears what its own wait would have said.
+            raise self._unanswered(contract, timeout, wanted)
+        return reply.data, code
+
+    def _unanswered(
+        self, contract: MethodContract, timeout: float, wanted: float
+    ) -> DeadlineExceeded | ServiceUnavailable:
+        if timeout < wanted:
+            # The caller's deadline ended the wait, not the service's timeout: neither
+            # retried nor held against the service by its breaker.
+            return DeadlineExceeded(
+                f"{self._name}.{contract.name}() had no answer before the deadline of the "
+                f"work calling it ({timeout:g}s)"
+            )
+        return ServiceUnavailable(
+            f"service {self._name!r} did not answer {contract.name}() within {timeout:g}s",
+            reason="timeout",
+        )
 
 
 class _Names:

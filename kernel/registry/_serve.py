@@ -133,12 +133,12 @@ def _handler(
             body = codec.encode_result(result)
         except Exception as error:
             if bound is not None and bound.expired():
-                log.info("%s cancelled: its caller's deadline passed", what)
+                log.info("%s cancelled: its caller stopped waiting", what)
                 await respond_error(
                     request,
                     DEADLINE_CODE,
                     "DeadlineExceeded",
-                    f"{what}: its caller's deadline passed",
+                    f"{what}: its caller stopped waiting",
                 )
                 return False
             log.info(

@@ -8,12 +8,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from kernel.context import current_deadline
 from kernel.errors import DeadlineExceeded
-from kernel.propagation import call_deadline
 from kernel.registry import ServiceUnavailable, call_stats
 from kernel.registry import _remote as remote
 from kernel.testing import KernelHarness, write_module
@@ -85,26 +85,50 @@ async def test_a_wait_cut_by_the_deadline_is_not_held_against_the_service(
     assert stats["breaker"] == "closed" and stats["transport_failures"] == 0
 
 
+@pytest.fixture
+def late_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This side waits 5 s past what it sent with the call, as a busy caller's late timer would:
+    the service's answer ("cut at the end of your wait") always comes first."""
+    request = remote.request_unless_gone
+
+    async def late(*args: Any, timeout: float, **kwargs: Any) -> Any:
+        return await request(*args, timeout=timeout + 5.0, **kwargs)
+
+    monkeypatch.setattr(remote, "request_unless_gone", late)
+
+
+@pytest.mark.usefixtures("late_waits")
 async def test_a_call_the_service_cut_at_the_deadline_is_a_deadline_exceeded_for_the_caller(
-    webos: KernelHarness, tripping_path: Path, monkeypatch: pytest.MonkeyPatch
+    webos: KernelHarness, tripping_path: Path
 ) -> None:
     gateway = await webos.start(modules_path=tripping_path, exclude=["flaky"])
     await webos.run_module("flaky", modules_path=tripping_path)
     flaky = gateway.kernel.registry.get("flaky")
 
-    # The service's bound and this side's wait end at the same moment; on a busy caller the
-    # service's answer ("cut at your deadline") comes first. Make it come first every time: the
-    # header still says the deadline's time left, but this side waits on past it.
-    def late_waiter(timeout: float, headers: dict[str, str], what: str) -> float:
-        return call_deadline(timeout, headers, what) + 5.0
-
-    monkeypatch.setattr(remote, "call_deadline", late_waiter)
     for _ in range(2):  # two failures in a row would open this breaker
-        with deadline(DEADLINE), pytest.raises(DeadlineExceeded, match="stopped it when"):
+        with deadline(DEADLINE), pytest.raises(DeadlineExceeded, match="before the deadline"):
             await flaky.work(hang=True)
-    monkeypatch.undo()
 
     assert await flaky.work(hang=False) == "done"  # the circuit stayed closed
     stats = next(stats for stats in call_stats() if stats["service"] == "flaky")
     assert stats["breaker"] == "closed"
     assert (stats["transport_failures"], stats["remote_errors"]) == (0, 0)
+
+
+@pytest.mark.usefixtures("late_waits")
+async def test_a_call_the_service_cut_at_its_timeout_is_a_timeout_for_the_caller(
+    webos: KernelHarness, modules_path: Path
+) -> None:
+    gateway = await webos.start(modules_path=modules_path, exclude=["flaky"])
+    await webos.run_module("flaky", modules_path=modules_path)
+    flaky = gateway.kernel.registry.get("flaky")
+
+    # A deadline far off: the service's 1 s timeout is the wait sent, and the one that ends.
+    with (
+        deadline(30),
+        pytest.raises(ServiceUnavailable, match=r"did not answer work\(\) within 1s"),
+    ):
+        await flaky.work(hang=True)
+
+    stats = next(stats for stats in call_stats() if stats["service"] == "flaky")
+    assert (stats["transport_failures"], stats["remote_errors"]) == (1, 0)

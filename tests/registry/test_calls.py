@@ -5,11 +5,12 @@ the same answers whether the module runs in the gateway or in a process of its o
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from kernel.context import current_deadline
-from kernel.propagation import Propagation, call_deadline
+from kernel.propagation import Propagation
 from kernel.registry import (
     RemoteServiceError,
     ServiceArgumentsRejected,
@@ -144,10 +145,12 @@ async def test_a_call_the_service_cut_at_the_deadline_reads_as_one_not_answered_
 ) -> None:
     # The service's bound (the deadline sent) and this wait end together; on a busy caller the
     # service's answer ("cut at your deadline") comes first. Make it come first every time.
-    def late_waiter(timeout: float, headers: dict[str, str], what: str) -> float:
-        return call_deadline(timeout, headers, what) + 5.0
+    request = calls.request_unless_gone
 
-    monkeypatch.setattr(calls, "call_deadline", late_waiter)
+    async def late(*args: Any, timeout: float, **kwargs: Any) -> Any:
+        return await request(*args, timeout=timeout + 5.0, **kwargs)
+
+    monkeypatch.setattr(calls, "request_unless_gone", late)
     token = current_deadline.set(time.monotonic() + 0.3)
     try:
         with pytest.raises(ServiceUnavailable, match=r"did not answer nap\(\) within"):
