@@ -40,6 +40,17 @@ def modules_path(tmp_path: Path) -> Path:
     return root
 
 
+async def _served_apart(webos: KernelHarness, modules_path: Path) -> Any:
+    """The proxy, in the gateway, of ``flaky`` served by a module process of its own."""
+    gateway = await webos.start(modules_path=modules_path, exclude=["flaky"])
+    await webos.run_module("flaky", modules_path=modules_path)
+    return gateway.kernel.registry.get("flaky")
+
+
+def _stats() -> dict[str, Any]:
+    return next(stats for stats in call_stats() if stats["service"] == "flaky")
+
+
 @pytest.fixture
 def tripping_path(tmp_path: Path) -> Path:
     root = tmp_path / "tripping"
@@ -61,16 +72,14 @@ async def test_retries_stop_when_the_deadline_leaves_no_time_for_the_next(
     # Why it failed, said while the caller still listens; not a DeadlineExceeded after
     # sleeping out the caller's time.
     assert caught.value.reason == "no instance"
-    stats = next(stats for stats in call_stats() if stats["service"] == "flaky")
+    stats = _stats()
     assert 1 <= stats["retries"] < 10
 
 
 async def test_a_wait_cut_by_the_deadline_is_not_held_against_the_service(
     webos: KernelHarness, tripping_path: Path
 ) -> None:
-    gateway = await webos.start(modules_path=tripping_path, exclude=["flaky"])
-    await webos.run_module("flaky", modules_path=tripping_path)
-    flaky = gateway.kernel.registry.get("flaky")
+    flaky = await _served_apart(webos, tripping_path)
 
     # Two hanging calls would open this breaker (two failures in a row) were they its failures.
     for _ in range(2):
@@ -81,7 +90,7 @@ async def test_a_wait_cut_by_the_deadline_is_not_held_against_the_service(
 
     assert await flaky.work(hang=False) == "done"  # the circuit stayed closed
     assert await flaky.seen_count("r") == 1
-    stats = next(stats for stats in call_stats() if stats["service"] == "flaky")
+    stats = _stats()
     assert stats["breaker"] == "closed" and stats["transport_failures"] == 0
 
 
@@ -101,16 +110,14 @@ def late_waits(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_a_call_the_service_cut_at_the_deadline_is_a_deadline_exceeded_for_the_caller(
     webos: KernelHarness, tripping_path: Path
 ) -> None:
-    gateway = await webos.start(modules_path=tripping_path, exclude=["flaky"])
-    await webos.run_module("flaky", modules_path=tripping_path)
-    flaky = gateway.kernel.registry.get("flaky")
+    flaky = await _served_apart(webos, tripping_path)
 
     for _ in range(2):  # two failures in a row would open this breaker
         with deadline(DEADLINE), pytest.raises(DeadlineExceeded, match="before the deadline"):
             await flaky.work(hang=True)
 
     assert await flaky.work(hang=False) == "done"  # the circuit stayed closed
-    stats = next(stats for stats in call_stats() if stats["service"] == "flaky")
+    stats = _stats()
     assert stats["breaker"] == "closed"
     assert (stats["transport_failures"], stats["remote_errors"]) == (0, 0)
 
@@ -119,9 +126,7 @@ async def test_a_call_the_service_cut_at_the_deadline_is_a_deadline_exceeded_for
 async def test_a_call_the_service_cut_at_its_timeout_is_a_timeout_for_the_caller(
     webos: KernelHarness, modules_path: Path
 ) -> None:
-    gateway = await webos.start(modules_path=modules_path, exclude=["flaky"])
-    await webos.run_module("flaky", modules_path=modules_path)
-    flaky = gateway.kernel.registry.get("flaky")
+    flaky = await _served_apart(webos, modules_path)
 
     # A deadline far off: the service's 1 s timeout is the wait sent, and the one that ends.
     with (
@@ -130,5 +135,5 @@ async def test_a_call_the_service_cut_at_its_timeout_is_a_timeout_for_the_caller
     ):
         await flaky.work(hang=True)
 
-    stats = next(stats for stats in call_stats() if stats["service"] == "flaky")
+    stats = _stats()
     assert (stats["transport_failures"], stats["remote_errors"]) == (1, 0)
