@@ -108,7 +108,7 @@ async def tasks_child(url: str, count: int, work: str) -> dict[str, Any]:
     import _bench_tasks
     from _bench_tasks import BENCH_TASKS, CONCURRENCY, _until
 
-    from kernel.assembly import gateway_kernel
+    from kernel.assembly import freeze_startup_heap, gateway_kernel
     from kernel.settings import KernelSettings
     from kernel.testing._harness import write_module
 
@@ -125,6 +125,7 @@ async def tasks_child(url: str, count: int, work: str) -> dict[str, Any]:
     )
     kernel = gateway_kernel(settings)
     await kernel.start()
+    freeze_startup_heap()  # what the gateway's process does once started
     try:
         from bench_tasks.tasks import noop  # type: ignore[import-not-found]
 

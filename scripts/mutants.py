@@ -1245,11 +1245,31 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "deadline-cut-wait-held-by-the-breaker",
         "kernel/registry/_remote.py",
-        "            if timeout < wanted:",
-        "            if False:",
+        "        if timeout < wanted:",
+        "        if False:",
         (
             "tests/distribution/test_failing_well_deadlines.py"
             "::test_a_wait_cut_by_the_deadline_is_not_held_against_the_service",
+        ),
+    ),
+    Mutant(
+        "service-cut-at-the-deadline-read-as-a-remote-error",
+        "kernel/registry/_remote.py",
+        "        if code == DEADLINE_CODE:",
+        "        if False:",
+        (
+            "tests/distribution/test_failing_well_deadlines.py"
+            "::test_a_call_the_service_cut_at_the_deadline_is_a_deadline_exceeded_for_the_caller",
+        ),
+    ),
+    Mutant(
+        "module-cut-at-the-deadline-passed-on-as-its-own-answer",
+        "kernel/forwarding/_client.py",
+        '        if answer.status == 503 and (DEADLINE_CUT, b"1") in answer.headers:',
+        "        if False:",
+        (
+            "tests/distribution/test_deadlines.py"
+            "::test_the_module_process_cutting_first_gives_the_client_the_gateways_own_503",
         ),
     ),
     Mutant(

@@ -18,7 +18,11 @@ if TYPE_CHECKING:
     from kernel.assembly._http_protocol import CoalescingHttpToolsProtocol
     from kernel.assembly._module import module_kernel, module_process, run_modules, serve_modules
     from kernel.assembly._reload import app_from_environment
-    from kernel.assembly._serving import serve_until_stopped, until_stopped
+    from kernel.assembly._serving import (
+        freeze_startup_heap,
+        serve_until_stopped,
+        until_stopped,
+    )
     from kernel.assembly._tasks import run_scheduler, run_worker, scheduler_kernel, worker_kernel
 
 __getattr__ = lazy_exports(__name__)
@@ -26,6 +30,7 @@ __all__ = [
     "HOOKSPECS",
     "CoalescingHttpToolsProtocol",
     "app_from_environment",
+    "freeze_startup_heap",
     "gateway_kernel",
     "module_commands",
     "module_kernel",

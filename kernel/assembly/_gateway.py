@@ -16,6 +16,7 @@ import uvicorn
 from kernel.assembly._banner import announce
 from kernel.assembly._http_protocol import CoalescingHttpToolsProtocol
 from kernel.assembly._parts import assemble, conventions, module_code_parts
+from kernel.assembly._serving import freeze_startup_heap
 from kernel.asyncapi import ContractsSubsystem
 from kernel.config import CoreSettings
 from kernel.console import ConsoleSubsystem, UiConvention
@@ -121,6 +122,7 @@ class _BoundedServer(uvicorn.Server):
             self.should_exit = True
             return
         if self.started and not self.should_exit:
+            freeze_startup_heap()
             await announce(self.kernel, self.config.host, self.config.port)
 
     def _not_serving(self) -> StartupError:

@@ -16,10 +16,11 @@ if TYPE_CHECKING:
     from kernel.forwarding._server import ForwardingServer
     from kernel.forwarding._settings import ForwardingSettings
     from kernel.forwarding._websockets import refuse_websockets, websocket_routes
-    from kernel.forwarding._wire import HTTP_SUBJECT
+    from kernel.forwarding._wire import DEADLINE_CUT, HTTP_SUBJECT
 
 __getattr__ = lazy_exports(__name__)
 __all__ = [
+    "DEADLINE_CUT",
     "HTTP_SUBJECT",
     "Forwarder",
     "ForwardingClient",

@@ -42,6 +42,7 @@ from kernel.forwarding._client_relay import CLIENT_GONE, Relay
 from kernel.forwarding._settings import ForwardingSettings
 from kernel.forwarding._websockets import refuse_websocket
 from kernel.forwarding._wire import (
+    DEADLINE_CUT,
     HEADROOM,
     HOP_BY_HOP,
     HTTP_SUBJECT,
@@ -211,11 +212,12 @@ class Forwarder:
             detail = f"no live instance of module {self.module!r}"
             return await send_problem(send, 503, detail, scope["path"])
         except (NatsTimeout, TimeoutError):
-            detail = f"module {self.module!r} did not answer within {timeout}s"
-            return await send_problem(send, 503, detail, scope["path"])
+            return await self._unanswered(send, timeout, scope["path"])
         except WireError as error:
             detail = f"module {self.module!r} sent an answer the gateway cannot read: {error}"
             return await send_problem(send, 502, detail, scope["path"])
+        if answer.status == 503 and (DEADLINE_CUT, b"1") in answer.headers:
+            return await self._unanswered(send, timeout, scope["path"])
         if answer.inbox is None:
             start: HTTPResponseStartEvent = {
                 "type": "http.response.start",
@@ -227,6 +229,10 @@ class Forwarder:
             return answer.status
         relay = Relay(nats, answer.inbox, receive, send, chunk_size(nats.max_payload), self.module)
         return await relay.run(None if whole else (body, more), instance=scope["path"])
+
+    async def _unanswered(self, send: Send, timeout: float, path: str) -> int:
+        detail = f"module {self.module!r} did not answer within {timeout}s"
+        return await send_problem(send, 503, detail, path)
 
     def _request(
         self, scope: HTTPScope, target: bytes, body: bytes, whole: bool, context: dict[str, str]

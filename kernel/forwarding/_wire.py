@@ -55,6 +55,11 @@ CHUNKED = b"chunked"
 _OPEN = b"open "
 _CRLF = b"\r\n"
 _BLANK = b"\r\n\r\n"
+#: Header of the 503 a module process answers when the gateway's deadline cut its request off
+#: (``kernel/gateway/_deadline.py``). Its timer and the gateway's end together; when its answer
+#: wins, the gateway answers what it would have said had its own wait ended first.
+DEADLINE_CUT = b"webos-deadline-cut"
+
 # Hop-by-hop headers stay with the connection they came on.
 HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"transfer-encoding", b"upgrade"})
 

@@ -10,7 +10,10 @@ its answer starts; a streamed answer (server-sent events, a download) then runs 
 for as long as its client reads.
 
 A forwarded request is cancelled at the gateway's deadline if its answer has not started: the
-gateway has answered 503 by then, so finishing would hold the module process for nobody. A route
+gateway has answered 503 by then, so finishing would hold the module process for nobody. Its
+timer and the gateway's end together, so its answer may reach a busy gateway first: it is a 503
+marked ``DEADLINE_CUT``, which the gateway turns into its own ("did not answer within"), the
+client's answer never depending on which timer fired first. A route
 running in the gateway itself is not cancelled: its client is still waiting, and a slow answer
 beats none (its calls are refused once the deadline passed).
 """
@@ -26,7 +29,8 @@ from typing import Any
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from kernel.context import current_deadline
-from kernel.problems import send_problem
+from kernel.forwarding import DEADLINE_CUT
+from kernel.problems import problem_bytes, problem_headers, send_problem
 
 log = logging.getLogger("webos.gateway")
 
@@ -92,7 +96,11 @@ async def run_until_deadline(
             raise
         what = f"HTTP {scope.get('method', '')} {scope['path']}"
         log.info("forwarded %s cancelled: the gateway's deadline passed", what)
-        await send_problem(send, 504, f"{what}: the gateway's deadline passed", scope["path"])
+        detail = f"{what} had not answered by the gateway's deadline"
+        body = problem_bytes(503, detail, instance=scope["path"])
+        headers = [*problem_headers(body), (DEADLINE_CUT, b"1")]
+        await send({"type": "http.response.start", "status": 503, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
     else:
         if expired:  # the app swallowed the cancellation: it is ours, not the task's
             task.uncancel()

@@ -22,6 +22,7 @@ from kernel.propagation import Propagation, call_deadline
 from kernel.registry._arguments import BAD_ARGUMENTS_CODE
 from kernel.registry._registry import Registry
 from kernel.registry._remote import (
+    DEADLINE_CODE,
     ERROR_CODE_HEADER,
     STOPPED_CODE,
     RemoteServiceError,
@@ -123,9 +124,7 @@ async def call_service(
             f"nothing serves {service}.{method} (no such service or method, or none running)"
         ) from None
     except (NatsTimeout, TimeoutError):
-        raise ServiceUnavailable(
-            f"service {service!r} did not answer {method}() within {timeout:.3g}s"
-        ) from None
+        raise _unanswered(service, method, timeout) from None
     answer = json.loads(reply.data)
     error = answer.get("error") if isinstance(answer, dict) else None
     if error is None:
@@ -133,5 +132,15 @@ async def call_service(
     code = (reply.headers or {}).get(ERROR_CODE_HEADER)
     if code == STOPPED_CODE:
         raise ServiceUnavailable(str(error.get("message", "")))
+    if code == DEADLINE_CODE:
+        # The service's bound (the deadline sent) ended a moment before this wait: the caller
+        # hears the same as when its own wait ends first.
+        raise _unanswered(service, method, timeout)
     refused = ServiceArgumentsRejected if code == BAD_ARGUMENTS_CODE else RemoteServiceError
     raise refused(service, method, str(error.get("type", "Error")), str(error.get("message", "")))
+
+
+def _unanswered(service: str, method: str, timeout: float) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        f"service {service!r} did not answer {method}() within {timeout:.3g}s"
+    )

@@ -46,6 +46,9 @@ __all__ = ["SUBJECT_PREFIX", "MethodContract", "NotRemotable", "method_contracts
 ERROR_CODE_HEADER = "Nats-Service-Error-Code"
 #: The code of a call cut off because the serving process stopped (``_serve.py``).
 STOPPED_CODE = "503"
+#: The code of a call the serving side cut off at the end of the wait its caller sent with it
+#: (``_serve.py``): told to the caller as what its own wait's end would have raised.
+DEADLINE_CODE = "504"
 
 
 class RemoteServiceError(WebOSError):
@@ -349,24 +352,34 @@ class RemoteServiceProxy:
                 f"no instance of service {self._name!r} is running", reason="no instance"
             ) from None
         except (NatsTimeout, TimeoutError):
-            if timeout < wanted:
-                # The caller's deadline ended the wait, not the service's timeout: neither
-                # retried nor held against the service by its breaker.
-                raise DeadlineExceeded(
-                    f"{self._name}.{contract.name}() had no answer before the deadline of the "
-                    f"work calling it ({timeout:g}s)"
-                ) from None
-            raise ServiceUnavailable(
-                f"service {self._name!r} did not answer {contract.name}() within {timeout:g}s",
-                reason="timeout",
-            ) from None
+            raise self._unanswered(contract, timeout, wanted) from None
         except ConnectionClosedError:
             raise ServiceUnavailable(
                 f"the connection to NATS closed during {self._name}.{contract.name}()",
                 reason="connection lost",
             ) from None
         answer_headers = reply.headers
-        return reply.data, answer_headers.get(ERROR_CODE_HEADER) if answer_headers else None
+        code = answer_headers.get(ERROR_CODE_HEADER) if answer_headers else None
+        if code == DEADLINE_CODE:
+            # The service's bound (this wait, sent with the call) ended a moment before this
+            # side's: the caller hears what its own wait would have said.
+            raise self._unanswered(contract, timeout, wanted)
+        return reply.data, code
+
+    def _unanswered(
+        self, contract: MethodContract, timeout: float, wanted: float
+    ) -> DeadlineExceeded | ServiceUnavailable:
+        if timeout < wanted:
+            # The caller's deadline ended the wait, not the service's timeout: neither
+            # retried nor held against the service by its breaker.
+            return DeadlineExceeded(
+                f"{self._name}.{contract.name}() had no answer before the deadline of the "
+                f"work calling it ({timeout:g}s)"
+            )
+        return ServiceUnavailable(
+            f"service {self._name!r} did not answer {contract.name}() within {timeout:g}s",
+            reason="timeout",
+        )
 
 
 class _Names:

@@ -51,7 +51,7 @@ from kernel.registry._arguments import (
 )
 from kernel.registry._catalog import contract_schemas
 from kernel.registry._contracts import MethodContract, method_contracts
-from kernel.registry._remote import STOPPED_CODE
+from kernel.registry._remote import DEADLINE_CODE, STOPPED_CODE
 from kernel.registry._routing import instance_subjects
 from kernel.registry._subjects import method_subject
 from kernel.telemetry._metrics import attributes, instruments
@@ -133,9 +133,12 @@ def _handler(
             body = codec.encode_result(result)
         except Exception as error:
             if bound is not None and bound.expired():
-                log.info("%s cancelled: its caller's deadline passed", what)
+                log.info("%s cancelled: its caller stopped waiting", what)
                 await respond_error(
-                    request, "504", "DeadlineExceeded", f"{what}: its caller's deadline passed"
+                    request,
+                    DEADLINE_CODE,
+                    "DeadlineExceeded",
+                    f"{what}: its caller stopped waiting",
                 )
                 return False
             log.info(

@@ -8,9 +8,11 @@ configured figures, never against how fast the machine is.
 import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from kernel.forwarding import _client as forwarding_client
 from kernel.testing import KernelHarness, write_module
 
 BACK = """
@@ -203,6 +205,30 @@ async def test_a_forwarded_route_is_cancelled_at_the_gateways_deadline(
         return (await gateway.client.get("/api/front/seen")).json()["stuck"] == "cancelled"
 
     assert await _eventually(stuck, "front cancel the route nobody waits for")
+
+
+async def test_the_module_process_cutting_first_gives_the_client_the_gateways_own_503(
+    webos: KernelHarness, modules_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gateway = await _started(webos, modules_path)
+
+    # The module process's timer and the gateway's wait end together; on a busy gateway the
+    # module's answer ("cut at the deadline") comes first. Make it come first every time: the
+    # deadline sent is the request's, but the gateway waits 5 s longer.
+    request = forwarding_client.request_unless_gone
+
+    async def late(*args: Any, timeout: float, **kwargs: Any) -> Any:
+        return await request(*args, timeout=timeout + 5.0, **kwargs)
+
+    monkeypatch.setattr(forwarding_client, "request_unless_gone", late)
+    response = await gateway.client.get(
+        "/api/front/stuck", headers={"Request-Timeout": str(DEADLINE)}, timeout=TIMEOUT * 2
+    )
+
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    # What the gateway says when its own wait ends first: the client cannot tell the two apart.
+    assert "module 'front' did not answer within" in response.json()["detail"]
 
 
 async def test_a_streamed_answer_outlives_the_deadline_and_its_calls_still_work(

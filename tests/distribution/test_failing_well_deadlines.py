@@ -8,12 +8,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from kernel.context import current_deadline
 from kernel.errors import DeadlineExceeded
 from kernel.registry import ServiceUnavailable, call_stats
+from kernel.registry import _remote as remote
 from kernel.testing import KernelHarness, write_module
 from tests.distribution.test_failing_well import BREAKER, MANIFEST, SERVICES
 
@@ -38,6 +40,17 @@ def modules_path(tmp_path: Path) -> Path:
     return root
 
 
+async def _served_apart(webos: KernelHarness, modules_path: Path) -> Any:
+    """The proxy, in the gateway, of ``flaky`` served by a module process of its own."""
+    gateway = await webos.start(modules_path=modules_path, exclude=["flaky"])
+    await webos.run_module("flaky", modules_path=modules_path)
+    return gateway.kernel.registry.get("flaky")
+
+
+def _stats() -> dict[str, Any]:
+    return next(stats for stats in call_stats() if stats["service"] == "flaky")
+
+
 @pytest.fixture
 def tripping_path(tmp_path: Path) -> Path:
     root = tmp_path / "tripping"
@@ -59,16 +72,14 @@ async def test_retries_stop_when_the_deadline_leaves_no_time_for_the_next(
     # Why it failed, said while the caller still listens; not a DeadlineExceeded after
     # sleeping out the caller's time.
     assert caught.value.reason == "no instance"
-    stats = next(stats for stats in call_stats() if stats["service"] == "flaky")
+    stats = _stats()
     assert 1 <= stats["retries"] < 10
 
 
 async def test_a_wait_cut_by_the_deadline_is_not_held_against_the_service(
     webos: KernelHarness, tripping_path: Path
 ) -> None:
-    gateway = await webos.start(modules_path=tripping_path, exclude=["flaky"])
-    await webos.run_module("flaky", modules_path=tripping_path)
-    flaky = gateway.kernel.registry.get("flaky")
+    flaky = await _served_apart(webos, tripping_path)
 
     # Two hanging calls would open this breaker (two failures in a row) were they its failures.
     for _ in range(2):
@@ -79,5 +90,50 @@ async def test_a_wait_cut_by_the_deadline_is_not_held_against_the_service(
 
     assert await flaky.work(hang=False) == "done"  # the circuit stayed closed
     assert await flaky.seen_count("r") == 1
-    stats = next(stats for stats in call_stats() if stats["service"] == "flaky")
+    stats = _stats()
     assert stats["breaker"] == "closed" and stats["transport_failures"] == 0
+
+
+@pytest.fixture
+def late_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This side waits 5 s past what it sent with the call, as a busy caller's late timer would:
+    the service's answer ("cut at the end of your wait") always comes first."""
+    request = remote.request_unless_gone
+
+    async def late(*args: Any, timeout: float, **kwargs: Any) -> Any:
+        return await request(*args, timeout=timeout + 5.0, **kwargs)
+
+    monkeypatch.setattr(remote, "request_unless_gone", late)
+
+
+@pytest.mark.usefixtures("late_waits")
+async def test_a_call_the_service_cut_at_the_deadline_is_a_deadline_exceeded_for_the_caller(
+    webos: KernelHarness, tripping_path: Path
+) -> None:
+    flaky = await _served_apart(webos, tripping_path)
+
+    for _ in range(2):  # two failures in a row would open this breaker
+        with deadline(DEADLINE), pytest.raises(DeadlineExceeded, match="before the deadline"):
+            await flaky.work(hang=True)
+
+    assert await flaky.work(hang=False) == "done"  # the circuit stayed closed
+    stats = _stats()
+    assert stats["breaker"] == "closed"
+    assert (stats["transport_failures"], stats["remote_errors"]) == (0, 0)
+
+
+@pytest.mark.usefixtures("late_waits")
+async def test_a_call_the_service_cut_at_its_timeout_is_a_timeout_for_the_caller(
+    webos: KernelHarness, modules_path: Path
+) -> None:
+    flaky = await _served_apart(webos, modules_path)
+
+    # A deadline far off: the service's 1 s timeout is the wait sent, and the one that ends.
+    with (
+        deadline(30),
+        pytest.raises(ServiceUnavailable, match=r"did not answer work\(\) within 1s"),
+    ):
+        await flaky.work(hang=True)
+
+    stats = _stats()
+    assert (stats["transport_failures"], stats["remote_errors"]) == (1, 0)

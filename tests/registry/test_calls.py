@@ -5,6 +5,7 @@ the same answers whether the module runs in the gateway or in a process of its o
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,12 +14,15 @@ from kernel.propagation import Propagation
 from kernel.registry import (
     RemoteServiceError,
     ServiceArgumentsRejected,
+    ServiceUnavailable,
     call_service,
     list_services,
 )
+from kernel.registry import _calls as calls
 from kernel.testing import KernelHarness, write_module
 
 SERVICES = """
+import asyncio
 from pydantic import BaseModel
 from kernel import service
 from kernel.auth import current_principal
@@ -41,6 +45,9 @@ class Calculator:
 
     async def time_left(self) -> float | None:
         return time_left()
+
+    async def nap(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
 """
 
 
@@ -133,6 +140,25 @@ async def test_a_call_by_name_carries_the_deadline_in_force(deployment) -> None:
     assert left is not None and 0 < left <= 20
 
 
+async def test_a_call_the_service_cut_at_the_deadline_reads_as_one_not_answered_in_time(
+    deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The service's bound (the deadline sent) and this wait end together; on a busy caller the
+    # service's answer ("cut at your deadline") comes first. Make it come first every time.
+    request = calls.request_unless_gone
+
+    async def late(*args: Any, timeout: float, **kwargs: Any) -> Any:
+        return await request(*args, timeout=timeout + 5.0, **kwargs)
+
+    monkeypatch.setattr(calls, "request_unless_gone", late)
+    token = current_deadline.set(time.monotonic() + 0.3)
+    try:
+        with pytest.raises(ServiceUnavailable, match=r"did not answer nap\(\) within"):
+            await _call(deployment, "nap", {"seconds": 60})
+    finally:
+        current_deadline.reset(token)
+
+
 async def test_the_gateway_refuses_a_method_the_service_lacks_before_sending(deployment) -> None:
     admin = deployment.auth_headers(["admin"], subject="ada")
     response = await deployment.client.post(
@@ -140,7 +166,7 @@ async def test_the_gateway_refuses_a_method_the_service_lacks_before_sending(dep
     )
     assert response.status_code == 404, response.text
     assert response.json()["detail"] == (
-        "service 'calculator' has no method 'nope'. Methods: add, caller, divide, time_left"
+        "service 'calculator' has no method 'nope'. Methods: add, caller, divide, nap, time_left"
     )
 
 
