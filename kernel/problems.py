@@ -54,10 +54,20 @@ def problem_headers(body: bytes) -> list[tuple[bytes, bytes]]:
     return [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", b"%d" % len(body))]
 
 
-async def send_problem(send: Send, status: int, detail: str, instance: str | None = None) -> int:
-    """Answer with a problem document straight through ASGI; returns ``status``."""
+async def send_problem(
+    send: Send,
+    status: int,
+    detail: str,
+    instance: str | None = None,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> int:
+    """Answer with a problem document straight through ASGI (with ``headers`` besides its
+    own); returns ``status``."""
     body = problem_bytes(status, detail, instance=instance)
-    await send({"type": "http.response.start", "status": status, "headers": problem_headers(body)})
+    head = problem_headers(body)
+    if headers:
+        head += headers
+    await send({"type": "http.response.start", "status": status, "headers": head})
     await send({"type": "http.response.body", "body": body, "more_body": False})
     return status
 

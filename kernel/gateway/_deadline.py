@@ -30,7 +30,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from kernel.context import current_deadline
 from kernel.forwarding import DEADLINE_CUT
-from kernel.problems import problem_bytes, problem_headers, send_problem
+from kernel.problems import send_problem
 
 log = logging.getLogger("webos.gateway")
 
@@ -97,10 +97,7 @@ async def run_until_deadline(
         what = f"HTTP {scope.get('method', '')} {scope['path']}"
         log.info("forwarded %s cancelled: the gateway's deadline passed", what)
         detail = f"{what} had not answered by the gateway's deadline"
-        body = problem_bytes(503, detail, instance=scope["path"])
-        headers = [*problem_headers(body), (DEADLINE_CUT, b"1")]
-        await send({"type": "http.response.start", "status": 503, "headers": headers})
-        await send({"type": "http.response.body", "body": body, "more_body": False})
+        await send_problem(send, 503, detail, scope["path"], headers=[(DEADLINE_CUT, b"1")])
     else:
         if expired:  # the app swallowed the cancellation: it is ours, not the task's
             task.uncancel()

@@ -8,12 +8,12 @@ configured figures, never against how fast the machine is.
 import asyncio
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from kernel.forwarding import _client as forwarding_client
 from kernel.testing import KernelHarness, write_module
+from tests._late import wait_longer
 
 BACK = """
 import asyncio
@@ -215,12 +215,7 @@ async def test_the_module_process_cutting_first_gives_the_client_the_gateways_ow
     # The module process's timer and the gateway's wait end together; on a busy gateway the
     # module's answer ("cut at the deadline") comes first. Make it come first every time: the
     # deadline sent is the request's, but the gateway waits 5 s longer.
-    request = forwarding_client.request_unless_gone
-
-    async def late(*args: Any, timeout: float, **kwargs: Any) -> Any:
-        return await request(*args, timeout=timeout + 5.0, **kwargs)
-
-    monkeypatch.setattr(forwarding_client, "request_unless_gone", late)
+    wait_longer(monkeypatch, forwarding_client)
     response = await gateway.client.get(
         "/api/front/stuck", headers={"Request-Timeout": str(DEADLINE)}, timeout=TIMEOUT * 2
     )

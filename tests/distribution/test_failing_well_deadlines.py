@@ -17,6 +17,7 @@ from kernel.errors import DeadlineExceeded
 from kernel.registry import ServiceUnavailable, call_stats
 from kernel.registry import _remote as remote
 from kernel.testing import KernelHarness, write_module
+from tests._late import wait_longer
 from tests.distribution.test_failing_well import BREAKER, MANIFEST, SERVICES
 
 #: The caller's time, far shorter than the service's 1 s timeout and than ten retries' backoff.
@@ -98,12 +99,7 @@ async def test_a_wait_cut_by_the_deadline_is_not_held_against_the_service(
 def late_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     """This side waits 5 s past what it sent with the call, as a busy caller's late timer would:
     the service's answer ("cut at the end of your wait") always comes first."""
-    request = remote.request_unless_gone
-
-    async def late(*args: Any, timeout: float, **kwargs: Any) -> Any:
-        return await request(*args, timeout=timeout + 5.0, **kwargs)
-
-    monkeypatch.setattr(remote, "request_unless_gone", late)
+    wait_longer(monkeypatch, remote)
 
 
 @pytest.mark.usefixtures("late_waits")

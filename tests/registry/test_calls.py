@@ -5,7 +5,6 @@ the same answers whether the module runs in the gateway or in a process of its o
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -20,6 +19,7 @@ from kernel.registry import (
 )
 from kernel.registry import _calls as calls
 from kernel.testing import KernelHarness, write_module
+from tests._late import wait_longer
 
 SERVICES = """
 import asyncio
@@ -145,12 +145,7 @@ async def test_a_call_the_service_cut_at_the_deadline_reads_as_one_not_answered_
 ) -> None:
     # The service's bound (the deadline sent) and this wait end together; on a busy caller the
     # service's answer ("cut at your deadline") comes first. Make it come first every time.
-    request = calls.request_unless_gone
-
-    async def late(*args: Any, timeout: float, **kwargs: Any) -> Any:
-        return await request(*args, timeout=timeout + 5.0, **kwargs)
-
-    monkeypatch.setattr(calls, "request_unless_gone", late)
+    wait_longer(monkeypatch, calls)
     token = current_deadline.set(time.monotonic() + 0.3)
     try:
         with pytest.raises(ServiceUnavailable, match=r"did not answer nap\(\) within"):
