@@ -82,6 +82,11 @@ class RunningKernel:
 
     async def subscribe(self, subject: str) -> MessageCollector:
         collector = MessageCollector()
+        # An emit returns once its message is queued on the kernel's connection, and a message
+        # from another connection is not ordered with it: without this flush an event emitted
+        # before this call (a login's) could still reach the new subscription.
+        if self.kernel.bus.connected:
+            await self.kernel.bus.nats.flush()
         collector.subscription = await self.nats.subscribe(subject, cb=collector._receive)
         # Twice: nats-py writes a flush's PING straight to the socket while the SUB may still
         # wait for its flusher task, so the first PONG can come back before the server has the
