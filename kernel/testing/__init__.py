@@ -24,6 +24,7 @@ from kernel.testing._harness import (
     forget_modules,
     purge_jetstream,
     running_kernel,
+    subscriptions_reached_server,
     write_module,
 )
 from kernel.testing._ports import free_port, free_ports
@@ -61,6 +62,7 @@ __all__ = [
     "purge_jetstream",
     "running_kernel",
     "start_with_auth",
+    "subscriptions_reached_server",
     "unit_kernel",
     "write_module",
 ]

@@ -28,6 +28,18 @@ from kernel.testing._workers import start_worker
 from kernel.transport import nats_servers
 
 
+async def subscriptions_reached_server(client: Any) -> None:
+    """Return once the server holds every subscription ``client`` (a nats-py connection) made,
+    so that a message published next, from any connection, reaches them.
+
+    One ``flush()`` is not enough: nats-py writes a flush's PING straight to the socket while a
+    SUB may still wait for its writer task, so the first PONG can come back before the server
+    has the subscription. The second PING follows the SUB on the wire: its PONG proves it.
+    """
+    await client.flush()
+    await client.flush()
+
+
 @dataclass(frozen=True)
 class ReceivedMessage:
     subject: str
@@ -88,11 +100,7 @@ class RunningKernel:
         if self.kernel.bus.connected:
             await self.kernel.bus.nats.flush()
         collector.subscription = await self.nats.subscribe(subject, cb=collector._receive)
-        # Twice: nats-py writes a flush's PING straight to the socket while the SUB may still
-        # wait for its flusher task, so the first PONG can come back before the server has the
-        # subscription. The second PING follows the SUB on the wire: its PONG proves it.
-        await self.nats.flush()
-        await self.nats.flush()
+        await subscriptions_reached_server(self.nats)
         self._subscriptions.append(collector.subscription)
         return collector
 
