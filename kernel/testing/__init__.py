@@ -24,7 +24,7 @@ from kernel.testing._harness import (
     forget_modules,
     purge_jetstream,
     running_kernel,
-    subscriptions_reached_server,
+    server_caught_up,
     write_module,
 )
 from kernel.testing._ports import free_port, free_ports
@@ -61,8 +61,8 @@ __all__ = [
     "presign_checking_front",
     "purge_jetstream",
     "running_kernel",
+    "server_caught_up",
     "start_with_auth",
-    "subscriptions_reached_server",
     "unit_kernel",
     "write_module",
 ]

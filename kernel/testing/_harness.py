@@ -28,13 +28,14 @@ from kernel.testing._workers import start_worker
 from kernel.transport import nats_servers
 
 
-async def subscriptions_reached_server(client: Any) -> None:
-    """Return once the server holds every subscription ``client`` (a nats-py connection) made,
-    so that a message published next, from any connection, reaches them.
+async def server_caught_up(client: Any) -> None:
+    """Return once the server has handled everything ``client`` (a nats-py connection) sent so
+    far: its subscriptions hear what any connection publishes next, and its messages reached
+    the subscribers there were.
 
     One ``flush()`` is not enough: nats-py writes a flush's PING straight to the socket while a
-    SUB may still wait for its writer task, so the first PONG can come back before the server
-    has the subscription. The second PING follows the SUB on the wire: its PONG proves it.
+    SUB or PUB may still wait for its writer task, so the first PONG can come back before the
+    server has read them. The second PING follows them on the wire: its PONG proves it.
     """
     await client.flush()
     await client.flush()
@@ -94,13 +95,13 @@ class RunningKernel:
 
     async def subscribe(self, subject: str) -> MessageCollector:
         collector = MessageCollector()
-        # An emit returns once its message is queued on the kernel's connection, and a message
-        # from another connection is not ordered with it: without this flush an event emitted
-        # before this call (a login's) could still reach the new subscription.
+        # An emit returns once its message is queued on the kernel's connection, and messages
+        # of two connections are not ordered: an event emitted before this call (a login's)
+        # could otherwise still reach the new subscription.
         if self.kernel.bus.connected:
-            await self.kernel.bus.nats.flush()
+            await server_caught_up(self.kernel.bus.nats)
         collector.subscription = await self.nats.subscribe(subject, cb=collector._receive)
-        await subscriptions_reached_server(self.nats)
+        await server_caught_up(self.nats)
         self._subscriptions.append(collector.subscription)
         return collector
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from kernel.bus import Bus, BusNotConnected, Event, InvalidSubject, normalize_subject, on
 from kernel.context import current_traceparent
-from kernel.testing import subscriptions_reached_server
+from kernel.testing import server_caught_up
 from kernel.transport import EmbeddedNats, PayloadTooLarge
 
 
@@ -102,7 +102,7 @@ async def test_plain_nats_subscriber_sees_plain_json_and_metadata_headers(
         seen.append(msg)
 
     await client.subscribe("order.placed", cb=keep)
-    await subscriptions_reached_server(client)
+    await server_caught_up(client)
     bus = await buses()
     token = current_traceparent.set("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
     try:

@@ -11,7 +11,7 @@ import httpx
 import nats
 import pytest
 
-from kernel.testing import subscriptions_reached_server, write_module
+from kernel.testing import server_caught_up, write_module
 from tests.cli.conftest import REPO_MODULES, Gateway, processes_mentioning
 
 
@@ -42,7 +42,7 @@ def test_quick_tour(gateway: Gateway) -> None:
             await received.put(msg.data)
 
         await client.subscribe("greeter.>", cb=keep)
-        await subscriptions_reached_server(client)
+        await server_caught_up(client)
         async with httpx.AsyncClient(base_url=gateway.url) as http:
             response = await http.post("/api/greeter/hello", content=b'{"name":"Ada"}')
         data = await asyncio.wait_for(received.get(), 10)

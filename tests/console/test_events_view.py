@@ -11,7 +11,7 @@ import pytest
 
 from kernel.auth import IDENTITY_HEADER, Principal, use_principal
 from kernel.bus import redacted, watch_filter
-from kernel.testing import KernelHarness, RunningKernel
+from kernel.testing import KernelHarness, RunningKernel, server_caught_up
 
 ROLES = '{"operator": ["console.view", "system.read"]}'
 
@@ -119,7 +119,7 @@ async def test_the_kernel_traffic_toggle_shows_the_kernels_own_subjects(
         assert (await events.get())[0] == "ready"
         await app.nats.publish("webos.http.greeter", b"GET /api/greeter/x whole\r\n\r\n")
         await app.nats.publish("webos.node.discover", b"")
-        await app.nats.flush()  # at the server before the event, from another connection
+        await server_caught_up(app.nats)  # at the server before the event, on another connection
         await app.kernel.bus.emit("greeter.greeted", {"name": "Ada", "greeting": "Hi"})
         seen = []
         while "greeter.greeted" not in seen:

@@ -8,7 +8,7 @@ from pathlib import Path
 import nats
 
 from kernel.deploy import inspect_modules, module_permissions, nats_users
-from kernel.testing import KernelHarness, subscriptions_reached_server
+from kernel.testing import KernelHarness, server_caught_up
 from tests.security.hostile import module_process, secured_nats
 
 MODULES = Path(__file__).resolve().parents[2] / "modules"
@@ -35,7 +35,7 @@ async def test_contacts_under_its_own_user_records_a_change_through_the_gateway(
             cli = await nats.connect(server.url(users["cli"]))
             try:
                 changed = await cli.subscribe("contacts.contact.changed")
-                await subscriptions_reached_server(cli)
+                await server_caught_up(cli)
                 created = await app.client.post(
                     "/api/contacts/admin/contact",
                     json={"name": "Ada", "email": "ada@example.org"},

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from kernel.cli import main
 from kernel.deploy import inspect_modules, module_permissions, nats_users
 from kernel.deploy._fences import HTTP_SUBJECT, TASK_STATUS_BUCKET, TASKS_STREAM
-from kernel.testing import KernelHarness, subscriptions_reached_server
+from kernel.testing import KernelHarness, server_caught_up
 from tests.security.hostile import module_process, secured_nats
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -186,7 +186,7 @@ async def test_module_user_cannot_publish_outside_its_subjects(tmp_path: Path) -
         audit = await nats.connect(server.url(users["module-audit"]), error_cb=on_error)
         try:
             seen = await watcher.subscribe(">")
-            await subscriptions_reached_server(watcher)
+            await server_caught_up(watcher)
             await greeter.publish("greeter.greeted", b'{"own": true}')
             await greeter.publish("auth.logged_in", b'{"forged": true}')  # auth's subject
             await greeter.publish("contacts.created", b'{"forged": true}')

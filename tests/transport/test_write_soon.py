@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from kernel.testing import free_port, subscriptions_reached_server
+from kernel.testing import free_port, server_caught_up
 from kernel.transport import EmbeddedNats, KernelClient, publish_block
 
 TIMEOUT = 30.0  # a test that waited this out would fail its assertions
@@ -44,7 +44,7 @@ async def _received(client: Any, subject: str, count: int) -> tuple[list[bytes],
             done.set()
 
     await client.subscribe(subject, cb=take)
-    await subscriptions_reached_server(client)
+    await server_caught_up(client)
     return got, done
 
 
