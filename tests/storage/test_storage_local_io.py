@@ -91,16 +91,17 @@ async def test_the_probe_tells_cached_from_evicted_pages(tmp_path: Path) -> None
     try:
         _evict(path)
         fd = os.open(path, os.O_RDONLY)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)  # read-ahead off: only what is read
         try:
-            # Probed once: on some kernels an RWF_NOWAIT read of evicted pages starts their
-            # read-ahead, so a second probe may find them cached already.
+            # Probed once: an RWF_NOWAIT read of an evicted page starts reading it in, so a
+            # second probe may find it cached already.
             evicted = _fileio._in_page_cache(fd, 0, MiB)
             if evicted is None:
                 pytest.skip("this file system does not support RWF_NOWAIT reads")
             assert evicted is False
             os.pread(fd, MiB, 0)  # now cached
             assert _fileio._in_page_cache(fd, 0, MiB) is True
-            # Far from what was read (beyond the kernel's read-ahead) it is still on disk.
+            # Elsewhere, the file is still on disk.
             assert _fileio._in_page_cache(fd, 12 * MiB, MiB) is False
         finally:
             os.close(fd)
@@ -114,11 +115,26 @@ async def test_reads_mixing_cached_and_evicted_chunks_return_every_byte(
     afs, path, expected = await _stored(tmp_path, 12 * MiB + 12345)
     try:
         _evict(path, 4 * MiB, 4 * MiB)  # the middle third goes back to disk
+        # Read-ahead off for this descriptor: reading the cached first third sequentially would
+        # otherwise bring evicted pages back before they are probed, or not, as the disk allows.
+        fd = os.open(path, os.O_RDONLY)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)
+        digest = hashlib.sha256()
+        with ThreadPoolExecutor(2) as pool:
+            chunks = _fileio.read_chunks(
+                pool, fd, offset=0, length=None, chunk_size=MiB, close=lambda: os.close(fd)
+            )
+            async for chunk in chunks:
+                digest.update(chunk)
+        assert digest.hexdigest() == expected
+        assert threaded and all(4 * MiB <= position < 8 * MiB for position in threaded)
+
+        # Through the AFS (read-ahead on), whichever way each chunk goes, every byte comes back.
+        _evict(path, 4 * MiB, 4 * MiB)
         digest = hashlib.sha256()
         async for chunk in afs.open_read("fs://local/big.bin", chunk_size=MiB):
             digest.update(chunk)
         assert digest.hexdigest() == expected
-        assert threaded and all(4 * MiB <= position < 8 * MiB for position in threaded)
 
         threaded.clear()
         ranged = b"".join(
